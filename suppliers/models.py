@@ -1,0 +1,248 @@
+"""Who: buyer organizations, suppliers, how to recognise a supplier, and who belongs to which party."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.text import slugify
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: object) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, email: str) -> User:
+        # People type their address in any case; it is stored lower-cased.
+        return self.get(email__iexact=email)
+
+
+class User(AbstractUser):
+    """A person who logs in with an e-mail address. Their party is their Membership."""
+
+    username = None
+    email = models.EmailField("e-mail address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.email
+
+    @property
+    def party(self) -> Membership | None:
+        """The membership, or None for operators and people not yet placed in a party."""
+        try:
+            return self.membership
+        except Membership.DoesNotExist:
+            return None
+
+    @property
+    def organization_id_or_none(self) -> int | None:
+        membership = self.party
+        return membership.organization_id if membership else None
+
+    @property
+    def supplier_id_or_none(self) -> int | None:
+        membership = self.party
+        return membership.supplier_id if membership else None
+
+
+class Organization(models.Model):
+    """A buyer company. Its members log quality problems with suppliers."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = slugify(self.name)[:80]
+        super().save(*args, **kwargs)
+
+
+class Supplier(models.Model):
+    """A supplier, shared by every buyer organization: that is what makes 'how widespread' possible."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    website = models.URLField(blank=True)
+    description = models.TextField(blank=True)
+    # Words that make an ambiguous alias credible nearby ("flight" for United), one per entry.
+    context_words = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="supplier_name_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = slugify(self.name)[:80]
+        super().save(*args, **kwargs)
+
+
+class SupplierAlias(models.Model):
+    """A string that names a supplier in free text: its name, a nickname, @handle, #hashtag, ..."""
+
+    class Kind(models.TextChoices):
+        NAME = "name", "Name"
+        ALIAS = "alias", "Alias"
+        HANDLE = "handle", "@handle"
+        HASHTAG = "hashtag", "#hashtag"
+        DOMAIN = "domain", "Domain"
+        PRODUCT = "product", "Product name"
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="aliases")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ALIAS)
+    text = models.CharField(max_length=200)
+    # None: decided automatically (an ordinary word such as "United" is ambiguous); True/False
+    # overrides that decision for this alias.
+    is_ambiguous = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="Empty: detected automatically. Ambiguous aliases need supporting evidence.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "supplier aliases"
+        ordering = ["supplier", "kind", "text"]
+        constraints = [
+            models.UniqueConstraint(
+                "supplier", "kind", Lower("text"), name="alias_unique_per_supplier_ci"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class VendorCode(models.Model):
+    """The number an organization's ERP gives a supplier; differs from company to company."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="vendor_codes"
+    )
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="vendor_codes")
+    code = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization", "code"]
+        constraints = [
+            models.UniqueConstraint("organization", "code", name="vendor_code_unique_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.organization} -> {self.supplier})"
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def buyers(self) -> MembershipQuerySet:
+        return self.filter(organization__isnull=False)
+
+    def supplier_staff(self) -> MembershipQuerySet:
+        return self.filter(supplier__isnull=False)
+
+
+class Membership(models.Model):
+    """A user's single party: one buyer organization or one supplier, never both, never neither."""
+
+    class Role(models.TextChoices):
+        MEMBER = "member", "Member"
+        ADMIN = "admin", "Admin"
+        VIEWER = "viewer", "Viewer"
+        RESPONDER = "responder", "Responder"
+
+    BUYER_ROLES = (Role.MEMBER, Role.ADMIN)
+    SUPPLIER_ROLES = (Role.VIEWER, Role.RESPONDER, Role.ADMIN)
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships"
+    )
+    supplier = models.ForeignKey(
+        Supplier, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        organization__isnull=False,
+                        supplier__isnull=True,
+                        role__in=["member", "admin"],
+                    )
+                    | Q(
+                        organization__isnull=True,
+                        supplier__isnull=False,
+                        role__in=["viewer", "responder", "admin"],
+                    )
+                ),
+                name="membership_exactly_one_party_with_its_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role} of {self.party})"
+
+    @property
+    def party(self) -> Organization | Supplier:
+        return self.organization or self.supplier
+
+    @property
+    def is_buyer(self) -> bool:
+        return self.organization_id is not None
+
+    @property
+    def is_supplier_staff(self) -> bool:
+        return self.supplier_id is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN

@@ -1,0 +1,18 @@
+import os
+
+from celery import Celery
+from celery.signals import worker_init
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supplierwatch.settings")
+
+app = Celery("supplierwatch")
+# Every CELERY_* setting in settings.py configures the app (acks_late, time limits, JSON only).
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _refuse_to_work_without_secret_key(**kwargs) -> None:
+    from supplierwatch import require_secret_key
+
+    require_secret_key()
