@@ -14,7 +14,15 @@ class MembershipInline(admin.StackedInline):
 class UserAdmin(DjangoUserAdmin):
     inlines = [MembershipInline]
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "party", "is_staff", "is_active", "last_login"]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "party",
+        "is_staff",
+        "is_active",
+        "last_login",
+    ]
     list_filter = ["is_staff", "is_superuser", "is_active", "membership__role"]
     search_fields = ["email", "first_name", "last_name"]
     list_select_related = ["membership__organization", "membership__supplier"]

@@ -143,6 +143,8 @@ class SupplierAlias(models.Model):
         help_text="Empty: detected automatically. Ambiguous aliases need supporting evidence.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Part of the matcher's version: an edited alias rebuilds every worker's automaton.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name_plural = "supplier aliases"

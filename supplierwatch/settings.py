@@ -34,7 +34,7 @@ DEBUG = env_bool("DEBUG")
 # without it; the web and worker entry points refuse to start (supplierwatch.require_secret_key).
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY and (DEBUG or TESTING):
-    SECRET_KEY = "insecure-development-key-never-used-in-production"  # noqa: S105
+    SECRET_KEY = "insecure-development-key-never-used-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG or TESTING else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -131,7 +131,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", 
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "300"))
 # acks_late needs a visibility timeout longer than the longest task, or Redis redelivers it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 4}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-pending-posts": {"task": "incidents.tasks.sweep_pending_posts", "schedule": 60.0},
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- Auth -----------------------------------------------------------------------------------

@@ -1,0 +1,381 @@
+"""The pipeline's write side: match, classify and group pending posts into incidents.
+
+Idempotent and safe under concurrency: a batch claims its posts with SELECT ... FOR UPDATE SKIP
+LOCKED (only pending ones), locks each incident it touches, and recounts that incident's counters
+from its evidence inside the same transaction, so two workers adding evidence to one incident at
+once both end up counted exactly once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+
+from suppliers.models import Supplier
+
+from .. import engines, grouping
+from ..classify import Classification
+from ..models import (
+    SLA_ACKNOWLEDGE,
+    SLA_RESOLVE,
+    Category,
+    Incident,
+    IncidentEvent,
+    Post,
+    PostMatch,
+    Severity,
+)
+
+# Posts per Celery task: large enough that queue overhead stays small, small enough that a
+# retried batch repeats little work.
+BATCH_SIZE = 500
+
+
+@dataclass
+class ProcessResult:
+    processed: int = 0
+    complaints: int = 0
+    incidents_opened: int = 0
+    incidents_touched: int = 0
+
+
+def posts_queue(post_ids: Sequence[int]) -> None:
+    """Queue processing once the posts are committed; never before, or a worker could miss them."""
+    from ..tasks import process_posts
+
+    ids = list(post_ids)
+
+    def enqueue() -> None:
+        for start in range(0, len(ids), BATCH_SIZE):
+            process_posts.delay(ids[start : start + BATCH_SIZE])
+
+    if ids:
+        transaction.on_commit(enqueue)
+
+
+@dataclass
+class _Evaluated:
+    post: Post
+    matches: list[PostMatch]
+    classification: Classification
+    category_id: int | None
+    primary_supplier_id: int | None
+
+
+def _evaluate(posts: Iterable[Post]) -> list[_Evaluated]:
+    """Match and classify, outside any transaction: this is the CPU-bound part."""
+    matcher = engines.get_matcher()
+    classifier = engines.get_classifier()
+    evaluated = []
+    for post in posts:
+        if post.is_buyer_post:
+            # The buyer said whom and what it is about; the text only fills a missing category.
+            matches = [
+                PostMatch(post=post, supplier_id=post.supplier_id, is_primary=True, confidence=1.0)
+            ]
+            classification = classifier.classify(post.text)
+            category_id = post.category_id or classification.category_id
+            classification = Classification(
+                is_complaint=True,
+                category_id=category_id,
+                complaint_score=1.0,
+                version="buyer-report",
+                scores=classification.scores,
+            )
+            primary = post.supplier_id
+        else:
+            found = matcher.match(post.text)
+            matches = [
+                PostMatch(
+                    post=post,
+                    supplier_id=m.supplier_id,
+                    alias_id=m.alias_id,
+                    matched_text=post.text[m.start : m.end][:200],
+                    start=m.start,
+                    end=m.end,
+                    confidence=m.confidence,
+                    is_primary=m.is_primary,
+                )
+                for m in found
+            ]
+            classification = classifier.classify(post.text)
+            category_id = classification.category_id
+            primary = next((m.supplier_id for m in found if m.is_primary), None)
+        evaluated.append(_Evaluated(post, matches, classification, category_id, primary))
+    return evaluated
+
+
+def posts_process(*, post_ids: Sequence[int]) -> ProcessResult:
+    """Process the pending posts among post_ids; posts already processed are left alone."""
+    candidates = list(
+        Post.objects.filter(id__in=post_ids, status=Post.Status.PENDING).order_by("id")
+    )
+    if not candidates:
+        return ProcessResult()
+    evaluated = _evaluate(candidates)
+    with transaction.atomic():
+        claimed = set(
+            Post.objects.select_for_update(skip_locked=True)
+            .filter(id__in=[e.post.pk for e in evaluated], status=Post.Status.PENDING)
+            .values_list("id", flat=True)
+        )
+        evaluated = [e for e in evaluated if e.post.pk in claimed]
+        return _store(evaluated)
+
+
+def _store(evaluated: list[_Evaluated]) -> ProcessResult:
+    now = timezone.now()
+    result = ProcessResult(processed=len(evaluated))
+    post_ids = [e.post.pk for e in evaluated]
+    # Re-processing a post (after a correction) first takes back what it contributed before.
+    touched: set[int] = set(
+        PostMatch.objects.filter(post_id__in=post_ids, incident__isnull=False).values_list(
+            "incident_id", flat=True
+        )
+    )
+    PostMatch.objects.filter(post_id__in=post_ids).delete()
+
+    complaints_by_fingerprint: dict[tuple[int, str], list[_Evaluated]] = defaultdict(list)
+    for item in evaluated:
+        if item.classification.is_complaint and item.primary_supplier_id is not None:
+            result.complaints += 1
+            fingerprint = grouping.fingerprint(
+                supplier_id=item.primary_supplier_id,
+                category_key=str(item.category_id) if item.category_id else None,
+                lot=item.post.lot,
+                sku=item.post.sku,
+            )
+            complaints_by_fingerprint[(item.primary_supplier_id, fingerprint)].append(item)
+
+    events: list[IncidentEvent] = []
+    new_evidence: dict[int, list[Post]] = defaultdict(list)
+    # A fixed lock order (supplier, fingerprint) keeps concurrent workers from deadlocking.
+    for (supplier_id, fingerprint), items in sorted(complaints_by_fingerprint.items()):
+        incident, opened = _incident_for(
+            supplier_id=supplier_id, fingerprint=fingerprint, sample=items[0], now=now
+        )
+        if opened is IncidentEvent.Kind.CREATED:
+            result.incidents_opened += 1
+        if opened is not None:
+            events.append(IncidentEvent(incident=incident, kind=opened, data={"by": "pipeline"}))
+        _raise_severity(incident, items, events)
+        touched.add(incident.pk)
+        for item in items:
+            for match in item.matches:
+                if match.is_primary:
+                    match.incident = incident
+            new_evidence[incident.pk].append(item.post)
+
+    PostMatch.objects.bulk_create([m for item in evaluated for m in item.matches])
+    for item in evaluated:
+        post, classification = item.post, item.classification
+        post.status = Post.Status.PROCESSED
+        post.status_changed_at = now
+        post.attempts += 1
+        post.error = ""
+        post.is_complaint = classification.is_complaint
+        post.predicted_category_id = item.category_id if classification.is_complaint else None
+        post.complaint_score = classification.complaint_score
+        post.scores = classification.scores
+        post.classifier_version = classification.version
+    Post.objects.bulk_update(
+        [item.post for item in evaluated],
+        [
+            "status",
+            "status_changed_at",
+            "attempts",
+            "error",
+            "is_complaint",
+            "predicted_category",
+            "complaint_score",
+            "scores",
+            "classifier_version",
+        ],
+    )
+    for incident_id, posts in new_evidence.items():
+        shared = [p for p in posts if p.visibility != Post.Visibility.PRIVATE]
+        if shared:
+            events.append(
+                IncidentEvent(
+                    incident_id=incident_id,
+                    kind=IncidentEvent.Kind.POST_ADDED,
+                    data={
+                        "posts": len(shared),
+                        "public_posts": sum(1 for p in shared if not p.is_buyer_post),
+                        "post_ids": [p.pk for p in shared],
+                    },
+                )
+            )
+    IncidentEvent.objects.bulk_create(events)
+    incidents_recount(incident_ids=touched, now=now)
+    result.incidents_touched = len(touched)
+    return result
+
+
+def _incident_for(
+    *, supplier_id: int, fingerprint: str, sample: _Evaluated, now
+) -> tuple[Incident, IncidentEvent.Kind | None]:
+    """The incident this fingerprint's evidence joins, locked for this transaction."""
+    open_incident = (
+        Incident.objects.select_for_update()
+        .filter(supplier_id=supplier_id, fingerprint=fingerprint, status__in=Incident.OPEN_STATUSES)
+        .first()
+    )
+    last_resolved = None
+    if open_incident is None:
+        last_resolved = (
+            Incident.objects.select_for_update()
+            .filter(
+                supplier_id=supplier_id, fingerprint=fingerprint, status=Incident.Status.RESOLVED
+            )
+            .order_by("-resolved_at")
+            .first()
+        )
+    decision = grouping.decide(
+        open_incident_id=open_incident.pk if open_incident else None,
+        last_resolved_id=last_resolved.pk if last_resolved else None,
+        last_resolved_at=last_resolved.resolved_at if last_resolved else None,
+        now=now,
+        reopen_window=timedelta(days=settings.SW_REOPEN_WINDOW_DAYS),
+    )
+    if decision.action is grouping.Action.JOIN:
+        return open_incident, None
+    try:
+        # A savepoint: if another worker opened this fingerprint meanwhile, the unique
+        # constraint refuses ours and we join theirs instead.
+        with transaction.atomic():
+            if decision.action is grouping.Action.REOPEN:
+                last_resolved.status = Incident.Status.REOPENED
+                last_resolved.reopened_count += 1
+                last_resolved.resolved_at = None
+                last_resolved.resolve_due_at = now + SLA_RESOLVE[last_resolved.severity]
+                last_resolved.save()
+                return last_resolved, IncidentEvent.Kind.REOPENED
+            return _incident_open(
+                supplier_id=supplier_id, fingerprint=fingerprint, sample=sample, now=now
+            ), IncidentEvent.Kind.CREATED
+    except IntegrityError:
+        incident = Incident.objects.select_for_update().get(
+            supplier_id=supplier_id, fingerprint=fingerprint, status__in=Incident.OPEN_STATUSES
+        )
+        return incident, None
+
+
+def _incident_open(*, supplier_id: int, fingerprint: str, sample: _Evaluated, now) -> Incident:
+    post = sample.post
+    supplier_name = Supplier.objects.values_list("name", flat=True).get(pk=supplier_id)
+    category = Category.objects.filter(pk=sample.category_id).first()
+    lot = grouping.normalise_code(post.lot)
+    sku = "" if lot else grouping.normalise_code(post.sku)
+    title = f"{category.name if category else 'Complaints'}: {supplier_name}"
+    if lot:
+        title += f", lot {lot}"
+    elif sku:
+        title += f", SKU {sku}"
+    severity = Severity.LOW if not post.is_buyer_post else (post.severity or Severity.MEDIUM)
+    return Incident.objects.create(
+        supplier_id=supplier_id,
+        category=category,
+        fingerprint=fingerprint,
+        lot=lot,
+        sku=sku,
+        title=title[:255],
+        severity=severity,
+        first_seen_at=post.published_at,
+        last_seen_at=post.published_at,
+        acknowledge_due_at=now + SLA_ACKNOWLEDGE[severity],
+        resolve_due_at=now + SLA_RESOLVE[severity],
+    )
+
+
+def _raise_severity(incident: Incident, items: list[_Evaluated], events: list) -> None:
+    """A buyer who reports a worse problem raises the incident's severity, never lowers it."""
+    reported = [i.post.severity for i in items if i.post.is_buyer_post and i.post.severity]
+    if reported and max(reported) > incident.severity:
+        events.append(
+            IncidentEvent(
+                incident=incident,
+                kind=IncidentEvent.Kind.SEVERITY_CHANGED,
+                data={"from": incident.severity, "to": max(reported), "by": "report"},
+            )
+        )
+        incident_apply_severity(incident, max(reported))
+
+
+def incident_apply_severity(incident: Incident, severity: int) -> None:
+    """Set a severity and pull the SLA due times in if the new severity promises sooner."""
+    incident.severity = severity
+    start = incident.created_at or timezone.now()
+    fields = ["severity"]
+    if incident.acknowledged_at is None:
+        due = start + SLA_ACKNOWLEDGE[severity]
+        if incident.acknowledge_due_at is None or due < incident.acknowledge_due_at:
+            incident.acknowledge_due_at = due
+            fields.append("acknowledge_due_at")
+    due = start + SLA_RESOLVE[severity]
+    if incident.resolve_due_at is None or due < incident.resolve_due_at:
+        incident.resolve_due_at = due
+        fields.append("resolve_due_at")
+    Incident.objects.filter(pk=incident.pk).update(**{f: getattr(incident, f) for f in fields})
+
+
+def incidents_recount(*, incident_ids: Iterable[int], now=None) -> None:
+    """Recount the counters of these incidents from their shareable evidence (one query)."""
+    incident_ids = sorted(set(incident_ids))
+    if not incident_ids:
+        return
+    now = now or timezone.now()
+    public = ~Q(post__source=Post.BUYER_SOURCE)
+    rows = (
+        PostMatch.objects.filter(incident_id__in=incident_ids)
+        .exclude(post__visibility=Post.Visibility.PRIVATE)
+        .values("incident_id")
+        .annotate(
+            posts=Count("id"),
+            public_posts=Count("id", filter=public),
+            buyers=Count("post__author", distinct=True),
+            handles=Count(
+                "post__author_handle", distinct=True, filter=public & ~Q(post__author_handle="")
+            ),
+            organizations=Count("post__organization", distinct=True),
+            first=Min("post__published_at"),
+            last=Max("post__published_at"),
+        )
+    )
+    counted = {row["incident_id"]: row for row in rows}
+    incidents = list(Incident.objects.filter(id__in=incident_ids))
+    for incident in incidents:
+        row = counted.get(incident.pk, {})
+        incident.post_count = row.get("posts", 0)
+        incident.public_post_count = row.get("public_posts", 0)
+        incident.reporter_count = row.get("buyers", 0) + row.get("handles", 0)
+        incident.organization_count = row.get("organizations", 0)
+        incident.first_seen_at = row.get("first") or incident.first_seen_at
+        incident.last_seen_at = row.get("last") or incident.last_seen_at
+        incident.last_activity_at = now
+    Incident.objects.bulk_update(
+        incidents,
+        [
+            "post_count",
+            "public_post_count",
+            "reporter_count",
+            "organization_count",
+            "first_seen_at",
+            "last_seen_at",
+            "last_activity_at",
+        ],
+    )
+
+
+def posts_mark_failed(*, post_id: int, error: str) -> None:
+    """A post the pipeline cannot process is set aside with the reason, so the batch goes on."""
+    Post.objects.filter(pk=post_id, status=Post.Status.PENDING).update(
+        status=Post.Status.FAILED, error=error[:2000], status_changed_at=timezone.now()
+    )

@@ -1,0 +1,67 @@
+"""Celery tasks: thin, take ids, re-fetch, call a service; safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+
+from . import services
+from .models import Post
+
+logger = logging.getLogger(__name__)
+
+# Database hiccups (a restart, a failover, a dropped connection) are worth retrying.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+)
+def process_posts(self, post_ids: list[int]) -> dict:
+    """Match, classify and group these posts; a post that cannot be processed is set aside."""
+    try:
+        result = services.posts_process(post_ids=post_ids)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception:
+        if len(post_ids) == 1:
+            logger.exception("post %s could not be processed", post_ids[0])
+            services.posts_mark_failed(post_id=post_ids[0], error="processing failed; see logs")
+            return {"processed": 0, "failed": 1}
+        # Split the batch so one bad post does not hold back the others.
+        logger.warning("batch of %d failed; processing its posts one by one", len(post_ids))
+        totals = {"processed": 0, "failed": 0}
+        for post_id in post_ids:
+            outcome = process_posts.run([post_id])
+            for key in totals:
+                totals[key] += outcome.get(key, 0)
+        return totals
+    return {"processed": result.processed, "failed": 0}
+
+
+@shared_task(acks_late=True)
+def sweep_pending_posts() -> int:
+    """Queue again the posts still pending after a while: a lost task delays work, never loses it."""
+    cutoff = timezone.now() - timedelta(minutes=settings.SW_PENDING_SWEEP_MINUTES)
+    ids = list(
+        Post.objects.filter(status=Post.Status.PENDING, status_changed_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:50_000]
+    )
+    for start in range(0, len(ids), services.processing.BATCH_SIZE):
+        process_posts.delay(ids[start : start + services.processing.BATCH_SIZE])
+    if ids:
+        logger.info("re-queued %d pending posts", len(ids))
+    return len(ids)
