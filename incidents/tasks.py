@@ -65,3 +65,9 @@ def sweep_pending_posts() -> int:
     if ids:
         logger.info("re-queued %d pending posts", len(ids))
     return len(ids)
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=3)
+def detect_spikes() -> list[int]:
+    """Compare each supplier's complaints in the last hour with its trailing baseline."""
+    return services.spikes_detect()

@@ -133,6 +133,7 @@ CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "300"))
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 4}
 CELERY_BEAT_SCHEDULE = {
     "sweep-pending-posts": {"task": "incidents.tasks.sweep_pending_posts", "schedule": 60.0},
+    "detect-spikes": {"task": "incidents.tasks.detect_spikes", "schedule": 300.0},
 }
 CELERY_TIMEZONE = "UTC"
 

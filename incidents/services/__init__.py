@@ -13,6 +13,7 @@ from .lifecycle import (
 )
 from .processing import ProcessResult, posts_mark_failed, posts_process, posts_queue
 from .reports import post_report
+from .spikes import spikes_detect
 
 __all__ = [
     "IngestResult",
@@ -30,4 +31,5 @@ __all__ = [
     "posts_mark_failed",
     "posts_process",
     "posts_queue",
+    "spikes_detect",
 ]

@@ -19,6 +19,7 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from suppliers.models import Supplier
+from supplierwatch.db import bulk_update_rows
 
 from .. import engines, grouping
 from ..classify import Classification
@@ -185,7 +186,8 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
         post.complaint_score = classification.complaint_score
         post.scores = classification.scores
         post.classifier_version = classification.version
-    Post.objects.bulk_update(
+    bulk_update_rows(
+        Post,
         [item.post for item in evaluated],
         [
             "status",
@@ -360,7 +362,8 @@ def incidents_recount(*, incident_ids: Iterable[int], now=None) -> None:
         incident.first_seen_at = row.get("first") or incident.first_seen_at
         incident.last_seen_at = row.get("last") or incident.last_seen_at
         incident.last_activity_at = now
-    Incident.objects.bulk_update(
+    bulk_update_rows(
+        Incident,
         incidents,
         [
             "post_count",
