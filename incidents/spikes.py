@@ -22,7 +22,8 @@ def expected_count(*, baseline_count: int, baseline_hours: float, window_hours: 
     return baseline_count / baseline_hours * window_hours
 
 
-def is_spike(*, recent: int, expected: float, rule: SpikeRule = SpikeRule()) -> bool:
+def is_spike(*, recent: int, expected: float, rule: SpikeRule | None = None) -> bool:
+    rule = rule or SpikeRule()
     if recent < rule.min_count:
         return False
     # A supplier with no history at all spikes on min_count alone.

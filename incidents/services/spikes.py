@@ -14,9 +14,10 @@ from .processing import incident_apply_severity
 
 WINDOW = timedelta(hours=1)
 BASELINE = timedelta(days=7)
+DEFAULT_RULE = SpikeRule()
 
 
-def spikes_detect(*, now: datetime | None = None, rule: SpikeRule = SpikeRule()) -> list[int]:
+def spikes_detect(*, now: datetime | None = None, rule: SpikeRule = DEFAULT_RULE) -> list[int]:
     """Record a spike event (and raise severity) on each spiking supplier's busiest incident.
 
     Returns the ids of the incidents that got a spike event. A supplier gets at most one spike
