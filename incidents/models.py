@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -176,6 +178,25 @@ class Post(models.Model):
     scores = models.JSONField(default=dict, blank=True)
     classifier_version = models.CharField(max_length=50, blank=True)
 
+    # A person's correction of the classifier ("not a complaint", "category X"). It overrides the
+    # prediction when the post is grouped and is kept as a training example.
+    label_is_complaint = models.BooleanField(null=True, blank=True)
+    label_category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="labelled_posts",
+    )
+    labelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="labelled_posts",
+    )
+    labelled_at = models.DateTimeField(null=True, blank=True)
+
     objects = PostQuerySet.as_manager()
 
     class Meta:
@@ -219,6 +240,28 @@ class Post(models.Model):
         if kind == "supplier":
             return self.visibility == self.Visibility.NAMED and party_id == self.supplier_id
         return False
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # A random name: the original one is kept in the row, never trusted as a path.
+    return f"attachments/{instance.post_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()[:10]}"
+
+
+class Attachment(models.Model):
+    """A photo or document a buyer attached to a report; visible to whoever may read the post."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class PostMatch(models.Model):
@@ -454,3 +497,48 @@ class IncidentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.incident_id}"
+
+
+class Follow(models.Model):
+    """A buyer following an incident, to be told about new activity."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Activity up to this time has been seen; the dashboard shows what came after.
+    seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("user", "incident", name="follow_unique_user_incident"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.incident_id}"
+
+
+class ClassifierModel(models.Model):
+    """One trained version of the complaint classifier, with the scores measured when trained."""
+
+    version = models.CharField(max_length=50, unique=True)
+    algorithm = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(default=False)
+    training_examples = models.PositiveIntegerField(default=0)
+    # Held-out scores: complaint precision/recall/F1, category accuracy and macro-F1, ...
+    metrics = models.JSONField(default=dict, blank=True)
+    # The fitted model, serialised by the classifier module; only ever written by our own training.
+    artifact = models.BinaryField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                "is_active", condition=Q(is_active=True), name="classifier_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.version

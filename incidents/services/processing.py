@@ -106,11 +106,25 @@ def _evaluate(posts: Iterable[Post]) -> list[_Evaluated]:
                 )
                 for m in found
             ]
-            classification = classifier.classify(post.text)
+            classification = _with_label(post, classifier.classify(post.text))
             category_id = classification.category_id
             primary = next((m.supplier_id for m in found if m.is_primary), None)
         evaluated.append(_Evaluated(post, matches, classification, category_id, primary))
     return evaluated
+
+
+def _with_label(post: Post, predicted: Classification) -> Classification:
+    """A person's correction beats the classifier's guess."""
+    if post.label_is_complaint is None:
+        return predicted
+    category_id = post.label_category_id or predicted.category_id
+    return Classification(
+        is_complaint=post.label_is_complaint,
+        category_id=category_id if post.label_is_complaint else None,
+        complaint_score=1.0 if post.label_is_complaint else 0.0,
+        version="label",
+        scores=predicted.scores,
+    )
 
 
 def posts_process(*, post_ids: Sequence[int]) -> ProcessResult:
