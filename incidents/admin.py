@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from .models import Category, Incident, IncidentEvent, Post, PostMatch, Response
 
@@ -21,6 +22,7 @@ class PostMatchInline(admin.TabularInline):
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = [
         "__str__",
         "short_text",

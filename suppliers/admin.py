@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 
 from .models import Membership, Organization, Supplier, SupplierAlias, User, VendorCode
 
@@ -57,6 +58,7 @@ class SupplierAliasInline(admin.TabularInline):
 
 @admin.register(Supplier)
 class SupplierAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "slug", "website", "created_at"]
     search_fields = ["name", "slug", "aliases__text"]
     prepopulated_fields = {"slug": ["name"]}

@@ -1,0 +1,117 @@
+"""Personas shared by every test, so that each permission test reads the same.
+
+alice   buyer, member of organization Acme (`acme`)
+bob     buyer, member of organization Globex (`globex`)
+carol   supplier staff (responder) of Initech Components (`initech`)
+dave    supplier staff (responder) of Umbrella Packaging (`umbrella`)
+operator  superuser, no party
+newcomer  logged in, but not yet placed in any party
+anonymous the visitor who has not logged in
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from suppliers.models import Membership, Organization, Supplier, User
+from tests.factories import (
+    BuyerMembershipFactory,
+    OperatorFactory,
+    OrganizationFactory,
+    SupplierFactory,
+    SupplierMembershipFactory,
+    UserFactory,
+)
+from tests.helpers import require
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Markers for services a fresh clone may lack: skipped locally, failed in CI."""
+    if item.get_closest_marker("postgres") is not None:
+        from django.db import connection
+
+        require(
+            connection.vendor == "postgresql",
+            "needs PostgreSQL: set DATABASE_URL=postgres://...",
+        )
+    if item.get_closest_marker("worker") is not None:
+        require(bool(os.environ.get("REDIS_URL")), "needs Redis and a worker: set REDIS_URL")
+
+
+@pytest.fixture
+def acme(db) -> Organization:
+    return OrganizationFactory(name="Acme", slug="acme")
+
+
+@pytest.fixture
+def globex(db) -> Organization:
+    return OrganizationFactory(name="Globex", slug="globex")
+
+
+@pytest.fixture
+def initech(db) -> Supplier:
+    return SupplierFactory(name="Initech Components", slug="initech-components")
+
+
+@pytest.fixture
+def umbrella(db) -> Supplier:
+    return SupplierFactory(name="Umbrella Packaging", slug="umbrella-packaging")
+
+
+@pytest.fixture
+def alice(acme) -> User:
+    return BuyerMembershipFactory(
+        user__email="alice@acme.test",
+        user__first_name="Alice",
+        organization=acme,
+        role=Membership.Role.MEMBER,
+    ).user
+
+
+@pytest.fixture
+def bob(globex) -> User:
+    return BuyerMembershipFactory(
+        user__email="bob@globex.test",
+        user__first_name="Bob",
+        organization=globex,
+        role=Membership.Role.MEMBER,
+    ).user
+
+
+@pytest.fixture
+def carol(initech) -> User:
+    return SupplierMembershipFactory(
+        user__email="carol@initech.test",
+        user__first_name="Carol",
+        supplier=initech,
+        role=Membership.Role.RESPONDER,
+    ).user
+
+
+@pytest.fixture
+def dave(umbrella) -> User:
+    return SupplierMembershipFactory(
+        user__email="dave@umbrella.test",
+        user__first_name="Dave",
+        supplier=umbrella,
+        role=Membership.Role.RESPONDER,
+    ).user
+
+
+@pytest.fixture
+def operator(db) -> User:
+    return OperatorFactory(email="operator@supplierwatch.test", first_name="Olivia")
+
+
+@pytest.fixture
+def newcomer(db) -> User:
+    """Has an account but no membership yet: sees nothing until placed in a party."""
+    return UserFactory(email="newcomer@example.test", first_name="Nina")
+
+
+@pytest.fixture
+def anonymous() -> AnonymousUser:
+    return AnonymousUser()
