@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from incidents import views as incident_views
+from incidents.views.common import home
 from suppliers.forms import EmailAuthenticationForm
 
 from .health import healthz
@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
-    path("", incident_views.home, name="home"),
-    path("", include("incidents.urls")),
+    path("", home, name="home"),
+    path("", include("incidents.urls_buyer")),
+    path("", include("incidents.urls_portal")),
 ]

@@ -8,8 +8,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from . import selectors
-
 
 def home(request: HttpRequest) -> HttpResponse:
     """Send each person to their home: buyers to /buyer/, supplier staff to /portal/."""
@@ -42,24 +40,3 @@ def _party_required(check: str) -> Callable:
 
 buyer_required = _party_required("is_buyer")
 supplier_staff_required = _party_required("is_supplier_staff")
-
-
-@buyer_required
-def buyer_home(request: HttpRequest, membership) -> HttpResponse:
-    context = {
-        "organization": membership.organization,
-        "reports": selectors.organization_reports(user=request.user)[:20],
-        "incidents": selectors.incident_list(user=request.user).open()[:20],
-    }
-    return render(request, "buyer/home.html", context)
-
-
-@supplier_staff_required
-def portal_home(request: HttpRequest, membership) -> HttpResponse:
-    incidents = selectors.incident_list(user=request.user)
-    context = {
-        "supplier": membership.supplier,
-        "open_incidents": incidents.open()[:50],
-        "open_count": incidents.open().count(),
-    }
-    return render(request, "portal/home.html", context)

@@ -1,0 +1,1 @@
+"""Pages: common.py (home and access decorators), buyer.py (/buyer/, incidents, suppliers), portal.py."""
