@@ -13,6 +13,12 @@ app.autodiscover_tasks()
 
 @worker_init.connect
 def _refuse_to_work_without_secret_key(**kwargs) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
     from supplierwatch import require_secret_key
 
-    require_secret_key()
+    # Celery logs and swallows an exception raised by a signal handler; SystemExit stops the worker.
+    try:
+        require_secret_key()
+    except ImproperlyConfigured as exc:
+        raise SystemExit(f"supplierwatch worker: {exc}") from exc
