@@ -17,8 +17,9 @@ def bulk_update_rows(
     """Write `fields` of many rows, each with its own values, in one statement per batch.
 
     QuerySet.bulk_update builds one CASE WHEN per field and row, which costs far more in Python
-    than in the database; a join against a VALUES list does the same work with one placeholder
-    per value. Works on PostgreSQL and on SQLite 3.33 or newer (UPDATE ... FROM).
+    than in the database. On PostgreSQL the new values are streamed with COPY into a temporary
+    table and joined in one UPDATE; elsewhere (SQLite 3.33+) a join against a VALUES list does
+    the same with one placeholder per value.
     """
     if not objs:
         return
@@ -26,12 +27,6 @@ def bulk_update_rows(
     meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     quote = connection.ops.quote_name
-    if connection.vendor == "postgresql":
-        # VALUES has no column types of its own; NULLs would otherwise be text.
-        placeholders = [f"%s::{field.db_type(connection)}" for field in columns]
-    else:
-        placeholders = ["%s"] * len(columns)
-    row_sql = "(" + ", ".join(placeholders) + ")"
     table = quote(meta.db_table)
     pk = quote(meta.pk.column)
     names = ", ".join(quote(field.column) for field in columns)
@@ -39,6 +34,10 @@ def bulk_update_rows(
         f"{quote(field.column)} = v.{quote(field.column)}" for field in columns[1:]
     )
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            _update_by_copy(cursor, connection, objs, columns, table, pk, names, assignments)
+            return
+        row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
         for start in range(0, len(objs), batch_size):
             chunk = objs[start : start + batch_size]
             params = [
@@ -51,3 +50,22 @@ def bulk_update_rows(
                 f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{pk} = v.{pk}",
                 params,
             )
+
+
+def _update_by_copy(cursor, connection, objs, columns, table, pk, names, assignments) -> None:
+    temp = "sw_bulk_update"
+    # Same column types as the target: COPY then converts each value exactly as an INSERT would.
+    cursor.execute(f"DROP TABLE IF EXISTS {temp}")
+    cursor.execute(f"CREATE TEMP TABLE {temp} AS SELECT {names} FROM {table} WITH NO DATA")  # noqa: S608
+    with cursor.cursor.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
+        for obj in objs:
+            copy.write_row(
+                [
+                    field.get_db_prep_save(getattr(obj, field.attname), connection=connection)
+                    for field in columns
+                ]
+            )
+    cursor.execute(
+        f"UPDATE {table} SET {assignments} FROM {temp} AS v WHERE {table}.{pk} = v.{pk}"  # noqa: S608
+    )
+    cursor.execute(f"DROP TABLE {temp}")

@@ -39,6 +39,26 @@ from ..models import (
 BATCH_SIZE = 500
 
 
+# What processing reads of a post; loading only these keeps big batches cheap.
+_PROCESSING_FIELDS = (
+    "id",
+    "source",
+    "text",
+    "visibility",
+    "published_at",
+    "organization_id",
+    "author_id",
+    "supplier_id",
+    "category_id",
+    "severity",
+    "sku",
+    "lot",
+    "attempts",
+    "label_is_complaint",
+    "label_category_id",
+)
+
+
 @dataclass
 class ProcessResult:
     processed: int = 0
@@ -130,7 +150,9 @@ def _with_label(post: Post, predicted: Classification) -> Classification:
 def posts_process(*, post_ids: Sequence[int]) -> ProcessResult:
     """Process the pending posts among post_ids; posts already processed are left alone."""
     candidates = list(
-        Post.objects.filter(id__in=post_ids, status=Post.Status.PENDING).order_by("id")
+        Post.objects.filter(id__in=post_ids, status=Post.Status.PENDING)
+        .only(*_PROCESSING_FIELDS)
+        .order_by("id")
     )
     if not candidates:
         return ProcessResult()
