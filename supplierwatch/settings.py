@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "suppliers",
     "incidents",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +139,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 CELERY_BEAT_SCHEDULE = {
     "sweep-pending-posts": {"task": "incidents.tasks.sweep_pending_posts", "schedule": 60.0},
     "detect-spikes": {"task": "incidents.tasks.detect_spikes", "schedule": 300.0},
+    "dispatch-webhook-events": {
+        "task": "integrations.tasks.dispatch_webhook_events",
+        "schedule": 10.0,
+    },
+    "requeue-webhook-deliveries": {
+        "task": "integrations.tasks.requeue_webhook_deliveries",
+        "schedule": 300.0,
+    },
+    "purge-idempotency-records": {
+        "task": "integrations.tasks.purge_idempotency_records",
+        "schedule": 3600.0,
+    },
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -205,10 +218,46 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 # --- REST framework ------------------------------------------------------------------------
+# The API (/api/v1/, see docs/api.md): API keys first, so that a request without credentials is
+# answered 401 with `WWW-Authenticate: Api-Key`; people signed in to the site may use it too.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "integrations.permissions.HasParty",
+        "integrations.permissions.HasScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "integrations.pagination.ApiCursorPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "supplierwatch.api_errors.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "supplierwatch.api_errors.api_exception_handler",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "supplierwatch API",
+    "DESCRIPTION": (
+        "Supplier-quality incidents for ERP and procurement systems. Authenticate with "
+        "`Authorization: Api-Key <key>`; errors, pagination and webhooks are described in "
+        "docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.Incident.Status",
+        "SeverityEnum": ["low", "medium", "high", "critical"],
+    },
+}
+# Request bodies above this are refused (413); a bulk ingest of 1,000 posts fits in it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("SW_MAX_REQUEST_BYTES", str(5 * 1024 * 1024)))
 
 # --- Logging: to stdout, where containers and process managers collect it ------------------
 LOGGING = {
@@ -217,7 +266,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # One line per finished task is noise in eager mode and at our batch rates.
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }
 
 # --- Product settings ----------------------------------------------------------------------
@@ -226,3 +279,19 @@ SW_REOPEN_WINDOW_DAYS = int(os.environ.get("SW_REOPEN_WINDOW_DAYS", "30"))
 # Posts still pending after this many minutes are queued again by the sweep.
 SW_PENDING_SWEEP_MINUTES = int(os.environ.get("SW_PENDING_SWEEP_MINUTES", "5"))
 SW_DEMO_PASSWORD = os.environ.get("SW_DEMO_PASSWORD", "supplierwatch")
+
+# --- API and webhooks ----------------------------------------------------------------------
+# Requests per API key (DRF rate syntax, e.g. 600/min); beyond it 429 with Retry-After.
+SW_API_RATE = os.environ.get("SW_API_RATE", "600/min")
+# How long an Idempotency-Key's answer is replayed.
+SW_IDEMPOTENCY_TTL_HOURS = int(os.environ.get("SW_IDEMPOTENCY_TTL_HOURS", "24"))
+# Webhook URLs on loopback or private networks are refused (SSRF) unless this is on.
+SW_WEBHOOKS_ALLOW_PRIVATE = env_bool("SW_WEBHOOKS_ALLOW_PRIVATE", DEBUG or TESTING)
+SW_WEBHOOKS_REQUIRE_HTTPS = env_bool("SW_WEBHOOKS_REQUIRE_HTTPS", not (DEBUG or TESTING))
+SW_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("SW_WEBHOOK_TIMEOUT_SECONDS", "5"))
+SW_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("SW_WEBHOOK_MAX_ATTEMPTS", "8"))
+SW_WEBHOOK_RETRY_BASE_SECONDS = int(os.environ.get("SW_WEBHOOK_RETRY_BASE_SECONDS", "30"))
+# Below the broker's visibility timeout, so a waiting retry is never delivered twice by Redis.
+SW_WEBHOOK_RETRY_MAX_SECONDS = int(os.environ.get("SW_WEBHOOK_RETRY_MAX_SECONDS", "900"))
+# A subscription is switched off after this many deliveries in a row failed every retry.
+SW_WEBHOOK_DISABLE_AFTER = int(os.environ.get("SW_WEBHOOK_DISABLE_AFTER", "5"))

@@ -21,6 +21,7 @@ from ..models import Post
 from .processing import posts_queue
 
 MAX_TEXT_LENGTH = 10_000
+SOURCE_MAX_LENGTH = Post._meta.get_field("source").max_length
 _COLUMNS = ("external_id", "text", "published_at", "author_handle", "url")
 
 
@@ -32,14 +33,24 @@ class IngestResult:
     post_ids: list[int] = field(default_factory=list)
 
 
+def _text(row: Mapping[str, Any], name: str) -> str:
+    """A field as text PostgreSQL can store: no NUL characters, no unpaired surrogates."""
+    value = str(row.get(name) or "").replace("\x00", "").strip()
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{name}: not valid Unicode text") from None
+    return value
+
+
 def _clean(row: Mapping[str, Any]) -> dict[str, Any]:
     """One row as stored, or ValueError naming what is wrong with it."""
-    external_id = str(row.get("external_id") or "").strip()
+    external_id = _text(row, "external_id")
     if not external_id:
         raise ValueError("external_id: required")
     if len(external_id) > 200:
         raise ValueError("external_id: longer than 200 characters")
-    text = str(row.get("text") or "").strip()
+    text = _text(row, "text")
     if not text:
         raise ValueError("text: required")
     if len(text) > MAX_TEXT_LENGTH:
@@ -58,13 +69,13 @@ def _clean(row: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError("published_at: not a date and time")
     if timezone.is_naive(published_at):
         published_at = published_at.replace(tzinfo=UTC)
-    url = str(row.get("url") or "").strip()
+    url = _text(row, "url")
     if url and (not url.startswith(("http://", "https://")) or len(url) > 500):
         raise ValueError("url: must be an http(s) address of at most 500 characters")
-    handle = str(row.get("author_handle") or "").strip().lstrip("@")[:100]
+    handle = _text(row, "author_handle").lstrip("@")[:100]
     return {
         "external_id": external_id,
-        "text": text.replace("\x00", ""),
+        "text": text,
         "published_at": published_at,
         "author_handle": handle,
         "url": url,
@@ -80,8 +91,11 @@ def posts_ingest(
     positions in the whole file.
     """
     source = source.strip()
-    if not source or source == Post.BUYER_SOURCE:
-        raise ValueError(f"source must be a feed name other than {Post.BUYER_SOURCE!r}")
+    if not source or source == Post.BUYER_SOURCE or len(source) > SOURCE_MAX_LENGTH:
+        raise ValueError(
+            f"source must be a feed name of at most {SOURCE_MAX_LENGTH} characters, "
+            f"other than {Post.BUYER_SOURCE!r}"
+        )
     result = IngestResult()
     cleaned: dict[str, dict[str, Any]] = {}
     for index, row in enumerate(rows, start=start_index):

@@ -1,0 +1,244 @@
+"""python manage.py ingest_posts FILE.csv|FILE.jsonl --source NAME [--map FIELD=COLUMN,...]"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, connection
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from incidents.models import Post
+from incidents.readers import (
+    DEFAULT_COLUMNS,
+    FORMATS,
+    POST_FIELDS,
+    BadRecord,
+    PostReader,
+    ReaderError,
+    parse_mapping,
+)
+from incidents.services import posts_ingest
+
+_DEFAULTS = "\n".join(
+    f"  {name:<14} <- {' or '.join(columns)}" for name, columns in DEFAULT_COLUMNS.items()
+)
+HELP = f"""\
+Store the public posts of a CSV or JSONL file as pending posts of one feed (--source), and queue
+them for matching, classifying and grouping.
+
+The format comes from the file name (.csv, .jsonl, .ndjson, optionally .gz) unless --format
+says it. Each post field is read from the first of these columns the file has (CSV header
+cells are compared ignoring case and surrounding spaces):
+{_DEFAULTS}
+--map FIELD=COLUMN[,FIELD=COLUMN...] reads a field from another column (in JSONL a dotted path
+such as user.screen_name); FIELD= with no column leaves the field out. external_id and text are
+required; a post without published_at is dated now.
+
+The file is read and stored in batches of --batch-size rows, each committed on its own, so
+memory stays flat for any file size and an interrupted run keeps what it stored: run it again
+and the stored rows count as duplicates. Each bad row is reported as "line N: reason" (N is the
+line where the record starts), and the others are stored. At the end a summary gives the rows
+accepted, the duplicates skipped (already stored, or repeated within the file), the rows
+rejected, the time taken and the rate in posts read per second. Without REDIS_URL the posts are
+processed right away in this process, so the time includes processing.
+
+Exit status 0 when the file was read to its end, even if some rows were rejected; non-zero
+when the options are wrong, the file cannot be read (or only part of it: a truncated .gz), a
+database error stops the run, or it is interrupted; the batches stored before stay stored.
+"""
+
+
+@dataclass
+class _Totals:
+    read: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    handed: int = 0  # rows given to posts_ingest so far: the next chunk's start_index
+    done_through: int = 0  # the last line of the last batch stored (or reported)
+
+
+class _Stopped(Exception):
+    """The run cannot go on; what was stored so far stays stored."""
+
+
+@dataclass
+class _Chunk:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the file line of each row, for its index
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+
+
+class Command(BaseCommand):
+    help = HELP
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="a .csv, .jsonl or .ndjson file (optionally .gz)")
+        parser.add_argument(
+            "--source",
+            required=True,
+            help='the feed these posts come from, e.g. "twitter" (required; not "buyer")',
+        )
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="FIELD=COLUMN[,...]",
+            help=f"read post fields from other columns; fields: {', '.join(POST_FIELDS)}",
+        )
+        parser.add_argument("--format", choices=FORMATS, help="override the file-name guess")
+        parser.add_argument(
+            "--batch-size", type=int, default=2000, help="rows per transaction (default 2000)"
+        )
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        source = self._source(options["source"])
+        mapping = self._mapping(options["map"])
+        batch_size = options["batch_size"]
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1")
+        path = Path(options["file"])
+        self._stream: TextIO = getattr(self.stderr, "_out", sys.stderr)
+        show_progress = not options["no_progress"] and self._stream.isatty()
+
+        totals = _Totals()
+        started = time.perf_counter()
+        try:
+            reader = PostReader(path, file_format=options["format"], mapping=mapping)
+            with ExitStack() as stack:
+                stack.enter_context(reader)
+                self._bar = stack.enter_context(
+                    tqdm(
+                        total=reader.size or None,
+                        unit="B",
+                        unit_scale=True,
+                        unit_divisor=1024,
+                        desc=path.name,
+                        file=self._stream,
+                        disable=not show_progress,
+                        dynamic_ncols=True,
+                    )
+                )
+                if show_progress:
+                    # Log lines (eager Celery tasks log each batch) go above the bar, not through it.
+                    stack.enter_context(logging_redirect_tqdm())
+                self._ingest(reader, source, batch_size, totals)
+        except (ReaderError, _Stopped, KeyboardInterrupt) as exc:
+            if totals.read:
+                self._summary(totals, time.perf_counter() - started)
+            reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+            if totals.read:
+                reason += (
+                    f"\nThe rows up to line {totals.done_through} are stored; run the command "
+                    "again to go on (stored rows count as duplicates)."
+                    if totals.done_through
+                    else "\nNothing was stored."
+                )
+            raise CommandError(reason) from None
+        self._summary(totals, time.perf_counter() - started)
+
+    # --- options ----------------------------------------------------------------------------
+    @staticmethod
+    def _source(value: str) -> str:
+        source = value.strip()
+        max_length = Post._meta.get_field("source").max_length
+        if not source:
+            raise CommandError("--source must name the feed, e.g. --source twitter")
+        if source == Post.BUYER_SOURCE:
+            raise CommandError(f"--source {source!r} is reserved for buyer reports")
+        if len(source) > max_length:
+            raise CommandError(f"--source must be at most {max_length} characters")
+        return source
+
+    @staticmethod
+    def _mapping(values: list[str]) -> dict[str, str]:
+        mapping: dict[str, str] = {}
+        for value in values:
+            try:
+                parsed = parse_mapping(value)
+            except ValueError as exc:
+                raise CommandError(f"--map: {exc}") from None
+            twice = set(parsed) & set(mapping)
+            if twice:
+                raise CommandError(f"--map: {', '.join(sorted(twice))} mapped twice")
+            mapping.update(parsed)
+        return mapping
+
+    # --- the work ---------------------------------------------------------------------------
+    def _ingest(self, reader: PostReader, source: str, batch_size: int, totals: _Totals) -> None:
+        chunk = _Chunk()
+        for line, record in reader:
+            totals.read += 1
+            if isinstance(record, BadRecord):
+                chunk.problems.append((line, record.reason))
+            else:
+                chunk.rows.append(record)
+                chunk.lines.append(line)
+            if len(chunk.rows) >= batch_size or len(chunk.problems) >= batch_size:
+                self._store(chunk, source, totals)
+                self._bar.update(reader.bytes_read - self._bar.n)
+                chunk = _Chunk()
+        self._store(chunk, source, totals)
+        self._bar.update(reader.bytes_read - self._bar.n)
+
+    def _store(self, chunk: _Chunk, source: str, totals: _Totals) -> None:
+        problems = chunk.problems
+        if chunk.rows:
+            # start_index numbers this chunk's rows after those of earlier chunks, and
+            # chunk.lines turns each rejected index back into the line it came from.
+            first = totals.handed
+            try:
+                result = posts_ingest(source=source, rows=chunk.rows, start_index=first)
+            # COPY runs on the driver's own cursor, whose errors Django does not wrap.
+            except (DatabaseError, connection.Database.Error) as exc:
+                raise _Stopped(
+                    f"database error while storing lines {chunk.lines[0]}-{chunk.lines[-1]}: "
+                    f"{str(exc).strip()}"
+                ) from exc
+            totals.handed += len(chunk.rows)
+            totals.accepted += result.accepted
+            totals.duplicates += result.duplicates
+            problems = problems + [
+                (chunk.lines[index - first], reason) for index, reason in result.rejected
+            ]
+        totals.rejected += len(problems)
+        totals.done_through = max([totals.done_through, *chunk.lines, *(p[0] for p in problems)])
+        for line, reason in sorted(problems):
+            self._report(f"line {line}: {reason}")
+        self._bar.set_postfix(accepted=totals.accepted, rejected=totals.rejected, refresh=False)
+
+    def _report(self, message: str) -> None:
+        if self._bar.disable:
+            self.stderr.write(message)
+        else:
+            self._bar.write(message, file=self._stream)
+
+    def _summary(self, totals: _Totals, elapsed: float) -> None:
+        rate = totals.read / elapsed if elapsed > 0 else 0.0
+        processing = (
+            "processed in this process (no REDIS_URL)"
+            if settings.CELERY_TASK_ALWAYS_EAGER
+            else "queued for the workers"
+        )
+        self.stdout.write(
+            f"rows read            {totals.read}\n"
+            f"accepted             {totals.accepted}\n"
+            f"duplicates skipped   {totals.duplicates} (already stored, or repeated in the file)\n"
+            f"rejected             {totals.rejected}\n"
+            f"elapsed              {elapsed:.2f} s ({rate:.0f} posts/s; accepted posts "
+            f"{processing})"
+        )
