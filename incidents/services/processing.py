@@ -22,7 +22,7 @@ from suppliers.models import Supplier
 from supplierwatch.db import bulk_update_rows
 
 from .. import engines, grouping
-from ..classify import Classification
+from ..classify import Classification, Classifier
 from ..models import (
     SLA_ACKNOWLEDGE,
     SLA_RESOLVE,
@@ -75,7 +75,13 @@ def posts_queue(post_ids: Sequence[int]) -> None:
 
     def enqueue() -> None:
         for start in range(0, len(ids), BATCH_SIZE):
-            process_posts.delay(ids[start : start + BATCH_SIZE])
+            batch = ids[start : start + BATCH_SIZE]
+            if process_posts.app.conf.task_always_eager:
+                # In-process mode: run retries here and never raise into the request that has
+                # already committed; a post that still fails stays pending for the sweep.
+                process_posts.apply(args=[batch], throw=False)
+            else:
+                process_posts.delay(batch)
 
     if ids:
         transaction.on_commit(enqueue)
@@ -102,7 +108,7 @@ def _evaluate(posts: Iterable[Post]) -> list[_Evaluated]:
                 PostMatch(post=post, supplier_id=post.supplier_id, is_primary=True, confidence=1.0)
             ]
             classification = classifier.classify(post.text)
-            category_id = post.category_id or classification.category_id
+            category_id = post.category_id or classifier.category_for(post.text)[0]
             classification = Classification(
                 is_complaint=True,
                 category_id=category_id,
@@ -126,18 +132,20 @@ def _evaluate(posts: Iterable[Post]) -> list[_Evaluated]:
                 )
                 for m in found
             ]
-            classification = _with_label(post, classifier.classify(post.text))
+            classification = _with_label(post, classifier.classify(post.text), classifier)
             category_id = classification.category_id
             primary = next((m.supplier_id for m in found if m.is_primary), None)
         evaluated.append(_Evaluated(post, matches, classification, category_id, primary))
     return evaluated
 
 
-def _with_label(post: Post, predicted: Classification) -> Classification:
+def _with_label(post: Post, predicted: Classification, classifier: Classifier) -> Classification:
     """A person's correction beats the classifier's guess."""
     if post.label_is_complaint is None:
         return predicted
-    category_id = post.label_category_id or predicted.category_id
+    category_id = (
+        post.label_category_id or predicted.category_id or classifier.category_for(post.text)[0]
+    )
     return Classification(
         is_complaint=post.label_is_complaint,
         category_id=category_id if post.label_is_complaint else None,
@@ -196,7 +204,7 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
     # A fixed lock order (supplier, fingerprint) keeps concurrent workers from deadlocking.
     for (supplier_id, fingerprint), items in sorted(complaints_by_fingerprint.items()):
         incident, opened = _incident_for(
-            supplier_id=supplier_id, fingerprint=fingerprint, sample=items[0], now=now
+            supplier_id=supplier_id, fingerprint=fingerprint, items=items, now=now
         )
         if opened is IncidentEvent.Kind.CREATED:
             result.incidents_opened += 1
@@ -258,7 +266,7 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
 
 
 def _incident_for(
-    *, supplier_id: int, fingerprint: str, sample: _Evaluated, now
+    *, supplier_id: int, fingerprint: str, items: list[_Evaluated], now
 ) -> tuple[Incident, IncidentEvent.Kind | None]:
     """The incident this fingerprint's evidence joins, locked for this transaction."""
     open_incident = (
@@ -285,6 +293,12 @@ def _incident_for(
     )
     if decision.action is grouping.Action.JOIN:
         return open_incident, None
+    if decision.action is grouping.Action.REOPEN and all(
+        item.post.visibility == Post.Visibility.PRIVATE for item in items
+    ):
+        # Reopening would tell everyone about a private report; it opens an incident of its
+        # own instead, which only its organization sees until shareable evidence joins it.
+        decision = grouping.Decision(grouping.Action.OPEN)
     try:
         # A savepoint: if another worker opened this fingerprint meanwhile, the unique
         # constraint refuses ours and we join theirs instead.
@@ -293,11 +307,14 @@ def _incident_for(
                 last_resolved.status = Incident.Status.REOPENED
                 last_resolved.reopened_count += 1
                 last_resolved.resolved_at = None
+                # A regression needs a fresh answer: both SLA clocks start again.
+                last_resolved.acknowledged_at = None
+                last_resolved.acknowledge_due_at = now + SLA_ACKNOWLEDGE[last_resolved.severity]
                 last_resolved.resolve_due_at = now + SLA_RESOLVE[last_resolved.severity]
                 last_resolved.save()
                 return last_resolved, IncidentEvent.Kind.REOPENED
             return _incident_open(
-                supplier_id=supplier_id, fingerprint=fingerprint, sample=sample, now=now
+                supplier_id=supplier_id, fingerprint=fingerprint, sample=items[0], now=now
             ), IncidentEvent.Kind.CREATED
     except IntegrityError:
         incident = Incident.objects.select_for_update().get(
@@ -335,7 +352,12 @@ def _incident_open(*, supplier_id: int, fingerprint: str, sample: _Evaluated, no
 
 def _raise_severity(incident: Incident, items: list[_Evaluated], events: list) -> None:
     """A buyer who reports a worse problem raises the incident's severity, never lowers it."""
-    reported = [i.post.severity for i in items if i.post.is_buyer_post and i.post.severity]
+    # A private report stays private: it must not change what others see of the incident.
+    reported = [
+        i.post.severity
+        for i in items
+        if i.post.is_buyer_post and i.post.severity and i.post.visibility != Post.Visibility.PRIVATE
+    ]
     if reported and max(reported) > incident.severity:
         events.append(
             IncidentEvent(

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from ..models import Incident, IncidentEvent, PostMatch, Severity
+from ..models import Incident, IncidentEvent, Post, PostMatch, Severity
 from ..spikes import SpikeRule, expected_count, is_spike
 from .processing import incident_apply_severity
 
@@ -25,7 +25,8 @@ def spikes_detect(*, now: datetime | None = None, rule: SpikeRule = DEFAULT_RULE
     """
     now = now or timezone.now()
     window_start, baseline_start = now - WINDOW, now - WINDOW - BASELINE
-    complaints = PostMatch.objects.filter(
+    # Private reports are invisible to the supplier and other buyers; they never make a spike.
+    complaints = PostMatch.objects.exclude(post__visibility=Post.Visibility.PRIVATE).filter(
         is_primary=True,
         post__is_complaint=True,
         post__published_at__gte=baseline_start,
@@ -65,7 +66,8 @@ def _record_spike(*, supplier_id: int, recent: int, expected: float, now: dateti
     if already:
         return None
     busiest = (
-        PostMatch.objects.filter(
+        PostMatch.objects.exclude(post__visibility=Post.Visibility.PRIVATE)
+        .filter(
             supplier_id=supplier_id,
             incident__isnull=False,
             incident__status__in=Incident.OPEN_STATUSES,
