@@ -11,7 +11,6 @@ from contextlib import suppress
 from datetime import timedelta
 
 import pytest
-from celery.exceptions import Retry
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
