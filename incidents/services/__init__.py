@@ -1,5 +1,7 @@
 """Every write to evidence and incidents: one function per use case, each in a transaction."""
 
+from .attachments import attachments_add, attachments_check, post_report_with_attachments
+from .follows import follow_mark_seen, incident_follow, incident_unfollow
 from .ingest import IngestResult, posts_ingest
 from .lifecycle import (
     incident_acknowledge,
@@ -14,22 +16,46 @@ from .lifecycle import (
 from .processing import ProcessResult, posts_mark_failed, posts_process, posts_queue
 from .reports import post_report
 from .spikes import spikes_detect
+from .training import (
+    TrainingResult,
+    classifier_activate,
+    classifier_deactivate_all,
+    classifier_train,
+    labelled_examples,
+    may_relabel,
+    post_relabel,
+    posts_relabel,
+)
 
 __all__ = [
     "IngestResult",
     "ProcessResult",
+    "TrainingResult",
+    "attachments_add",
+    "attachments_check",
+    "classifier_activate",
+    "classifier_deactivate_all",
+    "classifier_train",
+    "follow_mark_seen",
     "incident_acknowledge",
     "incident_assign",
     "incident_close",
+    "incident_follow",
     "incident_record_actions",
     "incident_resolve",
     "incident_respond",
     "incident_set_severity",
     "incident_start_investigation",
+    "incident_unfollow",
+    "labelled_examples",
+    "may_relabel",
+    "post_relabel",
     "post_report",
+    "post_report_with_attachments",
     "posts_ingest",
     "posts_mark_failed",
     "posts_process",
     "posts_queue",
+    "posts_relabel",
     "spikes_detect",
 ]
