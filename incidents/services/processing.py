@@ -245,9 +245,11 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
             "classifier_version",
         ],
     )
+    active: set[int] = set()
     for incident_id, posts in new_evidence.items():
         shared = [p for p in posts if p.visibility != Post.Visibility.PRIVATE]
         if shared:
+            active.add(incident_id)
             events.append(
                 IncidentEvent(
                     incident_id=incident_id,
@@ -260,7 +262,7 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
                 )
             )
     IncidentEvent.objects.bulk_create(events)
-    incidents_recount(incident_ids=touched, now=now)
+    incidents_recount(incident_ids=touched, now=now, active_ids=active)
     result.incidents_touched = len(touched)
     return result
 
@@ -386,9 +388,16 @@ def incident_apply_severity(incident: Incident, severity: int) -> None:
     Incident.objects.filter(pk=incident.pk).update(**{f: getattr(incident, f) for f in fields})
 
 
-def incidents_recount(*, incident_ids: Iterable[int], now=None) -> None:
-    """Recount the counters of these incidents from their shareable evidence (one query)."""
+def incidents_recount(
+    *, incident_ids: Iterable[int], now=None, active_ids: Iterable[int] | None = None
+) -> None:
+    """Recount the counters of these incidents from their shareable evidence (one query).
+
+    `active_ids` (default: all of them) get `last_activity_at = now`: an incident that only took
+    in a private report must not look active to the parties who may not see that report.
+    """
     incident_ids = sorted(set(incident_ids))
+    active = set(incident_ids if active_ids is None else active_ids)
     if not incident_ids:
         return
     now = now or timezone.now()
@@ -419,7 +428,8 @@ def incidents_recount(*, incident_ids: Iterable[int], now=None) -> None:
         incident.organization_count = row.get("organizations", 0)
         incident.first_seen_at = row.get("first") or incident.first_seen_at
         incident.last_seen_at = row.get("last") or incident.last_seen_at
-        incident.last_activity_at = now
+        if incident.pk in active:
+            incident.last_activity_at = now
     bulk_update_rows(
         Incident,
         incidents,

@@ -286,6 +286,17 @@ def test_a_private_report_does_not_raise_the_shared_incidents_severity(report, a
     assert not events(incident, IncidentEvent.Kind.SEVERITY_CHANGED)
 
 
+def test_a_private_report_does_not_make_the_shared_incident_look_active(report, alice, bob):
+    incident = incident_of(report(alice))
+    long_ago = timezone.now() - timedelta(days=3)
+    Incident.objects.filter(pk=incident.pk).update(last_activity_at=long_ago)
+
+    report(bob, visibility=Post.Visibility.PRIVATE)
+
+    incident.refresh_from_db()
+    assert incident.last_activity_at == long_ago
+
+
 def test_a_private_report_does_not_reopen_a_resolved_shared_incident(report, alice, bob, carol):
     incident = incident_of(report(alice))
     services.incident_resolve(incident=incident, actor=carol)
