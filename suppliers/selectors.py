@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Prefetch, QuerySet
 
 from .models import Supplier, SupplierAlias, VendorCode
 
@@ -38,3 +38,20 @@ def supplier_search(*, query: str, organization_id: int | None = None) -> QueryS
             ).values_list("supplier_id", flat=True)
         )
     return suppliers.filter(id__in=ids)
+
+
+def supplier_directory(
+    *, organization_id: int | None, supplier_id: int | None, query: str = ""
+) -> QuerySet[Supplier]:
+    """The suppliers a party may look up, with their aliases and the organization's vendor codes.
+
+    A buyer organization sees every supplier (they are shared), each with `own_vendor_codes`;
+    a supplier sees only itself. With neither (an operator), every supplier, without codes.
+    """
+    suppliers = supplier_search(query=query, organization_id=organization_id)
+    if supplier_id is not None:
+        suppliers = suppliers.filter(pk=supplier_id)
+    codes = VendorCode.objects.filter(organization_id=organization_id).order_by("code")
+    return suppliers.prefetch_related(
+        "aliases", Prefetch("vendor_codes", queryset=codes, to_attr="own_vendor_codes")
+    )

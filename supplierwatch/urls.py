@@ -21,4 +21,5 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include("incidents.urls_buyer")),
     path("", include("incidents.urls_portal")),
+    path("portal/team/", include("suppliers.urls")),
 ]

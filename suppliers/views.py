@@ -1,0 +1,147 @@
+"""The supplier team page (/portal/team/): an admin invites colleagues, sets roles, removes people.
+
+Each POST validates a form and calls one service of suppliers.services. Only supplier admins get
+here (403 for everyone else); another supplier's member is a 404, like a missing one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from supplierwatch.errors import ApplicationError
+
+from . import services
+from .forms import TeamInviteForm, TeamRoleForm
+from .models import Membership
+
+
+def supplier_admin_required(view: Callable) -> Callable:
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        membership = request.user.party
+        if membership is None or not membership.is_supplier_staff or not membership.is_admin:
+            raise PermissionDenied("Only a supplier's admins manage its team.")
+        return view(request, membership, *args, **kwargs)
+
+    return wrapper
+
+
+def _colleague(membership: Membership, pk: int) -> Membership:
+    return get_object_or_404(
+        Membership.objects.select_related("user"), pk=pk, supplier_id=membership.supplier_id
+    )
+
+
+def _render_team(
+    request: HttpRequest,
+    membership: Membership,
+    *,
+    invite_form: TeamInviteForm | None = None,
+    row_error: tuple[int, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    team = (
+        Membership.objects.filter(supplier_id=membership.supplier_id)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__email")
+    )
+    rows = [
+        {
+            "membership": colleague,
+            "is_me": colleague.pk == membership.pk,
+            "form": TeamRoleForm(initial={"role": colleague.role}, prefix=f"m{colleague.pk}"),
+            "error": row_error[1] if row_error and row_error[0] == colleague.pk else "",
+        }
+        for colleague in team
+    ]
+    context = {
+        "supplier": membership.supplier,
+        "membership": membership,
+        "rows": rows,
+        "invite_form": invite_form or TeamInviteForm(),
+    }
+    return render(request, "portal/team.html", context, status=status)
+
+
+@supplier_admin_required
+def team(request: HttpRequest, membership: Membership) -> HttpResponse:
+    return _render_team(request, membership)
+
+
+@require_POST
+@supplier_admin_required
+def team_invite(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = TeamInviteForm(request.POST)
+    if form.is_valid():
+        try:
+            invited = services.membership_invite(
+                supplier=membership.supplier, invited_by=request.user, **form.cleaned_data
+            )
+        except ApplicationError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(
+                request,
+                f"{invited.user.email} was added as {invited.get_role_display().lower()}; "
+                "an e-mail asks them to choose a password.",
+            )
+            return redirect("team")
+    return _render_team(request, membership, invite_form=form, status=400)
+
+
+@require_POST
+@supplier_admin_required
+def team_role(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    colleague = _colleague(membership, pk)
+    form = TeamRoleForm(request.POST, prefix=f"m{colleague.pk}")
+    if not form.is_valid():
+        return _render_team(
+            request, membership, row_error=(colleague.pk, "Choose a role."), status=400
+        )
+    try:
+        changed = services.membership_set_role(
+            membership=colleague, role=form.cleaned_data["role"], actor=request.user
+        )
+    except ApplicationError as error:
+        return _render_team(
+            request, membership, row_error=(colleague.pk, error.message), status=400
+        )
+    messages.success(
+        request, f"{changed.user.display_name} is now {changed.get_role_display().lower()}."
+    )
+    return redirect("team")
+
+
+@require_POST
+@supplier_admin_required
+def team_remove(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    colleague = _colleague(membership, pk)
+    try:
+        services.membership_remove(membership=colleague, actor=request.user)
+    except ApplicationError as error:
+        return _render_team(
+            request, membership, row_error=(colleague.pk, error.message), status=400
+        )
+    messages.success(request, f"{colleague.user.display_name} was removed from the team.")
+    return redirect("team")
+
+
+@require_POST
+@supplier_admin_required
+def team_resend(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    colleague = _colleague(membership, pk)
+    if colleague.user.has_usable_password():
+        messages.info(request, f"{colleague.user.email} has already chosen a password.")
+    else:
+        services.membership_send_invitation(membership_id=colleague.pk, invited_by=request.user)
+        messages.success(request, f"The invitation was sent again to {colleague.user.email}.")
+    return redirect("team")
