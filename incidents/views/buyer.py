@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import wraps
 from urllib.parse import urlsplit
@@ -30,6 +30,7 @@ from suppliers.models import Membership, Supplier, SupplierAlias, User, VendorCo
 from supplierwatch.errors import ApplicationError
 
 from .. import selectors, services
+from ..charts import BarChart, daily_points, weekly_points
 from ..forms import ReportForm
 from ..models import Attachment, Incident, IncidentEvent, Post, Response, Severity
 from ..services.attachments import INLINE_TYPES
@@ -66,102 +67,6 @@ def _page(request: HttpRequest, items: QuerySet, param: str, per_page: int = PER
     return page
 
 
-# --- Charts: bars computed here, drawn as SVG by templates/incidents/_bar_chart.html -------------
-
-
-@dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    label: str
-    value: int
-
-
-@dataclass
-class BarChart:
-    title: str
-    unit: str  # what a bar counts, plural ("complaints"); `unit_one` is the singular
-    points: list[tuple[str, int]]
-    period: str = "day"
-    unit_one: str = ""
-    width: int = 800
-    height: int = 150
-    plot_top: int = 1
-    plot_bottom: int = 150
-    bars: list[Bar] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        count = max(len(self.points), 1)
-        slot = self.width / count
-        gap = min(slot * 0.2, 4)
-        scale = (self.plot_bottom - self.plot_top) / max(self.max_value, 1)
-        for index, (label, value) in enumerate(self.points):
-            height = value * scale
-            self.bars.append(
-                Bar(
-                    x=round(index * slot + gap / 2, 2),
-                    y=round(self.plot_bottom - height, 2),
-                    width=round(max(slot - gap, 1), 2),
-                    height=round(height, 2),
-                    label=label,
-                    value=value,
-                )
-            )
-
-    @property
-    def max_value(self) -> int:
-        return max((value for _, value in self.points), default=0)
-
-    @property
-    def total(self) -> int:
-        return sum(value for _, value in self.points)
-
-    @property
-    def first_label(self) -> str:
-        return self.points[0][0] if self.points else ""
-
-    @property
-    def last_label(self) -> str:
-        return self.points[-1][0] if self.points else ""
-
-    @property
-    def summary(self) -> str:
-        """The text alternative: what a person would read off the chart."""
-        if not self.total:
-            return f"No {self.unit} from {self.first_label} to {self.last_label}."
-        peak_label = next(label for label, value in self.points if value == self.max_value)
-        unit = self.unit_one if self.total == 1 and self.unit_one else self.unit
-        return (
-            f"{self.total} {unit} from {self.first_label} to {self.last_label}; "
-            f"the most in one {self.period}: {self.max_value} ({peak_label})."
-        )
-
-
-def _daily_points(counts: dict[date, int], start: date, end: date) -> list[tuple[str, int]]:
-    days = (end - start).days + 1
-    return [
-        ((start + timedelta(d)).isoformat(), counts.get(start + timedelta(d), 0))
-        for d in range(days)
-    ]
-
-
-def _weekly_points(counts: dict[date, int], start: date, end: date) -> list[tuple[str, int]]:
-    """Weeks starting on Monday, labelled by that Monday."""
-    first_monday = start - timedelta(days=start.weekday())
-    weeks: dict[date, int] = {}
-    monday = first_monday
-    while monday <= end:
-        weeks[monday] = 0
-        monday += timedelta(days=7)
-    for day, value in counts.items():
-        week = day - timedelta(days=day.weekday())
-        if week in weeks:
-            weeks[week] += value
-    return [(f"week of {week.isoformat()}", value) for week, value in weeks.items()]
-
-
 # An incident's chart shows days up to this span, and weeks beyond it.
 DAILY_CHART_MAX_DAYS = 90
 
@@ -180,9 +85,9 @@ def _incident_chart(incident: Incident, per_day: dict[date, int]) -> BarChart:
     start, end = (min(days), max(days)) if days else (today, today)
     start = min(start, end - timedelta(days=CHART_MIN_DAYS - 1))
     if (end - start).days + 1 > DAILY_CHART_MAX_DAYS:
-        points, period = _weekly_points(per_day, start, end), "week"
+        points, period = weekly_points(per_day, start, end), "week"
     else:
-        points, period = _daily_points(per_day, start, end), "day"
+        points, period = daily_points(per_day, start, end), "day"
     return BarChart(f"Evidence per {period}", "reports and posts", points, period, "report or post")
 
 
@@ -518,7 +423,7 @@ def supplier_detail(request: HttpRequest, membership: Membership | None, slug: s
         "trend": BarChart(
             "Complaints per week",
             "complaints",
-            _weekly_points(per_day, since.date(), timezone.localdate(now)),
+            weekly_points(per_day, since.date(), timezone.localdate(now)),
             period="week",
             unit_one="complaint",
         ),

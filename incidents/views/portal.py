@@ -25,6 +25,7 @@ from suppliers.models import Membership, User
 from supplierwatch.errors import ApplicationError
 
 from .. import selectors, services
+from ..charts import BarChart
 from ..models import Attachment, Incident, IncidentEvent, Post, Severity
 from ..portal_forms import (
     AssignForm,
@@ -35,7 +36,6 @@ from ..portal_forms import (
     RespondForm,
     SeverityForm,
 )
-from .buyer import BarChart
 from .common import supplier_staff_required
 
 INCIDENTS_PER_PAGE = 25
