@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Protocol
@@ -66,12 +66,13 @@ class Classification:
 class Classifier(Protocol):
     version: str
 
-    def classify(self, text: str) -> Classification: ...
-
-    def category_for(self, text: str) -> tuple[int | None, dict[str, float]]:
-        """The category a text is about, whether or not it reads as a complaint (buyer reports
-        are complaints by definition and are often written in neutral words)."""
+    def classify(self, text: str) -> Classification:
+        """Complaint or not, and the category the text is about, given whether or not it reads
+        as a complaint: buyer reports are complaints by definition, often in neutral words,
+        and a person may correct "not a complaint" into "a complaint"."""
         ...
+
+    def classify_many(self, texts: Sequence[str]) -> list[Classification]: ...
 
 
 @cache
@@ -125,9 +126,12 @@ class LexiconClassifier:
         is_complaint = compound <= NEGATIVE_COMPOUND
         return Classification(
             is_complaint=is_complaint,
-            category_id=category_id if is_complaint else None,
+            category_id=category_id,
             # Map VADER's compound (-1 .. 1) to a complaint probability-like score (1 = surely).
             complaint_score=round((1 - compound) / 2, 4),
             version=self.version,
             scores={"compound": compound, **{f"kw:{k}": v for k, v in keyword_hits.items()}},
         )
+
+    def classify_many(self, texts: Sequence[str]) -> list[Classification]:
+        return [self.classify(text) for text in texts]

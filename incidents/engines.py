@@ -1,23 +1,33 @@
 """The matcher and classifier each process keeps in memory, rebuilt only when their inputs change.
 
-This module adapts the pure cores (matching.py, classify.py) to the database: it reads aliases and
-categories, builds the core objects once per process, and checks a cheap version on each batch.
+This module adapts the pure cores (matching.py, classify.py, learning.py) to the database: it
+reads aliases, categories and the active trained model, builds the core objects once per process,
+and checks a cheap version on each batch.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from typing import TYPE_CHECKING
 
 from suppliers.models import Supplier, SupplierAlias
 from suppliers.selectors import alias_version
 
 from .classify import CategorySpec, Classifier, LexiconClassifier
 from .matching import AliasSpec, Matcher, SupplierSpec
-from .models import Category
+from .models import Category, ClassifierModel
+
+if TYPE_CHECKING:
+    from .learning import LearnedClassifier
+
+logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _matcher: tuple[str, Matcher] | None = None
 _classifier: tuple[tuple, Classifier] | None = None
+# (active version, its loaded model or None when it could not be loaded)
+_learned: tuple[str, LearnedClassifier | None] | None = None
 
 
 def build_matcher(version: str = "") -> Matcher:
@@ -50,17 +60,63 @@ def get_matcher() -> Matcher:
         return _matcher[1]
 
 
-def get_classifier() -> Classifier:
+def get_lexicon_classifier() -> Classifier:
     """The lexicon classifier over the active categories, rebuilt when a category changes."""
-    global _classifier
-    categories = tuple(
+    return _lexicon(_active_categories())
+
+
+def _active_categories() -> tuple:
+    categories = (
         Category.objects.filter(is_active=True)
         .order_by("position", "id")
         .values_list("id", "slug", "keywords")
     )
-    key = tuple((cid, slug, tuple(words or ())) for cid, slug, words in categories)
+    return tuple((cid, slug, tuple(words or ())) for cid, slug, words in categories)
+
+
+def _lexicon(key: tuple) -> Classifier:
+    global _classifier
     with _lock:
         if _classifier is None or _classifier[0] != key:
             specs = [CategorySpec(id=cid, key=slug, keywords=words) for cid, slug, words in key]
             _classifier = (key, LexiconClassifier(specs))
         return _classifier[1]
+
+
+def get_classifier() -> Classifier:
+    """The active trained model (ClassifierModel) when there is one, else the lexicon classifier.
+
+    Two cheap queries per batch (the active version, the active categories); the model itself is
+    read and unpickled only when the active version changes. A model that cannot be loaded is
+    logged once and the lexicon classifier stands in for it.
+    """
+    global _learned
+    categories = _active_categories()
+    version = (
+        ClassifierModel.objects.filter(is_active=True).values_list("version", flat=True).first()
+    )
+    if version is None:
+        return _lexicon(categories)
+    with _lock:
+        if _learned is None or _learned[0] != version:
+            _learned = (version, _load_learned(version))
+        model = _learned[1]
+    if model is None:
+        return _lexicon(categories)
+    # Only active categories may be predicted: a retired one must not collect new evidence.
+    return model.restricted_to(cid for cid, _slug, _words in categories)
+
+
+def _load_learned(version: str) -> LearnedClassifier | None:
+    # Imported here: scikit-learn takes a second to import, and most processes never need it.
+    from . import learning
+
+    artifact = (
+        ClassifierModel.objects.filter(version=version).values_list("artifact", flat=True).first()
+    )
+    try:
+        # Our own artifact, written by services.training into our database (learning.loads).
+        return learning.loads(artifact) if artifact is not None else None
+    except Exception:
+        logger.exception("classifier %s cannot be loaded; using the lexicon classifier", version)
+        return None

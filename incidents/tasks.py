@@ -71,3 +71,18 @@ def sweep_pending_posts() -> int:
 def detect_spikes() -> list[int]:
     """Compare each supplier's complaints in the last hour with its trailing baseline."""
     return services.spikes_detect()
+
+
+# Not acks_late: a run can outlast the broker's visibility timeout, and a redelivered copy would
+# train the same model twice; a lost nightly run is simply made up the next night.
+@shared_task(acks_late=False, soft_time_limit=3600, time_limit=3700)
+def retrain_classifier() -> dict:
+    """Train a new classifier version on the labelled posts; activate it only if it does better."""
+    result = services.classifier_train()
+    return {
+        "examples": result.examples,
+        "trained": result.trained,
+        "activated": result.activated,
+        "version": result.model.version if result.model else None,
+        "reason": result.reason,
+    }

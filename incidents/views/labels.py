@@ -1,0 +1,101 @@
+"""Correcting a public post's label: POST /posts/<id>/label/ (supplier staff who answer, operators).
+
+"Not a complaint" or "a complaint in category X": the post is re-grouped once the correction is
+saved (services.post_relabel) and the label is a training example from the next training run on.
+The form is the partial templates/incidents/_label_form.html, rendered by `{% label_form post %}`
+(incidents/templatetags/labels.py); with htmx the answer is that partial, otherwise a redirect
+back to the page the form was on.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from supplierwatch.errors import ApplicationError
+
+from .. import services
+from ..models import Category, Post
+
+COMPLAINT = "complaint"
+NOT_COMPLAINT = "not_complaint"
+UNDO = "undo"
+
+
+class LabelForm(forms.Form):
+    label = forms.ChoiceField(
+        choices=[
+            (COMPLAINT, "A complaint"),
+            (NOT_COMPLAINT, "Not a complaint"),
+            (UNDO, "Remove my correction"),
+        ]
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.filter(is_active=True), required=False
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("label") != COMPLAINT:
+            data["category"] = None
+        return data
+
+
+def label_categories() -> list[Category]:
+    return list(Category.objects.filter(is_active=True).order_by("position", "name"))
+
+
+def _back(request: HttpRequest) -> str:
+    for candidate in (request.POST.get("next"), request.headers.get("referer")):
+        if candidate and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return candidate
+    return "home"
+
+
+@login_required
+@require_POST
+def post_label(request: HttpRequest, post_id: int) -> HttpResponse:
+    # A post the user may not read is missing, not forbidden: ids cannot be probed.
+    post = get_object_or_404(Post.objects.visible_to(request.user), pk=post_id)
+    if not services.may_relabel(request.user, post):
+        raise PermissionDenied("Only the supplier's responders and admins correct labels.")
+    form = LabelForm(request.POST)
+    saved = False
+    if form.is_valid():
+        label = form.cleaned_data["label"]
+        try:
+            post = services.post_relabel(
+                post=post,
+                actor=request.user,
+                is_complaint=None if label == UNDO else label == COMPLAINT,
+                category=form.cleaned_data["category"],
+            )
+            saved = True
+        except ApplicationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    if request.htmx:
+        return render(
+            request,
+            "incidents/_label_form.html",
+            {
+                "post": post,
+                "label_categories": label_categories(),
+                "can_label": True,
+                "saved": saved,
+                "form": form,
+            },
+        )
+    if saved:
+        messages.success(request, "Thank you: the post's label is corrected and it is regrouped.")
+    else:
+        errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
+        messages.error(request, f"The label was not changed: {errors}")
+    return redirect(_back(request))
