@@ -104,7 +104,7 @@ def bench_storing(rows: list[dict]) -> dict:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS bench_copy")
             cursor.execute(
-                "CREATE TABLE bench_copy (LIKE incidents_post INCLUDING DEFAULTS INCLUDING INDEXES)"
+                "CREATE TABLE bench_copy (LIKE incidents_post INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)"
             )
             started = time.perf_counter()
             with cursor.cursor.copy(

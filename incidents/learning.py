@@ -48,7 +48,6 @@ __all__ = [
     "LearnedClassifier",
     "TrainingError",
     "TrainingOptions",
-    "classify_all",
     "dumps",
     "evaluate",
     "is_better",
@@ -378,7 +377,8 @@ def scores(
     predicted_category: Sequence[Hashable | None],
 ) -> dict[str, float | int]:
     """Complaint precision/recall/F1 over all posts; category accuracy and macro-F1 over the
-    complaints that have a true category, a post predicted "no complaint" counting as no category.
+    complaints that have a true category, judging the category each post was given. (A missed
+    complaint is already counted against complaint recall; it is not counted twice.)
 
     Categories are any hashable labels (ids, names); macro-F1 averages the F1 of each true category.
     """
@@ -389,9 +389,9 @@ def scores(
     recall = tp / (tp + fn) if tp + fn else 0.0
 
     pairs = [
-        (truth, guess if complaint else None)
-        for truth, guess, is_true, complaint in zip(
-            true_category, predicted_category, true_complaint, predicted_complaint, strict=True
+        (truth, guess)
+        for truth, guess, is_true in zip(
+            true_category, predicted_category, true_complaint, strict=True
         )
         if is_true and truth is not None
     ]
@@ -417,17 +417,9 @@ def scores(
     }
 
 
-def classify_all(classifier: Classifier, texts: Sequence[str]) -> list[Classification]:
-    """Classify many texts, in one batch when the classifier can."""
-    many = getattr(classifier, "classify_many", None)
-    if many is not None:
-        return list(many(texts))
-    return [classifier.classify(text) for text in texts]
-
-
 def evaluate(classifier: Classifier, examples: Sequence[Example]) -> dict[str, float | int]:
     """`scores` of this classifier on these labelled examples."""
-    predictions = classify_all(classifier, [example.text for example in examples])
+    predictions = classifier.classify_many([example.text for example in examples])
     return scores(
         [example.is_complaint for example in examples],
         [prediction.is_complaint for prediction in predictions],
