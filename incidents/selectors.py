@@ -150,7 +150,9 @@ def incident_evidence(*, user: User, incident: Incident) -> QuerySet[Post]:
     return (
         Post.objects.visible_to(user)
         .filter(matches__incident=incident)
-        .select_related("category", "author", "organization")
+        .select_related(
+            "category", "author", "organization", "predicted_category", "label_category"
+        )
         .prefetch_related("attachments")
         .order_by("-published_at", "-id")
     )

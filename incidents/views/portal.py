@@ -124,6 +124,8 @@ class EvidenceView:
     handle: str = ""
     url: str = ""
     attachments: list[AttachmentView] = field(default_factory=list)
+    # Public posts only (their authors are public): the label-correction form needs the post.
+    public_post: Post | None = None
 
 
 def _safe_link(url: str) -> str:
@@ -150,6 +152,7 @@ def evidence_view(post: Post, user: User) -> EvidenceView:
             source=post.source,
             handle=post.author_handle,
             url=_safe_link(post.url),
+            public_post=post,
         )
     identified = post.reveals_identity_to(user)
     attachments = [
