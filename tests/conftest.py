@@ -115,3 +115,35 @@ def newcomer(db) -> User:
 @pytest.fixture
 def anonymous() -> AnonymousUser:
     return AnonymousUser()
+
+
+# --- a real Celery worker (tests/workers.py) --------------------------------------------------
+
+
+@pytest.fixture
+def queue():
+    """Tasks go through Redis to a queue of this test's own, for the test's duration."""
+    from tests.workers import broker_queue
+
+    with broker_queue() as name:
+        yield name
+
+
+@pytest.fixture
+def start_worker(queue, tmp_path):
+    """start_worker() starts a `celery worker` process on the test database and this queue."""
+    from tests.workers import Worker
+
+    workers = []
+
+    def start():
+        worker = Worker(queue, tmp_path / f"worker-{len(workers)}.log")
+        workers.append(worker)
+        worker.wait_ready()
+        return worker
+
+    try:
+        yield start
+    finally:
+        for worker in workers:
+            worker.stop()

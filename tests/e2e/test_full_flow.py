@@ -1,6 +1,7 @@
 """Buyer and supplier in one story, in a real browser: a buyer reports a problem, the pipeline groups
 it, the supplier's staff answer publicly and resolve it in the portal, and the buyer sees the answer
-and the new status. Staff of another supplier get 404 for the incident's address."""
+and the new status. Staff of another supplier get 404 for the incident's address. The story runs
+twice: with reports processed in the web process, and by a real Celery worker through Redis."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from incidents.models import Incident, Post
 from tests.factories import SupplierAliasFactory, defect_category
+from tests.workers import wait_until
 
 from .conftest import login
 
@@ -19,8 +21,21 @@ REPORT = "Incoming inspection rejected 120 brackets of lot L-77: holes drilled o
 ANSWER = "We have quarantined lot L-77 and ship replacements from lot L-78 on Monday."
 
 
+@pytest.fixture(
+    params=[
+        "in-process",
+        pytest.param("worker", marks=[pytest.mark.worker, pytest.mark.postgres]),
+    ]
+)
+def pipeline(request):
+    """How reports are processed: in the web process (no broker), or by a real worker."""
+    if request.param == "worker":
+        request.getfixturevalue("start_worker")()
+    return request.param
+
+
 def test_report_answer_resolve_and_the_buyer_sees_it(
-    new_page, alice, bob, carol, dave, initech, screenshot
+    pipeline, new_page, alice, bob, carol, dave, initech, screenshot
 ):
     defect_category()
     SupplierAliasFactory(supplier=initech, text="Initech")
@@ -34,9 +49,19 @@ def test_report_answer_resolve_and_the_buyer_sees_it(
     buyer.get_by_label("Category").select_option(label="Defect / nonconformance")
     buyer.get_by_label("Describe the problem").fill(REPORT)
     buyer.get_by_role("button", name="Send report").click()
-    buyer.wait_for_url(re.compile(r"/incidents/\d+/$"))
+    if pipeline == "worker":
+        # The report is saved at once; the worker groups it a moment later.
+        buyer.wait_for_url(re.compile(r"/buyer/$"))
+        wait_until(
+            lambda: Post.objects.filter(author=alice, status=Post.Status.PROCESSED).exists(),
+            60,
+            "the worker to group the report",
+        )
+    else:
+        buyer.wait_for_url(re.compile(r"/incidents/\d+/$"))
     incident = Incident.objects.get(matches__post__author=alice)
     assert Post.objects.get(author=alice).status == Post.Status.PROCESSED
+    buyer.goto(f"/incidents/{incident.pk}/")
     buyer.get_by_role("button", name="Follow").click()
     buyer.get_by_role("button", name=re.compile("Following")).wait_for()
 
