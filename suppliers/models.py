@@ -40,6 +40,8 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("e-mail address", unique=True)
+    # An API key's own user (see integrations): never logs in, is nobody's colleague.
+    is_service_account = models.BooleanField(default=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -198,6 +200,10 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
 
     def supplier_staff(self) -> MembershipQuerySet:
         return self.filter(supplier__isnull=False)
+
+    def people(self) -> MembershipQuerySet:
+        """Memberships of persons: API keys' service accounts are not colleagues."""
+        return self.filter(user__is_service_account=False)
 
 
 class Membership(models.Model):

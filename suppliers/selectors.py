@@ -23,7 +23,8 @@ def alias_version() -> str:
 
 def supplier_search(*, query: str, organization_id: int | None = None) -> QuerySet[Supplier]:
     """Suppliers whose name or alias contains the query, or whose vendor code (of this org) is it."""
-    query = query.strip()
+    # NUL cannot be part of a PostgreSQL string; nobody types it on purpose.
+    query = query.replace("\x00", "").strip()
     suppliers = Supplier.objects.all()
     if not query:
         return suppliers

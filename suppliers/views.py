@@ -37,7 +37,9 @@ def supplier_admin_required(view: Callable) -> Callable:
 
 def _colleague(membership: Membership, pk: int) -> Membership:
     return get_object_or_404(
-        Membership.objects.select_related("user"), pk=pk, supplier_id=membership.supplier_id
+        Membership.objects.people().select_related("user"),
+        pk=pk,
+        supplier_id=membership.supplier_id,
     )
 
 
@@ -50,7 +52,8 @@ def _render_team(
     status: int = 200,
 ) -> HttpResponse:
     team = (
-        Membership.objects.filter(supplier_id=membership.supplier_id)
+        Membership.objects.people()
+        .filter(supplier_id=membership.supplier_id)
         .select_related("user")
         .order_by("user__first_name", "user__last_name", "user__email")
     )

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -139,6 +140,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 CELERY_BEAT_SCHEDULE = {
     "sweep-pending-posts": {"task": "incidents.tasks.sweep_pending_posts", "schedule": 60.0},
     "detect-spikes": {"task": "incidents.tasks.detect_spikes", "schedule": 300.0},
+    # Nightly, when few posts arrive: learn from the day's reports and corrections.
+    "retrain-classifier": {
+        "task": "incidents.tasks.retrain_classifier",
+        "schedule": crontab(hour=3, minute=17),
+    },
     "dispatch-webhook-events": {
         "task": "integrations.tasks.dispatch_webhook_events",
         "schedule": 10.0,
@@ -254,6 +260,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "incidents.models.Incident.Status",
         "SeverityEnum": ["low", "medium", "high", "critical"],
+        "PostVisibilityEnum": "incidents.models.Post.Visibility",
+        "ReportVisibilityEnum": ["private", "anonymous", "named"],
+        "ResponseVisibilityEnum": "incidents.models.Response.Visibility",
+        "WebhookEventEnum": "integrations.models.WebhookSubscription.Event",
     },
 }
 # Request bodies above this are refused (413); a bulk ingest of 1,000 posts fits in it.

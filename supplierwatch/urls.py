@@ -18,8 +18,10 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("supplierwatch.api_urls")),
     path("", home, name="home"),
     path("", include("incidents.urls_buyer")),
     path("", include("incidents.urls_portal")),
+    path("", include("incidents.urls_labels")),
     path("portal/team/", include("suppliers.urls")),
 ]

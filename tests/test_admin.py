@@ -8,6 +8,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from incidents.models import ClassifierModel, Post
+from integrations.models import IdempotencyRecord, WebhookDelivery, WebhookSubscription
+from integrations.services import api_key_issue, api_key_revoke
 from suppliers.models import Membership, User
 from tests.factories import (
     BuyerPostFactory,
@@ -56,6 +58,18 @@ def world(alice, bob, carol, dave, operator, acme, globex, initech, umbrella):
     ClassifierModel.objects.create(
         version="learned-test", algorithm="tf-idf + linear", metrics={"complaint_f1": 0.9}
     )
+    api_key_issue(name="ERP", organization=acme, can_write=True)
+    api_key_revoke(api_key=api_key_issue(name="QMS", supplier=initech).api_key)
+    subscription = WebhookSubscription.objects.create(
+        organization=acme, url="https://erp.example/hook", secret="s", events=["incident.created"]
+    )
+    WebhookDelivery.objects.create(
+        subscription=subscription,
+        incident_event=incident.events.first(),
+        event_type="incident.created",
+        payload={},
+    )
+    IdempotencyRecord.objects.create(user=alice, key="k", request_hash="h", response_status=201)
 
 
 def test_every_model_of_the_product_is_registered():

@@ -92,7 +92,9 @@ def incident_assign(*, incident: Incident, actor: User | None, assignee: User | 
     incident = _lock(incident)
     if (
         assignee is not None
-        and not Membership.objects.filter(user=assignee, supplier_id=incident.supplier_id).exists()
+        and not Membership.objects.people()
+        .filter(user=assignee, supplier_id=incident.supplier_id)
+        .exists()
     ):
         raise ApplicationError(
             "Assign the incident to a colleague at this supplier.", field="assignee"

@@ -313,9 +313,9 @@ class Action:
 
 
 def _colleagues(membership: Membership):
-    return User.objects.filter(membership__supplier_id=membership.supplier_id).order_by(
-        "first_name", "last_name", "email"
-    )
+    return User.objects.filter(
+        membership__supplier_id=membership.supplier_id, is_service_account=False
+    ).order_by("first_name", "last_name", "email")
 
 
 ACTIONS: dict[str, Action] = {

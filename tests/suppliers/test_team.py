@@ -311,3 +311,20 @@ def test_team_page_costs_the_same_queries_for_one_or_many_colleagues(
         SupplierMembershipFactory(supplier=initech, user=UserFactory(password="!unusable"))
     with django_assert_max_num_queries(len(one)):
         assert admin_client.get(TEAM).status_code == 200
+
+
+def test_an_api_key_is_neither_a_colleague_on_the_team_page_nor_assignable(
+    admin_client, initech, carol
+):
+    from incidents import services
+    from integrations.services import api_key_issue
+    from tests.factories import IncidentFactory
+
+    issued = api_key_issue(name="QMS sync", supplier=initech, can_write=True)
+    page = admin_client.get("/portal/team/").content.decode()
+    assert "QMS sync" not in page
+    assert issued.api_key.user.email not in page
+    incident = IncidentFactory(supplier=initech, post_count=1)
+    with pytest.raises(ApplicationError) as refused:
+        services.incident_assign(incident=incident, actor=carol, assignee=issued.api_key.user)
+    assert refused.value.field == "assignee"

@@ -1,0 +1,113 @@
+"""Query parameters of the incident list and export (django-filter; invalid values answer 400)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import django_filters
+from django.db.models import Q, QuerySet
+from rest_framework import serializers
+from rest_framework.filters import OrderingFilter
+
+from ..models import Incident, Post, Severity
+from .serializers import SEVERITIES
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """An empty parameter (`status=`) is a mistake, not "no filter": it is refused with a 400, like
+    any value outside the documented ones."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name in self.filters:
+            values = self.data.getlist(name) if name in self.data else []
+            if "" in values:
+                self.form.add_error(name, "Give a value, or leave the parameter out.")
+                valid = False
+            elif any("\x00" in value for value in values):
+                # The database refuses NUL in text; a 400 rather than its error.
+                self.form.add_error(name, "Contains a NUL character.")
+                valid = False
+        return valid
+
+
+class IncidentFilter(StrictFilterSet):
+    supplier = django_filters.CharFilter(
+        field_name="supplier__slug", help_text="The supplier's slug."
+    )
+    vendor_code = django_filters.CharFilter(
+        method="filter_vendor_code",
+        help_text="Your organization's vendor code for the supplier (buyer keys only).",
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=Incident.Status.choices, help_text="Repeat for several: status=new&status=reopened."
+    )
+    severity = django_filters.MultipleChoiceFilter(
+        choices=[(name, name) for name in SEVERITIES], method="filter_severity"
+    )
+    category = django_filters.CharFilter(
+        field_name="category__slug", help_text="The category's slug."
+    )
+    updated_since = django_filters.IsoDateTimeFilter(
+        method="filter_updated_since",
+        help_text="Incidents changed at or after this time (ISO 8601), e.g. the start of your "
+        "last sync.",
+    )
+
+    class Meta:
+        model = Incident
+        fields: list[str] = []
+
+    def filter_vendor_code(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        user = getattr(self.request, "user", None)
+        membership = user.party if user is not None and user.is_authenticated else None
+        if membership is None or membership.organization_id is None:
+            return queryset.none()
+        return queryset.filter(
+            supplier__vendor_codes__organization_id=membership.organization_id,
+            supplier__vendor_codes__code=value,
+        )
+
+    def filter_severity(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        if not value:
+            return queryset
+        return queryset.filter(severity__in=[Severity[item.upper()].value for item in value])
+
+    def filter_updated_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        # In UTC: PostgreSQL refuses offsets beyond ±16 h, which ISO 8601 allows.
+        try:
+            value = value.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise serializers.ValidationError({name: ["Out of range."]}) from None
+        # Counters and severity are written in bulk without touching updated_at; every change
+        # that matters moves last_activity_at, so either one counts.
+        return queryset.filter(Q(updated_at__gte=value) | Q(last_activity_at__gte=value))
+
+
+class ReportFilter(StrictFilterSet):
+    supplier = django_filters.CharFilter(field_name="supplier__slug")
+    status = django_filters.ChoiceFilter(choices=Post.Status.choices)
+    visibility = django_filters.ChoiceFilter(
+        choices=[(value, value) for value in ("private", "anonymous", "named")]
+    )
+
+    class Meta:
+        model = Post
+        fields: list[str] = []
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """One of the documented orderings, or a 400: an unknown one is not silently ignored."""
+
+    def get_ordering(self, request, queryset, view) -> list[str]:
+        value = request.query_params.get(self.ordering_param)
+        if value is not None:
+            fields = [value.strip()]
+            if "," in value or not self.remove_invalid_fields(queryset, fields, view, request):
+                allowed = ", ".join(
+                    f"{sign}{field}" for field in view.ordering_fields for sign in ("", "-")
+                )
+                raise serializers.ValidationError(
+                    {self.ordering_param: [f"Choose one of: {allowed}."]}
+                )
+        return super().get_ordering(request, queryset, view)

@@ -1,0 +1,214 @@
+"""Operators' view of keys and webhooks. Adding a key or a subscription goes through the services
+and shows the secret once, on the page after saving; it is never shown again."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from supplierwatch.errors import ApplicationError
+
+from . import services
+from .models import ApiKey, IdempotencyRecord, WebhookDelivery, WebhookSubscription
+from .services.webhooks import webhook_destination_error
+
+
+def _shown_once(request: HttpRequest, admin_site, obj, label: str, secret: str) -> HttpResponse:
+    context = {
+        **admin_site.each_context(request),
+        "title": f"{label} created",
+        "object": obj,
+        "label": label,
+        "secret": secret,
+        "opts": obj._meta,
+    }
+    return TemplateResponse(request, "admin/integrations/shown_once.html", context)
+
+
+class ApiKeyAddForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["name", "organization", "supplier", "can_write"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if bool(cleaned.get("organization")) == bool(cleaned.get("supplier")):
+            raise forms.ValidationError("Choose an organization or a supplier, not both.")
+        return cleaned
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "prefix",
+        "party",
+        "can_write",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["can_write", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "organization__name", "supplier__name"]
+    list_select_related = ["organization", "supplier"]
+    autocomplete_fields = ["organization", "supplier"]
+    readonly_fields = [
+        "name",
+        "prefix",
+        "organization",
+        "supplier",
+        "can_write",
+        "user",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    actions = ["revoke"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiKeyAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request, obj=None) -> list[str]:
+        return self.readonly_fields if obj is not None else ApiKeyAddForm.Meta.fields
+
+    def save_model(self, request, obj: ApiKey, form, change: bool) -> None:
+        if change:
+            return  # nothing of a key is edited; it is revoked instead
+        issued = services.api_key_issue(
+            name=obj.name,
+            organization=obj.organization,
+            supplier=obj.supplier,
+            can_write=obj.can_write,
+            created_by=request.user,
+        )
+        obj.pk, obj.prefix = issued.api_key.pk, issued.api_key.prefix
+        request._issued_key = issued.key
+
+    def response_add(self, request, obj: ApiKey, post_url_continue=None) -> HttpResponse:
+        return _shown_once(request, self.admin_site, obj, "API key", request._issued_key)
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        count = 0
+        for api_key in queryset.filter(revoked_at__isnull=True):
+            services.api_key_revoke(api_key=api_key)
+            count += 1
+        self.message_user(request, f"{count} key(s) revoked.", messages.SUCCESS)
+
+
+class SubscriptionForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        choices=WebhookSubscription.Event.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["organization", "supplier", "url", "description", "events", "is_active"]
+
+    def clean(self) -> dict:
+        """The services' own checks, so that a refusal shows on the form."""
+        cleaned = super().clean()
+        if bool(cleaned.get("organization")) == bool(cleaned.get("supplier")):
+            raise forms.ValidationError("Choose an organization or a supplier, not both.")
+        url = cleaned.get("url")
+        if url and url != self.instance.url and (error := webhook_destination_error(url)):
+            self.add_error("url", f"This URL cannot receive webhooks: {error}.")
+        return cleaned
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    form = SubscriptionForm
+    list_display = ["url", "party", "is_active", "failure_count", "disabled_at", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["url", "organization__name", "supplier__name"]
+    list_select_related = ["organization", "supplier"]
+    autocomplete_fields = ["organization", "supplier"]
+    readonly_fields = ["failure_count", "disabled_at", "created_by", "created_at", "updated_at"]
+    actions = ["switch_on"]
+
+    def save_model(self, request, obj: WebhookSubscription, form, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            services.webhook_subscription_update(
+                subscription=obj,
+                url=data["url"],
+                events=data["events"],
+                description=data["description"],
+                is_active=data["is_active"],
+            )
+            return
+        subscription, secret = services.webhook_subscription_create(
+            organization=data["organization"],
+            supplier=data["supplier"],
+            url=data["url"],
+            events=data["events"],
+            description=data["description"],
+            created_by=request.user,
+        )
+        obj.pk = subscription.pk
+        request._issued_secret = secret
+
+    def response_add(self, request, obj, post_url_continue=None) -> HttpResponse:
+        return _shown_once(
+            request, self.admin_site, obj, "Webhook subscription", request._issued_secret
+        )
+
+    @admin.action(description="Switch on again (forgets past failures)")
+    def switch_on(self, request: HttpRequest, queryset: QuerySet[WebhookSubscription]) -> None:
+        for subscription in queryset:
+            services.webhook_subscription_update(subscription=subscription, is_active=True)
+        self.message_user(request, "Switched on.", messages.SUCCESS)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "event_type",
+        "event_id",
+        "subscription",
+        "status",
+        "attempts",
+        "last_status_code",
+        "created_at",
+        "delivered_at",
+    ]
+    list_filter = ["status", "event_type"]
+    search_fields = ["event_id", "subscription__url"]
+    list_select_related = ["subscription"]
+    readonly_fields = [field.name for field in WebhookDelivery._meta.fields]
+    actions = ["redeliver"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # deliveries come from events, never by hand
+
+    @admin.action(description="Deliver again (same event id)")
+    def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        queued = 0
+        for delivery in queryset.select_related("subscription"):
+            try:
+                services.webhook_delivery_redeliver(delivery=delivery)
+                queued += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{delivery}: {exc.message}", messages.WARNING)
+        self.message_user(request, f"{queued} delivery(ies) queued again.", messages.SUCCESS)
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    list_display = ["key", "user", "response_status", "created_at"]
+    search_fields = ["key", "user__email"]
+    readonly_fields = [field.name for field in IdempotencyRecord._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # recorded by the API, never by hand

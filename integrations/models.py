@@ -1,0 +1,223 @@
+"""How other systems talk to supplierwatch: API keys, idempotent requests and signed webhooks."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from incidents.models import IncidentEvent
+from suppliers.models import Organization, Supplier
+
+# Exactly one party: a buyer organization or a supplier, never both, never neither.
+ONE_PARTY = Q(organization__isnull=False, supplier__isnull=True) | Q(
+    organization__isnull=True, supplier__isnull=False
+)
+
+
+class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
+    def active(self) -> ApiKeyQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """A secret an integration presents as `Authorization: Api-Key <key>`; it acts as its party.
+
+    Only a SHA-256 hash of the key is stored: the key is shown once, when it is issued. Each key
+    has its own service user, a member of the key's party, so that every `visible_to` rule applies
+    to a key exactly as it applies to a person of that party.
+    """
+
+    name = models.CharField(max_length=100)
+    # The visible start of the key (`sw_live_<prefix>_...`): finds the row and names the key in logs.
+    prefix = models.CharField(max_length=16, unique=True)
+    hashed_key = models.CharField(max_length=64, unique=True)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    supplier = models.ForeignKey(
+        Supplier, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    # Every key reads; a write key also creates reports, ingests posts and answers incidents.
+    can_write = models.BooleanField(default=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_key"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="api_keys_created",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Written at most once a minute per key, so authenticating is not a write per request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=ONE_PARTY, name="api_key_exactly_one_party"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (sw_live_{self.prefix}_…)"
+
+    @property
+    def party(self) -> Organization | Supplier:
+        return self.organization or self.supplier
+
+    @property
+    def scopes(self) -> list[str]:
+        return ["read", "write"] if self.can_write else ["read"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class WebhookSubscription(models.Model):
+    """A URL that receives signed events about the incidents its party may see."""
+
+    class Event(models.TextChoices):
+        CREATED = "incident.created", "An incident was opened"
+        UPDATED = "incident.updated", "New evidence, status, severity, assignment or 8D answer"
+        ANSWERED = "incident.answered", "The supplier answered"
+        RESOLVED = "incident.resolved", "The incident was resolved"
+        REOPENED = "incident.reopened", "New evidence reopened a resolved incident"
+        SPIKE = "incident.spike", "Complaints about the supplier spiked"
+
+    organization = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhook_subscriptions",
+    )
+    supplier = models.ForeignKey(
+        Supplier,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhook_subscriptions",
+    )
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    # Kept as it is: every delivery is signed with it. Shown once, when created or rotated.
+    secret = models.CharField(max_length=100)
+    events = models.JSONField(default=list)
+    is_active = models.BooleanField(default=True)
+    # Deliveries that failed after every retry, in a row; a success resets it.
+    failure_count = models.PositiveIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="webhook_subscriptions_created",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=ONE_PARTY, name="webhook_exactly_one_party"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.party})"
+
+    @property
+    def party(self) -> Organization | Supplier:
+        return self.organization or self.supplier
+
+
+class WebhookDeliveryQuerySet(models.QuerySet["WebhookDelivery"]):
+    def pending(self) -> WebhookDeliveryQuerySet:
+        return self.filter(status=WebhookDelivery.Status.PENDING)
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription: its frozen payload and every attempt to deliver it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    incident_event = models.ForeignKey(
+        IncidentEvent, on_delete=models.CASCADE, related_name="webhook_deliveries"
+    )
+    # The `Supplierwatch-Event-Id` header: the same on every retry, so receivers drop duplicates.
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event_type = models.CharField(max_length=30, choices=WebhookSubscription.Event.choices)
+    # Built once, when the event is dispatched, from what the subscription's party may see.
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A worker sending this delivery holds it until then; nobody else sends it meanwhile.
+    locked_until = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WebhookDeliveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Dispatching an event twice creates nothing twice.
+            models.UniqueConstraint(
+                fields=["subscription", "incident_event"], name="delivery_unique_per_event"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="delivery_pending_due",
+            ),
+            models.Index(fields=["subscription", "-created_at"], name="delivery_subscription"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id} -> {self.subscription_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The answer to a request sent with an `Idempotency-Key`, replayed when the request is retried."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_records"
+    )
+    key = models.CharField(max_length=255)
+    # SHA-256 of method, path and the parsed body: the same key with another request is refused.
+    request_hash = models.CharField(max_length=64)
+    # Null while the first request is still being answered.
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.user_id})"

@@ -1,0 +1,283 @@
+"""The API of suppliers: the directory, vendor codes upserted from an ERP, and aliases.
+
+Suppliers are global; a buyer organization sees all of them with its own vendor codes, a
+supplier's key sees only its own supplier. (No import of incidents: suppliers never depends on it.)
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from integrations import fields as strict
+from integrations.permissions import IsBuyer
+from supplierwatch.errors import ApplicationError
+
+from . import services
+from .models import Supplier, SupplierAlias, VendorCode
+from .selectors import supplier_directory
+
+MAX_ROWS = 1000
+
+
+class AliasSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=SupplierAlias.Kind.choices)
+    text = serializers.CharField(max_length=200)
+
+
+class AliasCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=list(services.ADDABLE_ALIAS_KINDS),
+        help_text="handle: @name; hashtag: #tag; domain: example.com; alias and product: words.",
+    )
+    text = strict.CharField(max_length=200)
+
+
+class SupplierSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    website = serializers.CharField()
+    aliases = AliasSerializer(many=True)
+    vendor_codes = serializers.SerializerMethodField(
+        help_text="Your organization's vendor codes for this supplier (buyer keys only)."
+    )
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_vendor_codes(self, supplier: Supplier) -> list[str]:
+        return [link.code for link in getattr(supplier, "own_vendor_codes", [])]
+
+
+class VendorCodeRowSerializer(serializers.Serializer):
+    vendor_code = strict.CharField(max_length=64, help_text="Your ERP's code.")
+    name = strict.CharField(max_length=200, help_text="The supplier's name.")
+    website = strict.URLField(
+        required=False, allow_blank=True, max_length=200, help_text="Used only for new suppliers."
+    )
+
+
+class VendorCodeUpsertSerializer(serializers.Serializer):
+    suppliers = VendorCodeRowSerializer(
+        many=True, min_length=1, max_length=MAX_ROWS, help_text="Up to 1,000 rows."
+    )
+
+
+class VendorCodeResultRowSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    vendor_code = serializers.CharField()
+    supplier = serializers.DictField(child=serializers.CharField(), help_text="slug and name")
+    outcome = serializers.ChoiceField(choices=["created", "linked", "relinked", "unchanged"])
+
+
+class RejectedRowSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class VendorCodeUpsertResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField(help_text="New suppliers, linked to their code.")
+    linked = serializers.IntegerField(help_text="Existing suppliers, newly linked.")
+    relinked = serializers.IntegerField(help_text="Codes moved to another supplier.")
+    unchanged = serializers.IntegerField()
+    rejected = RejectedRowSerializer(many=True)
+    results = VendorCodeResultRowSerializer(many=True)
+
+
+_SUPPLIER = {
+    "slug": "initech",
+    "name": "Initech Components",
+    "website": "https://initech.example/",
+    "aliases": [
+        {"kind": "name", "text": "Initech Components"},
+        {"kind": "handle", "text": "@InitechParts"},
+    ],
+    "vendor_codes": ["V01001"],
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List and search suppliers",
+        description="Buyer keys see every supplier, with their own vendor codes; supplier keys "
+        "see their own supplier. `search` matches names, aliases and your vendor codes.",
+        parameters=[
+            OpenApiParameter("search", OpenApiTypes.STR, description="Name, alias or code.")
+        ],
+        examples=[OpenApiExample("Suppliers", value=_SUPPLIER, response_only=True)],
+    ),
+    retrieve=extend_schema(
+        summary="Read a supplier",
+        examples=[OpenApiExample("A supplier", value=_SUPPLIER, response_only=True)],
+    ),
+)
+class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = SupplierSerializer
+    lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    ordering = "name"
+    filter_backends: list = []
+    queryset = Supplier.objects.none()  # for the schema; get_queryset decides
+
+    def get_queryset(self) -> QuerySet[Supplier]:
+        membership = self.request.user.party
+        query = self.request.query_params.get("search", "") if self.action == "list" else ""
+        if "\x00" in query:
+            raise serializers.ValidationError({"search": ["Contains a NUL character."]})
+        return supplier_directory(
+            organization_id=membership.organization_id if membership else None,
+            supplier_id=membership.supplier_id if membership else None,
+            query=query,
+        )
+
+    def get_permissions(self) -> list:
+        permissions = super().get_permissions()
+        if self.action == "vendor_codes":
+            permissions.append(IsBuyer())
+        return permissions
+
+    @extend_schema(
+        summary="Upsert suppliers by your vendor codes",
+        description="Buyer keys (write scope). For each row, the supplier is found by its name, "
+        "or by a name or alias of exactly one supplier (case-insensitively), and created only "
+        "when none matches: suppliers are shared by every organization and never duplicated, and "
+        "an existing supplier's details are left as they are. Your code is then linked to it "
+        "(or moved to it). Rows that cannot be written are listed in `rejected`.",
+        request=VendorCodeUpsertSerializer,
+        responses=VendorCodeUpsertResultSerializer,
+        examples=[
+            OpenApiExample(
+                "Two rows",
+                value={
+                    "suppliers": [
+                        {"vendor_code": "V01001", "name": "Initech Components"},
+                        {
+                            "vendor_code": "V09001",
+                            "name": "Nakatomi Fasteners",
+                            "website": "https://nakatomi.example/",
+                        },
+                    ]
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Result",
+                value={
+                    "created": 1,
+                    "linked": 0,
+                    "relinked": 0,
+                    "unchanged": 1,
+                    "rejected": [],
+                    "results": [
+                        {
+                            "index": 0,
+                            "vendor_code": "V01001",
+                            "supplier": {"slug": "initech", "name": "Initech Components"},
+                            "outcome": "unchanged",
+                        },
+                        {
+                            "index": 1,
+                            "vendor_code": "V09001",
+                            "supplier": {
+                                "slug": "nakatomi-fasteners",
+                                "name": "Nakatomi Fasteners",
+                            },
+                            "outcome": "created",
+                        },
+                    ],
+                },
+                response_only=True,
+            ),
+        ],
+    )
+    @action(detail=False, methods=["post"], url_path="vendor-codes", pagination_class=None)
+    def vendor_codes(self, request: Request) -> Response:
+        serializer = VendorCodeUpsertSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        rows = [
+            services.VendorCodeRow(
+                code=row["vendor_code"], name=row["name"], website=row.get("website", "")
+            )
+            for row in serializer.validated_data["suppliers"]
+        ]
+        result = services.vendor_codes_upsert(
+            organization=request.user.party.organization, rows=rows
+        )
+        body = {
+            **{
+                outcome: result.count(outcome)
+                for outcome in ("created", "linked", "relinked", "unchanged")
+            },
+            "rejected": [{"index": e.index, "reason": e.message} for e in result.rejected],
+            "results": [
+                {
+                    "index": item.index,
+                    "vendor_code": item.code,
+                    "supplier": {"slug": item.supplier.slug, "name": item.supplier.name},
+                    "outcome": item.outcome,
+                }
+                for item in result.outcomes
+            ],
+        }
+        return Response(VendorCodeUpsertResultSerializer(body).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="List a supplier's aliases",
+        description="The names, @handles, #hashtags, domains and product names that recognise "
+        "the supplier in public posts.",
+        responses=AliasSerializer(many=True),
+        examples=[OpenApiExample("Aliases", value=_SUPPLIER["aliases"], response_only=True)],
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Add an alias to a supplier",
+        description="Write scope. A supplier's keys add to their own supplier; a buyer's keys "
+        "to suppliers they have a vendor code for. Answered 201 when added, 200 when the "
+        "supplier already had it.",
+        request=AliasCreateSerializer,
+        responses={201: AliasSerializer, 200: AliasSerializer},
+        examples=[
+            OpenApiExample(
+                "A handle", value={"kind": "handle", "text": "@InitechCare"}, request_only=True
+            ),
+            OpenApiExample(
+                "The alias",
+                value={"kind": "handle", "text": "@InitechCare"},
+                response_only=True,
+                status_codes=["200", "201"],
+            ),
+        ],
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def aliases(self, request: Request, slug: str | None = None) -> Response:
+        supplier = self.get_object()
+        if request.method == "GET":
+            return Response(AliasSerializer(supplier.aliases.all(), many=True).data)
+        serializer = AliasCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = request.user.party
+        if membership is None or (
+            membership.is_buyer
+            and not VendorCode.objects.filter(
+                organization_id=membership.organization_id, supplier=supplier
+            ).exists()
+        ):
+            raise ApplicationError(
+                "Add aliases to your own supplier, or to suppliers you have a vendor code for.",
+                code="permission_denied",
+            )
+        alias, created = services.supplier_alias_add(supplier=supplier, **serializer.validated_data)
+        return Response(
+            AliasSerializer(alias).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

@@ -1,0 +1,190 @@
+"""Every API error in one JSON shape, decided in one place, and described in the OpenAPI schema.
+
+    {"error": {"code": "invalid", "message": "text: This field is required.",
+               "fields": {"text": ["This field is required."]}}}
+
+`code` is stable and machine-readable, `message` is for people, `fields` names each input at
+fault (dotted paths into the body, e.g. `posts.3.text`), and is empty when no field is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import ApplicationError
+
+# ApplicationError.code -> HTTP status; every other code is a 400.
+APPLICATION_ERROR_STATUS = {
+    "not_found": status.HTTP_404_NOT_FOUND,
+    "permission_denied": status.HTTP_403_FORBIDDEN,
+    "forbidden": status.HTTP_403_FORBIDDEN,
+    "conflict": status.HTTP_409_CONFLICT,
+    "idempotency_key_in_use": status.HTTP_409_CONFLICT,
+    "idempotency_key_reused": status.HTTP_422_UNPROCESSABLE_ENTITY,
+}
+NON_FIELD = "non_field_errors"
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes; "
+            "send fewer items per request."
+        )
+
+
+class _ApplicationAPIError(exceptions.APIException):
+    def __init__(self, error: ApplicationError) -> None:
+        self.status_code = APPLICATION_ERROR_STATUS.get(error.code, status.HTTP_400_BAD_REQUEST)
+        self.field = error.field
+        super().__init__(error.message, code=error.code)
+
+
+def _flatten(detail: Any, path: str = "") -> Iterator[tuple[str, list[str]]]:
+    """(dotted path, messages) for every leaf of a DRF error detail."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if key == NON_FIELD and path:
+                yield from _flatten(value, path)  # a list's own errors belong to the list
+            else:
+                yield from _flatten(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            if detail:
+                yield path, [str(item) for item in detail]
+            return
+        for index, item in enumerate(detail):
+            if item:
+                yield from _flatten(item, f"{path}.{index}" if path else str(index))
+    else:
+        yield path, [str(detail)]
+
+
+def _body(exc: exceptions.APIException) -> dict[str, Any]:
+    if isinstance(exc, _ApplicationAPIError):
+        fields = {exc.field: [str(exc.detail)]} if exc.field else {}
+        return {"code": exc.detail.code, "message": str(exc.detail), "fields": fields}
+    if isinstance(exc, exceptions.ValidationError):
+        fields: dict[str, list[str]] = {}
+        general: list[str] = []
+        for path, messages in _flatten(exc.detail):
+            if path in ("", NON_FIELD):
+                general.extend(messages)
+            else:
+                fields.setdefault(path, []).extend(messages)
+        if general:
+            message = " ".join(general)
+        elif fields:
+            first = next(iter(fields))
+            message = f"{first}: {fields[first][0]}"
+        else:
+            message = "The request is not valid."
+        return {"code": "invalid", "message": message, "fields": fields}
+    detail = exc.detail
+    code = getattr(detail, "code", None) or exc.default_code
+    if isinstance(detail, dict | list):
+        message = " ".join(messages[0] for _, messages in _flatten(detail))
+    else:
+        message = str(detail)
+    return {"code": str(code), "message": message, "fields": {}}
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Any:
+    """DRF's EXCEPTION_HANDLER: DRF's own handling (status, headers, rollback), then our shape."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()  # the same words for missing and forbidden objects
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, ApplicationError):
+        exc = _ApplicationAPIError(exc)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages}
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # not an API error: a bug, left to Django's 500 handling and error reports
+    response.data = {"error": _body(exc)}
+    return response
+
+
+@csrf_exempt  # any method: a POST to a wrong address is a 404, not a CSRF failure page
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Unknown addresses under /api/ answer in the API's shape rather than with an HTML page."""
+    return JsonResponse(
+        {"error": {"code": "not_found", "message": "No such API endpoint.", "fields": {}}},
+        status=404,
+    )
+
+
+# --- the schema ------------------------------------------------------------------------------
+
+
+class _ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, machine-readable: `invalid`, `not_found`, ...")
+    message = serializers.CharField(help_text="For people.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages by input at fault (dotted paths into the body); empty when none is.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = _ErrorDetailSerializer()
+
+
+_ERRORS = {
+    "400": "Not valid: a field, a query parameter or malformed JSON (`fields` names the input).",
+    "401": "No API key, or a key that is unknown or revoked.",
+    "403": "The key may not do this: read-only key, or an endpoint for the other kind of party.",
+    "404": "No such object, or one that belongs to another party (the two are indistinguishable).",
+    "429": "Too many requests for this key; retry after `Retry-After` seconds.",
+}
+_BODY_ERRORS = {
+    "413": "The request body is larger than the limit (DATA_UPLOAD_MAX_MEMORY_SIZE).",
+    "415": "The body is not `application/json`.",
+}
+
+
+class ApiAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema, with the errors every endpoint can answer documented."""
+
+    def _get_response_bodies(self, direction: str = "response") -> dict:
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        errors = dict(_ERRORS)
+        if self.method in ("POST", "PUT", "PATCH"):
+            errors.update(_BODY_ERRORS)
+        for code, description in errors.items():
+            if code in responses:
+                continue
+            response = self._get_response_for_code(
+                OpenApiResponse(ErrorSerializer, description=description), code
+            )
+            if code == "429":
+                response["headers"] = {
+                    "Retry-After": {
+                        "schema": {"type": "integer"},
+                        "description": "Seconds to wait before the next request.",
+                    }
+                }
+            responses[code] = response
+        return dict(sorted(responses.items()))

@@ -1,0 +1,110 @@
+"""Operators issue, list and revoke keys, and manage webhooks, in the Django admin."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from integrations.models import ApiKey, WebhookDelivery, WebhookSubscription
+from integrations.services import api_key_issue
+from integrations.services.keys import hash_key
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def op(client, operator):
+    client.force_login(operator)
+    return client
+
+
+def test_operator_issues_a_key_and_sees_it_once(op, acme):
+    response = op.post(
+        reverse("admin:integrations_apikey_add"),
+        {"name": "SAP connector", "organization": acme.pk, "can_write": "on"},
+    )
+    assert response.status_code == 200
+    key = re.search(
+        r'value="(sw_live_[a-z0-9]{8}_[A-Za-z0-9]{40})"', response.content.decode()
+    ).group(1)
+    api_key = ApiKey.objects.get(hashed_key=hash_key(key))
+    assert (api_key.name, api_key.organization, api_key.can_write) == ("SAP connector", acme, True)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert client.get("/api/v1/me/").status_code == 200
+    change_page = op.get(reverse("admin:integrations_apikey_change", args=[api_key.pk]))
+    assert key not in change_page.content.decode()
+
+
+def test_a_key_is_for_one_party(op, acme, initech):
+    response = op.post(
+        reverse("admin:integrations_apikey_add"),
+        {"name": "both", "organization": acme.pk, "supplier": initech.pk},
+    )
+    assert response.status_code == 200
+    assert "not both" in response.content.decode()
+    assert not ApiKey.objects.exists()
+
+
+def test_operator_revokes_keys(op, acme):
+    issued = api_key_issue(name="old", organization=acme)
+    response = op.post(
+        reverse("admin:integrations_apikey_changelist"),
+        {"action": "revoke", "_selected_action": [issued.api_key.pk]},
+    )
+    assert response.status_code == 302
+    issued.api_key.refresh_from_db()
+    assert issued.api_key.revoked_at is not None
+
+
+def test_operator_subscribes_a_party_and_sees_the_secret_once(op, globex):
+    response = op.post(
+        reverse("admin:integrations_webhooksubscription_add"),
+        {
+            "organization": globex.pk,
+            "url": "https://erp.example/hooks",
+            "events": ["incident.created", "incident.resolved"],
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200
+    secret = re.search(r'value="(whsec_[A-Za-z0-9]+)"', response.content.decode()).group(1)
+    subscription = WebhookSubscription.objects.get()
+    assert subscription.secret == secret
+    assert subscription.events == ["incident.created", "incident.resolved"]
+    page = op.get(reverse("admin:integrations_webhooksubscription_change", args=[subscription.pk]))
+    assert page.status_code == 200
+    assert secret not in page.content.decode()
+
+
+def test_a_private_url_is_refused_on_the_form(op, globex, settings):
+    settings.SW_WEBHOOKS_ALLOW_PRIVATE = False
+    response = op.post(
+        reverse("admin:integrations_webhooksubscription_add"),
+        {"organization": globex.pk, "url": "http://10.0.0.5/hook", "events": ["incident.created"]},
+    )
+    assert response.status_code == 200
+    assert "private, loopback or reserved" in response.content.decode()
+    assert not WebhookSubscription.objects.exists()
+
+
+def test_deliveries_and_idempotency_records_are_read_only(op, world):
+    subscription = WebhookSubscription.objects.create(
+        organization=world.acme, url="https://x.example/", secret="s", events=["incident.created"]
+    )
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription,
+        incident_event=world.incidents["initech"].events.first(),
+        event_type="incident.created",
+        payload={},
+    )
+    for name in ("webhookdelivery", "idempotencyrecord"):
+        assert op.get(reverse(f"admin:integrations_{name}_add")).status_code == 403
+        assert op.get(reverse(f"admin:integrations_{name}_changelist")).status_code == 200
+    assert (
+        op.get(reverse("admin:integrations_webhookdelivery_change", args=[delivery.pk])).status_code
+        == 200
+    )
