@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("supplierwatch.api_urls")),
+    path("settings/api-keys/", include("integrations.urls")),
     path("", home, name="home"),
     path("", include("incidents.urls_buyer")),
     path("", include("incidents.urls_portal")),
