@@ -34,9 +34,9 @@ from ..models import (
     Severity,
 )
 
-# Posts per Celery task: large enough that queue overhead stays small, small enough that a
-# retried batch repeats little work.
-BATCH_SIZE = 500
+# Posts per Celery task: large enough that per-batch costs (queue, commit, incident locks) stay
+# small, small enough that a retried batch repeats little work.
+BATCH_SIZE = 1000
 
 
 # What processing reads of a post; loading only these keeps big batches cheap.
