@@ -60,8 +60,7 @@ def sweep_pending_posts() -> int:
         .order_by("id")
         .values_list("id", flat=True)[:50_000]
     )
-    for start in range(0, len(ids), services.processing.BATCH_SIZE):
-        process_posts.delay(ids[start : start + services.processing.BATCH_SIZE])
+    services.processing.posts_send(ids)
     if ids:
         logger.info("re-queued %d pending posts", len(ids))
     return len(ids)
