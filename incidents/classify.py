@@ -75,12 +75,20 @@ class Classifier(Protocol):
     def classify_many(self, texts: Sequence[str]) -> list[Classification]: ...
 
 
+class _SentimentAnalyzer(Protocol):
+    """The part of VADER's SentimentIntensityAnalyzer (which ships no type hints) used here."""
+
+    lexicon: dict[str, float]
+
+    def polarity_scores(self, text: str) -> dict[str, float]: ...
+
+
 @cache
-def _sentiment_analyzer():
+def _sentiment_analyzer() -> _SentimentAnalyzer:
     # Imported lazily: loading VADER's lexicon takes a moment that most imports don't need.
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    analyzer = SentimentIntensityAnalyzer()
+    analyzer: _SentimentAnalyzer = SentimentIntensityAnalyzer()
     analyzer.lexicon.update(PROCUREMENT_VALENCE)
     return analyzer
 

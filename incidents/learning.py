@@ -29,9 +29,9 @@ import io
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from .classify import Classification, Classifier
 
@@ -118,18 +118,22 @@ def _mask_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![\w@#])(?:{_trie_regex(words)})(?!\w)")
 
 
+# A character trie: each key is one character, "" (pointing to an empty node) ends a word.
+_Trie: TypeAlias = dict[str, "_Trie"]
+
+
 def _trie_regex(words: Iterable[str]) -> str:
     """One regex for many literal words, their common prefixes shared: a flat alternation of
     thousands of supplier names would be tried name by name at every position of every post.
     Longer words win over their prefixes (a trailing empty alternative comes last)."""
-    trie: dict = {}
+    trie: _Trie = {}
     for word in words:
         node = trie
         for char in word:
             node = node.setdefault(char, {})
         node[""] = {}
 
-    def pattern(node: dict) -> str:
+    def pattern(node: _Trie) -> str:
         branches = [
             re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char
         ]
@@ -241,8 +245,9 @@ class LearnedClassifier:
         for index, p in enumerate(complaint_p):
             is_complaint = bool(p >= self.threshold)
             scores = {"complaint_probability": round(float(p), 4)}
-            if category_scores[index] is not None:
-                scores["category_score"] = round(category_scores[index], 4)
+            category_score = category_scores[index]
+            if category_score is not None:
+                scores["category_score"] = round(category_score, 4)
             results.append(
                 Classification(
                     is_complaint=is_complaint,
@@ -360,7 +365,8 @@ def split_held_out(
     new model and the model in use are compared on posts neither was trained on. Each class is
     held out in the same share on average (stratified in expectation, not by construction).
     """
-    training, held_out = [], []
+    training: list[Example] = []
+    held_out: list[Example] = []
     for example in examples:
         (held_out if stable_fraction(example.key) < share else training).append(example)
     return training, held_out
@@ -428,7 +434,7 @@ def evaluate(classifier: Classifier, examples: Sequence[Example]) -> dict[str, f
     )
 
 
-def is_better(candidate: dict[str, Any], current: dict[str, Any]) -> bool:
+def is_better(candidate: Mapping[str, float], current: Mapping[str, float]) -> bool:
     """Does the candidate beat the model in use? Complaint F1 first; when the two are tied
     (within F1_TOLERANCE), category macro-F1 decides. A tie on both keeps the model in use."""
     difference = candidate["complaint_f1"] - current["complaint_f1"]

@@ -33,14 +33,15 @@ import html
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
-from typing import NamedTuple
+from typing import NamedTuple, Protocol, TypeAlias
 
 import ahocorasick
-from wordfreq import get_frequency_dict, tokenize, zipf_frequency
+from wordfreq import get_frequency_dict, zipf_frequency
+from wordfreq.tokens import tokenize
 
 KINDS = ("handle", "hashtag", "domain", "name", "alias", "product")
 
@@ -110,6 +111,22 @@ class _Alias(NamedTuple):
     confidence: float
     ambiguous: bool
     name_like: bool
+
+
+# What the automaton holds for a key: its length, whether it may follow "@", and its aliases.
+_Payload: TypeAlias = tuple[int, bool, tuple[_Alias, ...]]
+# A hit: normalised start, end, and the aliases of the key found there.
+_Hit: TypeAlias = tuple[int, int, tuple[_Alias, ...]]
+
+
+class _Automaton(Protocol):
+    """The part of ``ahocorasick.Automaton`` (which ships no type hints) that Matcher uses."""
+
+    def add_word(self, key: str, value: _Payload, /) -> bool: ...
+
+    def make_automaton(self) -> None: ...
+
+    def iter(self, string: str, /) -> Iterator[tuple[int, _Payload]]: ...
 
 
 @lru_cache(maxsize=8192)
@@ -349,7 +366,7 @@ class Matcher:
             if key and by_key.setdefault(key, spec) is not spec:
                 repeated.setdefault(key, [by_key[key]]).append(spec)
 
-        payloads = []
+        payloads: list[tuple[str, _Payload]] = []
         for key, first in by_key.items():
             if key not in repeated:
                 alias = _make_alias(first, key, shared=False)
@@ -369,7 +386,7 @@ class Matcher:
             payloads.append((key, (len(key), after_at, tuple(best.values()))))
         # Adding the keys in one tight loop keeps the trie's nodes close together in memory,
         # which makes every search faster.
-        self._automaton = ahocorasick.Automaton()
+        self._automaton: _Automaton = ahocorasick.Automaton()
         add_word = self._automaton.add_word
         for key, payload in payloads:
             add_word(key, payload)
@@ -377,7 +394,9 @@ class Matcher:
         if self.size:
             self._automaton.make_automaton()
         # An automaton without keys cannot be searched; it also finds nothing.
-        self._iter = self._automaton.iter if self.size else _no_hits
+        self._iter: Callable[[str], Iterable[tuple[int, _Payload]]] = (
+            self._automaton.iter if self.size else _no_hits
+        )
         self._made: dict[tuple[int, int, int, float, bool], Match] = {}
 
     def match(self, text: str) -> list[Match]:
@@ -388,7 +407,7 @@ class Matcher:
             norm, offsets = _normalise(text)
         is_word = _IS_WORD_CHAR
         length = len(norm)
-        hits = []
+        hits: list[_Hit] = []
         for last, (key_length, after_at, aliases) in self._iter(norm):
             start = last - key_length + 1
             if start:
@@ -419,7 +438,7 @@ class Matcher:
         text: str,
         norm: str,
         offsets: _Offsets | None,
-        hits: list[tuple[int, int, tuple[_Alias, ...]]],
+        hits: list[_Hit],
     ) -> list[Match]:
         # The automaton reports hits by end, longest first among equal ends. Reversed and sorted
         # stably by start, they come leftmost first and, among equal starts, longest first.
@@ -470,7 +489,7 @@ class Matcher:
             leading = (hit[2] for hit in accepted if hit[2].kind == "handle" and hit[0] < lead_end)
             primary = next(leading, strong or accepted[0][2]).supplier_id
 
-        matches = []
+        matches: list[Match] = []
         for start, end, alias, confidence in sorted(best.values(), key=_by_start):
             if offsets is not None:
                 start, end = offsets.original_start(start), offsets.original_end(end)

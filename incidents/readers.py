@@ -30,7 +30,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _csv import Reader as _CsvReader
 
 __all__ = [
     "DEFAULT_COLUMNS",
@@ -147,7 +150,7 @@ class PostReader:
         self.size = 0
         self._binary: IO[bytes] | None = None
         self._text: io.TextIOWrapper | None = None
-        self._csv: Any = None
+        self._csv: _CsvReader | None = None
         self._columns: dict[str, int] = {}
         self._width = 0
 
@@ -156,7 +159,7 @@ class PostReader:
         try:
             self._binary = open(self.path, "rb")  # closed in close()
             self.size = self.path.stat().st_size
-            stream: IO[bytes] = self._binary
+            stream: IO[bytes] | gzip.GzipFile = self._binary
             if self.path.suffix.lower() == ".gz":
                 stream = gzip.GzipFile(fileobj=self._binary, mode="rb")
             self._text = io.TextIOWrapper(stream, encoding=_ENCODING, errors=_ERRORS, newline="")
@@ -250,6 +253,7 @@ class PostReader:
 
     def _iter_csv(self) -> Iterator[tuple[int, Row | BadRecord]]:
         reader = self._csv
+        assert reader is not None
         while True:
             # line_num counts the lines consumed so far, so the next record starts on the next.
             start = reader.line_num + 1
@@ -317,7 +321,7 @@ class PostReader:
 _MISSING = object()
 
 
-def _lookup(record: dict, path: list[str]) -> Any:
+def _lookup(record: dict[str, Any], path: list[str]) -> Any:
     value: Any = record
     for key in path:
         if not isinstance(value, dict) or key not in value:
