@@ -5,41 +5,32 @@ printed to the console. Production sets DEBUG off, SECRET_KEY, ALLOWED_HOSTS, DA
 REDIS_URL; see the README for every variable.
 """
 
-import os
-import sys
 from pathlib import Path
 
-import dj_database_url
+import environ
 from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+env = environ.Env()
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    """A comma-separated variable; spaces around an item are not part of it."""
+    return [item.strip() for item in env.list(name, default=default.split(",")) if item.strip()]
 
 
-# pytest-django imports these settings before any conftest runs, so tests are recognised here.
-TESTING = "pytest" in sys.modules
-
-DEBUG = env_bool("DEBUG")
+DEBUG = env.bool("DEBUG", default=False)
 
 # Required when DEBUG is off. Left empty here so that management commands such as migrate run
 # without it; the web and worker entry points refuse to start (supplierwatch.require_secret_key).
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY and (DEBUG or TESTING):
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY and DEBUG:
     SECRET_KEY = "insecure-development-key-never-used-in-production"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG or TESTING else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -90,13 +81,13 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'supplierwatch.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
-    )
+    "default": {
+        **env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'supplierwatch.sqlite3'}"),
+        "CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", default=60),
+        "CONN_HEALTH_CHECKS": True,
+    }
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server read while an eager task writes; the timeout rides out short locks.
@@ -109,7 +100,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -124,8 +115,7 @@ else:
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 # Without a broker the whole product runs in one process: tasks execute where they are queued.
-# Tests also run eagerly; the tests that need a real worker start one and switch this off.
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL or TESTING
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -133,8 +123,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "240"))
-CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "300"))
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 # acks_late needs a visibility timeout longer than the longest task, or Redis redelivers it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 4}
 CELERY_BEAT_SCHEDULE = {
@@ -171,19 +161,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if TESTING:
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # --- E-mail ---------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-if TESTING:
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "supplierwatch <noreply@localhost>")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="supplierwatch <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation and static files -------------------------------------------------
@@ -198,13 +184,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG or TESTING
+        if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-# Development and tests serve static files straight from the source folders, without collectstatic.
-WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = DEBUG or TESTING
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Development serves static files straight from the source folders, without collectstatic.
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = DEBUG
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 
 # --- Security (production) -----------------------------------------------------------------
@@ -212,16 +198,16 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG and not TESTING:
+if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     # The load balancer's health probe speaks plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     # Off only for a plain-HTTP trial (docker compose on a LAN name); production keeps them on.
-    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
 # --- REST framework ------------------------------------------------------------------------
 # The API (/api/v1/, see docs/api.md): API keys first, so that a request without credentials is
@@ -267,7 +253,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 # Request bodies above this are refused (413); a bulk ingest of 1,000 posts fits in it.
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("SW_MAX_REQUEST_BYTES", str(5 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("SW_MAX_REQUEST_BYTES", default=5 * 1024 * 1024)
 
 # --- Logging: to stdout, where containers and process managers collect it ------------------
 LOGGING = {
@@ -275,7 +261,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # One line per finished task is noise in eager mode and at our batch rates.
     "loggers": {
         "django.db.backends": {"level": "INFO"},
@@ -285,23 +271,23 @@ LOGGING = {
 
 # --- Product settings ----------------------------------------------------------------------
 # A resolved incident that gets new evidence within this window is reopened as a regression.
-SW_REOPEN_WINDOW_DAYS = int(os.environ.get("SW_REOPEN_WINDOW_DAYS", "30"))
+SW_REOPEN_WINDOW_DAYS = env.int("SW_REOPEN_WINDOW_DAYS", default=30)
 # Posts still pending after this many minutes are queued again by the sweep.
-SW_PENDING_SWEEP_MINUTES = int(os.environ.get("SW_PENDING_SWEEP_MINUTES", "5"))
-SW_DEMO_PASSWORD = os.environ.get("SW_DEMO_PASSWORD", "supplierwatch")
+SW_PENDING_SWEEP_MINUTES = env.int("SW_PENDING_SWEEP_MINUTES", default=5)
+SW_DEMO_PASSWORD = env.str("SW_DEMO_PASSWORD", default="supplierwatch")
 
 # --- API and webhooks ----------------------------------------------------------------------
 # Requests per API key (DRF rate syntax, e.g. 600/min); beyond it 429 with Retry-After.
-SW_API_RATE = os.environ.get("SW_API_RATE", "600/min")
+SW_API_RATE = env.str("SW_API_RATE", default="600/min")
 # How long an Idempotency-Key's answer is replayed.
-SW_IDEMPOTENCY_TTL_HOURS = int(os.environ.get("SW_IDEMPOTENCY_TTL_HOURS", "24"))
+SW_IDEMPOTENCY_TTL_HOURS = env.int("SW_IDEMPOTENCY_TTL_HOURS", default=24)
 # Webhook URLs on loopback or private networks are refused (SSRF) unless this is on.
-SW_WEBHOOKS_ALLOW_PRIVATE = env_bool("SW_WEBHOOKS_ALLOW_PRIVATE", DEBUG or TESTING)
-SW_WEBHOOKS_REQUIRE_HTTPS = env_bool("SW_WEBHOOKS_REQUIRE_HTTPS", not (DEBUG or TESTING))
-SW_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("SW_WEBHOOK_TIMEOUT_SECONDS", "5"))
-SW_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("SW_WEBHOOK_MAX_ATTEMPTS", "8"))
-SW_WEBHOOK_RETRY_BASE_SECONDS = int(os.environ.get("SW_WEBHOOK_RETRY_BASE_SECONDS", "30"))
+SW_WEBHOOKS_ALLOW_PRIVATE = env.bool("SW_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+SW_WEBHOOKS_REQUIRE_HTTPS = env.bool("SW_WEBHOOKS_REQUIRE_HTTPS", default=not DEBUG)
+SW_WEBHOOK_TIMEOUT_SECONDS = env.float("SW_WEBHOOK_TIMEOUT_SECONDS", default=5)
+SW_WEBHOOK_MAX_ATTEMPTS = env.int("SW_WEBHOOK_MAX_ATTEMPTS", default=8)
+SW_WEBHOOK_RETRY_BASE_SECONDS = env.int("SW_WEBHOOK_RETRY_BASE_SECONDS", default=30)
 # Below the broker's visibility timeout, so a waiting retry is never delivered twice by Redis.
-SW_WEBHOOK_RETRY_MAX_SECONDS = int(os.environ.get("SW_WEBHOOK_RETRY_MAX_SECONDS", "900"))
+SW_WEBHOOK_RETRY_MAX_SECONDS = env.int("SW_WEBHOOK_RETRY_MAX_SECONDS", default=900)
 # A subscription is switched off after this many deliveries in a row failed every retry.
-SW_WEBHOOK_DISABLE_AFTER = int(os.environ.get("SW_WEBHOOK_DISABLE_AFTER", "5"))
+SW_WEBHOOK_DISABLE_AFTER = env.int("SW_WEBHOOK_DISABLE_AFTER", default=5)

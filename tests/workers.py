@@ -46,6 +46,8 @@ class Worker:
             **os.environ,
             "DATABASE_URL": database_url(),
             "REDIS_URL": os.environ["REDIS_URL"],
+            # The product's own settings, as a deployed worker runs them.
+            "DJANGO_SETTINGS_MODULE": "supplierwatch.settings",
             "DEBUG": "1",
             "DB_CONN_MAX_AGE": "0",
         }

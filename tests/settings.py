@@ -1,0 +1,31 @@
+"""Settings of the test suite: the product's own settings (read from the environment as in
+production, DATABASE_URL and REDIS_URL included), plus what tests need and nothing else.
+
+pytest-django loads this module (pyproject.toml); the product never asks whether it runs under test.
+"""
+
+from supplierwatch.settings import *  # noqa: F403
+from supplierwatch.settings import STORAGES
+
+SECRET_KEY = "tests-only-secret-key-never-used-anywhere-else"  # noqa: S105
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
+
+# Tasks run where they are queued; the tests of a real worker switch this off (tests/workers.py).
+CELERY_TASK_ALWAYS_EAGER = True
+# Fast hashing and an in-memory outbox.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Plain HTTP on the test client and the live server; static files from the source folders.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = True
+
+# Receivers in the tests listen on loopback, over plain HTTP.
+SW_WEBHOOKS_ALLOW_PRIVATE = True
+SW_WEBHOOKS_REQUIRE_HTTPS = False

@@ -1,0 +1,78 @@
+"""The product's settings come from the environment alone: what a deployment sets is what it gets.
+
+Each case loads supplierwatch.settings in a fresh interpreter with exactly the given variables.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+READ = (
+    "import json, supplierwatch.settings as s; print(json.dumps({"
+    "'DEBUG': s.DEBUG, 'SECRET_KEY': s.SECRET_KEY, 'ALLOWED_HOSTS': s.ALLOWED_HOSTS, "
+    "'ENGINE': s.DATABASES['default']['ENGINE'], 'NAME': str(s.DATABASES['default']['NAME']), "
+    "'CONN_MAX_AGE': s.DATABASES['default']['CONN_MAX_AGE'], "
+    "'EAGER': s.CELERY_TASK_ALWAYS_EAGER, 'SSL_REDIRECT': getattr(s, 'SECURE_SSL_REDIRECT', False), "
+    "'ALLOW_PRIVATE': s.SW_WEBHOOKS_ALLOW_PRIVATE, 'WEBHOOK_TIMEOUT': s.SW_WEBHOOK_TIMEOUT_SECONDS, "
+    "'PASSWORD_HASHERS': getattr(s, 'PASSWORD_HASHERS', None)}))"
+)
+
+
+def settings_with(**variables: str) -> dict:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1", **variables}
+    finished = subprocess.run(
+        [sys.executable, "-c", READ], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(finished.stdout)
+
+
+def test_development_defaults_run_with_nothing_set():
+    values = settings_with(DEBUG="1")
+    assert values["DEBUG"] is True
+    assert values["SECRET_KEY"]  # a fixed development key
+    assert values["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1", "[::1]"]
+    assert values["ENGINE"] == "django.db.backends.sqlite3"
+    assert values["NAME"].endswith("var/supplierwatch.sqlite3")
+    assert values["EAGER"] is True
+    assert values["ALLOW_PRIVATE"] is True
+    assert values["SSL_REDIRECT"] is False
+
+
+def test_production_reads_every_value_from_the_environment():
+    values = settings_with(
+        DEBUG="off",
+        SECRET_KEY="from-the-environment",
+        ALLOWED_HOSTS=" sw.example.com , www.sw.example.com ,",
+        DATABASE_URL="postgres://sw:pw@db.example:5432/sw",
+        DB_CONN_MAX_AGE="0",
+        REDIS_URL="redis://redis.example:6379/0",
+        SW_WEBHOOK_TIMEOUT_SECONDS="2.5",
+    )
+    assert values["DEBUG"] is False
+    assert values["SECRET_KEY"] == "from-the-environment"
+    assert values["ALLOWED_HOSTS"] == ["sw.example.com", "www.sw.example.com"]
+    assert values["ENGINE"] == "django.db.backends.postgresql"
+    assert values["CONN_MAX_AGE"] == 0
+    assert values["EAGER"] is False
+    assert values["SSL_REDIRECT"] is True
+    assert values["ALLOW_PRIVATE"] is False
+    assert values["WEBHOOK_TIMEOUT"] == 2.5
+    # The product's own settings never switch to what tests use.
+    assert values["PASSWORD_HASHERS"] is None or "MD5" not in str(values["PASSWORD_HASHERS"])
+
+
+def test_without_debug_there_is_no_secret_key_and_no_host_by_default():
+    values = settings_with()
+    assert values["SECRET_KEY"] == ""
+    assert values["ALLOWED_HOSTS"] == []
+
+
+@pytest.mark.parametrize("word", ["1", "true", "yes", "on"])
+def test_booleans_accept_the_usual_words(word):
+    assert settings_with(DEBUG=word)["DEBUG"] is True
