@@ -12,9 +12,15 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
 from suppliers.models import Organization, Supplier
+from supplierwatch.viewers import Viewer, viewer_of
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from suppliers.models import User
+
+    # Who `visible_to` and the presenters take: a Viewer, or a person (their Viewer is used).
+    Who = Viewer | User | AnonymousUser | None
 
 
 class Severity(models.IntegerChoices):
@@ -39,20 +45,6 @@ SLA_RESOLVE = {
 }
 
 
-def _viewer(user: User | None) -> tuple[str, int | None]:
-    """('operator'|'buyer'|'supplier'|'nobody', party id): the one place a user's party is read."""
-    if user is None or not user.is_authenticated:
-        return "nobody", None
-    if user.is_superuser:
-        return "operator", None
-    membership = user.party
-    if membership is None:
-        return "nobody", None
-    if membership.organization_id:
-        return "buyer", membership.organization_id
-    return "supplier", membership.supplier_id
-
-
 class Category(models.Model):
     """One entry of the quality taxonomy (late delivery, defect, ...), with words that signal it."""
 
@@ -73,16 +65,19 @@ class Category(models.Model):
 
 
 class PostQuerySet(models.QuerySet["Post"]):
-    def visible_to(self, user: User | None) -> PostQuerySet:
-        """The posts whose text this user may read (DESIGN.md, 'Visibility of evidence')."""
-        kind, party_id = _viewer(user)
-        if kind == "operator":
+    def visible_to(self, who: Who) -> PostQuerySet:
+        """The posts whose text this viewer may read (DESIGN.md, 'Visibility of evidence')."""
+        viewer = viewer_of(who)
+        if viewer.is_operator:
             return self.all()
-        if kind == "buyer":
-            return self.filter(~Q(visibility=Post.Visibility.PRIVATE) | Q(organization_id=party_id))
-        if kind == "supplier":
-            about_supplier = Q(supplier_id=party_id) | Exists(
-                PostMatch.objects.filter(post=OuterRef("pk"), supplier_id=party_id)
+        if viewer.is_buyer:
+            return self.filter(
+                ~Q(visibility=Post.Visibility.PRIVATE) | Q(organization_id=viewer.organization_id)
+            )
+        if viewer.is_supplier_staff:
+            supplier_id = viewer.supplier_id
+            about_supplier = Q(supplier_id=supplier_id) | Exists(
+                PostMatch.objects.filter(post=OuterRef("pk"), supplier_id=supplier_id)
             )
             return self.filter(about_supplier).exclude(visibility=Post.Visibility.PRIVATE)
         return self.none()
@@ -228,17 +223,20 @@ class Post(models.Model):
     def is_buyer_post(self) -> bool:
         return self.source == self.BUYER_SOURCE
 
-    def reveals_identity_to(self, user: User | None) -> bool:
-        """May this user see who reported it (author and organization)? Public authors are public."""
+    def reveals_identity_to(self, who: Who) -> bool:
+        """May this viewer see who reported it (author and organization)? Public authors are
+        public."""
         if not self.is_buyer_post:
             return True
-        kind, party_id = _viewer(user)
-        if kind == "operator":
+        viewer = viewer_of(who)
+        if viewer.is_operator:
             return True
-        if kind == "buyer":
-            return party_id == self.organization_id
-        if kind == "supplier":
-            return self.visibility == self.Visibility.NAMED and party_id == self.supplier_id
+        if viewer.is_buyer:
+            return viewer.organization_id == self.organization_id
+        if viewer.is_supplier_staff:
+            return (
+                self.visibility == self.Visibility.NAMED and viewer.supplier_id == self.supplier_id
+            )
         return False
 
 
@@ -299,22 +297,24 @@ class PostMatch(models.Model):
 
 
 class IncidentQuerySet(models.QuerySet["Incident"]):
-    def visible_to(self, user: User | None) -> IncidentQuerySet:
+    def visible_to(self, who: Who) -> IncidentQuerySet:
         """Suppliers see their own incidents; buyers see every incident with evidence they may count.
 
         The stored counters hold only shareable evidence (private reports excluded), so an incident
         made of nothing but one organization's private reports exists only for that organization.
         """
-        kind, party_id = _viewer(user)
-        if kind == "operator":
+        viewer = viewer_of(who)
+        if viewer.is_operator:
             return self.all()
-        if kind == "buyer":
+        if viewer.is_buyer:
             own_evidence = Exists(
-                PostMatch.objects.filter(incident=OuterRef("pk"), post__organization_id=party_id)
+                PostMatch.objects.filter(
+                    incident=OuterRef("pk"), post__organization_id=viewer.organization_id
+                )
             )
             return self.filter(Q(post_count__gt=0) | own_evidence)
-        if kind == "supplier":
-            return self.filter(supplier_id=party_id, post_count__gt=0)
+        if viewer.is_supplier_staff:
+            return self.filter(supplier_id=viewer.supplier_id, post_count__gt=0)
         return self.none()
 
     def open(self) -> IncidentQuerySet:
@@ -409,17 +409,18 @@ class Incident(models.Model):
 
 
 class ResponseQuerySet(models.QuerySet["Response"]):
-    def visible_to(self, user: User | None) -> ResponseQuerySet:
+    def visible_to(self, who: Who) -> ResponseQuerySet:
         """Supplier staff see all their answers; buyers see public ones and those addressed to them."""
-        kind, party_id = _viewer(user)
-        if kind == "operator":
+        viewer = viewer_of(who)
+        if viewer.is_operator:
             return self.all()
-        if kind == "supplier":
-            return self.filter(incident__supplier_id=party_id)
-        if kind == "buyer":
+        if viewer.is_supplier_staff:
+            return self.filter(incident__supplier_id=viewer.supplier_id)
+        if viewer.is_buyer:
             return self.filter(
-                Q(visibility=Response.Visibility.PUBLIC) | Q(organization_id=party_id),
-                incident__in=Incident.objects.visible_to(user),
+                Q(visibility=Response.Visibility.PUBLIC)
+                | Q(organization_id=viewer.organization_id),
+                incident__in=Incident.objects.visible_to(viewer),
             )
         return self.none()
 

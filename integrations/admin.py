@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from supplierwatch.errors import ApplicationError
 
 from . import services
-from .models import ApiKey, IdempotencyRecord, WebhookDelivery, WebhookSubscription
+from .models import ApiKey, WebhookDelivery, WebhookSubscription
 from .services.webhooks import webhook_destination_error
 
 
@@ -202,13 +202,3 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 self.message_user(request, f"{delivery}: {exc.message}", messages.WARNING)
         self.message_user(request, f"{queued} delivery(ies) queued again.", messages.SUCCESS)
-
-
-@admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(admin.ModelAdmin):
-    list_display = ["key", "user", "response_status", "created_at"]
-    search_fields = ["key", "user__email"]
-    readonly_fields = [field.name for field in IdempotencyRecord._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # recorded by the API, never by hand

@@ -14,7 +14,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from . import fields as strict
+from supplierwatch.api import fields as strict
+
 from . import services
 from .models import ApiKey, WebhookDelivery, WebhookSubscription
 

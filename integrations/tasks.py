@@ -60,9 +60,3 @@ def deliver_webhook(self, delivery_id: int) -> str:
 def requeue_webhook_deliveries() -> int:
     """Beat: queue again the deliveries whose retry task was lost."""
     return services.webhook_deliveries_requeue()
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def purge_idempotency_records() -> int:
-    """Beat: forget idempotent answers older than SW_IDEMPOTENCY_TTL_HOURS."""
-    return services.idempotency_records_purge()

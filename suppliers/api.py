@@ -20,8 +20,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from integrations import fields as strict
-from integrations.permissions import IsBuyer
+from supplierwatch.api import fields as strict
+from supplierwatch.api.permissions import IsBuyer
 from supplierwatch.errors import ApplicationError
 
 from . import services

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.text import slugify
 
+from supplierwatch.viewers import Kind, Viewer
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -33,6 +35,13 @@ class UserManager(BaseUserManager["User"]):
     def get_by_natural_key(self, email: str) -> User:
         # People type their address in any case; it is stored lower-cased.
         return self.get(email__iexact=email)
+
+    def colleagues_of(self, supplier_id: int) -> models.QuerySet[User]:
+        """The people of a supplier's team who can be given work: active, and persons (an API
+        key's service user is nobody's colleague)."""
+        return self.filter(
+            membership__supplier_id=supplier_id, is_active=True, is_service_account=False
+        ).order_by("first_name", "last_name", "email")
 
 
 class User(AbstractUser):
@@ -80,14 +89,12 @@ class User(AbstractUser):
             return None
 
     @property
-    def organization_id_or_none(self) -> int | None:
+    def viewer(self) -> Viewer:
+        """Who this person is when looking at the product (supplierwatch.viewers)."""
+        if self.is_superuser:
+            return Viewer.operator(user_id=self.pk)
         membership = self.party
-        return membership.organization_id if membership else None
-
-    @property
-    def supplier_id_or_none(self) -> int | None:
-        membership = self.party
-        return membership.supplier_id if membership else None
+        return membership.viewer if membership is not None else Viewer.nobody()
 
 
 class Organization(models.Model):
@@ -195,12 +202,6 @@ class VendorCode(models.Model):
 
 
 class MembershipQuerySet(models.QuerySet["Membership"]):
-    def buyers(self) -> MembershipQuerySet:
-        return self.filter(organization__isnull=False)
-
-    def supplier_staff(self) -> MembershipQuerySet:
-        return self.filter(supplier__isnull=False)
-
     def people(self) -> MembershipQuerySet:
         """Memberships of persons: API keys' service accounts are not colleagues."""
         return self.filter(user__is_service_account=False)
@@ -215,8 +216,9 @@ class Membership(models.Model):
         VIEWER = "viewer", "Viewer"
         RESPONDER = "responder", "Responder"
 
-    BUYER_ROLES = (Role.MEMBER, Role.ADMIN)
     SUPPLIER_ROLES = (Role.VIEWER, Role.RESPONDER, Role.ADMIN)
+    # Who of a supplier's staff answers incidents: responders and admins; viewers only read.
+    ACTING_ROLES = (Role.RESPONDER, Role.ADMIN)
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
     organization = models.ForeignKey(
@@ -267,3 +269,15 @@ class Membership(models.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == self.Role.ADMIN
+
+    @property
+    def viewer(self) -> Viewer:
+        is_supplier = self.supplier_id is not None
+        return Viewer(
+            Kind.SUPPLIER if is_supplier else Kind.BUYER,
+            organization_id=self.organization_id,
+            supplier_id=self.supplier_id,
+            may_act=is_supplier and self.role in self.ACTING_ROLES,
+            is_admin=self.is_admin,
+            user_id=self.user_id,
+        )

@@ -14,7 +14,7 @@ from incidents.api.views import (
 from integrations.api import MeView, WebhookDeliveryViewSet, WebhookSubscriptionViewSet
 from suppliers.api import SupplierViewSet
 
-from .api_errors import api_not_found
+from .api.errors import api_not_found
 
 router = SimpleRouter()
 router.register("suppliers", SupplierViewSet, basename="api-supplier")

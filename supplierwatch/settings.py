@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_filters",
     "rest_framework",
     "drf_spectacular",
+    "supplierwatch.api",
     "suppliers",
     "incidents",
     "integrations",
@@ -144,7 +145,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
     "purge-idempotency-records": {
-        "task": "integrations.tasks.purge_idempotency_records",
+        "task": "supplierwatch.api.tasks.purge_idempotency_records",
         "schedule": 3600.0,
     },
 }
@@ -219,16 +220,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "integrations.permissions.HasParty",
-        "integrations.permissions.HasScope",
+        "supplierwatch.api.permissions.HasParty",
+        "supplierwatch.api.permissions.HasScope",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["integrations.throttling.ApiKeyRateThrottle"],
-    "DEFAULT_PAGINATION_CLASS": "integrations.pagination.ApiCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["supplierwatch.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "supplierwatch.api.pagination.ApiCursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "supplierwatch.api_errors.ApiAutoSchema",
-    "EXCEPTION_HANDLER": "supplierwatch.api_errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "supplierwatch.api.errors.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "supplierwatch.api.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "supplierwatch API",

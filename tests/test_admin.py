@@ -8,9 +8,10 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from incidents.models import ClassifierModel, Post
-from integrations.models import IdempotencyRecord, WebhookDelivery, WebhookSubscription
+from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.services import api_key_issue, api_key_revoke
 from suppliers.models import Membership, User
+from supplierwatch.api.models import IdempotencyRecord
 from tests.factories import (
     BuyerPostFactory,
     CategoryFactory,

@@ -10,8 +10,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from integrations import fields as strict
 from suppliers.models import Membership
+from supplierwatch.api import fields as strict
 
 from ..models import Category, Incident, IncidentEvent, Post, Response, Severity
 from ..selectors import event_public_data

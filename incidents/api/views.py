@@ -23,16 +23,16 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from integrations.pagination import ApiCursorPagination
-from integrations.permissions import IsBuyer, IsSupplierStaff, with_defaults
-from integrations.services.idempotency import (
+from suppliers.models import Organization, User
+from suppliers.selectors import supplier_directory
+from supplierwatch.api.idempotency import (
     HEADER,
     KEY_PATTERN,
     idempotent_run,
     request_hash,
 )
-from suppliers.models import Organization, User
-from suppliers.selectors import supplier_directory
+from supplierwatch.api.pagination import ApiCursorPagination
+from supplierwatch.api.permissions import IsBuyer, IsSupplierStaff, with_defaults
 from supplierwatch.errors import ApplicationError
 
 from .. import selectors, services

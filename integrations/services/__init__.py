@@ -1,6 +1,5 @@
-"""Every write of the integrations app: keys, idempotent requests, webhooks."""
+"""Every write of the integrations app: keys and webhooks."""
 
-from .idempotency import IdempotentResult, idempotency_records_purge, idempotent_run
 from .keys import IssuedKey, api_key_issue, api_key_revoke, api_key_touch
 from .webhooks import (
     DeliveryAttempt,
@@ -16,13 +15,10 @@ from .webhooks import (
 
 __all__ = [
     "DeliveryAttempt",
-    "IdempotentResult",
     "IssuedKey",
     "api_key_issue",
     "api_key_revoke",
     "api_key_touch",
-    "idempotency_records_purge",
-    "idempotent_run",
     "webhook_deliver",
     "webhook_deliveries_requeue",
     "webhook_delivery_redeliver",

@@ -30,8 +30,9 @@ from django.utils import timezone
 
 from incidents.models import Incident, IncidentEvent, Response, Severity
 from incidents.selectors import event_public_data
-from suppliers.models import Membership, Organization, Supplier, User, VendorCode
+from suppliers.models import Organization, Supplier, User, VendorCode
 from supplierwatch.errors import ApplicationError
+from supplierwatch.viewers import Viewer
 
 from ..models import WebhookDelivery, WebhookSubscription
 from ..signing import signature_header
@@ -211,17 +212,6 @@ def event_type_for(event: IncidentEvent) -> str | None:
     return None
 
 
-def _principal(*, organization_id: int | None, supplier_id: int | None) -> User:
-    """An unsaved user of the party, for the visible_to methods: the subscription sees what any
-    member of its party would see, and nothing more."""
-    user = User(email="webhooks@invalid", is_active=True)
-    role = Membership.Role.MEMBER if organization_id else Membership.Role.VIEWER
-    user.membership = Membership(
-        organization_id=organization_id, supplier_id=supplier_id, role=role
-    )
-    return user
-
-
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -344,7 +334,8 @@ def _deliveries_for(events: list[IncidentEvent]) -> list[WebhookDelivery]:
         relevant = [(event, kind) for event, kind in typed if kind in wanted]
         if not relevant:
             continue
-        principal = _principal(organization_id=organization_id, supplier_id=supplier_id)
+        # The subscription sees what any member of its party sees, and nothing more.
+        principal = Viewer.party(organization_id=organization_id, supplier_id=supplier_id)
         visible = set(
             Incident.objects.visible_to(principal)
             .filter(pk__in={event.incident_id for event, _ in relevant})

@@ -27,8 +27,8 @@ from rest_framework.test import APIClient
 
 from incidents.models import Incident, IncidentEvent, Post, Response
 from integrations.services import api_key_issue, api_key_revoke
-from integrations.throttling import ApiKeyRateThrottle
 from suppliers.models import Organization, Supplier, VendorCode
+from supplierwatch.api.throttling import ApiKeyRateThrottle
 from tests.factories import (
     BuyerPostFactory,
     IncidentEventFactory,

@@ -101,9 +101,9 @@ def test_deliveries_and_idempotency_records_are_read_only(op, world):
         event_type="incident.created",
         payload={},
     )
-    for name in ("webhookdelivery", "idempotencyrecord"):
-        assert op.get(reverse(f"admin:integrations_{name}_add")).status_code == 403
-        assert op.get(reverse(f"admin:integrations_{name}_changelist")).status_code == 200
+    for name in ("integrations_webhookdelivery", "api_idempotencyrecord"):
+        assert op.get(reverse(f"admin:{name}_add")).status_code == 403
+        assert op.get(reverse(f"admin:{name}_changelist")).status_code == 200
     assert (
         op.get(reverse("admin:integrations_webhookdelivery_change", args=[delivery.pk])).status_code
         == 200

@@ -134,7 +134,7 @@ def test_odd_time_zone_offsets_are_read_in_utc(api, world):
 
 
 def test_a_page_size_above_the_maximum_is_capped_not_refused(api, world, many, monkeypatch):
-    from integrations.pagination import ApiCursorPagination
+    from supplierwatch.api.pagination import ApiCursorPagination
 
     monkeypatch.setattr(ApiCursorPagination, "max_page_size", 5)
     body = api.client("acme").get("/api/v1/incidents/?page_size=100000").json()

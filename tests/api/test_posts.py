@@ -10,8 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from incidents.models import Post
-from integrations.models import IdempotencyRecord
-from integrations.services import idempotency_records_purge
+from supplierwatch.api.idempotency import idempotency_records_purge
+from supplierwatch.api.models import IdempotencyRecord
 
 pytestmark = pytest.mark.django_db
 

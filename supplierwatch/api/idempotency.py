@@ -16,14 +16,14 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from suppliers.models import User
 from supplierwatch.errors import ApplicationError
 
-from ..models import IdempotencyRecord
+from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -51,7 +51,7 @@ def _ttl() -> timedelta:
 
 
 def idempotent_run(
-    *, user: User, key: str | None, fingerprint: str, run: Callable[[], tuple[int, Any]]
+    *, user: AbstractBaseUser, key: str | None, fingerprint: str, run: Callable[[], tuple[int, Any]]
 ) -> IdempotentResult:
     """Run `run` (which returns status and JSON body) once per key; replay its answer afterwards.
 

@@ -23,7 +23,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .errors import ApplicationError
+from supplierwatch.errors import ApplicationError
 
 # ApplicationError.code -> HTTP status; every other code is a 400.
 APPLICATION_ERROR_STATUS = {

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from suppliers.models import Membership
+from supplierwatch.viewers import Kind, Viewer, viewer_of
 
 
-def _membership(request: Request) -> Membership | None:
-    user = request.user
-    return user.party if user is not None and user.is_authenticated else None
+def request_viewer(request: Request) -> Viewer:
+    """The viewer a request acts as: its API key's service user's party, or the signed-in person."""
+    return viewer_of(request.user)
 
 
 class HasParty(BasePermission):
@@ -18,11 +20,8 @@ class HasParty(BasePermission):
 
     message = "This account belongs to no organization or supplier yet."
 
-    def has_permission(self, request: Request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated) and (
-            user.is_superuser or _membership(request) is not None
-        )
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return request_viewer(request).kind is not Kind.NOBODY
 
 
 class HasScope(BasePermission):
@@ -30,32 +29,29 @@ class HasScope(BasePermission):
 
     message = "This key (or account) may only read; this request needs the write scope."
 
-    def has_permission(self, request: Request, view) -> bool:
+    def has_permission(self, request: Request, view: Any) -> bool:
         if request.method in SAFE_METHODS:
             return True
-        # request.auth is the ApiKey (not imported here: the suppliers app's API uses this module,
-        # and suppliers never depends on incidents, which integrations' models do).
+        # request.auth is the API key (integrations.models.ApiKey, which this toolkit does not
+        # import: every app uses the toolkit, and integrations sits above them all).
         if hasattr(request.auth, "can_write"):
-            return request.auth.can_write
+            return bool(request.auth.can_write)
         # A person signed in to the site: a supplier's viewers only read.
-        membership = _membership(request)
-        return membership is None or membership.role != Membership.Role.VIEWER
+        return not request_viewer(request).is_read_only
 
 
 class IsBuyer(BasePermission):
     message = "Only buyer organizations' keys can use this endpoint."
 
-    def has_permission(self, request: Request, view) -> bool:
-        membership = _membership(request)
-        return membership is not None and membership.is_buyer
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return request_viewer(request).is_buyer
 
 
 class IsSupplierStaff(BasePermission):
     message = "Only suppliers' keys can use this endpoint."
 
-    def has_permission(self, request: Request, view) -> bool:
-        membership = _membership(request)
-        return membership is not None and membership.is_supplier_staff
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return request_viewer(request).is_supplier_staff
 
 
 def with_defaults(*extra: type[BasePermission]) -> list[type[BasePermission]]:

@@ -6,8 +6,6 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-from .models import ApiKey
-
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
     """SW_API_RATE requests per key (e.g. "600/min"); DRF answers 429 with Retry-After beyond it.
@@ -22,8 +20,10 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         return settings.SW_API_RATE or None
 
     def get_cache_key(self, request: Request, view) -> str:
-        if isinstance(request.auth, ApiKey):
-            ident = f"key:{request.auth.pk}"
+        # request.auth is the API key that authenticated the request, if one did.
+        key_id = getattr(request.auth, "pk", None)
+        if key_id is not None:
+            ident = f"key:{key_id}"
         elif request.user is not None and request.user.is_authenticated:
             ident = f"user:{request.user.pk}"
         else:
