@@ -7,7 +7,7 @@ pytest-django loads this module (pyproject.toml); the product never asks whether
 from supplierwatch.settings import *  # noqa: F403
 from supplierwatch.settings import STORAGES
 
-SECRET_KEY = "tests-only-secret-key-never-used-anywhere-else"  # noqa: S105
+SECRET_KEY = "tests-only-secret-key-never-used-anywhere-else"
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
 
 # Tasks run where they are queued; the tests of a real worker switch this off (tests/workers.py).
