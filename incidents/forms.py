@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
-from django.db.models import Q
 
 from suppliers.models import Supplier
-from suppliers.selectors import supplier_search
+from suppliers.selectors import supplier_resolve
 from supplierwatch.errors import ApplicationError
 
+from . import inputs
 from .models import Category, Post, Severity
 from .services.attachments import ALLOWED_DESCRIPTION, ALLOWED_TYPES, MAX_FILE_BYTES, MAX_FILES
 
@@ -61,11 +63,11 @@ class ReportForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     supplier = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    po_number = forms.CharField(label="PO number", max_length=64, required=False)
-    sku = forms.CharField(label="SKU / part number", max_length=64, required=False)
-    lot = forms.CharField(label="Lot / batch", max_length=64, required=False)
+    po_number = forms.CharField(label="PO number", max_length=inputs.CODE_MAX, required=False)
+    sku = forms.CharField(label="SKU / part number", max_length=inputs.CODE_MAX, required=False)
+    lot = forms.CharField(label="Lot / batch", max_length=inputs.CODE_MAX, required=False)
     quantity_affected = forms.IntegerField(
-        label="Quantity affected", min_value=1, max_value=2_000_000_000, required=False
+        label="Quantity affected", min_value=1, max_value=inputs.QUANTITY_MAX, required=False
     )
     category = forms.ModelChoiceField(
         label="Category",
@@ -87,7 +89,7 @@ class ReportForm(forms.Form):
     )
     text = forms.CharField(
         label="Describe the problem",
-        max_length=5000,
+        max_length=inputs.TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="What you received, what you expected, and what it costs you.",
     )
@@ -109,52 +111,20 @@ class ReportForm(forms.Form):
         self.organization_id = organization_id
         self.supplier_obj: Supplier | None = None
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         chosen = cleaned.get("supplier")
         query = cleaned.get("supplier_query", "")
-        if chosen:
-            self.supplier_obj = Supplier.objects.filter(pk=chosen).first()
-        if self.supplier_obj is None and query:
-            self.supplier_obj = self._resolve(query)
+        # The one chosen from the search list; else the one the typed text names.
+        for naming in ({"pk": chosen} if chosen else None, {"text": query} if query else None):
+            if naming is None or self.supplier_obj is not None:
+                continue
+            try:
+                self.supplier_obj = supplier_resolve(organization_id=self.organization_id, **naming)
+            except ApplicationError as error:
+                if "text" in naming:
+                    self.add_error("supplier_query", error.message)
         return cleaned
-
-    def _resolve(self, query: str) -> Supplier | None:
-        """The one supplier a typed name, alias or vendor code means; a field error otherwise."""
-        found = list(
-            supplier_search(query=query, organization_id=self.organization_id).order_by("name")[:11]
-        )
-        if len(found) == 1:
-            return found[0]
-        exact = [
-            s
-            for s in Supplier.objects.filter(id__in=[s.pk for s in found])
-            .filter(
-                Q(name__iexact=query)
-                | Q(aliases__text__iexact=query)
-                | Q(
-                    vendor_codes__organization_id=self.organization_id,
-                    vendor_codes__code__iexact=query,
-                )
-            )
-            .distinct()
-        ]
-        if len(exact) == 1:
-            return exact[0]
-        if not found:
-            self.add_error(
-                "supplier_query",
-                f'No supplier matches "{query}". Check the spelling, or try an alias or '
-                "your vendor code.",
-            )
-        else:
-            names = ", ".join(s.name for s in found[:10])
-            more = " and more" if len(found) > 10 else ""
-            self.add_error(
-                "supplier_query",
-                f'Several suppliers match "{query}" ({names}{more}). Choose one from the list.',
-            )
-        return None
 
     def report_arguments(self) -> dict:
         """Keyword arguments for services.post_report_with_attachments."""

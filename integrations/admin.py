@@ -13,7 +13,7 @@ from supplierwatch.errors import ApplicationError
 
 from . import services
 from .models import ApiKey, WebhookDelivery, WebhookSubscription
-from .services.webhooks import webhook_destination_error
+from .services import webhook_destination_error
 
 
 def _shown_once(request: HttpRequest, admin_site, obj, label: str, secret: str) -> HttpResponse:

@@ -24,7 +24,7 @@ def dispatch_webhook_events() -> int:
     for _ in range(20):  # bounded, so one run never starves the worker
         dispatched = services.webhook_events_dispatch()
         total += dispatched
-        if dispatched < services.webhooks.DISPATCH_BATCH:
+        if dispatched < services.DISPATCH_BATCH:
             break
     return total
 

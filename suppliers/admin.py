@@ -1,14 +1,36 @@
-from django.contrib import admin
+"""The operators' admin of people, parties and suppliers. A membership's role and its removal go
+through the team services, so a supplier always keeps an admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
+from django.http import HttpRequest
 
+from supplierwatch.errors import ApplicationError
+
+from . import services
 from .models import Membership, Organization, Supplier, SupplierAlias, User, VendorCode
+
+ONLY_ADMIN = "This is the team's only admin. Make someone else admin first."
 
 
 class MembershipInline(admin.StackedInline):
+    """A new person's party is chosen here; an existing membership changes on its own page,
+    through the team services."""
+
     model = Membership
     can_delete = False
     autocomplete_fields = ["organization", "supplier"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is not None and Membership.objects.filter(user=obj).exists():
+            return ["organization", "supplier", "role"]
+        return []
 
 
 @admin.register(User)
@@ -88,10 +110,56 @@ class VendorCodeAdmin(admin.ModelAdmin):
     autocomplete_fields = ["organization", "supplier"]
 
 
+class MembershipAdminForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        membership = self.instance
+        role = cleaned.get("role")
+        if membership.pk and role and role != membership.role and membership.is_only_admin:
+            self.add_error("role", ONLY_ADMIN)
+        return cleaned
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipAdminForm
     list_display = ["user", "organization", "supplier", "role", "created_at"]
     list_filter = ["role", "organization", "supplier"]
     search_fields = ["user__email", "organization__name", "supplier__name"]
     list_select_related = ["user", "organization", "supplier"]
     autocomplete_fields = ["user", "organization", "supplier"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Membership | None = None) -> list[str]:
+        # One person, one party: a membership's party is chosen once, when it is added.
+        return ["user", "organization", "supplier"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        if not change or "role" not in form.changed_data or obj.supplier_id is None:
+            super().save_model(request, obj, form, change)
+            return
+        try:
+            services.membership_set_role(
+                membership=obj,
+                role=form.cleaned_data["role"],
+                actor=request.user,  # type: ignore[arg-type]
+            )
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Membership | None = None) -> bool:
+        if obj is not None and obj.is_only_admin:
+            return False  # the team would be left without anyone to manage it
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        if obj.supplier_id is None:
+            super().delete_model(request, obj)
+            return
+        services.membership_remove(membership=obj, actor=request.user)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for membership in queryset:
+            try:
+                self.delete_model(request, membership)
+            except ApplicationError as exc:
+                self.message_user(request, f"{membership}: {exc.message}", messages.ERROR)

@@ -7,6 +7,7 @@ supplier's key sees only its own supplier. (No import of incidents: suppliers ne
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -21,11 +22,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from supplierwatch.api import fields as strict
-from supplierwatch.api.permissions import IsBuyer
-from supplierwatch.errors import ApplicationError
+from supplierwatch.api.permissions import IsBuyer, request_viewer
 
 from . import services
-from .models import Supplier, SupplierAlias, VendorCode
+from .inputs import ADDABLE_ALIAS_KINDS, CODE_MAX, NAME_MAX, WEBSITE_MAX
+from .models import Organization, Supplier, SupplierAlias
 from .selectors import supplier_directory
 
 MAX_ROWS = 1000
@@ -38,7 +39,7 @@ class AliasSerializer(serializers.Serializer):
 
 class AliasCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
-        choices=list(services.ADDABLE_ALIAS_KINDS),
+        choices=list(ADDABLE_ALIAS_KINDS),
         help_text="handle: @name; hashtag: #tag; domain: example.com; alias and product: words.",
     )
     text = strict.CharField(max_length=200)
@@ -59,16 +60,22 @@ class SupplierSerializer(serializers.Serializer):
 
 
 class VendorCodeRowSerializer(serializers.Serializer):
-    vendor_code = strict.CharField(max_length=64, help_text="Your ERP's code.")
-    name = strict.CharField(max_length=200, help_text="The supplier's name.")
-    website = strict.URLField(
-        required=False, allow_blank=True, max_length=200, help_text="Used only for new suppliers."
+    vendor_code = strict.CharField(max_length=CODE_MAX, help_text="Your ERP's code.")
+    name = strict.CharField(max_length=NAME_MAX, help_text="The supplier's name.")
+    website = strict.HttpURLField(
+        required=False,
+        allow_blank=True,
+        max_length=WEBSITE_MAX,
+        help_text="Used only for new suppliers.",
     )
 
 
 class VendorCodeUpsertSerializer(serializers.Serializer):
-    suppliers = VendorCodeRowSerializer(
-        many=True, min_length=1, max_length=MAX_ROWS, help_text="Up to 1,000 rows."
+    suppliers = serializers.ListField(
+        child=VendorCodeRowSerializer(),
+        min_length=1,
+        max_length=MAX_ROWS,
+        help_text="Up to 1,000 rows.",
     )
 
 
@@ -129,14 +136,12 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     queryset = Supplier.objects.none()  # for the schema; get_queryset decides
 
     def get_queryset(self) -> QuerySet[Supplier]:
-        membership = self.request.user.party
+        viewer = request_viewer(self.request)
         query = self.request.query_params.get("search", "") if self.action == "list" else ""
         if "\x00" in query:
             raise serializers.ValidationError({"search": ["Contains a NUL character."]})
         return supplier_directory(
-            organization_id=membership.organization_id if membership else None,
-            supplier_id=membership.supplier_id if membership else None,
-            query=query,
+            organization_id=viewer.organization_id, supplier_id=viewer.supplier_id, query=query
         )
 
     def get_permissions(self) -> list:
@@ -204,14 +209,11 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         serializer = VendorCodeUpsertSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         rows = [
-            services.VendorCodeRow(
-                code=row["vendor_code"], name=row["name"], website=row.get("website", "")
-            )
+            {"code": row["vendor_code"], "name": row["name"], "website": row.get("website", "")}
             for row in serializer.validated_data["suppliers"]
         ]
-        result = services.vendor_codes_upsert(
-            organization=request.user.party.organization, rows=rows
-        )
+        organization = get_object_or_404(Organization, pk=request_viewer(request).organization_id)
+        result = services.vendor_codes_upsert(organization=organization, rows=rows)
         body = {
             **{
                 outcome: result.count(outcome)
@@ -265,18 +267,9 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             return Response(AliasSerializer(supplier.aliases.all(), many=True).data)
         serializer = AliasCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = request.user.party
-        if membership is None or (
-            membership.is_buyer
-            and not VendorCode.objects.filter(
-                organization_id=membership.organization_id, supplier=supplier
-            ).exists()
-        ):
-            raise ApplicationError(
-                "Add aliases to your own supplier, or to suppliers you have a vendor code for.",
-                code="permission_denied",
-            )
-        alias, created = services.supplier_alias_add(supplier=supplier, **serializer.validated_data)
+        alias, created = services.supplier_alias_add(
+            actor=request.user, supplier=supplier, **serializer.validated_data
+        )
         return Response(
             AliasSerializer(alias).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -10,6 +10,8 @@ from django.utils.text import slugify
 
 from supplierwatch.viewers import Kind, Viewer
 
+from . import inputs
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -119,9 +121,9 @@ class Organization(models.Model):
 class Supplier(models.Model):
     """A supplier, shared by every buyer organization: that is what makes 'how widespread' possible."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80, unique=True)
-    website = models.URLField(blank=True)
+    name = models.CharField(max_length=inputs.NAME_MAX)
+    slug = models.SlugField(max_length=inputs.SLUG_MAX, unique=True)
+    website = models.URLField(max_length=inputs.WEBSITE_MAX, blank=True)
     description = models.TextField(blank=True)
     # Words that make an ambiguous alias credible nearby ("flight" for United), one per entry.
     context_words = models.JSONField(default=list, blank=True)
@@ -156,7 +158,7 @@ class SupplierAlias(models.Model):
 
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="aliases")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ALIAS)
-    text = models.CharField(max_length=200)
+    text = models.CharField(max_length=inputs.ALIAS_MAX)
     # None: decided automatically (an ordinary word such as "United" is ambiguous); True/False
     # overrides that decision for this alias.
     is_ambiguous = models.BooleanField(
@@ -188,7 +190,7 @@ class VendorCode(models.Model):
         Organization, on_delete=models.CASCADE, related_name="vendor_codes"
     )
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="vendor_codes")
-    code = models.CharField(max_length=64)
+    code = models.CharField(max_length=inputs.CODE_MAX)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -202,6 +204,9 @@ class VendorCode(models.Model):
 
 
 class MembershipQuerySet(models.QuerySet["Membership"]):
+    def admins_of(self, supplier_id: int) -> MembershipQuerySet:
+        return self.filter(supplier_id=supplier_id, role=Membership.Role.ADMIN)
+
     def people(self) -> MembershipQuerySet:
         """Memberships of persons: API keys' service accounts are not colleagues."""
         return self.filter(user__is_service_account=False)
@@ -269,6 +274,15 @@ class Membership(models.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == self.Role.ADMIN
+
+    @property
+    def is_only_admin(self) -> bool:
+        """The supplier's last admin: nobody could manage its team without them."""
+        return (
+            self.supplier_id is not None
+            and self.role == self.Role.ADMIN
+            and not Membership.objects.admins_of(self.supplier_id).exclude(pk=self.pk).exists()
+        )
 
     @property
     def viewer(self) -> Viewer:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Max, Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+
+from supplierwatch.errors import ApplicationError
 
 from .models import Supplier, SupplierAlias, VendorCode
 
@@ -55,4 +57,104 @@ def supplier_directory(
     codes = VendorCode.objects.filter(organization_id=organization_id).order_by("code")
     return suppliers.prefetch_related(
         "aliases", Prefetch("vendor_codes", queryset=codes, to_attr="own_vendor_codes")
+    )
+
+
+def supplier_choices(*, query: str, organization_id: int | None, limit: int = 10) -> list[Supplier]:
+    """Search-as-you-type for the report form: name, alias or the organization's vendor code.
+
+    Each supplier carries `my_codes` (this organization's vendor codes) and `found_aliases`.
+    """
+    query = query.strip()
+    if not query:
+        return []
+    my_codes = VendorCode.objects.filter(organization_id=organization_id)
+    suppliers = supplier_search(query=query, organization_id=organization_id).prefetch_related(
+        Prefetch("vendor_codes", queryset=my_codes, to_attr="my_codes"),
+        Prefetch(
+            "aliases",
+            queryset=SupplierAlias.objects.filter(text__icontains=query),
+            to_attr="found_aliases",
+        ),
+    )
+    return list(suppliers.order_by("name")[:limit])
+
+
+def supplier_names(*, limit: int = 2000) -> list[str]:
+    """Names for the report form's <datalist>, the search field's fallback without JavaScript."""
+    return list(Supplier.objects.order_by("name").values_list("name", flat=True)[:limit])
+
+
+def supplier_resolve(
+    *,
+    organization_id: int | None,
+    pk: int | None = None,
+    slug: str | None = None,
+    vendor_code: str | None = None,
+    text: str | None = None,
+) -> Supplier:
+    """The one supplier a reporter means, named in exactly one way: chosen from the search (`pk`),
+    by its `slug`, by the organization's own `vendor_code`, or typed (`text`: a name, an alias or a
+    vendor code, as the report form's field without JavaScript). Refuses with the field at fault
+    (`supplier`, or `vendor_code`) and words that help to name it right."""
+    given = [value for value in (pk, slug, vendor_code, text) if value not in (None, "")]
+    if len(given) != 1:
+        raise ApplicationError(
+            "Name the supplier by `supplier` (slug) or by `vendor_code`.", field="supplier"
+        )
+    if pk is not None:
+        found = Supplier.objects.filter(pk=pk).first()
+        if found is None:
+            raise ApplicationError("Choose the supplier again from the list.", field="supplier")
+        return found
+    if slug is not None:
+        found = Supplier.objects.filter(slug=slug).first()
+        if found is None:
+            raise ApplicationError("No supplier has this slug.", field="supplier")
+        return found
+    if vendor_code is not None:
+        link = (
+            VendorCode.objects.filter(organization_id=organization_id, code=vendor_code)
+            .select_related("supplier")
+            .first()
+            if organization_id is not None
+            else None
+        )
+        if link is None:
+            raise ApplicationError(
+                "Your organization has no supplier with this vendor code.", field="vendor_code"
+            )
+        return link.supplier
+    assert text is not None
+    return _supplier_typed(text.strip(), organization_id)
+
+
+def _supplier_typed(query: str, organization_id: int | None) -> Supplier:
+    found = list(
+        supplier_search(query=query, organization_id=organization_id).order_by("name")[:11]
+    )
+    if len(found) == 1:
+        return found[0]
+    exact = list(
+        Supplier.objects.filter(id__in=[s.pk for s in found])
+        .filter(
+            Q(name__iexact=query)
+            | Q(aliases__text__iexact=query)
+            | Q(vendor_codes__organization_id=organization_id, vendor_codes__code__iexact=query)
+        )
+        .distinct()
+    )
+    if len(exact) == 1:
+        return exact[0]
+    if not found:
+        raise ApplicationError(
+            f'No supplier matches "{query}". Check the spelling, or try an alias or your vendor '
+            "code.",
+            field="supplier",
+        )
+    names = ", ".join(s.name for s in found[:10])
+    more = " and more" if len(found) > 10 else ""
+    raise ApplicationError(
+        f'Several suppliers match "{query}" ({names}{more}). Choose one from the list.',
+        field="supplier",
     )

@@ -4,13 +4,9 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from incidents.api.views import (
-    CategoryListView,
-    IncidentViewSet,
-    PublicPostIngestView,
-    ReportViewSet,
-    SupplierScorecardView,
-)
+from incidents.api.incidents import IncidentViewSet
+from incidents.api.posts import CategoryListView, PublicPostIngestView, ReportViewSet
+from incidents.api.scorecards import SupplierScorecardView
 from integrations.api import MeView, WebhookDeliveryViewSet, WebhookSubscriptionViewSet
 from suppliers.api import SupplierViewSet
 

@@ -247,4 +247,4 @@ def test_portal_home_lists_only_own_suppliers_incidents(
     assert b"Initech cracked housings" in response.content
     assert b"Umbrella crushed pallets" not in response.content
     assert b"Initech missing CoC" not in response.content
-    assert response.context["open_count"] == 1
+    assert response.context["overview"].open_total == 1

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 import django_filters
 from django.db.models import Q, QuerySet
 from rest_framework import serializers
 from rest_framework.filters import OrderingFilter
+
+from supplierwatch.inputs import clean_time
+from supplierwatch.viewers import viewer_of
 
 from ..models import Incident, Post, Severity
 from .serializers import SEVERITIES
@@ -59,12 +60,11 @@ class IncidentFilter(StrictFilterSet):
         fields: list[str] = []
 
     def filter_vendor_code(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        user = getattr(self.request, "user", None)
-        membership = user.party if user is not None and user.is_authenticated else None
-        if membership is None or membership.organization_id is None:
+        viewer = viewer_of(getattr(self.request, "user", None))
+        if not viewer.is_buyer:
             return queryset.none()
         return queryset.filter(
-            supplier__vendor_codes__organization_id=membership.organization_id,
+            supplier__vendor_codes__organization_id=viewer.organization_id,
             supplier__vendor_codes__code=value,
         )
 
@@ -74,11 +74,9 @@ class IncidentFilter(StrictFilterSet):
         return queryset.filter(severity__in=[Severity[item.upper()].value for item in value])
 
     def filter_updated_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
-        # In UTC: PostgreSQL refuses offsets beyond ±16 h, which ISO 8601 allows.
-        try:
-            value = value.astimezone(UTC)
-        except (OverflowError, ValueError):
-            raise serializers.ValidationError({name: ["Out of range."]}) from None
+        # The one rule for times (UTC, the years we store); PostgreSQL refuses offsets beyond
+        # ±16 h, which ISO 8601 allows.
+        value = clean_time(value, name, stored=False)
         # Counters and severity are written in bulk without touching updated_at; every change
         # that matters moves last_activity_at, so either one counts.
         return queryset.filter(Q(updated_at__gte=value) | Q(last_activity_at__gte=value))

@@ -1,43 +1,25 @@
-"""What the API shows of evidence and incidents, to whom. Who sees which rows is decided by the
-`visible_to` QuerySets; these serializers decide which fields of a visible row a viewer gets:
-never a reporter's identity unless `Post.reveals_identity_to` says so."""
+"""The API's JSON of evidence and incidents. Who sees which rows is decided by the `visible_to`
+QuerySets, and what a viewer sees of a row by the presenters (incidents.presenters); these
+serializers only turn the presenters' views into JSON and describe it in the schema. Request
+serializers check the shape of input (types, lengths); what a value may be is decided by the
+services' input rules (incidents.inputs)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from suppliers.models import Membership
+from supplierwatch import inputs as common_inputs
 from supplierwatch.api import fields as strict
 
+from .. import inputs
 from ..models import Category, Incident, IncidentEvent, Post, Response, Severity
-from ..selectors import event_public_data
+from ..presenters import person
 
 SEVERITIES = [severity.name.lower() for severity in Severity]
-REPORT_VISIBILITIES = [
-    Post.Visibility.PRIVATE.value,
-    Post.Visibility.ANONYMOUS.value,
-    Post.Visibility.NAMED.value,
-]
-
-
-def viewer_membership(context: dict) -> Membership | None:
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    return user.party if user is not None and user.is_authenticated else None
-
-
-def is_supplier_view(context: dict) -> bool:
-    """Supplier staff (and operators) see the supplier's internal side: assignees, answer authors."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and user.is_superuser:
-        return True
-    membership = viewer_membership(context)
-    return membership is not None and membership.is_supplier_staff
+REPORT_VISIBILITIES = list(inputs.REPORT_VISIBILITIES)
 
 
 class SeverityField(serializers.ChoiceField):
@@ -64,7 +46,7 @@ class CategoryRefSerializer(serializers.Serializer):
 
 
 class PersonSerializer(serializers.Serializer):
-    name = serializers.CharField(source="display_name")
+    name = serializers.CharField()
     email = serializers.EmailField()
 
 
@@ -83,34 +65,33 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class CountersSerializer(serializers.Serializer):
-    posts = serializers.IntegerField(source="post_count", help_text="Evidence everyone may count.")
-    reporters = serializers.IntegerField(source="reporter_count")
+    posts = serializers.IntegerField(help_text="Evidence everyone may count.")
+    reporters = serializers.IntegerField()
     organizations = serializers.IntegerField(
-        source="organization_count", help_text="Distinct buyer organizations that reported it."
+        help_text="Distinct buyer organizations that reported it."
     )
-    public_posts = serializers.IntegerField(source="public_post_count")
-    own_posts = serializers.SerializerMethodField(
-        help_text="Your organization's reports in it, private ones included (buyers only)."
+    public_posts = serializers.IntegerField()
+    own_posts = serializers.IntegerField(
+        allow_null=True,
+        help_text="Your organization's reports in it, private ones included (buyers only).",
     )
-
-    @extend_schema_field(serializers.IntegerField(allow_null=True))
-    def get_own_posts(self, incident: Any) -> int | None:
-        return getattr(incident, "own_post_count", None)
 
 
 class IncidentSerializer(serializers.Serializer):
+    """An incident (presenters.IncidentView) as the API and the webhooks show it."""
+
     id = serializers.IntegerField()
     title = serializers.CharField()
     status = serializers.ChoiceField(choices=Incident.Status.choices)
     severity = SeverityField()
     category = CategoryRefSerializer(allow_null=True)
     supplier = SupplierRefSerializer()
-    vendor_code = serializers.SerializerMethodField(
-        help_text="Your organization's vendor code for the supplier (buyers only)."
+    vendor_code = serializers.CharField(
+        allow_null=True, help_text="Your organization's vendor code for the supplier (buyers only)."
     )
     sku = serializers.CharField()
     lot = serializers.CharField()
-    counters = CountersSerializer(source="*")
+    counters = CountersSerializer()
     first_seen_at = serializers.DateTimeField(allow_null=True)
     last_seen_at = serializers.DateTimeField(allow_null=True)
     last_activity_at = serializers.DateTimeField()
@@ -122,62 +103,47 @@ class IncidentSerializer(serializers.Serializer):
     resolved_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
     reopened_count = serializers.IntegerField()
-    assignee = serializers.SerializerMethodField(
-        help_text="The supplier's colleague in charge (the supplier's own keys only)."
+    assignee = PersonSerializer(
+        allow_null=True,
+        help_text="The supplier's colleague in charge (the supplier's own keys only).",
     )
-    containment = serializers.CharField()
-    root_cause = serializers.CharField()
-    corrective_action = serializers.CharField()
-    preventive_action = serializers.CharField()
-    verification = serializers.CharField()
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_vendor_code(self, incident: Any) -> str | None:
-        return getattr(incident, "vendor_code", None)
-
-    @extend_schema_field(PersonSerializer(allow_null=True))
-    def get_assignee(self, incident: Any) -> dict | None:
-        if incident.assignee is None or not is_supplier_view(self.context):
-            return None
-        return PersonSerializer(incident.assignee).data
+    containment = serializers.CharField(source="eight_d_texts.containment")
+    root_cause = serializers.CharField(source="eight_d_texts.root_cause")
+    corrective_action = serializers.CharField(source="eight_d_texts.corrective_action")
+    preventive_action = serializers.CharField(source="eight_d_texts.preventive_action")
+    verification = serializers.CharField(source="eight_d_texts.verification")
 
 
 class TimelineEntrySerializer(serializers.Serializer):
+    """{"kind", "created_at", "data"}: data is presenters.event_data, its keys depend on `kind`."""
+
     kind = serializers.ChoiceField(choices=IncidentEvent.Kind.choices)
     created_at = serializers.DateTimeField()
-    data = serializers.SerializerMethodField(help_text="What changed; its keys depend on `kind`.")
-
-    @extend_schema_field(OpenApiTypes.OBJECT)
-    def get_data(self, event: IncidentEvent) -> dict:
-        return event_public_data(event, supplier_view=is_supplier_view(self.context))
+    data = serializers.DictField(help_text="What changed; its keys depend on `kind`.")
 
 
 class ResponseSerializer(serializers.Serializer):
+    """An answer (presenters.AnswerView)."""
+
     id = serializers.IntegerField()
     body = serializers.CharField()
     visibility = serializers.ChoiceField(choices=Response.Visibility.choices)
     organization = OrganizationRefSerializer(
         allow_null=True, help_text="The one organization a private answer went to."
     )
-    author = serializers.SerializerMethodField(help_text="The supplier's own keys only.")
+    author = PersonSerializer(allow_null=True, help_text="The supplier's own keys only.")
     created_at = serializers.DateTimeField()
-
-    @extend_schema_field(PersonSerializer(allow_null=True))
-    def get_author(self, response: Response) -> dict | None:
-        if response.author is None or not is_supplier_view(self.context):
-            return None
-        return PersonSerializer(response.author).data
 
 
 class IncidentDetailSerializer(IncidentSerializer):
     """An incident with its timeline and the answers this viewer may read (set by the view)."""
 
-    timeline = TimelineEntrySerializer(many=True, source="api_timeline")
-    responses = ResponseSerializer(many=True, source="api_responses")
+    timeline = TimelineEntrySerializer(many=True)
+    responses = ResponseSerializer(many=True)
 
 
 class RespondSerializer(serializers.Serializer):
-    body = strict.CharField(max_length=20_000)
+    body = strict.CharField(max_length=inputs.ANSWER_MAX)
     organization = strict.SlugField(
         required=False,
         allow_null=True,
@@ -193,17 +159,23 @@ class AssignSerializer(serializers.Serializer):
 
 
 class ResolveSerializer(serializers.Serializer):
-    note = strict.CharField(required=False, allow_blank=True, default="", max_length=5_000)
+    note = strict.CharField(
+        required=False, allow_blank=True, default="", max_length=inputs.NOTE_MAX
+    )
 
 
 class ActionsSerializer(serializers.Serializer):
     """The supplier's 8D answer; only the fields sent are changed."""
 
-    containment = strict.CharField(required=False, allow_blank=True, max_length=20_000)
-    root_cause = strict.CharField(required=False, allow_blank=True, max_length=20_000)
-    corrective_action = strict.CharField(required=False, allow_blank=True, max_length=20_000)
-    preventive_action = strict.CharField(required=False, allow_blank=True, max_length=20_000)
-    verification = strict.CharField(required=False, allow_blank=True, max_length=20_000)
+    containment = strict.CharField(required=False, allow_blank=True, max_length=inputs.ANSWER_MAX)
+    root_cause = strict.CharField(required=False, allow_blank=True, max_length=inputs.ANSWER_MAX)
+    corrective_action = strict.CharField(
+        required=False, allow_blank=True, max_length=inputs.ANSWER_MAX
+    )
+    preventive_action = strict.CharField(
+        required=False, allow_blank=True, max_length=inputs.ANSWER_MAX
+    )
+    verification = strict.CharField(required=False, allow_blank=True, max_length=inputs.ANSWER_MAX)
 
 
 class ScorecardCategorySerializer(serializers.Serializer):
@@ -234,43 +206,24 @@ class ReporterSerializer(serializers.Serializer):
 
 
 class EvidenceSerializer(serializers.Serializer):
-    """One post behind an incident. `reporter` (organization, author and PO number, which names
-    the customer to a supplier) is filled only for viewers the post's visibility reveals it to."""
+    """One post behind an incident (presenters.EvidenceView). `reporter` (organization, author and
+    PO number, which names the customer to a supplier) is filled only for viewers the post's
+    visibility reveals it to."""
 
     id = serializers.IntegerField()
-    kind = serializers.SerializerMethodField()
+    kind = serializers.ChoiceField(choices=["buyer_report", "public_post"])
     source = serializers.CharField()
     text = serializers.CharField()
     published_at = serializers.DateTimeField()
     visibility = serializers.ChoiceField(choices=Post.Visibility.choices)
-    category = serializers.SerializerMethodField()
+    category = serializers.SlugField(source="category.slug", allow_null=True)
     severity = SeverityField(allow_null=True)
     sku = serializers.CharField()
     lot = serializers.CharField()
     quantity_affected = serializers.IntegerField(allow_null=True)
     author_handle = serializers.CharField(help_text="Public posts only.")
-    url = serializers.CharField(help_text="Public posts only.")
-    reporter = serializers.SerializerMethodField()
-
-    @extend_schema_field(serializers.ChoiceField(choices=["buyer_report", "public_post"]))
-    def get_kind(self, post: Post) -> str:
-        return "buyer_report" if post.is_buyer_post else "public_post"
-
-    @extend_schema_field(serializers.SlugField(allow_null=True))
-    def get_category(self, post: Post) -> str | None:
-        category = post.category or post.label_category or post.predicted_category
-        return category.slug if category else None
-
-    @extend_schema_field(ReporterSerializer(allow_null=True))
-    def get_reporter(self, post: Post) -> dict | None:
-        request = self.context.get("request")
-        if not post.is_buyer_post or not post.reveals_identity_to(getattr(request, "user", None)):
-            return None
-        return {
-            "organization": OrganizationRefSerializer(post.organization).data,
-            "author": PersonSerializer(post.author).data if post.author else None,
-            "po_number": post.po_number,
-        }
+    url = serializers.CharField(help_text="Public posts only; http(s) links only.")
+    reporter = ReporterSerializer(allow_null=True)
 
 
 # --- the organization's own reports ---------------------------------------------------------------
@@ -282,7 +235,7 @@ class ReportSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     supplier = SupplierRefSerializer()
     text = serializers.CharField()
-    category = serializers.SerializerMethodField()
+    category = serializers.SlugField(source="shown_category.slug", allow_null=True)
     severity = SeverityField(allow_null=True)
     visibility = serializers.ChoiceField(choices=REPORT_VISIBILITIES)
     po_number = serializers.CharField()
@@ -295,29 +248,32 @@ class ReportSerializer(serializers.Serializer):
         choices=Post.Status.choices, help_text="The pipeline's processing of the report."
     )
     incident = serializers.SerializerMethodField(help_text="Once grouped: the incident's id.")
-    author = PersonSerializer(allow_null=True)
-
-    @extend_schema_field(serializers.SlugField(allow_null=True))
-    def get_category(self, post: Post) -> str | None:
-        category = post.category or post.predicted_category
-        return category.slug if category else None
+    author = serializers.SerializerMethodField()
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_incident(self, post: Post) -> int | None:
         joined = getattr(post, "joined", None)
         return joined[0].incident_id if joined else None
 
+    @extend_schema_field(PersonSerializer(allow_null=True))
+    def get_author(self, post: Post) -> dict[str, Any] | None:
+        author = person(post.author)
+        return PersonSerializer(author).data if author else None
+
 
 class ReportCreateSerializer(serializers.Serializer):
-    """A buyer's report. Name the supplier by `supplier` (its slug) or by your `vendor_code`."""
+    """A buyer's report. Name the supplier by `supplier` (its slug) or by your `vendor_code`; the
+    view resolves it (suppliers.selectors.supplier_resolve) and the service checks the rest."""
 
     supplier = strict.SlugField(required=False, help_text="The supplier's slug.")
     vendor_code = strict.CharField(
-        required=False, max_length=64, help_text="Or your organization's vendor code for it."
+        required=False,
+        max_length=inputs.CODE_MAX,
+        help_text="Or your organization's vendor code for it.",
     )
-    text = strict.CharField(max_length=10_000)
+    text = strict.CharField(max_length=inputs.TEXT_MAX)
     category = strict.SlugField(required=False, allow_null=True)
-    severity = SeverityField(required=False, help_text="Default: medium.")
+    severity = SeverityField(required=False, default=Severity.MEDIUM, help_text="Default: medium.")
     visibility = serializers.ChoiceField(
         choices=REPORT_VISIBILITIES,
         required=False,
@@ -325,82 +281,70 @@ class ReportCreateSerializer(serializers.Serializer):
         help_text="private: your organization only; anonymous (default): counted for everyone, "
         "shown without your identity; named: the supplier may see who reported it.",
     )
-    po_number = strict.CharField(required=False, allow_blank=True, default="", max_length=64)
-    sku = strict.CharField(required=False, allow_blank=True, default="", max_length=64)
-    lot = strict.CharField(required=False, allow_blank=True, default="", max_length=64)
+    po_number = strict.CharField(
+        required=False, allow_blank=True, default="", max_length=inputs.CODE_MAX
+    )
+    sku = strict.CharField(required=False, allow_blank=True, default="", max_length=inputs.CODE_MAX)
+    lot = strict.CharField(required=False, allow_blank=True, default="", max_length=inputs.CODE_MAX)
     quantity_affected = strict.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=2_147_483_647
+        required=False, allow_null=True, min_value=1, max_value=inputs.QUANTITY_MAX
     )
-    published_at = serializers.DateTimeField(
-        required=False, help_text="When the problem was found; defaults to now."
+    published_at = strict.IsoDateTimeField(
+        required=False,
+        help_text=f"When the problem was found, from {common_inputs.FIRST_YEAR} to "
+        f"{common_inputs.LAST_YEAR} (any offset; stored in UTC); defaults to now.",
     )
-
-    def validate(self, attrs: dict) -> dict:
-        from suppliers.models import Supplier, VendorCode
-
-        membership = viewer_membership(self.context)
-        slug, code = attrs.pop("supplier", None), attrs.pop("vendor_code", None)
-        if (slug is None) == (code is None):
-            raise serializers.ValidationError(
-                {"supplier": ["Name the supplier by `supplier` (slug) or by `vendor_code`."]}
-            )
-        if slug is not None:
-            attrs["supplier"] = Supplier.objects.filter(slug=slug).first()
-            if attrs["supplier"] is None:
-                raise serializers.ValidationError({"supplier": ["No supplier has this slug."]})
-        else:
-            link = (
-                VendorCode.objects.filter(organization_id=membership.organization_id, code=code)
-                .select_related("supplier")
-                .first()
-                if membership is not None
-                else None
-            )
-            if link is None:
-                raise serializers.ValidationError(
-                    {"vendor_code": ["Your organization has no supplier with this vendor code."]}
-                )
-            attrs["supplier"] = link.supplier
-        category = attrs.get("category")
-        if category is not None:
-            attrs["category"] = Category.objects.filter(slug=category, is_active=True).first()
-            if attrs["category"] is None:
-                raise serializers.ValidationError({"category": ["No such category."]})
-        return attrs
 
 
 # --- public posts ------------------------------------------------------------------------------
 
 
-class PublicPostRowSerializer(serializers.Serializer):
-    """One public post (documentation of a row; rows are checked one by one, see the view)."""
+# One row of a bulk ingest. Every row is checked on its own by the service's input rule
+# (incidents.inputs.clean_public_post), and a row that is not such an object is reported in
+# `rejected` rather than refusing the whole batch, so the schema accepts any item.
+PUBLIC_POST_ROW = {
+    "type": "object",
+    "properties": {
+        "external_id": {
+            "type": "string",
+            "maxLength": inputs.EXTERNAL_ID_MAX,
+            "description": "Unique within the source.",
+        },
+        "text": {"type": "string", "maxLength": inputs.TEXT_MAX},
+        "published_at": {
+            "type": "string",
+            "format": "date-time",
+            "nullable": True,
+            "description": "ISO 8601; any offset, stored in UTC. Default: when it is stored.",
+        },
+        "author_handle": {"type": "string", "maxLength": inputs.HANDLE_MAX},
+        "url": {"type": "string", "maxLength": inputs.URL_MAX, "description": "http(s) only."},
+    },
+    "required": ["external_id", "text"],
+}
 
-    external_id = strict.CharField(max_length=200, help_text="Unique within the source.")
-    text = strict.CharField(max_length=10_000)
-    published_at = serializers.DateTimeField(required=False, allow_null=True)
-    author_handle = strict.CharField(required=False, allow_blank=True, max_length=100)
-    url = strict.URLField(required=False, allow_blank=True, max_length=500)
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 1000,
+        "items": {"anyOf": [PUBLIC_POST_ROW, {}]},
+        "description": "Up to 1,000 posts; a row that cannot be stored is listed in `rejected`.",
+    }
+)
+class PublicPostRowsField(serializers.ListField):
+    child = serializers.JSONField(allow_null=True)
 
 
 class PublicPostIngestSerializer(serializers.Serializer):
+    # The shape of a feed's name; the service refuses the one name reserved for buyers (422).
     source = strict.RegexField(
-        r"^[a-z0-9][a-z0-9_.-]{0,49}$",
-        help_text="The feed's name, e.g. `twitter`; (source, external_id) identifies a post.",
+        inputs.SOURCE_PATTERN,
+        help_text="The feed's name, e.g. `twitter`; (source, external_id) identifies a post. "
+        f"`{inputs.BUYER_SOURCE}` is reserved for buyers' reports.",
     )
-    posts = serializers.ListField(
-        child=serializers.JSONField(), min_length=1, max_length=1000, help_text="Up to 1,000."
-    )
-
-    def validate_source(self, value: str) -> str:
-        if value == Post.BUYER_SOURCE:
-            raise serializers.ValidationError("`buyer` is reserved for buyers' reports.")
-        return value
-
-
-class PublicPostIngestDocSerializer(PublicPostIngestSerializer):
-    posts = PublicPostRowSerializer(
-        many=True, min_length=1, max_length=1000, help_text="Up to 1,000."
-    )
+    posts = PublicPostRowsField(min_length=1, max_length=1000)
 
 
 class RejectionSerializer(serializers.Serializer):

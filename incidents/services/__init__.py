@@ -10,9 +10,11 @@ from .lifecycle import (
     incident_record_actions,
     incident_resolve,
     incident_respond,
+    incident_response_edit,
     incident_set_severity,
     incident_start_investigation,
 )
+from .posts import post_update, posts_delete
 from .processing import ProcessResult, posts_mark_failed, posts_process, posts_queue
 from .reports import post_report
 from .spikes import spikes_detect
@@ -44,6 +46,7 @@ __all__ = [
     "incident_record_actions",
     "incident_resolve",
     "incident_respond",
+    "incident_response_edit",
     "incident_set_severity",
     "incident_start_investigation",
     "incident_unfollow",
@@ -52,6 +55,8 @@ __all__ = [
     "post_relabel",
     "post_report",
     "post_report_with_attachments",
+    "post_update",
+    "posts_delete",
     "posts_ingest",
     "posts_mark_failed",
     "posts_process",

@@ -16,7 +16,7 @@ from ..models import Attachment, Post
 from .reports import post_report
 
 # What a buyer may attach, by the type read from the file's first bytes (never from its name or the
-# browser's word for it). Images browsers show inline; the rest are always downloaded.
+# browser's word for it).
 ALLOWED_TYPES = {
     "image/jpeg": "jpg",
     "image/png": "png",
@@ -26,7 +26,6 @@ ALLOWED_TYPES = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
 }
-INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5
 ALLOWED_DESCRIPTION = "JPEG, PNG, WebP or HEIC photos; PDF, Word (.docx) or Excel (.xlsx) documents"

@@ -8,20 +8,19 @@ bulk insert does the same job.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from supplierwatch.inputs import InputError
+
+from ..inputs import clean_public_post, clean_source
 from ..models import Post
 from .processing import posts_queue
 
-MAX_TEXT_LENGTH = 10_000
-SOURCE_MAX_LENGTH = Post._meta.get_field("source").max_length
 _COLUMNS = ("external_id", "text", "published_at", "author_handle", "url")
 
 
@@ -29,85 +28,33 @@ _COLUMNS = ("external_id", "text", "published_at", "author_handle", "url")
 class IngestResult:
     accepted: int = 0
     duplicates: int = 0
+    # (index of the row, "field: reason")
     rejected: list[tuple[int, str]] = field(default_factory=list)
     post_ids: list[int] = field(default_factory=list)
 
 
-def _text(row: Mapping[str, Any], name: str) -> str:
-    """A field as text PostgreSQL can store: no NUL characters, no unpaired surrogates."""
-    value = str(row.get(name) or "").replace("\x00", "").strip()
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError(f"{name}: not valid Unicode text") from None
-    return value
-
-
-def _clean(row: Mapping[str, Any]) -> dict[str, Any]:
-    """One row as stored, or ValueError naming what is wrong with it."""
-    external_id = _text(row, "external_id")
-    if not external_id:
-        raise ValueError("external_id: required")
-    if len(external_id) > 200:
-        raise ValueError("external_id: longer than 200 characters")
-    text = _text(row, "text")
-    if not text:
-        raise ValueError("text: required")
-    if len(text) > MAX_TEXT_LENGTH:
-        raise ValueError(f"text: longer than {MAX_TEXT_LENGTH} characters")
-    published_at = row.get("published_at")
-    if isinstance(published_at, str):
-        try:
-            published_at = parse_datetime(published_at.strip())
-        except ValueError:
-            published_at = None
-        if published_at is None:
-            raise ValueError("published_at: not an ISO 8601 date and time")
-    if published_at is None:
-        published_at = timezone.now()
-    if not isinstance(published_at, datetime):
-        raise ValueError("published_at: not a date and time")
-    if timezone.is_naive(published_at):
-        published_at = published_at.replace(tzinfo=UTC)
-    url = _text(row, "url")
-    if url and (not url.startswith(("http://", "https://")) or len(url) > 500):
-        raise ValueError("url: must be an http(s) address of at most 500 characters")
-    handle = _text(row, "author_handle").lstrip("@")[:100]
-    return {
-        "external_id": external_id,
-        "text": text,
-        "published_at": published_at,
-        "author_handle": handle,
-        "url": url,
-    }
-
-
-def posts_ingest(
-    *, source: str, rows: Iterable[Mapping[str, Any]], start_index: int = 0
-) -> IngestResult:
-    """Store the valid rows as pending public posts; report each bad row by its index.
+def posts_ingest(*, source: str, rows: Iterable[object], start_index: int = 0) -> IngestResult:
+    """Store the valid rows as pending public posts; report each bad row by its index, with the
+    field at fault (incidents.inputs.clean_public_post), and store the others. A `source` that
+    is no feed's name is refused as a whole (InputError).
 
     `start_index` numbers the rows of this call, so a caller feeding a file in chunks reports
     positions in the whole file.
     """
-    source = source.strip()
-    if not source or source == Post.BUYER_SOURCE or len(source) > SOURCE_MAX_LENGTH:
-        raise ValueError(
-            f"source must be a feed name of at most {SOURCE_MAX_LENGTH} characters, "
-            f"other than {Post.BUYER_SOURCE!r}"
-        )
+    source = clean_source(source)
     result = IngestResult()
     cleaned: dict[str, dict[str, Any]] = {}
+    now = timezone.now()
     for index, row in enumerate(rows, start=start_index):
         try:
-            item = _clean(row)
-        except ValueError as exc:
+            item = clean_public_post(row)
+        except InputError as exc:
             result.rejected.append((index, str(exc)))
             continue
-        if item["external_id"] in cleaned:
+        if item.external_id in cleaned:
             result.duplicates += 1
             continue
-        cleaned[item["external_id"]] = item
+        cleaned[item.external_id] = {**asdict(item), "published_at": item.published_at or now}
     if not cleaned:
         return result
     with transaction.atomic():

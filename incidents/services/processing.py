@@ -24,8 +24,6 @@ from supplierwatch.db import bulk_update_rows
 from .. import engines, grouping
 from ..classify import Classification
 from ..models import (
-    SLA_ACKNOWLEDGE,
-    SLA_RESOLVE,
     Category,
     Incident,
     IncidentEvent,
@@ -319,9 +317,7 @@ def _incident_for(
                 last_resolved.reopened_count += 1
                 last_resolved.resolved_at = None
                 # A regression needs a fresh answer: both SLA clocks start again.
-                last_resolved.acknowledged_at = None
-                last_resolved.acknowledge_due_at = now + SLA_ACKNOWLEDGE[last_resolved.severity]
-                last_resolved.resolve_due_at = now + SLA_RESOLVE[last_resolved.severity]
+                last_resolved.start_sla(now)
                 last_resolved.save()
                 return last_resolved, IncidentEvent.Kind.REOPENED
             return _incident_open(
@@ -346,7 +342,7 @@ def _incident_open(*, supplier_id: int, fingerprint: str, sample: _Evaluated, no
     elif sku:
         title += f", SKU {sku}"
     severity = Severity.LOW if not post.is_buyer_post else (post.severity or Severity.MEDIUM)
-    return Incident.objects.create(
+    incident = Incident(
         supplier_id=supplier_id,
         category=category,
         fingerprint=fingerprint,
@@ -356,9 +352,10 @@ def _incident_open(*, supplier_id: int, fingerprint: str, sample: _Evaluated, no
         severity=severity,
         first_seen_at=post.published_at,
         last_seen_at=post.published_at,
-        acknowledge_due_at=now + SLA_ACKNOWLEDGE[severity],
-        resolve_due_at=now + SLA_RESOLVE[severity],
     )
+    incident.start_sla(now)
+    incident.save()
+    return incident
 
 
 def _raise_severity(incident: Incident, items: list[_Evaluated], events: list) -> None:
@@ -381,20 +378,9 @@ def _raise_severity(incident: Incident, items: list[_Evaluated], events: list) -
 
 
 def incident_apply_severity(incident: Incident, severity: int) -> None:
-    """Set a severity and pull the SLA due times in if the new severity promises sooner."""
-    incident.severity = severity
-    start = incident.created_at or timezone.now()
-    fields = ["severity"]
-    if incident.acknowledged_at is None:
-        due = start + SLA_ACKNOWLEDGE[severity]
-        if incident.acknowledge_due_at is None or due < incident.acknowledge_due_at:
-            incident.acknowledge_due_at = due
-            fields.append("acknowledge_due_at")
-    due = start + SLA_RESOLVE[severity]
-    if incident.resolve_due_at is None or due < incident.resolve_due_at:
-        incident.resolve_due_at = due
-        fields.append("resolve_due_at")
-    Incident.objects.filter(pk=incident.pk).update(**{f: getattr(incident, f) for f in fields})
+    """Store a new severity, with the due times it brings forward (Incident.apply_severity)."""
+    changed = incident.apply_severity(severity)
+    Incident.objects.filter(pk=incident.pk).update(**{f: getattr(incident, f) for f in changed})
 
 
 def incidents_recount(

@@ -8,7 +8,9 @@ from django.utils import timezone
 
 from suppliers.models import Supplier, User
 from supplierwatch.errors import ApplicationError
+from supplierwatch.viewers import viewer_of
 
+from ..inputs import clean_report
 from ..models import Category, Post, Severity
 from .processing import posts_queue
 
@@ -29,29 +31,42 @@ def post_report(
     external_id: str | None = None,
     published_at: datetime | None = None,
 ) -> Post:
-    """A buyer reports a quality problem; the pipeline groups it once it is committed."""
-    membership = author.party
-    if membership is None or not membership.is_buyer:
-        raise ApplicationError("Only members of a buyer organization can report problems.")
-    if visibility == Post.Visibility.PUBLIC or visibility not in Post.Visibility.values:
-        raise ApplicationError("Choose private, anonymous or named.", field="visibility")
-    if not text.strip():
-        raise ApplicationError("Describe the problem.", field="text")
+    """A buyer reports a quality problem; the pipeline groups it once it is committed.
+
+    The values are checked by incidents.inputs.clean_report, whatever channel they came through.
+    """
+    viewer = viewer_of(author)
+    if not viewer.is_buyer:
+        raise ApplicationError(
+            "Only members of a buyer organization can report problems.", code="forbidden"
+        )
+    report = clean_report(
+        text=text,
+        visibility=visibility,
+        severity=severity,
+        po_number=po_number,
+        sku=sku,
+        lot=lot,
+        quantity_affected=quantity_affected,
+        published_at=published_at,
+    )
+    if category is not None and not category.is_active:
+        raise ApplicationError(f"{category} is no longer in use.", field="category")
     post = Post.objects.create(
         source=Post.BUYER_SOURCE,
         external_id=external_id or uuid.uuid4().hex,
-        organization_id=membership.organization_id,
+        organization_id=viewer.organization_id,
         author=author,
         supplier=supplier,
-        text=text.strip(),
         category=category,
-        severity=severity,
-        visibility=visibility,
-        po_number=po_number.strip(),
-        sku=sku.strip(),
-        lot=lot.strip(),
-        quantity_affected=quantity_affected,
-        published_at=published_at or timezone.now(),
+        text=report.text,
+        severity=report.severity,
+        visibility=report.visibility,
+        po_number=report.po_number,
+        sku=report.sku,
+        lot=report.lot,
+        quantity_affected=report.quantity_affected,
+        published_at=report.published_at or timezone.now(),
     )
     posts_queue([post.pk])
     return post

@@ -21,8 +21,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from suppliers.models import Membership, SupplierAlias, User
+from suppliers.models import SupplierAlias, User
 from supplierwatch.errors import ApplicationError
+from supplierwatch.viewers import viewer_of
 
 from .. import engines, learning
 from ..learning import Example
@@ -249,18 +250,18 @@ def classifier_deactivate_all() -> int:
 
 
 def may_relabel(user: User | None, post: Post) -> bool:
-    """Operators, and supplier staff who answer (responder or admin) for a supplier the post is
+    """Operators, and supplier staff who act (responders and admins) for a supplier the post is
     matched to, may correct a public post's label."""
-    if user is None or not user.is_authenticated or post.is_buyer_post:
+    viewer = viewer_of(user)
+    if post.is_buyer_post:
         return False
-    if user.is_superuser:
+    if viewer.is_operator:
         return True
-    membership = user.party
-    if membership is None or membership.supplier_id is None:
-        return False
-    if membership.role not in (Membership.Role.RESPONDER, Membership.Role.ADMIN):
-        return False
-    return PostMatch.objects.filter(post=post, supplier_id=membership.supplier_id).exists()
+    return (
+        viewer.supplier_id is not None
+        and viewer.may_act_for(viewer.supplier_id)
+        and PostMatch.objects.filter(post=post, supplier_id=viewer.supplier_id).exists()
+    )
 
 
 def post_relabel(

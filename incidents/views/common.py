@@ -1,42 +1,89 @@
+"""What every page of the product shares: who may open it, and pages of rows."""
+
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+
+from supplierwatch.viewers import Viewer, viewer_of
+
+if TYPE_CHECKING:
+    from suppliers.models import Membership, User
+
+Row = TypeVar("Row")
+View = Callable[..., HttpResponse]
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """Send each person to their home: buyers to /buyer/, supplier staff to /portal/."""
     if not request.user.is_authenticated:
         return redirect("login")
-    membership = request.user.party
-    if membership is not None and membership.is_buyer:
+    viewer = viewer_of(request.user)
+    if viewer.is_buyer:
         return redirect("buyer-home")
-    if membership is not None and membership.is_supplier_staff:
+    if viewer.is_supplier_staff:
         return redirect("portal-home")
     if request.user.is_staff:
         return redirect("admin:index")
     return render(request, "no_party.html", status=403)
 
 
-def _party_required(check: str) -> Callable:
-    def decorator(view: Callable) -> Callable:
+def viewer_required(allowed: Callable[[Viewer], bool]) -> Callable[[View], View]:
+    """Pages for some viewers only (403 for the others); the view gets the Viewer after the request."""
+
+    def decorator(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            membership = request.user.party
-            if membership is None or not getattr(membership, check):
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            viewer = viewer_of(request.user)
+            if not allowed(viewer):
                 raise PermissionDenied("This page belongs to another kind of account.")
-            return view(request, membership, *args, **kwargs)
+            return view(request, viewer, *args, **kwargs)
 
         return wrapper
 
     return decorator
 
 
-buyer_required = _party_required("is_buyer")
-supplier_staff_required = _party_required("is_supplier_staff")
+buyer_required = viewer_required(lambda viewer: viewer.is_buyer)
+# Operators see everything, the buyers' pages included; supplier staff use the portal's pages.
+buyer_or_operator_required = viewer_required(lambda v: v.is_buyer or v.is_operator)
+supplier_staff_required = viewer_required(lambda viewer: viewer.is_supplier_staff)
+
+
+def membership_of(request: HttpRequest) -> Membership:
+    """The signed-in person's membership: the decorators above let only people with one in. It is
+    loaded once per request, and the page's header reads the same one."""
+    membership = cast("User", request.user).party
+    assert membership is not None
+    return membership
+
+
+def page_of(
+    request: HttpRequest, items: Iterable[Any], param: str = "page", per_page: int = 20
+) -> Page:
+    """One page of `items`, chosen by the query parameter `param`; links keep the other
+    parameters (`previous_link`, `next_link`)."""
+    page = Paginator(items, per_page).get_page(request.GET.get(param))
+
+    def link(number: int) -> str:
+        query = request.GET.copy()
+        query[param] = str(number)
+        return "?" + query.urlencode()
+
+    page.previous_link = link(page.previous_page_number()) if page.has_previous() else ""  # type: ignore[attr-defined]
+    page.next_link = link(page.next_page_number()) if page.has_next() else ""  # type: ignore[attr-defined]
+    return page
+
+
+def present(page: Page, show: Callable[[Any], Row]) -> Page:
+    """The page with each of its rows as the presenters show it (for this viewer)."""
+    page.object_list = [show(row) for row in page.object_list]
+    return page

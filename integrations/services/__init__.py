@@ -1,12 +1,16 @@
-"""Every write of the integrations app: keys and webhooks."""
+"""Every write of the integrations app: API keys and webhooks."""
 
-from .keys import IssuedKey, api_key_issue, api_key_revoke, api_key_touch
-from .webhooks import (
+from .delivery import (
     DeliveryAttempt,
     webhook_deliver,
     webhook_deliveries_requeue,
     webhook_delivery_redeliver,
-    webhook_events_dispatch,
+)
+from .dispatch import DISPATCH_BATCH, webhook_events_dispatch
+from .keys import IssuedKey, api_key_issue, api_key_revoke, api_key_touch
+from .subscriptions import (
+    MAX_SUBSCRIPTIONS_PER_PARTY,
+    webhook_destination_error,
     webhook_subscription_create,
     webhook_subscription_delete,
     webhook_subscription_rotate_secret,
@@ -14,6 +18,8 @@ from .webhooks import (
 )
 
 __all__ = [
+    "DISPATCH_BATCH",
+    "MAX_SUBSCRIPTIONS_PER_PARTY",
     "DeliveryAttempt",
     "IssuedKey",
     "api_key_issue",
@@ -22,6 +28,7 @@ __all__ = [
     "webhook_deliver",
     "webhook_deliveries_requeue",
     "webhook_delivery_redeliver",
+    "webhook_destination_error",
     "webhook_events_dispatch",
     "webhook_subscription_create",
     "webhook_subscription_delete",

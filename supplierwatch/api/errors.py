@@ -25,12 +25,16 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from supplierwatch.errors import ApplicationError
 
-# ApplicationError.code -> HTTP status; every other code is a 400.
+# ApplicationError.code -> HTTP status. A request the schema calls invalid never reaches a service
+# (the serializers refuse it: 400); what a service refuses was well formed, so every other code
+# (`invalid`: a rule refuses a value, and `fields` names it) is a 422.
 APPLICATION_ERROR_STATUS = {
     "not_found": status.HTTP_404_NOT_FOUND,
     "permission_denied": status.HTTP_403_FORBIDDEN,
     "forbidden": status.HTTP_403_FORBIDDEN,
+    # The state of things refuses it: the incident's status, a limit reached, a retry in flight.
     "conflict": status.HTTP_409_CONFLICT,
+    "limit_reached": status.HTTP_409_CONFLICT,
     "idempotency_key_in_use": status.HTTP_409_CONFLICT,
     "idempotency_key_reused": status.HTTP_422_UNPROCESSABLE_ENTITY,
 }
@@ -50,7 +54,9 @@ class RequestTooLarge(exceptions.APIException):
 
 class _ApplicationAPIError(exceptions.APIException):
     def __init__(self, error: ApplicationError) -> None:
-        self.status_code = APPLICATION_ERROR_STATUS.get(error.code, status.HTTP_400_BAD_REQUEST)
+        self.status_code = APPLICATION_ERROR_STATUS.get(
+            error.code, status.HTTP_422_UNPROCESSABLE_ENTITY
+        )
         self.field = error.field
         super().__init__(error.message, code=error.code)
 
@@ -77,8 +83,15 @@ def _flatten(detail: Any, path: str = "") -> Iterator[tuple[str, list[str]]]:
 
 def _body(exc: exceptions.APIException) -> dict[str, Any]:
     if isinstance(exc, _ApplicationAPIError):
-        fields = {exc.field: [str(exc.detail)]} if exc.field else {}
-        return {"code": exc.detail.code, "message": str(exc.detail), "fields": fields}
+        reason = str(exc.detail)
+        if not exc.field:
+            return {"code": exc.detail.code, "message": reason, "fields": {}}
+        # As for a validation error: the message names the field first.
+        return {
+            "code": exc.detail.code,
+            "message": f"{exc.field}: {reason}",
+            "fields": {exc.field: [reason]},
+        }
     if isinstance(exc, exceptions.ValidationError):
         fields: dict[str, list[str]] = {}
         general: list[str] = []
@@ -151,13 +164,18 @@ class ErrorSerializer(serializers.Serializer):
 
 
 _ERRORS = {
-    "400": "Not valid: a field, a query parameter or malformed JSON (`fields` names the input).",
+    "400": "Not valid as the schema describes it: a field, a query parameter, the cursor, or "
+    "malformed JSON (`fields` names the input).",
     "401": "No API key, or a key that is unknown or revoked.",
     "403": "The key may not do this: read-only key, or an endpoint for the other kind of party.",
     "404": "No such object, or one that belongs to another party (the two are indistinguishable).",
+    "422": "Well formed, but a rule the schema cannot express refuses a value (an unknown "
+    "supplier, a time out of range, a cursor the API did not give out): `fields` names it.",
     "429": "Too many requests for this key; retry after `Retry-After` seconds.",
 }
 _BODY_ERRORS = {
+    "409": "The state of things refuses it: the incident's status does not allow the action, a "
+    "limit is reached, or a request with the same Idempotency-Key is still being answered.",
     "413": "The request body is larger than the limit (DATA_UPLOAD_MAX_MEMORY_SIZE).",
     "415": "The body is not `application/json`.",
 }

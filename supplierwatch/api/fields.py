@@ -7,9 +7,13 @@ serializers use these instead.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from supplierwatch.inputs import HTTP_URL_PATTERN
 
 
 class _StrictString:
@@ -36,6 +40,41 @@ class RegexField(_StrictString, serializers.RegexField):
 
 class URLField(_StrictString, serializers.URLField):
     default_error_messages = _NOT_A_STRING
+
+
+# What an http(s) address looks like to the schema (supplierwatch.inputs.HTTP_URL_PATTERN);
+# whether it is usable (a host, no private network, ...) is the service's rule, and a refusal
+# there is a 422 naming the field.
+
+
+@extend_schema_field({"type": "string", "pattern": HTTP_URL_PATTERN})
+class HttpURLField(_StrictString, serializers.RegexField):
+    default_error_messages = {
+        **_NOT_A_STRING,
+        "invalid": "Enter an http(s) address (http://... or https://...).",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(HTTP_URL_PATTERN, **kwargs)
+
+
+@extend_schema_field({"type": "string", "format": "date-time"})
+class IsoDateTimeField(_StrictString, serializers.CharField):
+    """An ISO 8601 date and time, as text: the shape is checked here (400), what time it may be
+    (the years we store, an offset's conversion to UTC) by the service's input rule (422)."""
+
+    default_error_messages = {
+        **_NOT_A_STRING,
+        "invalid": "Not an ISO 8601 date and time, such as 2026-11-20T08:00:00Z.",
+    }
+
+    def to_internal_value(self, data: Any) -> str:
+        text = str(super().to_internal_value(data))
+        try:
+            datetime.fromisoformat(text)
+        except ValueError:
+            self.fail("invalid")
+        return text
 
 
 class EmailField(_StrictString, serializers.EmailField):

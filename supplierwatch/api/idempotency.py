@@ -20,6 +20,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework import exceptions
 
 from supplierwatch.errors import ApplicationError
 
@@ -62,9 +63,9 @@ def idempotent_run(
         status, body = run()
         return IdempotentResult(status, body, replayed=False)
     if not re.fullmatch(KEY_PATTERN, key):
-        raise ApplicationError(
-            f"An idempotency key is 1 to {MAX_KEY_LENGTH} visible ASCII characters, no spaces.",
-            field=HEADER,
+        # The header's documented pattern: a malformed request, as a bad field is.
+        raise exceptions.ValidationError(
+            {HEADER: [f"1 to {MAX_KEY_LENGTH} visible ASCII characters, no spaces."]}
         )
     with transaction.atomic():
         now = timezone.now()

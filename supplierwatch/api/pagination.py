@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model, QuerySet
 from rest_framework import serializers
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
+
+from supplierwatch.errors import ApplicationError
 
 
 class ApiCursorPagination(CursorPagination):
@@ -25,7 +33,48 @@ class ApiCursorPagination(CursorPagination):
             )
         return min(int(value), self.max_page_size)
 
-    def get_schema_operation_parameters(self, view) -> list[dict]:
+    def paginate_queryset(
+        self, queryset: QuerySet[Any], request: Request, view: Any = None
+    ) -> list[Any] | None:
+        self._model: type[Model] = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        """The cursor of a `next` or `previous` link. One made up or damaged (not ours, or a
+        position that is no value of the list's order) is refused naming `cursor` (a 422), not a
+        404 or a database error."""
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise self._invalid() from None
+        if cursor is None or cursor.position is None:
+            return cursor
+        return cursor._replace(position=self._position(cursor.position))
+
+    def _position(self, position: str) -> str:
+        ordering = self.ordering[0] if isinstance(self.ordering, list | tuple) else self.ordering
+        field = self._model._meta.get_field(ordering.lstrip("-"))
+        if "\x00" in position:
+            raise self._invalid()
+        try:
+            value = field.to_python(position)  # type: ignore[union-attr]
+            if isinstance(value, datetime):
+                # In UTC: an offset the database refuses (+20:00) or a year past 9999 is no cursor.
+                value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        except (DjangoValidationError, ValueError, TypeError, OverflowError):
+            raise self._invalid() from None
+        if value is None:
+            raise self._invalid()
+        return str(value)
+
+    def _invalid(self) -> ApplicationError:
+        # Any text is a cursor to the schema; one this API did not give out is a 422.
+        return ApplicationError(
+            "Not a valid cursor: follow the `next` and `previous` links.",
+            field=self.cursor_query_param,
+        )
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:

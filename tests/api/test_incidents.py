@@ -130,7 +130,9 @@ def test_odd_time_zone_offsets_are_read_in_utc(api, world):
     early = api.client("acme").get(
         "/api/v1/incidents/", {"updated_since": "0001-01-01T00:00:00+05:00"}
     )
-    assert early.status_code == 400
+    # Well formed, but before year 1 once in UTC.
+    assert early.status_code == 422
+    assert "updated_since" in early.json()["error"]["fields"]
 
 
 def test_a_page_size_above_the_maximum_is_capped_not_refused(api, world, many, monkeypatch):
@@ -181,12 +183,6 @@ def test_ordering_by_creation(api, world, many):
         api.client("acme").get("/api/v1/incidents/?ordering=created_at&page_size=100")
     )
     assert ascending == sorted(ascending)
-
-
-def test_a_forged_cursor_is_a_404_in_the_error_shape(api, world):
-    response = api.client("acme").get("/api/v1/incidents/?cursor=bm9wZQ")
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
 
 
 def test_listing_costs_the_same_queries_for_few_or_many(
@@ -273,7 +269,7 @@ def test_supplier_acknowledges_assigns_answers_and_resolves(api, world, carol):
     assert last.actor.api_key.supplier == world.initech
 
     again = client.post(f"{base}/resolve/", {}, format="json")
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert again.json()["error"]["fields"] == {"status": ["This incident is not open."]}
 
 
@@ -283,7 +279,7 @@ def test_assigning_to_someone_outside_the_supplier_is_refused(api, world, dave, 
         response = api.client("initech").post(
             f"/api/v1/incidents/{incident.pk}/assign/", {"assignee": email}, format="json"
         )
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert "assignee" in response.json()["error"]["fields"]
 
 
@@ -295,7 +291,7 @@ def test_keys_are_never_assignable(api, world):
     response = api.client("initech").post(
         f"/api/v1/incidents/{incident.pk}/assign/", {"assignee": email}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
 
 
 def test_private_answer_goes_only_to_an_organization_that_reported_by_name(api, world):
@@ -312,7 +308,7 @@ def test_private_answer_goes_only_to_an_organization_that_reported_by_name(api, 
         client.post(url, {"body": "Hello Acme.", "organization": slug}, format="json")
         for slug in ("acme", "no-such-organization")
     ]
-    assert [r.status_code for r in refusals] == [400, 400]
+    assert [r.status_code for r in refusals] == [422, 422]
     assert refusals[0].json() == refusals[1].json()
     assert not Response.objects.filter(organization=world.acme).exists()
 

@@ -68,24 +68,27 @@ def test_report_is_processed_into_an_incident_once_committed(
 
 
 @pytest.mark.parametrize(
-    ("change", "field"),
+    ("change", "field", "status"),
     [
-        ({"vendor_code": "G-1"}, "vendor_code"),  # Globex's code, not Acme's
-        ({"vendor_code": None, "supplier": "no-such-supplier"}, "supplier"),
-        ({"supplier": "initech-components"}, "supplier"),  # both given
-        ({"visibility": "public"}, "visibility"),
-        ({"severity": "urgent"}, "severity"),
-        ({"category": "no-such-category"}, "category"),
-        ({"text": "   "}, "text"),
-        ({"text": "nul \x00 byte"}, "text"),
-        ({"quantity_affected": -1}, "quantity_affected"),
-        ({"published_at": "yesterday"}, "published_at"),
+        # Values the schema allows, refused by a rule it cannot express: 422.
+        ({"vendor_code": "G-1"}, "vendor_code", 422),  # Globex's code, not Acme's
+        ({"vendor_code": None, "supplier": "no-such-supplier"}, "supplier", 422),
+        ({"supplier": "initech-components"}, "supplier", 422),  # both given
+        ({"category": "no-such-category"}, "category", 422),
+        ({"published_at": "2301-01-01T00:00:00Z"}, "published_at", 422),
+        # Values outside the schema: 400.
+        ({"visibility": "public"}, "visibility", 400),
+        ({"severity": "urgent"}, "severity", 400),
+        ({"text": "   "}, "text", 400),
+        ({"text": "nul \x00 byte"}, "text", 400),
+        ({"quantity_affected": -1}, "quantity_affected", 400),
+        ({"published_at": "yesterday"}, "published_at", 400),
     ],
 )
-def test_an_invalid_report_names_the_field(api, world, change, field):
+def test_an_invalid_report_names_the_field(api, world, change, field, status):
     body = {key: value for key, value in {**REPORT, **change}.items() if value is not None}
     response = report(api.client("acme"), body)
-    assert response.status_code == 400, response.content
+    assert response.status_code == status, response.content
     error = response.json()["error"]
     assert error["code"] == "invalid"
     assert field in error["fields"]
@@ -114,9 +117,8 @@ def test_the_same_key_with_another_body_is_refused(api, world):
     other = report(client, {**REPORT, "lot": "L10"}, key="ncr-7")
     assert other.status_code == 422
     assert other.json()["error"]["code"] == "idempotency_key_reused"
-    assert other.json()["error"]["fields"] == {
-        "Idempotency-Key": [other.json()["error"]["message"]]
-    }
+    error = other.json()["error"]
+    assert error["message"] == f"Idempotency-Key: {error['fields']['Idempotency-Key'][0]}"
     assert buyer_reports().count() == before
 
 
@@ -137,7 +139,7 @@ def test_keys_are_per_api_key(api, world):
 def test_a_refused_request_can_be_retried_with_its_key(api, world):
     client = api.client("acme")
     refused = report(client, {**REPORT, "vendor_code": "NEW-1"}, key="ncr-8")
-    assert refused.status_code == 400
+    assert refused.status_code == 422
     world.acme.vendor_codes.create(supplier=world.initech, code="NEW-1")
     accepted = report(client, {**REPORT, "vendor_code": "NEW-1"}, key="ncr-8")
     assert accepted.status_code == 201
@@ -310,8 +312,11 @@ def test_at_most_a_thousand_posts_per_request(api, world):
     assert ingest(api.client("acme"), rows[:1000]).json()["accepted"] == 1000
 
 
-@pytest.mark.parametrize("source", ["buyer", "", "Has Spaces", "x" * 51])
-def test_the_source_must_be_a_feed_name(api, world, source):
+@pytest.mark.parametrize(
+    ("source", "status"),
+    [("", 400), ("Has Spaces", 400), ("x" * 51, 400), ("buyer", 422)],  # the shape, then the rule
+)
+def test_the_source_must_be_a_feed_name(api, world, source, status):
     response = ingest(api.client("acme"), [{"external_id": "1", "text": "x"}], source=source)
-    assert response.status_code == 400
+    assert response.status_code == status
     assert "source" in response.json()["error"]["fields"]

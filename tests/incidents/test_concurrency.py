@@ -212,14 +212,14 @@ def test_workers_adding_reports_of_many_lots_at_once_neither_deadlock_nor_miscou
 
 
 def test_workers_adding_evidence_to_a_resolved_incident_at_once_reopen_it_once(
-    initech, defect, buyers
+    initech, defect, buyers, operator
 ):
     (first,) = buyer_posts(
         1, supplier=initech, category=defect, buyers=buyers, lot=LOT, prefix="before"
     )
     services.posts_process(post_ids=[first.pk])
     resolved = Incident.objects.get()
-    services.incident_resolve(incident=resolved, actor=None)
+    services.incident_resolve(incident=resolved, actor=operator)
     posts = buyer_posts(
         THREADS * PER_THREAD,
         supplier=initech,

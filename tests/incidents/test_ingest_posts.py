@@ -98,6 +98,54 @@ def test_bad_rows_are_reported_by_line_and_the_others_stored(tmp_path, batch_siz
     assert post.published_at.isoformat() == "2015-02-24T11:36:00+00:00"
 
 
+def test_a_time_with_any_offset_is_stored_in_utc_and_the_batch_goes_on(tmp_path):
+    path = _write(
+        tmp_path,
+        "offsets.csv",
+        "post_id,created_at,text\n"
+        "a,2024-01-01T10:00:00Z,first\n"
+        "b,2024-01-01T00:00:00+20:00,an offset PostgreSQL does not take\n"
+        "c,2024-01-01T11:00:00Z,third\n",
+    )
+
+    counts, problems = _ingest(path)
+
+    assert problems == []
+    assert counts == {"rows read": 3, "accepted": 3, "duplicates skipped": 0, "rejected": 0}
+    stored = Post.objects.get(external_id="b").published_at
+    assert stored.isoformat() == "2023-12-31T04:00:00+00:00"
+
+
+def test_a_time_beyond_what_can_be_read_back_is_refused_alone(tmp_path):
+    path = _write(
+        tmp_path,
+        "far.csv",
+        "post_id,created_at,text\n"
+        "a,2024-01-01T10:00:00Z,first\n"
+        "b,9999-12-31T23:59:59-14:00,the year 10000 in UTC\n"
+        "c,2024-01-01T11:00:00Z,third\n",
+    )
+
+    counts, problems = _ingest(path)
+
+    assert problems == ["line 3: published_at: out of range"]
+    assert counts == {"rows read": 3, "accepted": 2, "duplicates skipped": 0, "rejected": 1}
+    assert sorted(post.external_id for post in Post.objects.all()) == ["a", "c"]
+
+
+def test_a_link_that_does_not_parse_is_refused_alone(tmp_path):
+    path = _write(
+        tmp_path,
+        "links.csv",
+        "post_id,text,url\na,first,https://example.com/1\nb,second,http://[abc\n",
+    )
+
+    _, problems = _ingest(path)
+
+    assert problems == ["line 3: url: not a valid http(s) address"]
+    assert _stored() == {"a": "first"}
+
+
 def test_running_the_same_file_again_counts_every_stored_row_as_a_duplicate(tmp_path):
     path = _write(tmp_path, "tweets.csv", SMALL_CSV)
     _ingest(path)

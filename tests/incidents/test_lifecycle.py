@@ -367,3 +367,68 @@ def test_raising_the_severity_brings_the_sla_forward(incident, carol):
 def test_setting_the_same_severity_writes_no_event(incident, carol):
     services.incident_set_severity(incident=incident, actor=carol, severity=Severity.MEDIUM)
     assert not incident.events.exists()
+
+
+# --- who may act ------------------------------------------------------------------------------
+
+LIFECYCLE = {
+    "acknowledge": lambda incident, actor: services.incident_acknowledge(
+        incident=incident, actor=actor
+    ),
+    "investigate": lambda incident, actor: services.incident_start_investigation(
+        incident=incident, actor=actor
+    ),
+    "assign": lambda incident, actor: services.incident_assign(
+        incident=incident, actor=actor, assignee=None
+    ),
+    "respond": lambda incident, actor: services.incident_respond(
+        incident=incident, author=actor, body="We are on it."
+    ),
+    "8d": lambda incident, actor: services.incident_record_actions(
+        incident=incident, actor=actor, containment="Quarantined."
+    ),
+    "severity": lambda incident, actor: services.incident_set_severity(
+        incident=incident, actor=actor, severity=Severity.HIGH
+    ),
+    "resolve": lambda incident, actor: services.incident_resolve(incident=incident, actor=actor),
+}
+
+
+@pytest.fixture
+def viewer(initech):
+    """Initech's read-only colleague."""
+    return SupplierMembershipFactory(supplier=initech, role="viewer").user
+
+
+@pytest.mark.parametrize("action", list(LIFECYCLE))
+@pytest.mark.parametrize("outsider", ["alice", "dave", "viewer", "newcomer"])
+def test_only_the_suppliers_responders_and_operators_act_on_its_incident(
+    incident, action, outsider, request
+):
+    with pytest.raises(ApplicationError) as caught:
+        LIFECYCLE[action](incident, request.getfixturevalue(outsider))
+    assert caught.value.code == "forbidden"
+    assert not incident.events.exists()
+    assert not Response.objects.exists()
+    assert Incident.objects.get(pk=incident.pk).status == Incident.Status.NEW
+
+
+@pytest.mark.parametrize("action", list(LIFECYCLE))
+@pytest.mark.parametrize("actor", ["carol", "operator"])
+def test_the_suppliers_responders_and_operators_act(incident, action, actor, request):
+    LIFECYCLE[action](incident, request.getfixturevalue(actor))
+
+
+def test_closing_checks_its_actor_too(incident, carol, alice):
+    services.incident_resolve(incident=incident, actor=carol)
+    with pytest.raises(ApplicationError) as caught:
+        services.incident_close(incident=incident, actor=alice)
+    assert caught.value.code == "forbidden"
+
+
+def test_an_inactive_colleague_is_no_longer_assignable(incident, carol, colleague):
+    colleague.is_active = False
+    colleague.save()
+    with pytest.raises(ApplicationError) as caught:
+        services.incident_assign(incident=incident, actor=carol, assignee=colleague)
+    assert caught.value.field == "assignee"

@@ -15,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from incidents import services
 from incidents.models import (
     Attachment,
     Incident,
@@ -26,6 +27,7 @@ from incidents.models import (
 from incidents.selectors import portal_overview
 from incidents.services import incident_resolve
 from suppliers.models import Membership, Organization, User
+from supplierwatch.errors import ApplicationError
 from tests.factories import (
     BuyerMembershipFactory,
     BuyerPostFactory,
@@ -124,7 +126,7 @@ def html_of(response) -> str:
 
 
 def listed_ids(response) -> list[int]:
-    return [incident.pk for incident in response.context["page"].object_list]
+    return [incident.id for incident in response.context["page"].object_list]
 
 
 def incident_url(incident: Incident) -> str:
@@ -512,7 +514,7 @@ def test_anonymous_report_never_reveals_its_buyer_anywhere_in_the_page(
     assert str(ALICE_ID) not in html
     assert str(ACME_ID) not in html
     assert "PO-7700991" not in html  # a PO number names the buyer to the supplier's order book
-    assert "Attachment 1" in html  # listed, but not under its uploader's file name
+    assert "Photo 1" in html  # listed, but not under its uploader's file name
 
 
 def test_viewer_and_admin_pages_do_not_reveal_the_anonymous_buyer_either(
@@ -886,7 +888,49 @@ def test_overview_selector_costs_six_queries(
 ):
     grow(initech, acme, globex, 5)
     with django_assert_num_queries(6):
-        overview = portal_overview(user=carol)
+        overview = portal_overview(viewer=carol.viewer)
         [row.open for row in overview.by_severity]
         [(i.category, i.assignee) for i in overview.most_severe + overview.overdue]
         [e.incident.title for e in overview.spikes]
+
+
+# --- The page offers exactly what the services accept ------------------------------------------
+
+STATE_MACHINE_ACTIONS = {
+    "acknowledge": lambda i, actor, ctx: services.incident_acknowledge(incident=i, actor=actor),
+    "investigate": lambda i, actor, ctx: services.incident_start_investigation(
+        incident=i, actor=actor
+    ),
+    "assign": lambda i, actor, ctx: services.incident_assign(
+        incident=i, actor=actor, assignee=ctx["colleague"]
+    ),
+    "respond": lambda i, actor, ctx: services.incident_respond(
+        incident=i, author=actor, body="We are on it."
+    ),
+    "8d": lambda i, actor, ctx: services.incident_record_actions(
+        incident=i, actor=actor, containment="Quarantined."
+    ),
+    "severity": lambda i, actor, ctx: services.incident_set_severity(
+        incident=i, actor=actor, severity=Severity.CRITICAL
+    ),
+    "resolve": lambda i, actor, ctx: services.incident_resolve(incident=i, actor=actor),
+    "close": lambda i, actor, ctx: services.incident_close(incident=i, actor=actor),
+}
+
+
+@pytest.mark.parametrize("status", Incident.Status.values)
+def test_the_page_offers_exactly_the_actions_that_change_the_incident(
+    client, carol, initech, acme, status
+):
+    ctx = {"colleague": _colleague(initech)}
+    for action, perform in STATE_MACHINE_ACTIONS.items():
+        incident = open_incident(initech, status=status, severity=Severity.MEDIUM)
+        add_report(incident, acme)
+        offered = action in page(client, carol, incident_url(incident)).context["forms"]
+        try:
+            perform(incident, carol, ctx)
+        except ApplicationError:
+            changed = False
+        else:
+            changed = incident.events.exists()
+        assert offered == changed, (status, action, offered, changed)

@@ -16,7 +16,7 @@ from django.db import DatabaseError, connection
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from incidents.models import Post
+from incidents.inputs import clean_source
 from incidents.readers import (
     DEFAULT_COLUMNS,
     FORMATS,
@@ -27,6 +27,7 @@ from incidents.readers import (
     parse_mapping,
 )
 from incidents.services import posts_ingest
+from supplierwatch.inputs import InputError
 
 _DEFAULTS = "\n".join(
     f"  {name:<14} <- {' or '.join(columns)}" for name, columns in DEFAULT_COLUMNS.items()
@@ -154,15 +155,10 @@ class Command(BaseCommand):
     # --- options ----------------------------------------------------------------------------
     @staticmethod
     def _source(value: str) -> str:
-        source = value.strip()
-        max_length = Post._meta.get_field("source").max_length
-        if not source:
-            raise CommandError("--source must name the feed, e.g. --source twitter")
-        if source == Post.BUYER_SOURCE:
-            raise CommandError(f"--source {source!r} is reserved for buyer reports")
-        if len(source) > max_length:
-            raise CommandError(f"--source must be at most {max_length} characters")
-        return source
+        try:
+            return clean_source(value)
+        except InputError as exc:
+            raise CommandError(f"--source {exc.reason}, e.g. --source twitter") from None
 
     @staticmethod
     def _mapping(values: list[str]) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Incidents as CSV, streamed, with every cell made safe to open in a spreadsheet.
+"""Incidents as CSV (the one representation, presenters.IncidentView, in columns), streamed, with
+every cell made safe to open in a spreadsheet.
 
 A cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is read as a formula by
 Excel, LibreOffice and Google Sheets (CSV injection); supplier names, titles and 8D answers come
@@ -12,7 +13,12 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from ..models import Incident, Severity
+from django.utils import timezone
+
+from supplierwatch.viewers import Viewer
+
+from .models import Incident
+from .presenters import IncidentView, incident_view
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,31 +58,32 @@ def csv_cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def incident_row(incident: Incident) -> list[str]:
-    """One incident as the viewer may count it (the API's `incidents_for_api` annotations)."""
+def incident_row(view: IncidentView) -> list[str]:
+    """One incident as the viewer may count it."""
+    counters = view.counters
     values = (
-        incident.pk,
-        incident.title,
-        incident.supplier.name,
-        incident.supplier.slug,
-        getattr(incident, "vendor_code", None),
-        incident.category.slug if incident.category else None,
-        incident.status,
-        Severity(incident.severity).name.lower(),
-        incident.sku,
-        incident.lot,
-        incident.post_count,
-        incident.reporter_count,
-        incident.organization_count,
-        incident.public_post_count,
-        getattr(incident, "own_post_count", None),
-        incident.first_seen_at,
-        incident.last_seen_at,
-        incident.last_activity_at,
-        incident.acknowledged_at,
-        incident.resolved_at,
-        incident.acknowledge_due_at,
-        incident.resolve_due_at,
+        view.id,
+        view.title,
+        view.supplier.name,
+        view.supplier.slug,
+        view.vendor_code,
+        view.category.slug if view.category else None,
+        view.status,
+        view.severity_name,
+        view.sku,
+        view.lot,
+        counters.posts,
+        counters.reporters,
+        counters.organizations,
+        counters.public_posts,
+        counters.own_posts,
+        view.first_seen_at,
+        view.last_seen_at,
+        view.last_activity_at,
+        view.acknowledged_at,
+        view.resolved_at,
+        view.acknowledge_due_at,
+        view.resolve_due_at,
     )
     return [csv_cell(value) for value in values]
 
@@ -88,9 +95,10 @@ class _Line:
         return value
 
 
-def incidents_csv(incidents: Iterable[Incident]) -> Iterator[str]:
+def incidents_csv(incidents: Iterable[Incident], viewer: Viewer) -> Iterator[str]:
     """The header, then one CSV line per incident. Pass an `.iterator()` to stream large sets."""
     writer = csv.writer(_Line())
     yield writer.writerow(COLUMNS)
+    now = timezone.now()
     for incident in incidents:
-        yield writer.writerow(incident_row(incident))
+        yield writer.writerow(incident_row(incident_view(incident, viewer, now=now)))

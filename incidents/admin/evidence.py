@@ -1,9 +1,13 @@
+"""The admin of evidence: categories, posts (corrected through services.post_update, relabelled
+through services.posts_relabel), what the matcher found, and trained classifiers."""
+
+from __future__ import annotations
+
 import json
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -11,8 +15,10 @@ from django.utils.html import format_html
 
 from supplierwatch.errors import ApplicationError
 
-from . import services
-from .models import Category, ClassifierModel, Incident, IncidentEvent, Post, PostMatch, Response
+from .. import services
+from ..models import Category, ClassifierModel, Post, PostMatch
+from ..services.posts import editable_fields, post_changes_clean
+from .common import ReadOnlyAdmin, action_form_page
 
 
 @admin.register(Category)
@@ -24,16 +30,43 @@ class CategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+# --- evidence --------------------------------------------------------------------------------------
+
+
 class PostMatchInline(admin.TabularInline):
     model = PostMatch
     extra = 0
     fields = ["supplier", "matched_text", "start", "end", "confidence", "is_primary", "incident"]
-    raw_id_fields = ["supplier", "incident", "alias"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PostAdminForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any]:
+        """The input rule of the post's kind, as services.post_update will apply it."""
+        cleaned = super().clean() or {}
+        changes = {name: cleaned[name] for name in self.changed_data if name in cleaned}
+        try:
+            post_changes_clean(self.instance, changes)
+        except ApplicationError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+        return cleaned
+
+
+class LabelCategoryForm(forms.Form):
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.filter(is_active=True),
+        required=False,
+        empty_label="(keep the classifier's category)",
+    )
 
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    form = PostAdminForm
     list_display = [
         "__str__",
         "short_text",
@@ -48,19 +81,49 @@ class PostAdmin(admin.ModelAdmin):
     list_filter = ["status", "visibility", "source", "is_complaint", "category", "severity"]
     search_fields = ["external_id", "text", "author_handle", "po_number", "sku", "lot"]
     list_select_related = ["supplier", "organization", "predicted_category"]
-    raw_id_fields = ["author", "organization", "supplier"]
+    raw_id_fields = ["supplier"]
     date_hierarchy = "published_at"
-    # Labels change only through the actions, which also re-group the post (services.posts_relabel).
-    readonly_fields = [
-        "created_at",
-        "status_changed_at",
-        "label_is_complaint",
-        "label_category",
-        "labelled_by",
-        "labelled_at",
-    ]
     inlines = [PostMatchInline]
     actions = ["label_not_complaint", "label_complaint", "label_remove"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # evidence arrives as reports, files, feeds and the API, never by hand
+
+    def get_fields(self, request: HttpRequest, obj: Post | None = None) -> list[str]:
+        derived = [
+            "source",
+            "external_id",
+            "organization",
+            "author",
+            "status",
+            "status_changed_at",
+            "attempts",
+            "error",
+            "is_complaint",
+            "predicted_category",
+            "complaint_score",
+            "classifier_version",
+            "label_is_complaint",
+            "label_category",
+            "labelled_by",
+            "labelled_at",
+            "created_at",
+        ]
+        return [*(editable_fields(obj) if obj else ()), *derived]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Post | None = None) -> list[str]:
+        editable = editable_fields(obj) if obj else ()
+        return [name for name in self.get_fields(request, obj) if name not in editable]
+
+    def save_model(self, request: HttpRequest, obj: Post, form: Any, change: bool) -> None:
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        services.post_update(post=obj, actor=request.user, **changes)  # type: ignore[arg-type]
+
+    def delete_model(self, request: HttpRequest, obj: Post) -> None:
+        services.posts_delete(posts=[obj], actor=request.user)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        services.posts_delete(posts=list(queryset), actor=request.user)  # type: ignore[arg-type]
 
     @admin.display(description="Text")
     def short_text(self, obj: Post) -> str:
@@ -71,24 +134,25 @@ class PostAdmin(admin.ModelAdmin):
         self._relabel(request, queryset, is_complaint=False)
 
     @admin.action(description="Correct: a complaint, in category ...", permissions=["change"])
-    def label_complaint(self, request: HttpRequest, queryset: QuerySet[Post]):
+    def label_complaint(
+        self, request: HttpRequest, queryset: QuerySet[Post]
+    ) -> TemplateResponse | None:
         form = LabelCategoryForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             self._relabel(
                 request, queryset, is_complaint=True, category=form.cleaned_data["category"]
             )
             return None
-        return TemplateResponse(
+        return action_form_page(
+            self,
             request,
-            "admin/incidents/post/label_complaint.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Correct: a complaint, in category ...",
-                "opts": self.model._meta,
-                "posts": queryset,
-                "form": form,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            },
+            queryset,
+            action="label_complaint",
+            title="Correct: a complaint, in category ...",
+            intro="These posts will be labelled as complaints and grouped again; buyer reports "
+            "among them are left alone.",
+            form=form,
+            submit="Label as complaints",
         )
 
     @admin.action(
@@ -97,11 +161,11 @@ class PostAdmin(admin.ModelAdmin):
     def label_remove(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         self._relabel(request, queryset, is_complaint=None)
 
-    def _relabel(self, request: HttpRequest, queryset: QuerySet[Post], **label) -> None:
+    def _relabel(self, request: HttpRequest, queryset: QuerySet[Post], **label: Any) -> None:
         public = queryset.exclude(source=Post.BUYER_SOURCE)
         skipped = queryset.count() - public.count()
         try:
-            count = services.posts_relabel(posts=public, actor=request.user, **label)
+            count = services.posts_relabel(posts=public, actor=request.user, **label)  # type: ignore[arg-type]
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return
@@ -116,12 +180,14 @@ class PostAdmin(admin.ModelAdmin):
             )
 
 
-class LabelCategoryForm(forms.Form):
-    category = forms.ModelChoiceField(
-        queryset=Category.objects.filter(is_active=True),
-        required=False,
-        empty_label="(keep the classifier's category)",
-    )
+@admin.register(PostMatch)
+class PostMatchAdmin(ReadOnlyAdmin):
+    """What the matcher found: corrected by relabelling or editing the post, never by hand."""
+
+    list_display = ["post", "supplier", "matched_text", "confidence", "is_primary", "incident"]
+    list_filter = ["is_primary", "supplier"]
+    search_fields = ["matched_text", "post__external_id", "supplier__name"]
+    list_select_related = ["post", "supplier", "incident"]
 
 
 @admin.register(ClassifierModel)
@@ -154,16 +220,16 @@ class ClassifierModelAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ClassifierModel]:
         # The artifact is megabytes; no page here shows it.
         return super().get_queryset(request).defer("artifact")
 
     @admin.display(description="complaint F1")
-    def complaint_f1(self, obj: ClassifierModel):
+    def complaint_f1(self, obj: ClassifierModel) -> object:
         return obj.metrics.get("complaint_f1")
 
     @admin.display(description="category macro-F1")
-    def category_macro_f1(self, obj: ClassifierModel):
+    def category_macro_f1(self, obj: ClassifierModel) -> object:
         return obj.metrics.get("category_macro_f1")
 
     @admin.display(description="in use then (its F1)")
@@ -189,77 +255,3 @@ class ClassifierModelAdmin(admin.ModelAdmin):
     def use_lexicon(self, request: HttpRequest, queryset: QuerySet[ClassifierModel]) -> None:
         services.classifier_deactivate_all()
         self.message_user(request, "The lexicon classifier is in use.")
-
-
-@admin.register(PostMatch)
-class PostMatchAdmin(admin.ModelAdmin):
-    list_display = ["post", "supplier", "matched_text", "confidence", "is_primary", "incident"]
-    list_filter = ["is_primary", "supplier"]
-    search_fields = ["matched_text", "post__external_id", "supplier__name"]
-    list_select_related = ["post", "supplier", "incident"]
-    raw_id_fields = ["post", "supplier", "alias", "incident"]
-
-
-class ResponseInline(admin.StackedInline):
-    model = Response
-    extra = 0
-    raw_id_fields = ["author", "organization"]
-
-
-class IncidentEventInline(admin.TabularInline):
-    model = IncidentEvent
-    extra = 0
-    fields = ["kind", "actor", "data", "created_at", "dispatched_at"]
-    readonly_fields = fields
-    can_delete = False
-
-
-@admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
-    list_display = [
-        "__str__",
-        "supplier",
-        "category",
-        "status",
-        "severity",
-        "post_count",
-        "organization_count",
-        "public_post_count",
-        "last_activity_at",
-    ]
-    list_filter = ["status", "severity", "category", "supplier"]
-    search_fields = ["title", "fingerprint", "sku", "lot", "supplier__name"]
-    list_select_related = ["supplier", "category"]
-    raw_id_fields = ["assignee"]
-    date_hierarchy = "last_activity_at"
-    readonly_fields = [
-        "fingerprint",
-        "post_count",
-        "reporter_count",
-        "organization_count",
-        "public_post_count",
-        "first_seen_at",
-        "last_seen_at",
-        "last_activity_at",
-        "created_at",
-        "updated_at",
-    ]
-    inlines = [ResponseInline, IncidentEventInline]
-
-
-@admin.register(Response)
-class ResponseAdmin(admin.ModelAdmin):
-    list_display = ["incident", "author", "visibility", "organization", "created_at"]
-    list_filter = ["visibility"]
-    search_fields = ["body", "incident__title"]
-    list_select_related = ["incident", "author", "organization"]
-    raw_id_fields = ["incident", "author", "organization"]
-
-
-@admin.register(IncidentEvent)
-class IncidentEventAdmin(admin.ModelAdmin):
-    list_display = ["incident", "kind", "actor", "created_at", "dispatched_at"]
-    list_filter = ["kind"]
-    search_fields = ["incident__title"]
-    list_select_related = ["incident", "actor"]
-    raw_id_fields = ["incident", "actor"]

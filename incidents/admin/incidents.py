@@ -1,0 +1,271 @@
+"""The admin of incidents: their lifecycle through actions that call the services, 8D answers and
+answers' words saved through the services, and the timeline read-only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+
+from suppliers.models import User
+
+from .. import services
+from ..models import Incident, IncidentEvent, Response, Severity
+from .common import ReadOnlyAdmin, action_form_page, apply_each
+
+
+class ResponseInline(admin.StackedInline):
+    """The answers, as they were given; an answer's words are corrected on its own page."""
+
+    model = Response
+    extra = 0
+    fields = ["author", "visibility", "organization", "body", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class IncidentEventInline(admin.TabularInline):
+    model = IncidentEvent
+    extra = 0
+    fields = ["kind", "actor", "data", "created_at", "dispatched_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SeverityForm(forms.Form):
+    severity = forms.TypedChoiceField(choices=list(reversed(Severity.choices)), coerce=int)
+
+
+class AssigneeForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Nobody"
+    )
+
+    def __init__(self, *args: Any, supplier_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.colleagues_of(supplier_id)
+
+
+def _lifecycle_action(name: str, description: str, done: str) -> Callable[..., None]:
+    perform = {
+        Incident.Action.ACKNOWLEDGE: services.incident_acknowledge,
+        Incident.Action.INVESTIGATE: services.incident_start_investigation,
+        Incident.Action.RESOLVE: services.incident_resolve,
+        Incident.Action.CLOSE: services.incident_close,
+    }[name]
+
+    def action(
+        model_admin: IncidentAdmin, request: HttpRequest, queryset: QuerySet[Incident]
+    ) -> None:
+        apply_each(
+            model_admin,
+            request,
+            queryset,
+            lambda incident: perform(incident=incident, actor=request.user),
+            done,
+        )
+
+    action.__name__ = name
+    return admin.action(description=description, permissions=["change"])(action)
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "supplier",
+        "category",
+        "status",
+        "severity",
+        "post_count",
+        "organization_count",
+        "public_post_count",
+        "last_activity_at",
+    ]
+    list_filter = ["status", "severity", "category", "supplier"]
+    search_fields = ["title", "fingerprint", "sku", "lot", "supplier__name"]
+    list_select_related = ["supplier", "category"]
+    date_hierarchy = "last_activity_at"
+    fieldsets = [
+        (None, {"fields": ["title", "supplier", "category", "fingerprint", "sku", "lot"]}),
+        (
+            "Lifecycle (change it with the actions of the list)",
+            {
+                "fields": [
+                    "status",
+                    "severity",
+                    "assignee",
+                    "acknowledge_due_at",
+                    "resolve_due_at",
+                    "acknowledged_at",
+                    "resolved_at",
+                    "closed_at",
+                    "reopened_count",
+                ]
+            },
+        ),
+        (
+            "Counters (recounted from the evidence)",
+            {
+                "fields": [
+                    "post_count",
+                    "reporter_count",
+                    "organization_count",
+                    "public_post_count",
+                    "first_seen_at",
+                    "last_seen_at",
+                    "last_activity_at",
+                ]
+            },
+        ),
+        ("8D answer", {"fields": list(Incident.EIGHT_D_FIELDS)}),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]
+    inlines = [ResponseInline, IncidentEventInline]
+    actions = ["acknowledge", "investigate", "resolve", "close", "set_severity", "assign"]
+
+    acknowledge = _lifecycle_action("acknowledge", "Acknowledge", "incident(s) acknowledged")
+    investigate = _lifecycle_action(
+        "investigate", "Start investigating", "investigation(s) started"
+    )
+    resolve = _lifecycle_action("resolve", "Resolve", "incident(s) resolved")
+    close = _lifecycle_action("close", "Close (resolved incidents)", "incident(s) closed")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Incident | None = None) -> list[str]:
+        editable = {"title", *Incident.EIGHT_D_FIELDS}
+        return [
+            name
+            for _, options in self.fieldsets
+            for name in options["fields"]
+            if name not in editable
+        ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # incidents are made from evidence
+
+    def has_delete_permission(self, request: HttpRequest, obj: Incident | None = None) -> bool:
+        return False  # its evidence would be left counted nowhere; relabel the posts instead
+
+    def save_model(self, request: HttpRequest, obj: Incident, form: Any, change: bool) -> None:
+        if "title" in form.changed_data:
+            Incident.objects.filter(pk=obj.pk).update(title=form.cleaned_data["title"])
+        eight_d = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in Incident.EIGHT_D_FIELDS
+        }
+        if eight_d:
+            services.incident_record_actions(incident=obj, actor=request.user, **eight_d)  # type: ignore[arg-type]
+
+    @admin.action(description="Set the severity ...", permissions=["change"])
+    def set_severity(
+        self, request: HttpRequest, queryset: QuerySet[Incident]
+    ) -> TemplateResponse | None:
+        form = SeverityForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            severity = form.cleaned_data["severity"]
+            apply_each(
+                self,
+                request,
+                queryset,
+                lambda incident: services.incident_set_severity(
+                    incident=incident,
+                    actor=request.user,  # type: ignore[arg-type]
+                    severity=severity,
+                ),
+                "severity(ies) set",
+            )
+            return None
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            action="set_severity",
+            title="Set the severity",
+            intro="The SLA's due times come forward when the new severity promises sooner.",
+            form=form,
+            submit="Set severity",
+        )
+
+    @admin.action(description="Assign to a colleague at the supplier ...", permissions=["change"])
+    def assign(self, request: HttpRequest, queryset: QuerySet[Incident]) -> TemplateResponse | None:
+        suppliers = set(queryset.values_list("supplier_id", flat=True))
+        if len(suppliers) != 1:
+            self.message_user(request, "Select incidents of one supplier.", messages.ERROR)
+            return None
+        supplier_id = suppliers.pop()
+        data = request.POST if "apply" in request.POST else None
+        form = AssigneeForm(data, supplier_id=supplier_id)
+        if form.is_bound and form.is_valid():
+            assignee = form.cleaned_data["assignee"]
+            apply_each(
+                self,
+                request,
+                queryset,
+                lambda incident: services.incident_assign(
+                    incident=incident,
+                    actor=request.user,  # type: ignore[arg-type]
+                    assignee=assignee,
+                ),
+                "incident(s) assigned",
+            )
+            return None
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            action="assign",
+            title="Assign",
+            intro="Only the supplier's active colleagues can be given an incident.",
+            form=form,
+            submit="Assign",
+        )
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    """An answer's words may be corrected (moderation); who may read it never changes here."""
+
+    list_display = ["incident", "author", "visibility", "organization", "created_at"]
+    list_filter = ["visibility"]
+    search_fields = ["body", "incident__title"]
+    list_select_related = ["incident", "author", "organization"]
+    fields = ["incident", "author", "visibility", "organization", "body", "created_at"]
+    readonly_fields = ["incident", "author", "visibility", "organization", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # answers come from the supplier
+
+    def has_delete_permission(self, request: HttpRequest, obj: Response | None = None) -> bool:
+        return False  # an answer stays on the record; its words can be corrected
+
+    def save_model(self, request: HttpRequest, obj: Response, form: Any, change: bool) -> None:
+        services.incident_response_edit(
+            response=obj,
+            actor=request.user,  # type: ignore[arg-type]
+            body=form.cleaned_data["body"],
+        )
+
+
+@admin.register(IncidentEvent)
+class IncidentEventAdmin(ReadOnlyAdmin):
+    """The timeline is history: nobody rewrites it."""
+
+    list_display = ["incident", "kind", "actor", "created_at", "dispatched_at"]
+    list_filter = ["kind"]
+    search_fields = ["incident__title"]
+    list_select_related = ["incident", "actor"]

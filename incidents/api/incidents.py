@@ -1,0 +1,305 @@
+"""The incidents API: list, read, act on, answer, the evidence behind, and the CSV export. Each view
+validates the request's shape, calls one service or selector, and serialises what the presenters
+say the caller may see; every incident is fetched through `visible_to`, so another party's is a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from suppliers.models import Organization, User
+from supplierwatch.api.pagination import ApiCursorPagination
+from supplierwatch.api.permissions import IsSupplierStaff, request_viewer
+from supplierwatch.errors import ApplicationError
+
+from .. import selectors, services
+from ..exports import incidents_csv
+from ..models import Incident
+from ..presenters import answer_view, evidence_view, incident_detail_view, incident_view
+from ..services.lifecycle import PRIVATE_ANSWER_REFUSAL
+from . import examples
+from .filters import IncidentFilter, StrictOrderingFilter
+from .serializers import (
+    ActionsSerializer,
+    AssignSerializer,
+    EvidenceSerializer,
+    IncidentDetailSerializer,
+    IncidentSerializer,
+    ResolveSerializer,
+    RespondSerializer,
+    ResponseSerializer,
+)
+
+ORDERING = OpenApiParameter(
+    "ordering",
+    OpenApiTypes.STR,
+    enum=[
+        f"{sign}{field}"
+        for field in ("last_activity_at", "created_at", "updated_at")
+        for sign in ("", "-")
+    ],
+    description="Sort order; `-` for descending. Default: `-last_activity_at`.",
+)
+SUPPLIER_ACTIONS = {"acknowledge", "investigate", "assign", "resolve", "actions"}
+STATE_CONFLICT = OpenApiResponse(
+    description="The incident's status does not allow this action now (e.g. it is resolved)."
+)
+UNPROCESSABLE = OpenApiResponse(
+    description="A value the schema allows but a rule refuses; `fields` names it."
+)
+
+
+class EvidencePagination(ApiCursorPagination):
+    ordering = ("-published_at", "-id")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List incidents",
+        description="The incidents your key may see, newest activity first. Cursor-paginated: "
+        "follow `next` until it is null. For a sync, pass `updated_since` and "
+        "`ordering=last_activity_at`.",
+        parameters=[ORDERING],
+        examples=[examples.INCIDENT_LIST],
+    ),
+    retrieve=extend_schema(
+        summary="Read an incident",
+        description="Counters, timeline and the answers your key may read.",
+        responses=IncidentDetailSerializer,
+        examples=[examples.INCIDENT_DETAIL],
+    ),
+)
+class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = IncidentSerializer
+    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    filterset_class = IncidentFilter
+    ordering_fields = ["last_activity_at", "created_at", "updated_at"]
+    ordering = "-last_activity_at"
+    lookup_value_regex = r"[0-9]+"
+    queryset = Incident.objects.none()  # for the schema; get_queryset decides
+
+    def get_queryset(self) -> QuerySet[Incident]:
+        return selectors.incident_list(viewer=request_viewer(self.request))
+
+    def get_permissions(self) -> list[BasePermission]:
+        permissions = super().get_permissions()
+        answering = self.action == "responses" and self.request.method == "POST"
+        if self.action in SUPPLIER_ACTIONS or answering:
+            permissions.append(IsSupplierStaff())
+        return permissions
+
+    def _incident(self, incident: Incident) -> dict[str, Any]:
+        fresh = self.get_queryset().get(pk=incident.pk)
+        return IncidentSerializer(incident_view(fresh, request_viewer(self.request))).data
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        incidents = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
+        viewer, now = request_viewer(request), timezone.now()
+        views = [incident_view(incident, viewer, now=now) for incident in incidents]
+        return self.get_paginated_response(IncidentSerializer(views, many=True).data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        incident = self.get_object()
+        viewer = request_viewer(request)
+        detail = incident_detail_view(
+            incident,
+            viewer,
+            events=list(selectors.incident_timeline(viewer=viewer, incident=incident)),
+            answers=list(selectors.incident_answers(viewer=viewer, incident=incident)),
+        )
+        return Response(IncidentDetailSerializer(detail).data)
+
+    @extend_schema(
+        summary="Acknowledge an incident",
+        description="Supplier keys (write scope). Sets `acknowledged_at`; a new or reopened "
+        "incident becomes acknowledged. Acknowledging one already acknowledged changes nothing.",
+        request=None,
+        responses={200: IncidentSerializer, 409: STATE_CONFLICT},
+        examples=[examples.INCIDENT],
+    )
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request: Request, pk: str | None = None) -> Response:
+        incident = services.incident_acknowledge(incident=self.get_object(), actor=request.user)
+        return Response(self._incident(incident))
+
+    @extend_schema(
+        summary="Start investigating an incident",
+        description="Supplier keys (write scope).",
+        request=None,
+        responses={200: IncidentSerializer, 409: STATE_CONFLICT},
+        examples=[examples.INCIDENT],
+    )
+    @action(detail=True, methods=["post"])
+    def investigate(self, request: Request, pk: str | None = None) -> Response:
+        incident = services.incident_start_investigation(
+            incident=self.get_object(), actor=request.user
+        )
+        return Response(self._incident(incident))
+
+    @extend_schema(
+        summary="Assign an incident to a colleague",
+        description="Supplier keys (write scope). `assignee` is the e-mail address of a person "
+        "of your supplier; null unassigns.",
+        request=AssignSerializer,
+        responses={200: IncidentSerializer, 409: STATE_CONFLICT, 422: UNPROCESSABLE},
+        examples=[examples.ASSIGN, examples.INCIDENT],
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str | None = None) -> Response:
+        serializer = AssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        incident = self.get_object()
+        email = serializer.validated_data["assignee"]
+        assignee = None
+        if email is not None:
+            assignee = (
+                User.objects.colleagues_of(incident.supplier_id).filter(email__iexact=email).first()
+            )
+            if assignee is None:
+                raise ApplicationError(
+                    "Assign the incident to a colleague at this supplier.", field="assignee"
+                )
+        incident = services.incident_assign(
+            incident=incident, actor=request.user, assignee=assignee
+        )
+        return Response(self._incident(incident))
+
+    @extend_schema(
+        summary="Resolve an incident",
+        description="Supplier keys (write scope). The note is shown on the timeline.",
+        request=ResolveSerializer,
+        responses={200: IncidentSerializer, 409: STATE_CONFLICT},
+        examples=[examples.RESOLVE, examples.INCIDENT],
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, pk: str | None = None) -> Response:
+        serializer = ResolveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        incident = services.incident_resolve(
+            incident=self.get_object(), actor=request.user, note=serializer.validated_data["note"]
+        )
+        return Response(self._incident(incident))
+
+    @extend_schema(
+        summary="Record the 8D answer",
+        description="Supplier keys (write scope): containment, root cause, corrective and "
+        "preventive action, verification. Only the fields sent change.",
+        request=ActionsSerializer,
+        responses=IncidentSerializer,
+        examples=[examples.ACTIONS, examples.INCIDENT],
+    )
+    @action(detail=True, methods=["post"])
+    def actions(self, request: Request, pk: str | None = None) -> Response:
+        serializer = ActionsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        incident = services.incident_record_actions(
+            incident=self.get_object(), actor=request.user, **serializer.validated_data
+        )
+        return Response(self._incident(incident))
+
+    @extend_schema(
+        methods=["GET"],
+        summary="List the answers to an incident",
+        description="The answers your key may read: public ones, and private ones to your "
+        "organization (a supplier reads all of its own).",
+        responses=ResponseSerializer(many=True),
+        examples=[examples.RESPONSE_LIST],
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Answer an incident",
+        description="Supplier keys (write scope). Public by default; with `organization`, "
+        "privately to an organization that reported the incident by name.",
+        request=RespondSerializer,
+        responses={201: ResponseSerializer, 409: STATE_CONFLICT, 422: UNPROCESSABLE},
+        examples=[examples.RESPOND, examples.RESPONSE],
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def responses(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        viewer = request_viewer(request)
+        if request.method == "GET":
+            answers = selectors.incident_answers(viewer=viewer, incident=incident)
+            return Response(
+                ResponseSerializer([answer_view(a, viewer) for a in answers], many=True).data
+            )
+        serializer = RespondSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        organization = None
+        slug = serializer.validated_data.get("organization")
+        if slug:
+            organization = Organization.objects.filter(slug=slug).first()
+            if organization is None:
+                # No such organization is refused as one that did not report by name.
+                raise ApplicationError(PRIVATE_ANSWER_REFUSAL, field="organization")
+        answer = services.incident_respond(
+            incident=incident,
+            author=request.user,
+            body=serializer.validated_data["body"],
+            organization=organization,
+        )
+        answer = selectors.incident_answers(viewer=viewer, incident=incident).get(pk=answer.pk)
+        return Response(
+            ResponseSerializer(answer_view(answer, viewer)).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="List the evidence of an incident",
+        description="The posts behind the incident that your key may read. A buyer report's "
+        "`reporter` (organization, author, PO number) is given only when its visibility lets "
+        "you see who reported it.",
+        responses=EvidenceSerializer(many=True),
+        examples=[examples.EVIDENCE_LIST],
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="posts",
+        pagination_class=EvidencePagination,
+        filter_backends=[],
+    )
+    def evidence(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        viewer = request_viewer(request)
+        posts = self.paginate_queryset(
+            selectors.incident_evidence(viewer=viewer, incident=incident)
+        )
+        views = [evidence_view(post, viewer) for post in posts or []]
+        return self.get_paginated_response(EvidenceSerializer(views, many=True).data)
+
+    @extend_schema(
+        summary="Export incidents as CSV",
+        description="The same filters and ordering as the list, every matching incident, "
+        "streamed. Cells that a spreadsheet would read as a formula (beginning with `=`, `+`, "
+        "`-`, `@`, tab or carriage return) are prefixed with a single quote.",
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, examples=[examples.CSV])},
+        parameters=[ORDERING],
+        filters=True,
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def export(self, request: Request) -> StreamingHttpResponse:
+        incidents = self.filter_queryset(self.get_queryset())
+        response = StreamingHttpResponse(
+            incidents_csv(incidents.iterator(chunk_size=500), request_viewer(request)),
+            content_type="text/csv",
+        )
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response["Content-Disposition"] = f'attachment; filename="incidents-{stamp}.csv"'
+        return response

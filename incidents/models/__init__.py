@@ -1,0 +1,43 @@
+"""What: evidence (posts), what it names (matches), how it is grouped (incidents) and answered."""
+
+from .evidence import (
+    Attachment,
+    Category,
+    ClassifierModel,
+    Post,
+    PostMatch,
+    PostQuerySet,
+    attachment_path,
+)
+from .incidents import (
+    SLA_ACKNOWLEDGE,
+    SLA_RESOLVE,
+    Follow,
+    Incident,
+    IncidentEvent,
+    IncidentQuerySet,
+    Response,
+    ResponseQuerySet,
+    overdue_condition,
+)
+from .values import Severity
+
+__all__ = [
+    "SLA_ACKNOWLEDGE",
+    "SLA_RESOLVE",
+    "Attachment",
+    "Category",
+    "ClassifierModel",
+    "Follow",
+    "Incident",
+    "IncidentEvent",
+    "IncidentQuerySet",
+    "Post",
+    "PostMatch",
+    "PostQuerySet",
+    "Response",
+    "ResponseQuerySet",
+    "Severity",
+    "attachment_path",
+    "overdue_condition",
+]

@@ -1,0 +1,305 @@
+"""Evidence: the posts (buyer reports and public posts), their attachments, the suppliers they
+name (matches), the quality taxonomy they are classified into, and the trained classifiers."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from suppliers.models import Organization, Supplier
+from supplierwatch.viewers import viewer_of
+
+from .. import inputs
+from .values import Severity
+
+if TYPE_CHECKING:
+    from .values import Who
+
+
+class Category(models.Model):
+    """One entry of the quality taxonomy (late delivery, defect, ...), with words that signal it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    # Lower-case words and phrases; the lexicon classifier looks for them in a post's text.
+    keywords = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PostQuerySet(models.QuerySet["Post"]):
+    def visible_to(self, who: Who) -> PostQuerySet:
+        """The posts whose text this viewer may read (DESIGN.md, 'Visibility of evidence')."""
+        viewer = viewer_of(who)
+        if viewer.is_operator:
+            return self.all()
+        if viewer.is_buyer:
+            return self.filter(
+                ~Q(visibility=Post.Visibility.PRIVATE) | Q(organization_id=viewer.organization_id)
+            )
+        if viewer.is_supplier_staff:
+            supplier_id = viewer.supplier_id
+            about_supplier = Q(supplier_id=supplier_id) | Exists(
+                PostMatch.objects.filter(post=OuterRef("pk"), supplier_id=supplier_id)
+            )
+            return self.filter(about_supplier).exclude(visibility=Post.Visibility.PRIVATE)
+        return self.none()
+
+    def buyer_posts(self) -> PostQuerySet:
+        return self.filter(source=Post.BUYER_SOURCE)
+
+    def public_posts(self) -> PostQuerySet:
+        return self.exclude(source=Post.BUYER_SOURCE)
+
+    def pending(self) -> PostQuerySet:
+        return self.filter(status=Post.Status.PENDING)
+
+
+class Post(models.Model):
+    """One piece of evidence: a buyer's report or a public post that names a supplier."""
+
+    BUYER_SOURCE = inputs.BUYER_SOURCE
+
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", "Private: my organization only"
+        ANONYMOUS = "anonymous", "Anonymous: counted for everyone, shown without my identity"
+        NAMED = "named", "Named: the supplier may see who reported it"
+        PUBLIC = "public", "Public post"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+
+    source = models.CharField(
+        max_length=inputs.SOURCE_MAX, help_text='"buyer", or the name of a public feed.'
+    )
+    external_id = models.CharField(max_length=inputs.EXTERNAL_ID_MAX)
+    text = models.TextField()
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.ANONYMOUS
+    )
+    published_at = models.DateTimeField(help_text="When the problem was reported or posted.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Buyer reports
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="posts"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="posts",
+    )
+    supplier = models.ForeignKey(
+        Supplier,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reported_posts",
+        help_text="The supplier a buyer reported; public posts are matched to suppliers instead.",
+    )
+    po_number = models.CharField("PO number", max_length=inputs.CODE_MAX, blank=True)
+    sku = models.CharField("SKU / part number", max_length=inputs.CODE_MAX, blank=True)
+    lot = models.CharField("lot / batch", max_length=inputs.CODE_MAX, blank=True)
+    quantity_affected = models.PositiveIntegerField(null=True, blank=True)
+    category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reported_posts",
+        help_text="The category a buyer chose.",
+    )
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices, null=True, blank=True)
+
+    # Public posts
+    author_handle = models.CharField(max_length=inputs.HANDLE_MAX, blank=True)
+    url = models.URLField(max_length=inputs.URL_MAX, blank=True)
+
+    # Processing
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    # The classifier's output
+    is_complaint = models.BooleanField(null=True, blank=True)
+    predicted_category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="predicted_posts",
+    )
+    complaint_score = models.FloatField(null=True, blank=True)
+    scores = models.JSONField(default=dict, blank=True)
+    classifier_version = models.CharField(max_length=50, blank=True)
+
+    # A person's correction of the classifier ("not a complaint", "category X"). It overrides the
+    # prediction when the post is grouped and is kept as a training example.
+    label_is_complaint = models.BooleanField(null=True, blank=True)
+    label_category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="labelled_posts",
+    )
+    labelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="labelled_posts",
+    )
+    labelled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.UniqueConstraint("source", "external_id", name="post_unique_source_external_id"),
+            # A buyer report always belongs to an organization and is never 'public';
+            # a public post belongs to no organization.
+            models.CheckConstraint(
+                condition=(
+                    Q(source="buyer", organization__isnull=False, supplier__isnull=False)
+                    & ~Q(visibility="public")
+                )
+                | (~Q(source="buyer") & Q(visibility="public", organization__isnull=True)),
+                name="post_buyer_or_public_shape",
+            ),
+        ]
+        indexes = [
+            # The pending sweep and the processing queue.
+            models.Index(fields=["status", "status_changed_at"], name="post_status_time"),
+            models.Index(fields=["organization", "-published_at"], name="post_org_recent"),
+            models.Index(fields=["-published_at"], name="post_published"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+    @property
+    def is_buyer_post(self) -> bool:
+        return self.source == self.BUYER_SOURCE
+
+    @property
+    def shown_category(self) -> Category | None:
+        """The category this evidence is shown in: the one a buyer chose for a report, else a
+        person's correction of a public post, else the classifier's guess."""
+        return self.category or self.label_category or self.predicted_category
+
+    def reveals_identity_to(self, who: Who) -> bool:
+        """May this viewer see who reported it (author and organization)? Public authors are
+        public."""
+        if not self.is_buyer_post:
+            return True
+        viewer = viewer_of(who)
+        if viewer.is_operator:
+            return True
+        if viewer.is_buyer:
+            return viewer.organization_id == self.organization_id
+        if viewer.is_supplier_staff:
+            return (
+                self.visibility == self.Visibility.NAMED and viewer.supplier_id == self.supplier_id
+            )
+        return False
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # A random name: the original one is kept in the row, never trusted as a path.
+    return f"attachments/{instance.post_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()[:10]}"
+
+
+class Attachment(models.Model):
+    """A photo or document a buyer attached to a report; visible to whoever may read the post."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class PostMatch(models.Model):
+    """A supplier named by a post, with where and how surely; grouped into one incident at most."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="matches")
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="matches")
+    alias = models.ForeignKey(
+        "suppliers.SupplierAlias", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    matched_text = models.CharField(max_length=200, blank=True)
+    start = models.PositiveIntegerField(null=True, blank=True)
+    end = models.PositiveIntegerField(null=True, blank=True)
+    confidence = models.FloatField(default=1.0)
+    is_primary = models.BooleanField(default=False)
+    incident = models.ForeignKey(
+        "Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="matches"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "post matches"
+        constraints = [
+            models.UniqueConstraint("post", "supplier", name="match_unique_post_supplier"),
+            models.UniqueConstraint(
+                "post", condition=Q(is_primary=True), name="match_one_primary_per_post"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["supplier", "-created_at"], name="match_supplier_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post} -> {self.supplier}"
+
+
+class ClassifierModel(models.Model):
+    """One trained version of the complaint classifier, with the scores measured when trained."""
+
+    version = models.CharField(max_length=50, unique=True)
+    algorithm = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(default=False)
+    training_examples = models.PositiveIntegerField(default=0)
+    # Held-out scores: complaint precision/recall/F1, category accuracy and macro-F1, ...
+    metrics = models.JSONField(default=dict, blank=True)
+    # The fitted model, serialised by the classifier module; only ever written by our own training.
+    artifact = models.BinaryField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                "is_active", condition=Q(is_active=True), name="classifier_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.version

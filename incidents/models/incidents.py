@@ -1,0 +1,386 @@
+"""Incidents: evidence grouped into one problem of one supplier, its lifecycle and SLA, the
+supplier's answers, the timeline (also the outbox of webhooks and notifications), and follows."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from suppliers.models import Organization, Supplier
+from supplierwatch.viewers import viewer_of
+
+from .evidence import Category, PostMatch
+from .values import Severity
+
+if TYPE_CHECKING:
+    from .values import Who
+
+# The promised time to a first answer and to resolution, by severity (the SLA).
+SLA_ACKNOWLEDGE = {
+    Severity.CRITICAL: timedelta(hours=4),
+    Severity.HIGH: timedelta(hours=24),
+    Severity.MEDIUM: timedelta(hours=72),
+    Severity.LOW: timedelta(hours=120),
+}
+SLA_RESOLVE = {
+    Severity.CRITICAL: timedelta(days=3),
+    Severity.HIGH: timedelta(days=7),
+    Severity.MEDIUM: timedelta(days=14),
+    Severity.LOW: timedelta(days=30),
+}
+OPEN_STATUSES = ("new", "acknowledged", "investigating", "reopened")
+
+
+def overdue_condition(now: datetime) -> Q:
+    """Open incidents past a promise: not acknowledged in time, or not resolved in time.
+    The query's twin of Incident.is_overdue."""
+    late = Q(acknowledged_at__isnull=True, acknowledge_due_at__lt=now) | Q(resolve_due_at__lt=now)
+    return Q(status__in=OPEN_STATUSES) & late
+
+
+class IncidentQuerySet(models.QuerySet["Incident"]):
+    def visible_to(self, who: Who) -> IncidentQuerySet:
+        """Suppliers see their own incidents; buyers see every incident with evidence they may count.
+
+        The stored counters hold only shareable evidence (private reports excluded), so an incident
+        made of nothing but one organization's private reports exists only for that organization.
+        """
+        viewer = viewer_of(who)
+        if viewer.is_operator:
+            return self.all()
+        if viewer.is_buyer:
+            own_evidence = Exists(
+                PostMatch.objects.filter(
+                    incident=OuterRef("pk"), post__organization_id=viewer.organization_id
+                )
+            )
+            return self.filter(Q(post_count__gt=0) | own_evidence)
+        if viewer.is_supplier_staff:
+            return self.filter(supplier_id=viewer.supplier_id, post_count__gt=0)
+        return self.none()
+
+    def open(self) -> IncidentQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def overdue(self, now: datetime) -> IncidentQuerySet:
+        return self.filter(overdue_condition(now))
+
+
+class Incident(models.Model):
+    """Evidence about one supplier grouped by fingerprint (supplier + category [+ lot or SKU])."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        INVESTIGATING = "investigating", "Investigating"
+        REOPENED = "reopened", "Reopened"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.INVESTIGATING, Status.REOPENED)
+
+    class Action(models.TextChoices):
+        """What a supplier's staff (or an operator) do with an incident; each is one service."""
+
+        ACKNOWLEDGE = "acknowledge", "Acknowledge"
+        INVESTIGATE = "investigate", "Start investigation"
+        ASSIGN = "assign", "Assign"
+        RESPOND = "respond", "Answer"
+        RECORD_8D = "8d", "Record the 8D answer"
+        SET_SEVERITY = "severity", "Set severity"
+        RESOLVE = "resolve", "Resolve"
+        CLOSE = "close", "Close"
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="incidents")
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
+    fingerprint = models.CharField(max_length=255)
+    sku = models.CharField("SKU / part number", max_length=64, blank=True)
+    lot = models.CharField("lot / batch", max_length=64, blank=True)
+    title = models.CharField(max_length=255)
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.NEW)
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.MEDIUM)
+
+    # Counters of shareable evidence (anonymous, named and public posts): what every viewer may count.
+    post_count = models.PositiveIntegerField(default=0)
+    reporter_count = models.PositiveIntegerField(default=0)
+    organization_count = models.PositiveIntegerField(default=0)
+    public_post_count = models.PositiveIntegerField(default=0)
+    first_seen_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(auto_now_add=True)
+
+    # SLA and lifecycle
+    acknowledge_due_at = models.DateTimeField(null=True, blank=True)
+    resolve_due_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reopened_count = models.PositiveSmallIntegerField(default=0)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_incidents",
+    )
+
+    # The supplier's structured answer (8D / CAPA); the labels are what every channel shows.
+    containment = models.TextField("containment", blank=True)
+    root_cause = models.TextField("root cause", blank=True)
+    corrective_action = models.TextField("corrective action", blank=True)
+    preventive_action = models.TextField("preventive action", blank=True)
+    verification = models.TextField("verification", blank=True)
+    EIGHT_D_FIELDS = (
+        "containment",
+        "root_cause",
+        "corrective_action",
+        "preventive_action",
+        "verification",
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_activity_at", "-id"]
+        constraints = [
+            # New evidence joins the open incident; two workers can never open a second one.
+            models.UniqueConstraint(
+                "supplier",
+                "fingerprint",
+                condition=Q(status__in=["new", "acknowledged", "investigating", "reopened"]),
+                name="incident_one_open_per_fingerprint",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["supplier", "status", "-last_activity_at"], name="incident_supplier_status"
+            ),
+            models.Index(fields=["status", "-last_activity_at"], name="incident_status_recent"),
+            models.Index(fields=["supplier", "fingerprint", "-resolved_at"], name="incident_fp"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    # --- the lifecycle --------------------------------------------------------------------------
+
+    def allows(self, action: str) -> bool:
+        """Would this action change the incident in its present status? The portal offers exactly
+        these actions, and the services refuse the others (ApplicationError, "conflict")."""
+        return self.status in _ACTION_STATUSES[action]
+
+    def allowed_actions(self) -> list[str]:
+        return [action for action in self.Action.values if self.allows(action)]
+
+    def has_done(self, action: str) -> bool:
+        """Is this action already done (acknowledging an acknowledged incident)? Repeating it
+        changes nothing and is no error, so a retried request succeeds."""
+        return self.status in _DONE_IN.get(action, ())
+
+    @staticmethod
+    def refusal(action: str) -> str:
+        """Why an action does not apply now, in words for the person who tried it."""
+        return _REFUSALS[action]
+
+    # --- the SLA --------------------------------------------------------------------------------
+
+    def start_sla(self, start: datetime) -> None:
+        """Both promises run from `start`: a new incident, or a regression that needs a fresh
+        answer."""
+        self.acknowledged_at = None
+        self.acknowledge_due_at = start + SLA_ACKNOWLEDGE[Severity(self.severity)]
+        self.resolve_due_at = start + SLA_RESOLVE[Severity(self.severity)]
+
+    def apply_severity(self, severity: int) -> list[str]:
+        """Set a severity and bring the due times forward when it promises sooner (never back);
+        the names of the fields that changed."""
+        self.severity = severity
+        start = self.created_at or timezone.now()
+        changed = ["severity"]
+        if self.acknowledged_at is None:
+            due = start + SLA_ACKNOWLEDGE[Severity(severity)]
+            if self.acknowledge_due_at is None or due < self.acknowledge_due_at:
+                self.acknowledge_due_at = due
+                changed.append("acknowledge_due_at")
+        due = start + SLA_RESOLVE[Severity(severity)]
+        if self.resolve_due_at is None or due < self.resolve_due_at:
+            self.resolve_due_at = due
+            changed.append("resolve_due_at")
+        return changed
+
+    def acknowledge_overdue(self, now: datetime) -> bool:
+        return (
+            self.is_open
+            and self.acknowledged_at is None
+            and self.acknowledge_due_at is not None
+            and self.acknowledge_due_at < now
+        )
+
+    def resolve_overdue(self, now: datetime) -> bool:
+        return self.is_open and self.resolve_due_at is not None and self.resolve_due_at < now
+
+    def is_overdue(self, now: datetime) -> bool:
+        """Open and past a promise; the single-row twin of overdue_condition."""
+        return self.acknowledge_overdue(now) or self.resolve_overdue(now)
+
+
+_S = Incident.Status
+_A = Incident.Action
+# In which statuses each action applies (changes something).
+_ACTION_STATUSES: dict[str, tuple[str, ...]] = {
+    _A.ACKNOWLEDGE: (_S.NEW, _S.REOPENED),
+    _A.INVESTIGATE: (_S.NEW, _S.ACKNOWLEDGED, _S.REOPENED),
+    _A.ASSIGN: Incident.OPEN_STATUSES,
+    # A resolved incident may still be explained; a closed one is archived.
+    _A.RESPOND: (*Incident.OPEN_STATUSES, _S.RESOLVED),
+    # The 8D answer is often completed (verification) after the incident is resolved or closed.
+    _A.RECORD_8D: tuple(_S.values),
+    _A.SET_SEVERITY: Incident.OPEN_STATUSES,
+    _A.RESOLVE: Incident.OPEN_STATUSES,
+    _A.CLOSE: (_S.RESOLVED,),
+}
+# Where an action has been done already: repeating it is a no-op, not a conflict.
+_DONE_IN: dict[str, tuple[str, ...]] = {
+    _A.ACKNOWLEDGE: (_S.ACKNOWLEDGED, _S.INVESTIGATING),
+    _A.INVESTIGATE: (_S.INVESTIGATING,),
+}
+_REFUSALS: dict[str, str] = {
+    _A.ACKNOWLEDGE: "Only open incidents can be acknowledged.",
+    _A.INVESTIGATE: "Only open incidents can be investigated.",
+    _A.ASSIGN: "Only open incidents are assigned.",
+    _A.RESPOND: "A closed incident takes no more answers.",
+    _A.RECORD_8D: "The 8D answer cannot be recorded now.",
+    _A.SET_SEVERITY: "Only an open incident's severity changes.",
+    _A.RESOLVE: "This incident is not open.",
+    _A.CLOSE: "Resolve the incident before closing it.",
+}
+
+
+class ResponseQuerySet(models.QuerySet["Response"]):
+    def visible_to(self, who: Who) -> ResponseQuerySet:
+        """Supplier staff see all their answers; buyers see public ones and those addressed to them."""
+        viewer = viewer_of(who)
+        if viewer.is_operator:
+            return self.all()
+        if viewer.is_supplier_staff:
+            return self.filter(incident__supplier_id=viewer.supplier_id)
+        if viewer.is_buyer:
+            return self.filter(
+                Q(visibility=Response.Visibility.PUBLIC)
+                | Q(organization_id=viewer.organization_id),
+                incident__in=Incident.objects.visible_to(viewer),
+            )
+        return self.none()
+
+
+class Response(models.Model):
+    """A supplier's answer to an incident: public, or private to one reporting organization."""
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public: every viewer of the incident"
+        ORGANIZATION = "organization", "Private to one organization"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="responses")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="responses"
+    )
+    body = models.TextField()
+    visibility = models.CharField(
+        max_length=12, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="responses"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ResponseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(visibility="public", organization__isnull=True)
+                | Q(visibility="organization", organization__isnull=False),
+                name="response_private_has_organization",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Response to {self.incident_id} by {self.author}"
+
+
+class IncidentEvent(models.Model):
+    """The timeline of an incident, and the outbox from which notifications and webhooks go out."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        POST_ADDED = "post_added", "Evidence added"
+        REOPENED = "reopened", "Reopened (regression)"
+        SPIKE = "spike", "Spike"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        SEVERITY_CHANGED = "severity_changed", "Severity changed"
+        ASSIGNED = "assigned", "Assigned"
+        RESPONSE = "response", "Answered"
+        RESPONSE_EDITED = "response_edited", "Answer edited"
+        ACTION_RECORDED = "action_recorded", "8D action recorded"
+
+    # Kinds about one answer (data["response_id"]): shown only to whoever may read that answer.
+    ANSWER_KINDS = (Kind.RESPONSE, Kind.RESPONSE_EDITED)
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set once notifications and webhooks for this event have been queued.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["incident", "created_at"], name="event_incident_time"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(dispatched_at__isnull=True),
+                name="event_undispatched",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.incident_id}"
+
+
+class Follow(models.Model):
+    """A buyer following an incident, to be told about new activity."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Activity up to this time has been seen; the dashboard shows what came after.
+    seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("user", "incident", name="follow_unique_user_incident"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.incident_id}"

@@ -1,0 +1,23 @@
+"""Values the evidence and the incidents share."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from suppliers.models import User
+    from supplierwatch.viewers import Viewer
+
+    # Who `visible_to` and the presenters take: a Viewer, or a person (their Viewer is used).
+    Who = Viewer | User | AnonymousUser | None
+
+
+class Severity(models.IntegerChoices):
+    LOW = 1, "Low"
+    MEDIUM = 2, "Medium"
+    HIGH = 3, "High"
+    CRITICAL = 4, "Critical"

@@ -1,0 +1,168 @@
+"""The timeline as a viewer may read it: each event in plain words, who did it (to the supplier's own
+staff), and what of its data may leave the product (the API and the webhooks).
+
+Only whitelisted fields of an event's `data` are ever read: it also holds what the viewer may not
+know (the ids of the posts added, which name no one but order evidence).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from supplierwatch.viewers import Viewer
+
+from ..models import Incident, IncidentEvent, Response, Severity
+
+Kind = IncidentEvent.Kind
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _status_label(value: object) -> str:
+    return Incident.Status(value).label if value in Incident.Status.values else "unknown"
+
+
+def _severity(value: object) -> Severity | None:
+    try:
+        return Severity(int(value))  # type: ignore[call-overload]  # a JSON value of any type
+    except (TypeError, ValueError):
+        return None
+
+
+def eight_d_labels() -> dict[str, str]:
+    """The 8D steps by field name, in order, as every channel names them."""
+    return {
+        name: str(Incident._meta.get_field(name).verbose_name) for name in Incident.EIGHT_D_FIELDS
+    }
+
+
+def event_sentence(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> str:
+    """One event in plain words, from the fields this viewer may know."""
+    data = event.data or {}
+    kind = event.kind
+    if kind == Kind.CREATED:
+        return "Incident opened from new evidence."
+    if kind == Kind.POST_ADDED:
+        posts = int(data.get("posts") or 0)
+        public = int(data.get("public_posts") or 0)
+        text = f"{_plural(posts, 'new report')} added"
+        return text + (f" ({_plural(public, 'public post')})." if public else ".")
+    if kind == Kind.REOPENED:
+        return "Reopened: new evidence arrived after it was resolved."
+    if kind == Kind.SPIKE:
+        return (
+            f"Spike: {data.get('complaints_last_hour', 'many')} complaints in an hour, "
+            f"about {data.get('expected', 0)} expected."
+        )
+    if kind == Kind.STATUS_CHANGED:
+        return (
+            f"Status changed from {_status_label(data.get('from'))} "
+            f"to {_status_label(data.get('to'))}."
+        )
+    if kind == Kind.SEVERITY_CHANGED:
+        before, after = _severity(data.get("from")), _severity(data.get("to"))
+        reason = {"report": " by a new report", "spike": " by a spike"}.get(data.get("by"), "")
+        return (
+            f"Severity changed from {before.label if before else 'unknown'} "
+            f"to {after.label if after else 'unknown'}{reason}."
+        )
+    if kind == Kind.ASSIGNED:
+        if not data.get("assignee_id"):
+            return "No longer assigned to anybody."
+        # Whom a supplier gives work to is its own business.
+        if viewer.sees_supplier_side:
+            return f"Assigned to {data.get('assignee') or 'a colleague'}."
+        return f"Assigned to a person at {supplier_name}."
+    if kind == Kind.RESPONSE:
+        if data.get("visibility") == Response.Visibility.ORGANIZATION:
+            whom = "your organization" if viewer.is_buyer else "one reporting organization"
+            return f"{supplier_name} answered {whom} privately."
+        return f"{supplier_name} answered publicly."
+    if kind == Kind.RESPONSE_EDITED:
+        return "An answer was edited."
+    if kind == Kind.ACTION_RECORDED:
+        labels = eight_d_labels()
+        names = [labels[name] for name in data.get("fields") or [] if name in labels]
+        return f"8D answer updated: {', '.join(names) or 'no step'}."
+    return event.get_kind_display() + "."
+
+
+def event_note(event: IncidentEvent) -> str:
+    """The words a person wrote with the event (a resolution note), shown beside its sentence."""
+    if event.kind != Kind.STATUS_CHANGED:
+        return ""
+    return str((event.data or {}).get("note") or "").strip()
+
+
+def event_actor(event: IncidentEvent, viewer: Viewer) -> str:
+    """Who did it, for the supplier's own staff: colleagues by name, everyone else by role.
+    Buyers are never told who at the supplier acted: the supplier acts as one."""
+    if not viewer.sees_supplier_side:
+        return ""
+    actor = event.actor
+    if actor is None:
+        return "spike detection" if event.kind == Kind.SPIKE else "supplierwatch"
+    if viewer.is_operator:
+        return actor.display_name
+    party = actor.party
+    if party is not None and party.supplier_id == viewer.supplier_id:
+        return actor.display_name
+    if actor.is_staff:
+        return "supplierwatch operator"
+    return "a former colleague" if party is None else "someone outside your team"
+
+
+def event_data(event: IncidentEvent, viewer: Viewer) -> dict[str, Any]:
+    """What of an event's data may leave the product (API timelines, webhook payloads)."""
+    data = event.data or {}
+    kind = event.kind
+    if kind == Kind.POST_ADDED:
+        return {"posts": data.get("posts", 0), "public_posts": data.get("public_posts", 0)}
+    if kind == Kind.SPIKE:
+        # Spikes count only evidence everyone may count (never a private report).
+        return {
+            "complaints_last_hour": data.get("complaints_last_hour"),
+            "expected": data.get("expected"),
+        }
+    if kind == Kind.STATUS_CHANGED:
+        result = {"from": data.get("from"), "to": data.get("to")}
+        if data.get("note"):
+            result["note"] = data["note"]
+        return result
+    if kind == Kind.SEVERITY_CHANGED:
+        before, after = _severity(data.get("from")), _severity(data.get("to"))
+        return {
+            "from": before.name.lower() if before else None,
+            "to": after.name.lower() if after else None,
+        }
+    if kind == Kind.ASSIGNED:
+        return {"assignee": data.get("assignee")} if viewer.sees_supplier_side else {}
+    if kind in IncidentEvent.ANSWER_KINDS:
+        return {"response_id": data.get("response_id"), "visibility": data.get("visibility")}
+    if kind == Kind.ACTION_RECORDED:
+        return {"fields": list(data.get("fields", []))}
+    return {}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    when: datetime
+    kind: str
+    text: str
+    note: str
+    actor: str
+
+
+def timeline_entry(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> TimelineEntry:
+    """An event (one the viewer may see: selectors.incident_timeline) in plain words."""
+    return TimelineEntry(
+        when=event.created_at,
+        kind=event.kind,
+        text=event_sentence(event, viewer, supplier_name),
+        note=event_note(event),
+        actor=event_actor(event, viewer),
+    )

@@ -1,0 +1,177 @@
+"""What a viewer sees of one piece of evidence: a post, anonymised as DESIGN.md's table says, its
+attachments' names, and its link made safe. Every page, the API and every later channel build
+evidence here; none reads a reporter's identity off a Post itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from django.urls import reverse
+
+from supplierwatch.viewers import Viewer
+
+from ..models import Attachment, Category, Post, Severity
+
+if TYPE_CHECKING:
+    from suppliers.models import User
+
+# Browsers show these inline; every other attachment is downloaded.
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+
+
+def safe_url(url: str | None) -> str:
+    """The URL if it is an http(s) address that parses; "" otherwise (javascript:, data:, a
+    broken one such as `http://[abc`), so nothing else is ever rendered as a link."""
+    text = (url or "").strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - a port that is no number raises here, not in a template
+    except ValueError:
+        return ""
+    return text if parts.scheme.lower() in ("http", "https") and parts.hostname else ""
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+
+
+def person(user: User | None) -> Person | None:
+    return Person(user.display_name, user.email) if user is not None else None
+
+
+@dataclass(frozen=True)
+class Party:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    url: str
+    # The uploaded file's own name when the viewer may know who reported; "Photo 1" otherwise,
+    # since a file name can carry its uploader's name or company ("acme-ncr-4711.pdf").
+    label: str
+    # The name a download is saved under: the same rule, with the file's extension.
+    filename: str
+    is_photo: bool
+    inline: bool
+    content_type: str
+    size: int
+
+
+def attachment_view(attachment: Attachment, number: int, *, reveals: bool) -> AttachmentView:
+    """The attachment numbered `number` (from 1, in the order they were attached) of its post."""
+    is_photo = attachment.content_type.startswith("image/")
+    word = "Photo" if is_photo else "Document"
+    extension = PurePosixPath(attachment.file.name or "").suffix.lower()
+    return AttachmentView(
+        url=reverse("attachment-download", args=[attachment.pk]),
+        label=attachment.original_name if reveals else f"{word} {number}",
+        filename=attachment.original_name if reveals else f"{word.lower()}-{number}{extension}",
+        is_photo=is_photo,
+        inline=attachment.content_type in INLINE_TYPES,
+        content_type=attachment.content_type,
+        size=attachment.size,
+    )
+
+
+def attachment_views(post: Post, *, reveals: bool) -> list[AttachmentView]:
+    """The post's attachments (prefetched by the selectors), numbered in the order attached."""
+    ordered = sorted(post.attachments.all(), key=lambda a: (a.created_at, a.pk))
+    return [
+        attachment_view(attachment, number, reveals=reveals)
+        for number, attachment in enumerate(ordered, start=1)
+    ]
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """Who reported a buyer report: only ever built for a viewer its visibility reveals it to."""
+
+    organization: Party
+    author: Person | None
+    # The buyer's own order number: a supplier could look the customer up by it.
+    po_number: str
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    id: int
+    kind: str  # "buyer_report" or "public_post"
+    source: str
+    text: str
+    published_at: datetime
+    visibility: str
+    category: Category | None
+    severity: int | None
+    sku: str
+    lot: str
+    quantity_affected: int | None
+    author_handle: str  # public posts only: their authors are public
+    url: str  # public posts only, and only a safe one
+    reporter: Reporter | None
+    attachments: list[AttachmentView] = field(default_factory=list)
+    # Public posts only: the label-correction form needs the post itself.
+    public_post: Post | None = None
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind == "public_post"
+
+    @property
+    def severity_label(self) -> str:
+        return Severity(self.severity).label if self.severity else ""
+
+
+def evidence_view(post: Post, viewer: Viewer) -> EvidenceView:
+    """One post as this viewer may see it, built only from the fields the viewer may read."""
+    if not post.is_buyer_post:
+        return EvidenceView(
+            id=post.pk,
+            kind="public_post",
+            source=post.source,
+            text=post.text,
+            published_at=post.published_at,
+            visibility=post.visibility,
+            category=post.shown_category,
+            severity=None,
+            sku="",
+            lot="",
+            quantity_affected=None,
+            author_handle=post.author_handle,
+            url=safe_url(post.url),
+            reporter=None,
+            public_post=post,
+        )
+    reveals = post.reveals_identity_to(viewer)
+    reporter = None
+    if reveals and post.organization is not None:
+        reporter = Reporter(
+            organization=Party(post.organization.slug, post.organization.name),
+            author=person(post.author),
+            po_number=post.po_number,
+        )
+    return EvidenceView(
+        id=post.pk,
+        kind="buyer_report",
+        source=post.source,
+        text=post.text,
+        published_at=post.published_at,
+        visibility=post.visibility,
+        category=post.shown_category,
+        severity=post.severity,
+        sku=post.sku,
+        lot=post.lot,
+        quantity_affected=post.quantity_affected,
+        author_handle="",
+        url="",
+        reporter=reporter,
+        attachments=attachment_views(post, reveals=reveals),
+    )

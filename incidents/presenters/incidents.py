@@ -1,0 +1,207 @@
+"""An incident as one viewer may see it: the one representation that the pages, the API, the CSV
+export and the webhooks show, and the supplier's answers as that viewer may read them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from supplierwatch.viewers import Viewer
+
+from ..models import Category, Incident, IncidentEvent, Response, Severity
+from .events import eight_d_labels, event_data
+from .evidence import Party, Person, person
+
+
+@dataclass(frozen=True)
+class Counters:
+    """How widespread the incident is, counting only evidence this viewer may count."""
+
+    posts: int
+    reporters: int
+    organizations: int
+    public_posts: int
+    # A buyer's own reports in the incident, its private ones included; None for other viewers.
+    own_posts: int | None
+
+
+@dataclass(frozen=True)
+class EightDStep:
+    field: str
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    id: int
+    title: str
+    status: str
+    status_label: str
+    severity: int
+    category: Category | None
+    supplier: Party
+    # The viewer's organization's vendor code for the supplier (buyers only).
+    vendor_code: str | None
+    sku: str
+    lot: str
+    counters: Counters
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    last_activity_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    acknowledge_due_at: datetime | None
+    resolve_due_at: datetime | None
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    reopened_count: int
+    # The colleague in charge: the supplier's own staff (and operators) only.
+    assignee: Person | None
+    eight_d: list[EightDStep]
+    is_open: bool
+    acknowledge_overdue: bool
+    resolve_overdue: bool
+
+    @property
+    def overdue(self) -> bool:
+        return self.acknowledge_overdue or self.resolve_overdue
+
+    @property
+    def severity_label(self) -> str:
+        return Severity(self.severity).label
+
+    @property
+    def severity_name(self) -> str:
+        return Severity(self.severity).name.lower()
+
+    @property
+    def api_url(self) -> str:
+        return f"{settings.SITE_URL}/api/v1/incidents/{self.id}/"
+
+    @property
+    def eight_d_recorded(self) -> list[EightDStep]:
+        return [step for step in self.eight_d if step.text]
+
+    @property
+    def eight_d_texts(self) -> dict[str, str]:
+        return {step.field: step.text for step in self.eight_d}
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """An event as it leaves the product (API timelines): its data is presenters.event_data."""
+
+    kind: str
+    created_at: datetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IncidentDetailView(IncidentView):
+    """The incident with its timeline (oldest first) and the answers the viewer may read."""
+
+    timeline: list[EventRecord] = field(default_factory=list)
+    responses: list[AnswerView] = field(default_factory=list)
+
+
+def incident_view(
+    incident: Incident, viewer: Viewer, *, now: datetime | None = None
+) -> IncidentView:
+    """The incident for this viewer. The selectors annotate what depends on the viewer's party
+    (`vendor_code`, `own_post_count`); supplier, category and assignee are selected with it."""
+    return IncidentView(**_incident_fields(incident, viewer, now or timezone.now()))
+
+
+def incident_detail_view(
+    incident: Incident,
+    viewer: Viewer,
+    *,
+    events: list[IncidentEvent],
+    answers: list[Response],
+) -> IncidentDetailView:
+    """incident_view with `events` (selectors.incident_timeline) and `answers`
+    (selectors.incident_answers), each as this viewer may see it."""
+    return IncidentDetailView(
+        **_incident_fields(incident, viewer, timezone.now()),
+        timeline=[
+            EventRecord(event.kind, event.created_at, event_data(event, viewer))
+            for event in sorted(events, key=lambda e: (e.created_at, e.pk))
+        ],
+        responses=[answer_view(response, viewer) for response in answers],
+    )
+
+
+def _incident_fields(incident: Incident, viewer: Viewer, now: datetime) -> dict[str, Any]:
+    labels = eight_d_labels()
+    return dict(
+        id=incident.pk,
+        title=incident.title,
+        status=incident.status,
+        status_label=incident.get_status_display(),
+        severity=incident.severity,
+        category=incident.category,
+        supplier=Party(incident.supplier.slug, incident.supplier.name),
+        vendor_code=getattr(incident, "vendor_code", None) if viewer.is_buyer else None,
+        sku=incident.sku,
+        lot=incident.lot,
+        counters=Counters(
+            posts=incident.post_count,
+            reporters=incident.reporter_count,
+            organizations=incident.organization_count,
+            public_posts=incident.public_post_count,
+            own_posts=getattr(incident, "own_post_count", None) if viewer.is_buyer else None,
+        ),
+        first_seen_at=incident.first_seen_at,
+        last_seen_at=incident.last_seen_at,
+        last_activity_at=incident.last_activity_at,
+        created_at=incident.created_at,
+        updated_at=incident.updated_at,
+        acknowledge_due_at=incident.acknowledge_due_at,
+        resolve_due_at=incident.resolve_due_at,
+        acknowledged_at=incident.acknowledged_at,
+        resolved_at=incident.resolved_at,
+        closed_at=incident.closed_at,
+        reopened_count=incident.reopened_count,
+        assignee=person(incident.assignee) if viewer.sees_supplier_side else None,
+        eight_d=[
+            EightDStep(name, label, getattr(incident, name)) for name, label in labels.items()
+        ],
+        is_open=incident.is_open,
+        acknowledge_overdue=incident.acknowledge_overdue(now),
+        resolve_overdue=incident.resolve_overdue(now),
+    )
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    id: int
+    body: str
+    visibility: str
+    # The one organization a private answer went to (that organization, or the supplier, reads it).
+    organization: Party | None
+    # Who wrote it: the supplier's own staff (and operators) only; buyers hear from the supplier.
+    author: Person | None
+    created_at: datetime
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == Response.Visibility.PUBLIC
+
+
+def answer_view(response: Response, viewer: Viewer) -> AnswerView:
+    """An answer the viewer may read (Response.objects.visible_to decided that)."""
+    organization = response.organization
+    return AnswerView(
+        id=response.pk,
+        body=response.body,
+        visibility=response.visibility,
+        organization=Party(organization.slug, organization.name) if organization else None,
+        author=person(response.author) if viewer.sees_supplier_side else None,
+        created_at=response.created_at,
+    )

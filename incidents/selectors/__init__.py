@@ -1,0 +1,64 @@
+"""Reads that the pages, the API and the webhooks share. Each answers one question, for one viewer,
+in a fixed number of queries."""
+
+from .buyer import (
+    FOLLOW_NEWS_KINDS,
+    attachment_for,
+    followed_incidents,
+    organization_reports,
+    organization_reports_with_incidents,
+    report_by_external_id,
+    report_incident_id,
+    suppliers_most_open_incidents,
+)
+from .incidents import (
+    active_category,
+    count_subquery,
+    follow_of,
+    incident_answers,
+    incident_evidence,
+    incident_evidence_per_day,
+    incident_list,
+    incident_named_organizations,
+    incident_private_reports,
+    incident_timeline,
+)
+from .portal import (
+    PORTAL_SORTS,
+    DayCount,
+    PortalOverview,
+    SeverityCount,
+    portal_incident_search,
+    portal_overview,
+)
+from .suppliers import supplier_category_breakdown, supplier_complaints_per_day, supplier_scorecard
+
+__all__ = [
+    "FOLLOW_NEWS_KINDS",
+    "PORTAL_SORTS",
+    "DayCount",
+    "PortalOverview",
+    "SeverityCount",
+    "active_category",
+    "attachment_for",
+    "count_subquery",
+    "follow_of",
+    "followed_incidents",
+    "incident_answers",
+    "incident_evidence",
+    "incident_evidence_per_day",
+    "incident_list",
+    "incident_named_organizations",
+    "incident_private_reports",
+    "incident_timeline",
+    "organization_reports",
+    "organization_reports_with_incidents",
+    "portal_incident_search",
+    "portal_overview",
+    "report_by_external_id",
+    "report_incident_id",
+    "supplier_category_breakdown",
+    "supplier_complaints_per_day",
+    "supplier_scorecard",
+    "suppliers_most_open_incidents",
+]

@@ -1,0 +1,119 @@
+"""Reads of the buyer pages: the organization's reports, followed incidents and their news, the
+suppliers with the most open incidents, and the attachments a buyer may download."""
+
+from __future__ import annotations
+
+from django.db.models import Case, Count, F, OuterRef, Prefetch, QuerySet, When
+from django.db.models.functions import Coalesce
+
+from supplierwatch.viewers import Viewer
+
+from ..models import Attachment, Follow, Incident, IncidentEvent, Post, PostMatch, Response
+from .incidents import count_subquery
+
+
+def organization_reports(*, viewer: Viewer) -> QuerySet[Post]:
+    """The reports of the viewer's own organization, newest first."""
+    if not viewer.is_buyer:
+        return Post.objects.none()
+    return (
+        Post.objects.visible_to(viewer)
+        .filter(organization_id=viewer.organization_id)
+        .select_related("supplier", "category", "author", "predicted_category", "label_category")
+    )
+
+
+def organization_reports_with_incidents(*, viewer: Viewer) -> QuerySet[Post]:
+    """The organization's reports, each with `joined` (its grouped primary match, if any)."""
+    joined = PostMatch.objects.filter(is_primary=True, incident__isnull=False).select_related(
+        "incident"
+    )
+    return organization_reports(viewer=viewer).prefetch_related(
+        Prefetch("matches", queryset=joined, to_attr="joined")
+    )
+
+
+# Event kinds a buyer may count as news on an incident they follow. Answers are counted through
+# Response.objects.visible_to instead (a private answer to another organization is no news to
+# them), and assignments are the supplier's internal business.
+FOLLOW_NEWS_KINDS = (
+    IncidentEvent.Kind.CREATED,
+    IncidentEvent.Kind.POST_ADDED,
+    IncidentEvent.Kind.REOPENED,
+    IncidentEvent.Kind.SPIKE,
+    IncidentEvent.Kind.STATUS_CHANGED,
+    IncidentEvent.Kind.SEVERITY_CHANGED,
+    IncidentEvent.Kind.ACTION_RECORDED,
+)
+
+
+def followed_incidents(*, viewer: Viewer) -> QuerySet[Follow]:
+    """The viewer's follows of incidents they may still see, with `news`: what happened since
+    seen_at. Those with news come first, then by the incident's latest activity."""
+    new_events = IncidentEvent.objects.filter(
+        incident_id=OuterRef("incident_id"),
+        created_at__gt=OuterRef("seen_at"),
+        kind__in=FOLLOW_NEWS_KINDS,
+    )
+    new_answers = Response.objects.visible_to(viewer).filter(
+        incident_id=OuterRef("incident_id"), created_at__gt=OuterRef("seen_at")
+    )
+    return (
+        Follow.objects.filter(
+            user_id=viewer.user_id, incident__in=Incident.objects.visible_to(viewer)
+        )
+        .select_related("incident", "incident__supplier", "incident__category")
+        .annotate(
+            new_events=Coalesce(count_subquery(new_events), 0),
+            new_answers=Coalesce(count_subquery(new_answers), 0),
+        )
+        .annotate(news=F("new_events") + F("new_answers"))
+        .order_by(
+            Case(When(news__gt=0, then=0), default=1),
+            "-incident__last_activity_at",
+            "-id",
+        )
+    )
+
+
+def suppliers_most_open_incidents(*, viewer: Viewer, limit: int = 10) -> list[dict[str, object]]:
+    """Suppliers by how many open incidents this viewer may see: [{supplier name, slug, open}]."""
+    return list(
+        Incident.objects.visible_to(viewer)
+        .open()
+        .order_by()
+        .values("supplier_id", "supplier__name", "supplier__slug")
+        .annotate(open=Count("id"))
+        .order_by("-open", "supplier__name")[:limit]
+    )
+
+
+def report_by_external_id(*, author_id: int, external_id: str) -> Post | None:
+    """The author's own report with this external id (a form sent twice is recognised by it)."""
+    return Post.objects.filter(
+        source=Post.BUYER_SOURCE, external_id=external_id, author_id=author_id
+    ).first()
+
+
+def report_incident_id(*, post: Post) -> int | None:
+    """The incident a report was grouped into, once the pipeline has processed it."""
+    return (
+        PostMatch.objects.filter(post=post, is_primary=True, incident__isnull=False)
+        .values_list("incident_id", flat=True)
+        .first()
+    )
+
+
+def attachment_for(*, viewer: Viewer, attachment_id: int) -> tuple[Attachment, int] | None:
+    """The attachment and its number among its post's attachments (from 1, in the order they were
+    attached: its name for those who may not know the file's own), if the viewer may read the
+    post it belongs to; None otherwise (the same 404 for both)."""
+    attachment = (
+        Attachment.objects.filter(pk=attachment_id, post__in=Post.objects.visible_to(viewer))
+        .select_related("post")
+        .first()
+    )
+    if attachment is None:
+        return None
+    siblings = Attachment.objects.filter(post_id=attachment.post_id).order_by("created_at", "id")
+    return attachment, list(siblings.values_list("pk", flat=True)).index(attachment.pk) + 1

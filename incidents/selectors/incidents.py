@@ -1,0 +1,144 @@
+"""Reads about one incident or a list of them, shared by the buyer pages, the portal, the API and
+the webhooks. Each starts from a `visible_to` QuerySet and answers in a fixed number of queries."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, TruncDate
+
+from suppliers.models import Organization, VendorCode
+from supplierwatch.errors import ApplicationError
+from supplierwatch.viewers import Viewer
+
+from ..models import Category, Follow, Incident, IncidentEvent, Post, PostMatch, Response
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+
+
+def count_subquery(queryset: QuerySet[Model]) -> Subquery:
+    """COUNT(*) of `queryset` per incident (it filters on OuterRef), as a subquery."""
+    return Subquery(
+        queryset.order_by().values("incident_id").annotate(n=Count("id")).values("n")[:1],
+        output_field=IntegerField(),
+    )
+
+
+def incident_list(*, viewer: Viewer, supplier_id: int | None = None) -> QuerySet[Incident]:
+    """The incidents this viewer may see, each with what every view of it shows: supplier,
+    category, assignee, and for a buyer its own `vendor_code` and `own_post_count`."""
+    incidents = Incident.objects.visible_to(viewer).select_related(
+        "supplier", "category", "assignee"
+    )
+    if supplier_id is not None:
+        incidents = incidents.filter(supplier_id=supplier_id)
+    if not viewer.is_buyer:
+        return incidents
+    codes = VendorCode.objects.filter(
+        organization_id=viewer.organization_id, supplier_id=OuterRef("supplier_id")
+    ).order_by("code")
+    own = PostMatch.objects.filter(
+        incident_id=OuterRef("pk"), post__organization_id=viewer.organization_id
+    )
+    return incidents.annotate(
+        vendor_code=Subquery(codes.values("code")[:1]),
+        own_post_count=Coalesce(count_subquery(own), 0),
+    )
+
+
+def incident_answers(*, viewer: Viewer, incident: Incident) -> QuerySet[Response]:
+    """The answers this viewer may read, oldest first, with their author and the organization a
+    private answer went to."""
+    return (
+        Response.objects.visible_to(viewer)
+        .filter(incident=incident)
+        .select_related("author", "organization")
+    )
+
+
+def incident_evidence(*, viewer: Viewer, incident: Incident) -> QuerySet[Post]:
+    """The posts of this incident whose text the viewer may read, newest first, with what the
+    presenters show of them. Author and organization are joined for the rows whose identity
+    the viewer may see; presenters.evidence_view decides, and never shows them otherwise."""
+    return (
+        Post.objects.visible_to(viewer)
+        .filter(matches__incident=incident)
+        .select_related(
+            "category", "author", "organization", "predicted_category", "label_category"
+        )
+        .prefetch_related("attachments")
+        .order_by("-published_at", "-id")
+    )
+
+
+def incident_evidence_per_day(*, viewer: Viewer, incident: Incident) -> dict[date, int]:
+    """How many posts of this incident the viewer may read, by day published (UTC)."""
+    rows = (
+        Post.objects.visible_to(viewer)
+        .filter(matches__incident=incident)
+        .annotate(day=TruncDate("published_at"))
+        .order_by()
+        .values("day")
+        .annotate(n=Count("id"))
+    )
+    return {row["day"]: row["n"] for row in rows}
+
+
+def incident_private_reports(*, viewer: Viewer, incident: Incident) -> int:
+    """Private reports in this incident that the viewer may see (their organization's; all, for
+    operators). The stored counters leave them out because nobody else may count them."""
+    return (
+        Post.objects.visible_to(viewer)
+        .filter(matches__incident=incident, visibility=Post.Visibility.PRIVATE)
+        .count()
+    )
+
+
+def incident_timeline(*, viewer: Viewer, incident: Incident) -> QuerySet[IncidentEvent]:
+    """The incident's events, newest first, without those about an answer the viewer may not read,
+    with each actor's party (the supplier's staff see colleagues by name)."""
+    readable = Response.objects.visible_to(viewer).filter(incident=incident).values("id")
+    about_answer = Q(kind__in=IncidentEvent.ANSWER_KINDS)
+    return (
+        IncidentEvent.objects.filter(incident=incident)
+        .alias(answer_id=Cast(KeyTextTransform("response_id", "data"), BigIntegerField()))
+        .filter(~about_answer | Q(answer_id__in=readable))
+        .select_related("actor__membership")
+        .order_by("-created_at", "-id")
+    )
+
+
+def incident_named_organizations(*, viewer: Viewer, incident: Incident) -> QuerySet[Organization]:
+    """The organizations that reported this incident by name: the only ones a private answer may
+    go to (anonymous reporters stay anonymous, so they are never offered)."""
+    named = Post.objects.visible_to(viewer).filter(
+        matches__incident=incident, visibility=Post.Visibility.NAMED
+    )
+    return Organization.objects.filter(
+        Exists(named.filter(organization_id=OuterRef("pk")))
+    ).order_by("name")
+
+
+def follow_of(*, viewer: Viewer, incident: Incident) -> Follow | None:
+    return Follow.objects.filter(user_id=viewer.user_id, incident=incident).first()
+
+
+def active_category(*, slug: str) -> Category:
+    """The category in use with this slug; a refusal naming the field otherwise."""
+    category = Category.objects.filter(slug=slug, is_active=True).first()
+    if category is None:
+        raise ApplicationError("No such category.", field="category")
+    return category

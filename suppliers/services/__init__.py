@@ -1,0 +1,32 @@
+"""Every write to suppliers, their aliases, vendor codes and teams: one function per use case,
+each in a transaction, each input checked by suppliers.inputs."""
+
+from .directory import (
+    VendorCodeOutcome,
+    VendorCodesResult,
+    may_add_alias,
+    supplier_alias_add,
+    vendor_codes_upsert,
+)
+from .imports import ImportResult, RecordError, suppliers_import
+from .team import (
+    membership_invite,
+    membership_remove,
+    membership_send_invitation,
+    membership_set_role,
+)
+
+__all__ = [
+    "ImportResult",
+    "RecordError",
+    "VendorCodeOutcome",
+    "VendorCodesResult",
+    "may_add_alias",
+    "membership_invite",
+    "membership_remove",
+    "membership_send_invitation",
+    "membership_set_role",
+    "supplier_alias_add",
+    "suppliers_import",
+    "vendor_codes_upsert",
+]

@@ -1,0 +1,173 @@
+"""What buyer organizations and suppliers send through the API about suppliers: an ERP's vendor
+codes, linked to the shared suppliers, and aliases that recognise a supplier in public posts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import DataError, IntegrityError, transaction
+
+from supplierwatch.errors import ApplicationError
+from supplierwatch.inputs import InputError
+from supplierwatch.viewers import viewer_of
+
+from ..inputs import (
+    ALIAS,
+    NAME,
+    NAME_MAX,
+    VendorCodeInput,
+    clean_alias,
+    clean_alias_kind,
+    clean_vendor_code_row,
+)
+from ..models import Organization, Supplier, SupplierAlias, User, VendorCode
+from .imports import RecordError, free_slug
+
+
+@dataclass(frozen=True)
+class VendorCodeOutcome:
+    index: int
+    code: str
+    supplier: Supplier
+    # created: a new supplier, linked; linked: an existing supplier, newly linked;
+    # relinked: the code moved to another supplier; unchanged: already so.
+    outcome: str
+
+
+@dataclass
+class VendorCodesResult:
+    outcomes: list[VendorCodeOutcome] = field(default_factory=list)
+    rejected: list[RecordError] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for item in self.outcomes if item.outcome == outcome)
+
+
+@transaction.atomic
+def vendor_codes_upsert(
+    *, organization: Organization, rows: Sequence[Mapping[str, Any]]
+) -> VendorCodesResult:
+    """Link each of the organization's vendor codes to the global supplier its row names.
+
+    The supplier is found by its name, else by a name or alias of exactly one supplier (both
+    case-insensitively), and created only when none matches, so no supplier is ever duplicated.
+    An existing supplier's details are left alone: every organization shares them. A code that
+    pointed at another supplier is moved. Each row ({"code", "name", "website"}) is checked by
+    suppliers.inputs.clean_vendor_code_row and written in its own savepoint; a row that cannot be
+    written is reported by its index and the others are still written.
+    """
+    result = VendorCodesResult()
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        name = row.get("name")
+        label = " ".join(name.split())[:NAME_MAX] if isinstance(name, str) else ""
+        try:
+            line = clean_vendor_code_row(
+                code=row.get("code"), name=name, website=row.get("website", "")
+            )
+            code = line.code
+            if code in seen:
+                raise InputError("vendor_code", f"the same code as row {seen[code]}")
+            seen[code] = index
+            # A second try finds the supplier that a concurrent request created meanwhile.
+            for attempt in (1, 2):
+                try:
+                    with transaction.atomic():
+                        supplier, outcome = _link_vendor_code(organization, line)
+                    break
+                except IntegrityError:
+                    if attempt == 2:
+                        raise
+        except InputError as exc:
+            result.rejected.append(RecordError(index, label, str(exc)))
+            continue
+        except (IntegrityError, DataError) as exc:
+            message = f"the database refused it: {str(exc).strip()}"
+            result.rejected.append(RecordError(index, label, message))
+            continue
+        result.outcomes.append(VendorCodeOutcome(index, code, supplier, outcome))
+    return result
+
+
+def _supplier_named(name: str) -> Supplier | None:
+    supplier = Supplier.objects.filter(name__iexact=name).first()
+    if supplier is not None:
+        return supplier
+    ids = set(
+        SupplierAlias.objects.filter(kind__in=[NAME, ALIAS], text__iexact=name)
+        .values_list("supplier_id", flat=True)
+        .distinct()
+    )
+    if len(ids) > 1:
+        raise InputError("name", f"{name!r} is an alias of {len(ids)} suppliers; use the full name")
+    return Supplier.objects.get(pk=ids.pop()) if ids else None
+
+
+def _link_vendor_code(organization: Organization, line: VendorCodeInput) -> tuple[Supplier, str]:
+    code, name = line.code, line.name
+    supplier = _supplier_named(name)
+    created = supplier is None
+    if supplier is None:
+        try:
+            slug = free_slug(name)
+        except InputError:
+            slug = free_slug("supplier")  # a name with no letters a slug can keep
+        supplier = Supplier.objects.create(name=name, slug=slug, website=line.website)
+        SupplierAlias.objects.create(supplier=supplier, kind=NAME, text=name)
+    link = (
+        VendorCode.objects.select_for_update().filter(organization=organization, code=code).first()
+    )
+    if link is None:
+        VendorCode.objects.create(organization=organization, supplier=supplier, code=code)
+        return supplier, "created" if created else "linked"
+    if link.supplier_id == supplier.pk:
+        return supplier, "unchanged"
+    link.supplier = supplier
+    link.save(update_fields=["supplier"])
+    return supplier, "relinked"
+
+
+def may_add_alias(actor: User, supplier: Supplier) -> bool:
+    """Operators; the supplier's own staff; a buyer organization for a supplier it has a vendor
+    code for (it knows the supplier from its own purchasing)."""
+    viewer = viewer_of(actor)
+    if viewer.is_operator:
+        return True
+    if viewer.is_supplier_staff:
+        return viewer.supplier_id == supplier.pk
+    return (
+        viewer.is_buyer
+        and VendorCode.objects.filter(
+            organization_id=viewer.organization_id, supplier=supplier
+        ).exists()
+    )
+
+
+@transaction.atomic
+def supplier_alias_add(
+    *, actor: User, supplier: Supplier, kind: str, text: str
+) -> tuple[SupplierAlias, bool]:
+    """(alias, created): add a way of naming the supplier, or find the one that already is it.
+
+    Its ambiguity is left to automatic detection; the matcher picks it up through alias_version.
+    """
+    if not may_add_alias(actor, supplier):
+        raise ApplicationError(
+            "Add aliases to your own supplier, or to suppliers you have a vendor code for.",
+            code="permission_denied",
+        )
+    kind = clean_alias_kind(kind)
+    text = clean_alias(kind, text, "text")
+    kinds = [kind, NAME] if kind == ALIAS else [kind]
+    existing = SupplierAlias.objects.filter(
+        supplier=supplier, kind__in=kinds, text__iexact=text
+    ).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return SupplierAlias.objects.create(supplier=supplier, kind=kind, text=text), True
+    except IntegrityError:
+        return SupplierAlias.objects.get(supplier=supplier, kind=kind, text__iexact=text), False

@@ -1,0 +1,214 @@
+"""The operator's admin changes domain rows only through the services: an operator's change writes
+its event, recounts, reprocesses and keeps every invariant, exactly as the same change made in the
+product would."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+import pytest
+from django.urls import reverse
+
+from incidents.models import Incident, IncidentEvent, Post, Response
+from incidents.services.processing import incidents_recount
+from suppliers.models import Membership
+from tests.factories import (
+    BuyerPostFactory,
+    IncidentFactory,
+    PostMatchFactory,
+    ResponseFactory,
+    SupplierMembershipFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def op(client, operator):
+    client.force_login(operator)
+    return client
+
+
+def admin_url(obj, view: str = "change") -> str:
+    meta = obj._meta
+    args = [obj.pk] if view != "changelist" else []
+    return reverse(f"admin:{meta.app_label}_{meta.model_name}_{view}", args=args)
+
+
+def _field_values(form, prefix: str = "") -> dict:
+    data = {}
+    for name in form.fields:
+        key = f"{prefix}{name}"
+        value = form[name].value()
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            if value:
+                data[key] = "on"
+        elif isinstance(value, datetime):
+            data[f"{key}_0"] = value.date().isoformat()
+            data[f"{key}_1"] = value.time().isoformat()
+        elif isinstance(value, date | time):
+            data[key] = value.isoformat()
+        else:
+            data[key] = value
+    return data
+
+
+def post_change_form(client, obj, **changes):
+    """Send the admin's change form of `obj` as the page shows it, with `changes` typed in."""
+    url = admin_url(obj)
+    page = client.get(url)
+    assert page.status_code == 200
+    data = _field_values(page.context["adminform"].form)
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update(_field_values(formset.management_form, f"{formset.prefix}-"))
+        for form in formset.forms:
+            data.update(_field_values(form, f"{form.prefix}-"))
+    data.update(changes)
+    data["_save"] = "Save"
+    return client.post(url, data)
+
+
+def run_action(client, model_obj, action: str, **extra):
+    url = admin_url(model_obj, "changelist")
+    data = {"action": action, "_selected_action": [model_obj.pk], **extra}
+    return client.post(url, data, follow=True)
+
+
+@pytest.fixture
+def incident(initech, acme, alice, globex, bob) -> Incident:
+    incident = IncidentFactory(supplier=initech, title="Cracked housings")
+    for organization, author in ((acme, alice), (globex, bob)):
+        post = BuyerPostFactory(
+            organization=organization,
+            author=author,
+            supplier=initech,
+            visibility=Post.Visibility.ANONYMOUS,
+            status=Post.Status.PROCESSED,
+            is_complaint=True,
+        )
+        PostMatchFactory(post=post, supplier=initech, incident=incident)
+    incidents_recount(incident_ids=[incident.pk])
+    incident.refresh_from_db()
+    return incident
+
+
+# --- incidents -----------------------------------------------------------------------------------
+
+
+def test_the_change_form_does_not_write_around_the_lifecycle(op, incident):
+    response = post_change_form(op, incident, status="closed", severity="4")
+    assert response.status_code in (200, 302)
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.NEW
+    assert incident.severity == 2
+    assert not incident.events.exists()
+
+
+def test_an_operator_resolves_through_an_action_that_writes_the_event(op, operator, incident):
+    response = run_action(op, incident, "resolve")
+    assert response.status_code == 200
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.RESOLVED
+    event = incident.events.get()
+    assert (event.kind, event.actor, event.data["to"]) == ("status_changed", operator, "resolved")
+
+
+def test_an_action_the_state_machine_refuses_is_reported_and_changes_nothing(op, incident):
+    response = run_action(op, incident, "close")
+    assert "Resolve the incident before closing it" in response.content.decode()
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.NEW
+    assert not incident.events.exists()
+
+
+def test_an_operator_raises_the_severity_with_its_sla_and_event(op, operator, incident):
+    due = incident.resolve_due_at
+    response = run_action(op, incident, "set_severity", apply="1", severity="4")
+    assert response.status_code == 200
+    incident.refresh_from_db()
+    assert incident.severity == 4
+    assert due is None or incident.resolve_due_at < due
+    event = incident.events.get()
+    assert (event.kind, event.actor) == (IncidentEvent.Kind.SEVERITY_CHANGED, operator)
+
+
+def test_8d_answers_edited_in_the_admin_are_on_the_timeline(op, operator, incident):
+    post_change_form(op, incident, root_cause="Worn mould")
+    incident.refresh_from_db()
+    assert incident.root_cause == "Worn mould"
+    event = incident.events.get()
+    assert (event.kind, event.actor, event.data) == (
+        IncidentEvent.Kind.ACTION_RECORDED,
+        operator,
+        {"fields": ["root_cause"]},
+    )
+
+
+# --- responses -----------------------------------------------------------------------------------
+
+
+def test_an_answer_edited_in_the_admin_says_so_on_the_timeline(op, operator, incident, carol):
+    answer = ResponseFactory(incident=incident, author=carol, body="We replaced the tool.")
+    response = post_change_form(op, answer, body="  We replaced the mould.  ", visibility="public")
+    assert response.status_code == 302
+    answer.refresh_from_db()
+    assert answer.body == "We replaced the mould."
+    event = incident.events.get()
+    assert event.kind == IncidentEvent.Kind.RESPONSE_EDITED
+    assert event.actor == operator
+    assert event.data == {"response_id": answer.pk, "visibility": "public"}
+
+
+def test_an_answer_cannot_be_made_private_to_an_anonymous_reporter_in_the_admin(
+    op, incident, carol, acme
+):
+    answer = ResponseFactory(incident=incident, author=carol)
+    post_change_form(op, answer, visibility="organization", organization=str(acme.pk))
+    answer.refresh_from_db()
+    assert answer.visibility == Response.Visibility.PUBLIC
+    assert answer.organization is None
+
+
+# --- posts ---------------------------------------------------------------------------------------
+
+
+def test_a_report_made_private_in_the_admin_stops_being_counted(op, incident):
+    post = Post.objects.filter(source="buyer").order_by("pk").first()
+    assert incident.post_count == 2
+    response = post_change_form(op, post, visibility="private")
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    post.refresh_from_db()
+    assert post.visibility == Post.Visibility.PRIVATE
+    assert incident.post_count == 1
+    assert incident.organization_count == 1
+
+
+# --- memberships ---------------------------------------------------------------------------------
+
+
+def test_the_last_admin_of_a_supplier_cannot_be_demoted_in_the_admin(op, initech):
+    only_admin = SupplierMembershipFactory(supplier=initech, role=Membership.Role.ADMIN)
+    response = post_change_form(op, only_admin, role="viewer")
+    assert response.status_code == 200
+    assert "only admin" in response.content.decode()
+    only_admin.refresh_from_db()
+    assert only_admin.role == Membership.Role.ADMIN
+
+
+def test_a_second_admin_can_be_demoted_in_the_admin(op, initech):
+    first = SupplierMembershipFactory(supplier=initech, role=Membership.Role.ADMIN)
+    SupplierMembershipFactory(supplier=initech, role=Membership.Role.ADMIN)
+    response = post_change_form(op, first, role="viewer")
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.role == Membership.Role.VIEWER
+
+
+def test_the_last_admin_of_a_supplier_cannot_be_deleted_in_the_admin(op, initech):
+    only_admin = SupplierMembershipFactory(supplier=initech, role=Membership.Role.ADMIN)
+    op.post(admin_url(only_admin, "delete"), {"post": "yes"}, follow=True)
+    assert Membership.objects.filter(pk=only_admin.pk).exists()

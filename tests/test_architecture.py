@@ -1,0 +1,46 @@
+"""Rules about the code itself that keep it easy to change: production code never asks whether it
+is under test, and every product module stays small enough to read in one sitting."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+APPS = ("supplierwatch", "suppliers", "incidents", "integrations")
+MAX_MODULE_LINES = 550
+
+
+def _product_modules() -> list[Path]:
+    return sorted(
+        path
+        for app in APPS
+        for path in (ROOT / app).rglob("*.py")
+        if "migrations" not in path.parts
+    )
+
+
+def test_production_code_never_asks_whether_it_runs_under_test():
+    for path in _product_modules():
+        text = path.read_text()
+        assert '"pytest" in sys.modules' not in text, path
+        assert "TESTING" not in text, path
+
+
+@pytest.mark.parametrize("path", _product_modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_product_module_reads_in_one_sitting(path):
+    lines = len(path.read_text().splitlines())
+    assert lines <= MAX_MODULE_LINES, (
+        f"{path.relative_to(ROOT)}: {lines} lines; split it by concern"
+    )
+
+
+def test_the_app_graph_is_one_way():
+    """The contracts in pyproject.toml ([tool.importlinter]): no app imports one above it."""
+    linter = Path(sys.executable).with_name("lint-imports")
+    command = [str(linter)] if linter.exists() else ["lint-imports"]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert finished.returncode == 0, finished.stdout[-4000:] + finished.stderr[-2000:]
