@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -97,6 +98,14 @@ class User(AbstractUser):
             return Viewer.operator(user_id=self.pk)
         membership = self.party
         return membership.viewer if membership is not None else Viewer.nobody()
+
+
+def person(user: object) -> User:
+    """The signed-in person a request acts for (a key's service user, over the API). Views let
+    only people in, so anything else is refused as forbidden."""
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise PermissionDenied("Sign in first.")
+    return user
 
 
 class Organization(models.Model):

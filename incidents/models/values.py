@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from django.db import models
 
@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from suppliers.models import User
     from supplierwatch.viewers import Viewer
 
-    # Who `visible_to` and the presenters take: a Viewer, or a person (their Viewer is used).
-    Who = Viewer | User | AnonymousUser | None
+# Who `visible_to` and the presenters take: a Viewer, or a person (their Viewer is used).
+Who: TypeAlias = "Viewer | User | AnonymousUser | None"
 
 
 class Severity(models.IntegerChoices):
