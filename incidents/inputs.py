@@ -94,6 +94,13 @@ class ReportInput:
     published_at: datetime | None
 
 
+def clean_severity(value: Any) -> int:
+    """A report's severity: one of SEVERITIES, 1 (low) to 4 (critical)."""
+    if value not in SEVERITIES:
+        raise InputError("severity", "Choose a severity.")
+    return int(value)
+
+
 def clean_report(
     *,
     text: Any,
@@ -117,7 +124,7 @@ def clean_report(
         visibility=clean_choice(
             visibility, "visibility", REPORT_VISIBILITIES, "Choose private, anonymous or named."
         ),
-        severity=int(clean_choice(severity, "severity", SEVERITIES, "Choose a severity.")),
+        severity=clean_severity(severity),
         po_number=clean_text(po_number, "po_number", max_length=CODE_MAX),
         sku=clean_text(sku, "sku", max_length=CODE_MAX),
         lot=clean_text(lot, "lot", max_length=CODE_MAX),

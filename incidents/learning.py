@@ -462,7 +462,7 @@ def dumps(classifier: LearnedClassifier) -> bytes:
     return buffer.getvalue()
 
 
-def loads(data: bytes) -> LearnedClassifier:
+def loads(data: bytes | memoryview) -> LearnedClassifier:
     """The classifier `dumps` wrote. Unpickling runs code chosen by whoever wrote the bytes, so
     only artifacts our own training stored in our own database are ever given to this function:
     never an uploaded file or anything read from outside."""

@@ -34,7 +34,8 @@ class ApiKeyAddForm(forms.ModelForm):
         fields = ["name", "organization", "supplier", "can_write"]
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if bool(cleaned.get("organization")) == bool(cleaned.get("supplier")):
             raise forms.ValidationError("Choose an organization or a supplier, not both.")
         return cleaned
@@ -77,8 +78,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None) -> list[str]:
         return self.readonly_fields if obj is not None else []
 
-    def get_fields(self, request, obj=None) -> list[str]:
-        return self.readonly_fields if obj is not None else ApiKeyAddForm.Meta.fields
+    def get_fields(self, request, obj=None) -> tuple[str, ...]:
+        return tuple(self.readonly_fields if obj is not None else ApiKeyAddForm.Meta.fields)
 
     def save_model(self, request, obj: ApiKey, form, change: bool) -> None:
         if change:
@@ -117,7 +118,8 @@ class SubscriptionForm(forms.ModelForm):
 
     def clean(self) -> dict:
         """The services' own checks, so that a refusal shows on the form."""
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if bool(cleaned.get("organization")) == bool(cleaned.get("supplier")):
             raise forms.ValidationError("Choose an organization or a supplier, not both.")
         url = cleaned.get("url")

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from suppliers.models import person
 from supplierwatch.api import fields as strict
 
 from . import services
@@ -23,7 +24,7 @@ EVENTS = WebhookSubscription.Event
 
 def _party_filter(request: Request) -> dict:
     """The party's own rows only: another party's subscription is a 404, like any object."""
-    membership = request.user.party
+    membership = person(request.user).party
     if membership is None:
         return {"pk__in": []}
     if membership.organization_id:
@@ -80,7 +81,7 @@ class MeView(generics.GenericAPIView):
     filter_backends: list = []
 
     def get(self, request: Request) -> Response:
-        membership = request.user.party
+        membership = person(request.user).party
         party = None
         if membership is not None:
             kind = "organization" if membership.is_buyer else "supplier"
@@ -251,11 +252,12 @@ class WebhookSubscriptionViewSet(
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = SubscriptionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = request.user.party
+        user = person(request.user)
+        membership = user.party
         subscription, secret = services.webhook_subscription_create(
             organization=membership.organization if membership else None,
             supplier=membership.supplier if membership else None,
-            created_by=request.user,
+            created_by=user,
             **serializer.validated_data,
         )
         subscription.secret = secret

@@ -17,11 +17,6 @@ ONE_PARTY = Q(organization__isnull=False, supplier__isnull=True) | Q(
 )
 
 
-class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
-    def active(self) -> ApiKeyQuerySet:
-        return self.filter(revoked_at__isnull=True)
-
-
 class ApiKey(models.Model):
     """A secret an integration presents as `Authorization: Api-Key <key>`; it acts as its party.
 
@@ -57,7 +52,6 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
         verbose_name = "API key"
@@ -71,7 +65,9 @@ class ApiKey(models.Model):
 
     @property
     def party(self) -> Organization | Supplier:
-        return self.organization or self.supplier
+        party = self.organization or self.supplier
+        assert party is not None, "exactly one party, by the ONE_PARTY check constraint"
+        return party
 
     @property
     def scopes(self) -> list[str]:
@@ -133,11 +129,13 @@ class WebhookSubscription(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.url} ({self.party})"
+        return f"{self.url} ({self.organization or self.supplier})"
 
     @property
     def party(self) -> Organization | Supplier:
-        return self.organization or self.supplier
+        party = self.organization or self.supplier
+        assert party is not None, "exactly one party, by the ONE_PARTY check constraint"
+        return party
 
 
 class WebhookDeliveryQuerySet(models.QuerySet["WebhookDelivery"]):

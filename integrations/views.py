@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from suppliers.models import Membership
+from suppliers.models import Membership, person
 
 from .forms import ApiKeyForm
 from .models import ApiKey
@@ -17,16 +17,18 @@ from .services import api_key_issue, api_key_revoke
 
 
 def _admin_membership(request: HttpRequest) -> Membership:
-    membership = request.user.party
+    membership = person(request.user).party  # login_required: a signed-in person
     if membership is None or not membership.is_admin:
         raise PermissionDenied("Only your organization's or supplier's admins manage API keys.")
     return membership
 
 
 def _party_keys(membership: Membership):
-    if membership.is_buyer:
+    if membership.organization_id is not None:  # membership.is_buyer
         return ApiKey.objects.filter(organization_id=membership.organization_id)
-    return ApiKey.objects.filter(supplier_id=membership.supplier_id)
+    supplier_id = membership.supplier_id
+    assert supplier_id is not None, "a membership has exactly one party"
+    return ApiKey.objects.filter(supplier_id=supplier_id)
 
 
 @login_required
@@ -43,7 +45,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
                 organization=membership.organization,
                 supplier=membership.supplier,
                 can_write=form.cleaned_data["can_write"],
-                created_by=request.user,
+                created_by=person(request.user),
             )
             form = ApiKeyForm()
         else:

@@ -26,7 +26,7 @@ from supplierwatch.api.permissions import IsBuyer, request_viewer
 
 from . import services
 from .inputs import ADDABLE_ALIAS_KINDS, CODE_MAX, NAME_MAX, WEBSITE_MAX
-from .models import Organization, Supplier, SupplierAlias
+from .models import Organization, Supplier, SupplierAlias, person
 from .selectors import supplier_directory
 
 MAX_ROWS = 1000
@@ -145,7 +145,7 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         )
 
     def get_permissions(self) -> list:
-        permissions = super().get_permissions()
+        permissions = list(super().get_permissions())
         if self.action == "vendor_codes":
             permissions.append(IsBuyer())
         return permissions
@@ -268,7 +268,7 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         serializer = AliasCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         alias, created = services.supplier_alias_add(
-            actor=request.user, supplier=supplier, **serializer.validated_data
+            actor=person(request.user), supplier=supplier, **serializer.validated_data
         )
         return Response(
             AliasSerializer(alias).data,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -35,7 +37,7 @@ class UserManager(BaseUserManager["User"]):
         extra.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra)
 
-    def get_by_natural_key(self, email: str) -> User:
+    def get_by_natural_key(self, email: str | None) -> User:
         # People type their address in any case; it is stored lower-cased.
         return self.get(email__iexact=email)
 
@@ -50,15 +52,17 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractUser):
     """A person who logs in with an e-mail address. Their party is their Membership."""
 
-    username = None
+    # Django's documented way to drop an inherited field; the stubs type it as a CharField.
+    username = None  # type: ignore[assignment]
     email = models.EmailField("e-mail address", unique=True)
     # An API key's own user (see integrations): never logs in, is nobody's colleague.
     is_service_account = models.BooleanField(default=False)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # The stubs expect django's UserManager (username-based); ours creates users by e-mail.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ["email"]
@@ -266,11 +270,14 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.role} of {self.party})"
+        return f"{self.user} ({self.role} of {self.organization or self.supplier})"
 
     @property
     def party(self) -> Organization | Supplier:
-        return self.organization or self.supplier
+        party = self.organization or self.supplier
+        # A membership always has exactly one party (membership_exactly_one_party_with_its_role).
+        assert party is not None, "a membership has exactly one party"
+        return party
 
     @property
     def is_buyer(self) -> bool:

@@ -43,6 +43,14 @@ def supplier_search(*, query: str, organization_id: int | None = None) -> QueryS
     return suppliers.filter(id__in=ids)
 
 
+def _vendor_codes_of(organization_id: int | None) -> QuerySet[VendorCode]:
+    """An organization's vendor codes; none without an organization (the very query Django
+    makes of `organization_id=None`: every vendor code has an organization)."""
+    if organization_id is None:
+        return VendorCode.objects.filter(organization__isnull=True)
+    return VendorCode.objects.filter(organization_id=organization_id)
+
+
 def supplier_directory(
     *, organization_id: int | None, supplier_id: int | None, query: str = ""
 ) -> QuerySet[Supplier]:
@@ -54,7 +62,7 @@ def supplier_directory(
     suppliers = supplier_search(query=query, organization_id=organization_id)
     if supplier_id is not None:
         suppliers = suppliers.filter(pk=supplier_id)
-    codes = VendorCode.objects.filter(organization_id=organization_id).order_by("code")
+    codes = _vendor_codes_of(organization_id).order_by("code")
     return suppliers.prefetch_related(
         "aliases", Prefetch("vendor_codes", queryset=codes, to_attr="own_vendor_codes")
     )
@@ -68,7 +76,7 @@ def supplier_choices(*, query: str, organization_id: int | None, limit: int = 10
     query = query.strip()
     if not query:
         return []
-    my_codes = VendorCode.objects.filter(organization_id=organization_id)
+    my_codes = _vendor_codes_of(organization_id)
     suppliers = supplier_search(query=query, organization_id=organization_id).prefetch_related(
         Prefetch("vendor_codes", queryset=my_codes, to_attr="my_codes"),
         Prefetch(

@@ -20,14 +20,14 @@ from supplierwatch.errors import ApplicationError
 
 from . import services
 from .forms import TeamInviteForm, TeamRoleForm
-from .models import Membership
+from .models import Membership, person
 
 
 def supplier_admin_required(view: Callable) -> Callable:
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        membership = request.user.party
+        membership = person(request.user).party  # login_required: a signed-in person
         if membership is None or not membership.is_supplier_staff or not membership.is_admin:
             raise PermissionDenied("Only a supplier's admins manage its team.")
         return view(request, membership, *args, **kwargs)
@@ -51,9 +51,11 @@ def _render_team(
     row_error: tuple[int, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    supplier_id = membership.supplier_id
+    assert supplier_id is not None, "supplier_admin_required lets only a supplier's staff in"
     team = (
         Membership.objects.people()
-        .filter(supplier_id=membership.supplier_id)
+        .filter(supplier_id=supplier_id)
         .select_related("user")
         .order_by("user__first_name", "user__last_name", "user__email")
     )
@@ -85,9 +87,11 @@ def team(request: HttpRequest, membership: Membership) -> HttpResponse:
 def team_invite(request: HttpRequest, membership: Membership) -> HttpResponse:
     form = TeamInviteForm(request.POST)
     if form.is_valid():
+        supplier = membership.supplier
+        assert supplier is not None, "supplier_admin_required lets only a supplier's staff in"
         try:
             invited = services.membership_invite(
-                supplier=membership.supplier, invited_by=request.user, **form.cleaned_data
+                supplier=supplier, invited_by=person(request.user), **form.cleaned_data
             )
         except ApplicationError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
@@ -112,7 +116,7 @@ def team_role(request: HttpRequest, membership: Membership, pk: int) -> HttpResp
         )
     try:
         changed = services.membership_set_role(
-            membership=colleague, role=form.cleaned_data["role"], actor=request.user
+            membership=colleague, role=form.cleaned_data["role"], actor=person(request.user)
         )
     except ApplicationError as error:
         return _render_team(
@@ -129,7 +133,7 @@ def team_role(request: HttpRequest, membership: Membership, pk: int) -> HttpResp
 def team_remove(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
     colleague = _colleague(membership, pk)
     try:
-        services.membership_remove(membership=colleague, actor=request.user)
+        services.membership_remove(membership=colleague, actor=person(request.user))
     except ApplicationError as error:
         return _render_team(
             request, membership, row_error=(colleague.pk, error.message), status=400
@@ -145,6 +149,8 @@ def team_resend(request: HttpRequest, membership: Membership, pk: int) -> HttpRe
     if colleague.user.has_usable_password():
         messages.info(request, f"{colleague.user.email} has already chosen a password.")
     else:
-        services.membership_send_invitation(membership_id=colleague.pk, invited_by=request.user)
+        services.membership_send_invitation(
+            membership_id=colleague.pk, invited_by=person(request.user)
+        )
         messages.success(request, f"The invitation was sent again to {colleague.user.email}.")
     return redirect("team")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connections, models, router
 
@@ -25,14 +26,13 @@ def bulk_update_rows(
         return
     connection = connections[router.db_for_write(model)]
     meta = model._meta
-    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    columns = [meta.pk, *(_stored_field(model, name) for name in fields)]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
-    pk = quote(meta.pk.column)
-    names = ", ".join(quote(field.column) for field in columns)
-    assignments = ", ".join(
-        f"{quote(field.column)} = v.{quote(field.column)}" for field in columns[1:]
-    )
+    quoted = [quote(_column(model, field)) for field in columns]
+    pk = quoted[0]
+    names = ", ".join(quoted)
+    assignments = ", ".join(f"{column} = v.{column}" for column in quoted[1:])
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             _update_by_copy(cursor, connection, objs, columns, table, pk, names, assignments)
@@ -50,6 +50,20 @@ def bulk_update_rows(
                 f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{pk} = v.{pk}",
                 params,
             )
+
+
+def _stored_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The field `name` of `model`, which must be stored in the model's own table."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise ValueError(f"{model._meta.label}.{name} is a reverse relation, not a column")
+    return field
+
+
+def _column(model: type[models.Model], field: models.Field[Any, Any]) -> str:
+    if field.column is None:
+        raise ValueError(f"{model._meta.label}.{field.name} has no column")
+    return field.column
 
 
 def _update_by_copy(cursor, connection, objs, columns, table, pk, names, assignments) -> None:

@@ -21,8 +21,6 @@ urlpatterns = [
     path("api/", include("supplierwatch.api_urls")),
     path("settings/api-keys/", include("integrations.urls")),
     path("", home, name="home"),
-    path("", include("incidents.urls_buyer")),
-    path("", include("incidents.urls_portal")),
-    path("", include("incidents.urls_labels")),
+    path("", include("incidents.urls")),
     path("portal/team/", include("suppliers.urls")),
 ]

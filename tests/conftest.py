@@ -76,6 +76,7 @@ def bob(globex) -> User:
     return BuyerMembershipFactory(
         user__email="bob@globex.test",
         user__first_name="Bob",
+        user__last_name="Baker",
         organization=globex,
         role=Membership.Role.MEMBER,
     ).user
@@ -86,6 +87,8 @@ def carol(initech) -> User:
     return SupplierMembershipFactory(
         user__email="carol@initech.test",
         user__first_name="Carol",
+        # A fixed surname: pages are searched for other people's names (a random one may match).
+        user__last_name="Carter",
         supplier=initech,
         role=Membership.Role.RESPONDER,
     ).user
@@ -96,6 +99,7 @@ def dave(umbrella) -> User:
     return SupplierMembershipFactory(
         user__email="dave@umbrella.test",
         user__first_name="Dave",
+        user__last_name="Dawson",
         supplier=umbrella,
         role=Membership.Role.RESPONDER,
     ).user

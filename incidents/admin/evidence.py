@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from suppliers.models import person
 from supplierwatch.errors import ApplicationError
 
 from .. import services
@@ -36,7 +37,7 @@ class CategoryAdmin(admin.ModelAdmin):
 class PostMatchInline(admin.TabularInline):
     model = PostMatch
     extra = 0
-    fields = ["supplier", "matched_text", "start", "end", "confidence", "is_primary", "incident"]
+    fields = ("supplier", "matched_text", "start", "end", "confidence", "is_primary", "incident")
     readonly_fields = fields
     can_delete = False
 
@@ -89,7 +90,7 @@ class PostAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # evidence arrives as reports, files, feeds and the API, never by hand
 
-    def get_fields(self, request: HttpRequest, obj: Post | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Post | None = None) -> tuple[str, ...]:
         derived = [
             "source",
             "external_id",
@@ -109,7 +110,7 @@ class PostAdmin(admin.ModelAdmin):
             "labelled_at",
             "created_at",
         ]
-        return [*(editable_fields(obj) if obj else ()), *derived]
+        return (*(editable_fields(obj) if obj else ()), *derived)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Post | None = None) -> list[str]:
         editable = editable_fields(obj) if obj else ()
@@ -117,13 +118,13 @@ class PostAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Post, form: Any, change: bool) -> None:
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        services.post_update(post=obj, actor=request.user, **changes)  # type: ignore[arg-type]
+        services.post_update(post=obj, actor=person(request.user), **changes)
 
     def delete_model(self, request: HttpRequest, obj: Post) -> None:
-        services.posts_delete(posts=[obj], actor=request.user)  # type: ignore[arg-type]
+        services.posts_delete(posts=[obj], actor=person(request.user))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-        services.posts_delete(posts=list(queryset), actor=request.user)  # type: ignore[arg-type]
+        services.posts_delete(posts=list(queryset), actor=person(request.user))
 
     @admin.display(description="Text")
     def short_text(self, obj: Post) -> str:
@@ -165,7 +166,7 @@ class PostAdmin(admin.ModelAdmin):
         public = queryset.exclude(source=Post.BUYER_SOURCE)
         skipped = queryset.count() - public.count()
         try:
-            count = services.posts_relabel(posts=public, actor=request.user, **label)  # type: ignore[arg-type]
+            count = services.posts_relabel(posts=public, actor=person(request.user), **label)
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return
@@ -206,14 +207,14 @@ class ClassifierModelAdmin(admin.ModelAdmin):
     ]
     list_filter = ["is_active"]
     search_fields = ["version", "algorithm"]
-    fields = [
+    fields = (
         "version",
         "algorithm",
         "is_active",
         "created_at",
         "training_examples",
         "scores",
-    ]
+    )
     readonly_fields = fields
     actions = ["activate", "use_lexicon"]
 

@@ -8,11 +8,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from suppliers.models import User
+from suppliers.models import User, person
 
 from .. import services
 from ..models import Incident, IncidentEvent, Response, Severity
@@ -24,7 +25,7 @@ class ResponseInline(admin.StackedInline):
 
     model = Response
     extra = 0
-    fields = ["author", "visibility", "organization", "body", "created_at"]
+    fields = ("author", "visibility", "organization", "body", "created_at")
     readonly_fields = fields
     can_delete = False
     show_change_link = True
@@ -36,7 +37,7 @@ class ResponseInline(admin.StackedInline):
 class IncidentEventInline(admin.TabularInline):
     model = IncidentEvent
     extra = 0
-    fields = ["kind", "actor", "data", "created_at", "dispatched_at"]
+    fields = ("kind", "actor", "data", "created_at", "dispatched_at")
     readonly_fields = fields
     can_delete = False
 
@@ -66,7 +67,7 @@ def _lifecycle_action(name: str, description: str, done: str) -> Callable[..., N
         Incident.Action.INVESTIGATE: services.incident_start_investigation,
         Incident.Action.RESOLVE: services.incident_resolve,
         Incident.Action.CLOSE: services.incident_close,
-    }[name]
+    }[Incident.Action(name)]
 
     def action(
         model_admin: IncidentAdmin, request: HttpRequest, queryset: QuerySet[Incident]
@@ -75,7 +76,7 @@ def _lifecycle_action(name: str, description: str, done: str) -> Callable[..., N
             model_admin,
             request,
             queryset,
-            lambda incident: perform(incident=incident, actor=request.user),
+            lambda incident: perform(incident=incident, actor=person(request.user)),
             done,
         )
 
@@ -147,12 +148,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Incident | None = None) -> list[str]:
         editable = {"title", *Incident.EIGHT_D_FIELDS}
-        return [
-            name
-            for _, options in self.fieldsets
-            for name in options["fields"]
-            if name not in editable
-        ]
+        return [name for name in flatten_fieldsets(self.fieldsets) if name not in editable]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # incidents are made from evidence
@@ -169,7 +165,7 @@ class IncidentAdmin(admin.ModelAdmin):
             if name in Incident.EIGHT_D_FIELDS
         }
         if eight_d:
-            services.incident_record_actions(incident=obj, actor=request.user, **eight_d)  # type: ignore[arg-type]
+            services.incident_record_actions(incident=obj, actor=person(request.user), **eight_d)
 
     @admin.action(description="Set the severity ...", permissions=["change"])
     def set_severity(
@@ -184,7 +180,7 @@ class IncidentAdmin(admin.ModelAdmin):
                 queryset,
                 lambda incident: services.incident_set_severity(
                     incident=incident,
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=person(request.user),
                     severity=severity,
                 ),
                 "severity(ies) set",
@@ -218,7 +214,7 @@ class IncidentAdmin(admin.ModelAdmin):
                 queryset,
                 lambda incident: services.incident_assign(
                     incident=incident,
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=person(request.user),
                     assignee=assignee,
                 ),
                 "incident(s) assigned",
@@ -256,7 +252,7 @@ class ResponseAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Response, form: Any, change: bool) -> None:
         services.incident_response_edit(
             response=obj,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=person(request.user),
             body=form.cleaned_data["body"],
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import django_filters
 from django.db.models import Q, QuerySet
 from rest_framework import serializers
@@ -97,7 +99,7 @@ class ReportFilter(StrictFilterSet):
 class StrictOrderingFilter(OrderingFilter):
     """One of the documented orderings, or a 400: an unknown one is not silently ignored."""
 
-    def get_ordering(self, request, queryset, view) -> list[str]:
+    def get_ordering(self, request, queryset, view) -> Sequence[str] | None:
         value = request.query_params.get(self.ordering_param)
         if value is not None:
             fields = [value.strip()]

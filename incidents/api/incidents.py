@@ -5,7 +5,7 @@ say the caller may see; every incident is fetched through `visible_to`, so anoth
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
@@ -20,11 +20,10 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from suppliers.models import Organization, User
+from suppliers.models import Organization, User, person
 from supplierwatch.api.pagination import ApiCursorPagination
 from supplierwatch.api.permissions import IsSupplierStaff, request_viewer
 from supplierwatch.errors import ApplicationError
@@ -47,6 +46,9 @@ from .serializers import (
     ResponseSerializer,
 )
 
+if TYPE_CHECKING:
+    from rest_framework.permissions import _SupportsHasPermission
+
 ORDERING = OpenApiParameter(
     "ordering",
     OpenApiTypes.STR,
@@ -67,6 +69,7 @@ UNPROCESSABLE = OpenApiResponse(
 
 
 class EvidencePagination(ApiCursorPagination):
+    # CursorPagination takes a tuple; the base's "-id" has mypy infer `str` for all subclasses.
     ordering = ("-published_at", "-id")
 
 
@@ -98,8 +101,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self) -> QuerySet[Incident]:
         return selectors.incident_list(viewer=request_viewer(self.request))
 
-    def get_permissions(self) -> list[BasePermission]:
-        permissions = super().get_permissions()
+    def get_permissions(self) -> list[_SupportsHasPermission]:
+        permissions = list(super().get_permissions())
         answering = self.action == "responses" and self.request.method == "POST"
         if self.action in SUPPLIER_ACTIONS or answering:
             permissions.append(IsSupplierStaff())
@@ -136,7 +139,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: str | None = None) -> Response:
-        incident = services.incident_acknowledge(incident=self.get_object(), actor=request.user)
+        incident = services.incident_acknowledge(
+            incident=self.get_object(), actor=person(request.user)
+        )
         return Response(self._incident(incident))
 
     @extend_schema(
@@ -149,7 +154,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def investigate(self, request: Request, pk: str | None = None) -> Response:
         incident = services.incident_start_investigation(
-            incident=self.get_object(), actor=request.user
+            incident=self.get_object(), actor=person(request.user)
         )
         return Response(self._incident(incident))
 
@@ -177,7 +182,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                     "Assign the incident to a colleague at this supplier.", field="assignee"
                 )
         incident = services.incident_assign(
-            incident=incident, actor=request.user, assignee=assignee
+            incident=incident, actor=person(request.user), assignee=assignee
         )
         return Response(self._incident(incident))
 
@@ -193,7 +198,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         serializer = ResolveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         incident = services.incident_resolve(
-            incident=self.get_object(), actor=request.user, note=serializer.validated_data["note"]
+            incident=self.get_object(),
+            actor=person(request.user),
+            note=serializer.validated_data["note"],
         )
         return Response(self._incident(incident))
 
@@ -210,7 +217,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         serializer = ActionsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         incident = services.incident_record_actions(
-            incident=self.get_object(), actor=request.user, **serializer.validated_data
+            incident=self.get_object(), actor=person(request.user), **serializer.validated_data
         )
         return Response(self._incident(incident))
 
@@ -251,7 +258,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 raise ApplicationError(PRIVATE_ANSWER_REFUSAL, field="organization")
         answer = services.incident_respond(
             incident=incident,
-            author=request.user,
+            author=person(request.user),
             body=serializer.validated_data["body"],
             organization=organization,
         )

@@ -17,6 +17,7 @@ from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from suppliers.models import person
 from suppliers.selectors import supplier_resolve
 from supplierwatch.api.idempotency import HEADER, KEY_PATTERN, idempotent_run, request_hash
 from supplierwatch.api.permissions import IsBuyer, request_viewer, with_defaults
@@ -93,6 +94,10 @@ class ReportViewSet(
         return ReportCreateSerializer if self.action == "create" else ReportSerializer
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = person(request.user)
+        method = request.method
+        assert method is not None  # a request always has its method
+
         def run() -> tuple[int, dict[str, Any]]:
             serializer = ReportCreateSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
@@ -105,7 +110,7 @@ class ReportViewSet(
             )
             category = data.pop("category", None)
             post = services.post_report(
-                author=request.user,
+                author=user,
                 supplier=supplier,
                 category=selectors.active_category(slug=category) if category else None,
                 **data,
@@ -115,9 +120,9 @@ class ReportViewSet(
             ).data
 
         result = idempotent_run(
-            user=request.user,
+            user=user,
             key=request.headers.get(HEADER),
-            fingerprint=request_hash(method=request.method, path=request.path, data=request.data),
+            fingerprint=request_hash(method=method, path=request.path, data=request.data),
             run=run,
         )
         response = Response(result.body, status=result.status)

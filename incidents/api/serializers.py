@@ -28,10 +28,11 @@ class SeverityField(serializers.ChoiceField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(choices=SEVERITIES, **kwargs)
 
-    def to_representation(self, value: int) -> str:
+    # The stubs type ChoiceField's value as the choice (str); this one's is the stored number.
+    def to_representation(self, value: int) -> str:  # type: ignore[override]
         return Severity(value).name.lower()
 
-    def to_internal_value(self, data: Any) -> int:
+    def to_internal_value(self, data: Any) -> int:  # type: ignore[override]
         return Severity[super().to_internal_value(data).upper()].value
 
 
@@ -119,7 +120,10 @@ class TimelineEntrySerializer(serializers.Serializer):
 
     kind = serializers.ChoiceField(choices=IncidentEvent.Kind.choices)
     created_at = serializers.DateTimeField()
-    data = serializers.DictField(help_text="What changed; its keys depend on `kind`.")
+    # A declared field: the metaclass moves it out of the class, so it never hides `.data`.
+    data = serializers.DictField(  # type: ignore[assignment]
+        help_text="What changed; its keys depend on `kind`."
+    )
 
 
 class ResponseSerializer(serializers.Serializer):
@@ -212,7 +216,8 @@ class EvidenceSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=["buyer_report", "public_post"])
-    source = serializers.CharField()
+    # A declared field, like `data` above: it never hides Field.source.
+    source = serializers.CharField()  # type: ignore[assignment]
     text = serializers.CharField()
     published_at = serializers.DateTimeField()
     visibility = serializers.ChoiceField(choices=Post.Visibility.choices)
@@ -339,7 +344,8 @@ class PublicPostRowsField(serializers.ListField):
 
 class PublicPostIngestSerializer(serializers.Serializer):
     # The shape of a feed's name; the service refuses the one name reserved for buyers (422).
-    source = strict.RegexField(
+    # A declared field: it never hides Field.source (see EvidenceSerializer).
+    source = strict.RegexField(  # type: ignore[assignment]
         inputs.SOURCE_PATTERN,
         help_text="The feed's name, e.g. `twitter`; (source, external_id) identifies a post. "
         f"`{inputs.BUYER_SOURCE}` is reserved for buyers' reports.",

@@ -52,20 +52,12 @@ class PostQuerySet(models.QuerySet["Post"]):
             )
         if viewer.is_supplier_staff:
             supplier_id = viewer.supplier_id
+            assert supplier_id is not None  # a supplier's staff always have their supplier
             about_supplier = Q(supplier_id=supplier_id) | Exists(
                 PostMatch.objects.filter(post=OuterRef("pk"), supplier_id=supplier_id)
             )
             return self.filter(about_supplier).exclude(visibility=Post.Visibility.PRIVATE)
         return self.none()
-
-    def buyer_posts(self) -> PostQuerySet:
-        return self.filter(source=Post.BUYER_SOURCE)
-
-    def public_posts(self) -> PostQuerySet:
-        return self.exclude(source=Post.BUYER_SOURCE)
-
-    def pending(self) -> PostQuerySet:
-        return self.filter(status=Post.Status.PENDING)
 
 
 class Post(models.Model):

@@ -54,9 +54,11 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
         if viewer.is_operator:
             return self.all()
         if viewer.is_buyer:
+            organization_id = viewer.organization_id
+            assert organization_id is not None  # a buyer always has their organization
             own_evidence = Exists(
                 PostMatch.objects.filter(
-                    incident=OuterRef("pk"), post__organization_id=viewer.organization_id
+                    incident=OuterRef("pk"), post__organization_id=organization_id
                 )
             )
             return self.filter(Q(post_count__gt=0) | own_evidence)

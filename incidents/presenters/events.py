@@ -11,11 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Field
+
 from supplierwatch.viewers import Viewer
 
 from ..models import Incident, IncidentEvent, Response, Severity
 
 Kind = IncidentEvent.Kind
+# What changed an incident's severity, by the `by` of its event (a JSON value of any type).
+_CHANGED_BY: dict[object, str] = {"report": " by a new report", "spike": " by a spike"}
 
 
 def _plural(count: int, word: str) -> str:
@@ -33,11 +37,15 @@ def _severity(value: object) -> Severity | None:
         return None
 
 
+def _verbose_name(name: str) -> str:
+    field = Incident._meta.get_field(name)
+    assert isinstance(field, Field)  # the 8D steps are text columns, not relations
+    return str(field.verbose_name)
+
+
 def eight_d_labels() -> dict[str, str]:
     """The 8D steps by field name, in order, as every channel names them."""
-    return {
-        name: str(Incident._meta.get_field(name).verbose_name) for name in Incident.EIGHT_D_FIELDS
-    }
+    return {name: _verbose_name(name) for name in Incident.EIGHT_D_FIELDS}
 
 
 def event_sentence(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> str:
@@ -65,7 +73,7 @@ def event_sentence(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> 
         )
     if kind == Kind.SEVERITY_CHANGED:
         before, after = _severity(data.get("from")), _severity(data.get("to"))
-        reason = {"report": " by a new report", "spike": " by a spike"}.get(data.get("by"), "")
+        reason = _CHANGED_BY.get(data.get("by"), "")
         return (
             f"Severity changed from {before.label if before else 'unknown'} "
             f"to {after.label if after else 'unknown'}{reason}."

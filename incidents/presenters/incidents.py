@@ -67,10 +67,8 @@ class IncidentView:
     is_open: bool
     acknowledge_overdue: bool
     resolve_overdue: bool
-
-    @property
-    def overdue(self) -> bool:
-        return self.acknowledge_overdue or self.resolve_overdue
+    # Open and past a promise (Incident.is_overdue).
+    overdue: bool
 
     @property
     def severity_label(self) -> str:
@@ -175,6 +173,7 @@ def _incident_fields(incident: Incident, viewer: Viewer, now: datetime) -> dict[
         is_open=incident.is_open,
         acknowledge_overdue=incident.acknowledge_overdue(now),
         resolve_overdue=incident.resolve_overdue(now),
+        overdue=incident.is_overdue(now),
     )
 
 

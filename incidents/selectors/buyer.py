@@ -3,6 +3,8 @@ suppliers with the most open incidents, and the attachments a buyer may download
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db.models import Case, Count, F, OuterRef, Prefetch, QuerySet, When
 from django.db.models.functions import Coalesce
 
@@ -16,9 +18,11 @@ def organization_reports(*, viewer: Viewer) -> QuerySet[Post]:
     """The reports of the viewer's own organization, newest first."""
     if not viewer.is_buyer:
         return Post.objects.none()
+    organization_id = viewer.organization_id
+    assert organization_id is not None  # a buyer always has their organization
     return (
         Post.objects.visible_to(viewer)
-        .filter(organization_id=viewer.organization_id)
+        .filter(organization_id=organization_id)
         .select_related("supplier", "category", "author", "predicted_category", "label_category")
     )
 
@@ -50,6 +54,8 @@ FOLLOW_NEWS_KINDS = (
 def followed_incidents(*, viewer: Viewer) -> QuerySet[Follow]:
     """The viewer's follows of incidents they may still see, with `news`: what happened since
     seen_at. Those with news come first, then by the incident's latest activity."""
+    if viewer.user_id is None:
+        return Follow.objects.none()  # a party, not a person, follows nothing
     new_events = IncidentEvent.objects.filter(
         incident_id=OuterRef("incident_id"),
         created_at__gt=OuterRef("seen_at"),
@@ -76,7 +82,7 @@ def followed_incidents(*, viewer: Viewer) -> QuerySet[Follow]:
     )
 
 
-def suppliers_most_open_incidents(*, viewer: Viewer, limit: int = 10) -> list[dict[str, object]]:
+def suppliers_most_open_incidents(*, viewer: Viewer, limit: int = 10) -> list[Mapping[str, object]]:
     """Suppliers by how many open incidents this viewer may see: [{supplier name, slug, open}]."""
     return list(
         Incident.objects.visible_to(viewer)

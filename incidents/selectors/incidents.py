@@ -23,7 +23,16 @@ from suppliers.models import Organization, VendorCode
 from supplierwatch.errors import ApplicationError
 from supplierwatch.viewers import Viewer
 
-from ..models import Category, Follow, Incident, IncidentEvent, Post, PostMatch, Response
+from ..models import (
+    Category,
+    Follow,
+    Incident,
+    IncidentEvent,
+    IncidentQuerySet,
+    Post,
+    PostMatch,
+    Response,
+)
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -37,7 +46,7 @@ def count_subquery(queryset: QuerySet[Model]) -> Subquery:
     )
 
 
-def incident_list(*, viewer: Viewer, supplier_id: int | None = None) -> QuerySet[Incident]:
+def incident_list(*, viewer: Viewer, supplier_id: int | None = None) -> IncidentQuerySet:
     """The incidents this viewer may see, each with what every view of it shows: supplier,
     category, assignee, and for a buyer its own `vendor_code` and `own_post_count`."""
     incidents = Incident.objects.visible_to(viewer).select_related(
@@ -47,11 +56,13 @@ def incident_list(*, viewer: Viewer, supplier_id: int | None = None) -> QuerySet
         incidents = incidents.filter(supplier_id=supplier_id)
     if not viewer.is_buyer:
         return incidents
+    organization_id = viewer.organization_id
+    assert organization_id is not None  # a buyer always has their organization
     codes = VendorCode.objects.filter(
-        organization_id=viewer.organization_id, supplier_id=OuterRef("supplier_id")
+        organization_id=organization_id, supplier_id=OuterRef("supplier_id")
     ).order_by("code")
     own = PostMatch.objects.filter(
-        incident_id=OuterRef("pk"), post__organization_id=viewer.organization_id
+        incident_id=OuterRef("pk"), post__organization_id=organization_id
     )
     return incidents.annotate(
         vendor_code=Subquery(codes.values("code")[:1]),
@@ -133,6 +144,8 @@ def incident_named_organizations(*, viewer: Viewer, incident: Incident) -> Query
 
 
 def follow_of(*, viewer: Viewer, incident: Incident) -> Follow | None:
+    if viewer.user_id is None:
+        return None  # a party, not a person, follows nothing
     return Follow.objects.filter(user_id=viewer.user_id, incident=incident).first()
 
 

@@ -7,13 +7,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from supplierwatch.viewers import Viewer
 
-from ..models import Incident, IncidentEvent, Post, PostMatch, Severity, overdue_condition
+from ..models import (
+    Incident,
+    IncidentEvent,
+    IncidentQuerySet,
+    Post,
+    PostMatch,
+    Severity,
+    overdue_condition,
+)
 from .incidents import incident_list
 
 PORTAL_SORTS: dict[str, tuple[str, ...]] = {
@@ -34,7 +42,7 @@ def portal_incident_search(
     seen_to: datetime | None = None,
     search: str = "",
     sort: str = "activity",
-) -> QuerySet[Incident]:
+) -> IncidentQuerySet:
     """The viewer's incidents, filtered and sorted for the portal's list (one query per page).
 
     `status` is one status, "open" for any open one, "overdue" for open ones past a promised
@@ -103,10 +111,6 @@ class PortalOverview:
     def overdue_total(self) -> int:
         return sum(row.overdue for row in self.by_severity)
 
-    @property
-    def complaints_total(self) -> int:
-        return sum(row.count for row in self.per_day)
-
 
 def portal_overview(
     *, viewer: Viewer, now: datetime | None = None, days: int = 30, spike_days: int = 7
@@ -115,8 +119,9 @@ def portal_overview(
     now = now or timezone.now()
     incidents = Incident.objects.visible_to(viewer)
     open_incidents = incidents.open()
-    rows = {
-        row["severity"]: row
+    # {severity: (open, overdue)}
+    counts: dict[int, tuple[int, int]] = {
+        row["severity"]: (row["n"], row["late"])
         for row in open_incidents.values("severity").annotate(
             n=Count("id"), late=Count("id", filter=overdue_condition(now))
         )
@@ -125,8 +130,8 @@ def portal_overview(
         SeverityCount(
             severity=value,
             label=label,
-            open=rows.get(value, {}).get("n", 0),
-            overdue=rows.get(value, {}).get("late", 0),
+            open=counts.get(value, (0, 0))[0],
+            overdue=counts.get(value, (0, 0))[1],
         )
         for value, label in reversed(Severity.choices)
     ]

@@ -3,6 +3,7 @@ API's scorecard. Every count is over what the viewer may see."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from ..models import Incident, Post, Severity, overdue_condition
 OPEN = Q(status__in=Incident.OPEN_STATUSES)
 
 
-def supplier_category_breakdown(*, viewer: Viewer, supplier: Supplier) -> list[dict[str, Any]]:
+def supplier_category_breakdown(*, viewer: Viewer, supplier: Supplier) -> list[Mapping[str, Any]]:
     """[{category name, total, open}] over the supplier's incidents this viewer may see."""
     return list(
         Incident.objects.visible_to(viewer)

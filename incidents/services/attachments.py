@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Unpack
 
 import filetype
 from django.core.files.uploadedfile import UploadedFile
@@ -13,7 +14,7 @@ from suppliers.models import User
 from supplierwatch.errors import ApplicationError
 
 from ..models import Attachment, Post
-from .reports import post_report
+from .reports import ReportArguments, post_report
 
 # What a buyer may attach, by the type read from the file's first bytes (never from its name or the
 # browser's word for it).
@@ -38,6 +39,7 @@ class CheckedUpload:
     file: UploadedFile
     content_type: str
     extension: str
+    size: int
 
 
 def attachments_check(*, files: Sequence[UploadedFile]) -> list[CheckedUpload]:
@@ -47,11 +49,13 @@ def attachments_check(*, files: Sequence[UploadedFile]) -> list[CheckedUpload]:
     checked = []
     for upload in files:
         name = upload.name or "file"
-        if upload.size > MAX_FILE_BYTES:
+        size = upload.size
+        assert size is not None  # an upload's size is known once received
+        if size > MAX_FILE_BYTES:
             raise ApplicationError(
                 f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.", field="files"
             )
-        if upload.size == 0:
+        if size == 0:
             raise ApplicationError(f"{name} is empty.", field="files")
         upload.seek(0)
         head = upload.read(_SNIFF_BYTES)
@@ -61,7 +65,7 @@ def attachments_check(*, files: Sequence[UploadedFile]) -> list[CheckedUpload]:
             raise ApplicationError(
                 f"{name} is not a file type we accept ({ALLOWED_DESCRIPTION}).", field="files"
             )
-        checked.append(CheckedUpload(upload, kind.mime, ALLOWED_TYPES[kind.mime]))
+        checked.append(CheckedUpload(upload, kind.mime, ALLOWED_TYPES[kind.mime], size))
     return checked
 
 
@@ -79,7 +83,7 @@ def attachments_add(*, post: Post, files: Sequence[UploadedFile]) -> list[Attach
             post=post,
             original_name=original,
             content_type=upload.content_type,
-            size=upload.file.size,
+            size=upload.size,
         )
         # Stored under a random name with the extension of the detected type, never the given one.
         attachment.file.save(f"upload.{upload.extension}", upload.file, save=False)
@@ -90,7 +94,7 @@ def attachments_add(*, post: Post, files: Sequence[UploadedFile]) -> list[Attach
 
 @transaction.atomic
 def post_report_with_attachments(
-    *, author: User, files: Sequence[UploadedFile] = (), **report: object
+    *, author: User, files: Sequence[UploadedFile] = (), **report: Unpack[ReportArguments]
 ) -> Post:
     """Report a problem with its photos and documents: all of it, or nothing (files checked first)."""
     attachments_check(files=files)

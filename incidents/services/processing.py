@@ -9,9 +9,10 @@ once both end up counted exactly once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -75,7 +76,7 @@ def posts_send(post_ids: Sequence[int]) -> None:
         if process_posts.app.conf.task_always_eager:
             # In-process mode: run retries here and never raise into the request that has
             # already committed; a post that still fails stays pending for the sweep.
-            process_posts.apply(args=[batch], throw=False)
+            process_posts.apply(args=(batch,), throw=False)
         else:
             process_posts.delay(batch)
 
@@ -106,6 +107,7 @@ def _evaluate(posts: list[Post]) -> list[_Evaluated]:
     for post, predicted in zip(posts, predictions, strict=True):
         if post.is_buyer_post:
             # The buyer said whom and what it is about; the text only fills a missing category.
+            assert post.supplier_id is not None  # a buyer's report names its supplier
             matches = [
                 PostMatch(post=post, supplier_id=post.supplier_id, is_primary=True, confidence=1.0)
             ]
@@ -116,7 +118,7 @@ def _evaluate(posts: list[Post]) -> list[_Evaluated]:
                 version="buyer-report",
                 scores=predicted.scores,
             )
-            primary = post.supplier_id
+            primary: int | None = post.supplier_id
         else:
             found = matcher.match(post.text)
             matches = [
@@ -301,6 +303,7 @@ def _incident_for(
         reopen_window=timedelta(days=settings.SW_REOPEN_WINDOW_DAYS),
     )
     if decision.action is grouping.Action.JOIN:
+        assert open_incident is not None  # decided from its id
         return open_incident, None
     if decision.action is grouping.Action.REOPEN and all(
         item.post.visibility == Post.Visibility.PRIVATE for item in items
@@ -313,6 +316,7 @@ def _incident_for(
         # constraint refuses ours and we join theirs instead.
         with transaction.atomic():
             if decision.action is grouping.Action.REOPEN:
+                assert last_resolved is not None  # decided from its id
                 last_resolved.status = Incident.Status.REOPENED
                 last_resolved.reopened_count += 1
                 last_resolved.resolved_at = None
@@ -333,7 +337,11 @@ def _incident_for(
 def _incident_open(*, supplier_id: int, fingerprint: str, sample: _Evaluated, now) -> Incident:
     post = sample.post
     supplier_name = Supplier.objects.values_list("name", flat=True).get(pk=supplier_id)
-    category = Category.objects.filter(pk=sample.category_id).first()
+    category = (
+        Category.objects.filter(pk=sample.category_id).first()
+        if sample.category_id is not None
+        else None
+    )
     lot = grouping.normalise_code(post.lot)
     sku = "" if lot else grouping.normalise_code(post.sku)
     title = f"{category.name if category else 'Complaints'}: {supplier_name}"
@@ -416,7 +424,7 @@ def incidents_recount(
     counted = {row["incident_id"]: row for row in rows}
     incidents = list(Incident.objects.filter(id__in=incident_ids))
     for incident in incidents:
-        row = counted.get(incident.pk, {})
+        row: Mapping[str, Any] = counted.get(incident.pk, {})
         incident.post_count = row.get("posts", 0)
         incident.public_post_count = row.get("public_posts", 0)
         incident.reporter_count = row.get("buyers", 0) + row.get("handles", 0)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Required, TypedDict
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,22 @@ from supplierwatch.viewers import viewer_of
 from ..inputs import clean_report
 from ..models import Category, Post, Severity
 from .processing import posts_queue
+
+
+class ReportArguments(TypedDict, total=False):
+    """post_report's keyword arguments but its author, for the services that pass them on."""
+
+    supplier: Required[Supplier]
+    text: Required[str]
+    category: Category | None
+    severity: int
+    visibility: str
+    po_number: str
+    sku: str
+    lot: str
+    quantity_affected: int | None
+    external_id: str | None
+    published_at: datetime | None
 
 
 @transaction.atomic

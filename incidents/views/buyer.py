@@ -14,13 +14,13 @@ from datetime import date, datetime, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from suppliers.models import Supplier, SupplierAlias, VendorCode
+from suppliers.models import Supplier, SupplierAlias, VendorCode, person
 from suppliers.selectors import supplier_choices as search_suppliers
 from suppliers.selectors import supplier_names
 from supplierwatch.errors import ApplicationError
@@ -38,6 +38,7 @@ from ..presenters import (
     timeline_entry,
 )
 from .common import (
+    HtmxHttpRequest,
     buyer_or_operator_required,
     buyer_required,
     membership_of,
@@ -68,6 +69,13 @@ def _incident_chart(incident: Incident, per_day: dict[date, int]) -> BarChart:
     else:
         points, period = daily_points(per_day, start, end), "day"
     return BarChart(f"Evidence per {period}", "reports and posts", points, period, "report or post")
+
+
+def _vendor_codes(viewer: Viewer) -> QuerySet[VendorCode]:
+    """The codes the viewer's organization gives suppliers (an operator's: none)."""
+    if viewer.organization_id is None:
+        return VendorCode.objects.none()
+    return VendorCode.objects.filter(organization_id=viewer.organization_id)
 
 
 def _trend_start(now: datetime) -> datetime:
@@ -110,20 +118,19 @@ def report_problem(request: HttpRequest, viewer: Viewer) -> HttpResponse:
 
     form = ReportForm(request.POST, request.FILES, organization_id=organization_id)
     if form.is_valid():
+        author = person(request.user)
         external_id = f"web-{form.cleaned_data['token'].hex}"
-        post = selectors.report_by_external_id(author_id=request.user.pk, external_id=external_id)
+        post = selectors.report_by_external_id(author_id=author.pk, external_id=external_id)
         if post is None:
             try:
                 post = services.post_report_with_attachments(
-                    author=request.user, external_id=external_id, **form.report_arguments()
+                    author=author, external_id=external_id, **form.report_arguments()
                 )
             except ApplicationError as error:
                 form.add_application_error(error)
             except IntegrityError:
                 # The same form sent twice at once: the other request saved it.
-                post = selectors.report_by_external_id(
-                    author_id=request.user.pk, external_id=external_id
-                )
+                post = selectors.report_by_external_id(author_id=author.pk, external_id=external_id)
                 if post is None:
                     raise
         if post is not None:
@@ -176,7 +183,7 @@ def incident_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpRespon
     private_reports = selectors.incident_private_reports(viewer=viewer, incident=incident)
     follow = selectors.follow_of(viewer=viewer, incident=incident)
     if follow is not None:
-        services.follow_mark_seen(user=request.user, incident=incident)
+        services.follow_mark_seen(user=person(request.user), incident=incident)
     view = incident_view(incident, viewer)
     context = {
         "incident": view,
@@ -200,15 +207,15 @@ def incident_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpRespon
 
 @buyer_or_operator_required
 @require_POST
-def incident_follow(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
+def incident_follow(request: HtmxHttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
     """Follow or unfollow (`action`); htmx swaps the button, a plain form comes back to the page."""
     incident = get_object_or_404(selectors.incident_list(viewer=viewer), pk=pk)
     following = request.POST.get("action") != "unfollow"
     if following:
-        services.incident_follow(user=request.user, incident=incident)
+        services.incident_follow(user=person(request.user), incident=incident)
     else:
-        services.incident_unfollow(user=request.user, incident=incident)
-    if request.htmx:  # type: ignore[attr-defined]
+        services.incident_unfollow(user=person(request.user), incident=incident)
+    if request.htmx:
         return render(
             request,
             "incidents/_follow.html",
@@ -229,7 +236,7 @@ def supplier_detail(request: HttpRequest, viewer: Viewer, slug: str) -> HttpResp
             "aliases",
             Prefetch(
                 "vendor_codes",
-                queryset=VendorCode.objects.filter(organization_id=viewer.organization_id),
+                queryset=_vendor_codes(viewer),
                 to_attr="my_codes",
             ),
         ),

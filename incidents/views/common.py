@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django_htmx.middleware import HtmxDetails
 
 from supplierwatch.viewers import Viewer, viewer_of
 
@@ -19,6 +21,13 @@ if TYPE_CHECKING:
 
 Row = TypeVar("Row")
 View = Callable[..., HttpResponse]
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request as django-htmx's middleware leaves it (settings.MIDDLEWARE): with `htmx`, the
+    details of an htmx request (false for any other request)."""
+
+    htmx: HtmxDetails
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -67,11 +76,14 @@ def membership_of(request: HttpRequest) -> Membership:
 
 
 def page_of(
-    request: HttpRequest, items: Iterable[Any], param: str = "page", per_page: int = 20
-) -> Page:
+    request: HttpRequest,
+    items: Sequence[Any] | QuerySet[Any, Any],
+    param: str = "page",
+    per_page: int = 20,
+) -> Page[Any]:
     """One page of `items`, chosen by the query parameter `param`; links keep the other
     parameters (`previous_link`, `next_link`)."""
-    page = Paginator(items, per_page).get_page(request.GET.get(param))
+    page: Page[Any] = Paginator(items, per_page).get_page(request.GET.get(param))
 
     def link(number: int) -> str:
         query = request.GET.copy()

@@ -9,7 +9,6 @@ back to the page the form was on.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,33 +17,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from suppliers.models import person
 from supplierwatch.errors import ApplicationError
 
 from .. import services
+from ..forms import COMPLAINT, UNDO, LabelForm
 from ..models import Category, Post
-
-COMPLAINT = "complaint"
-NOT_COMPLAINT = "not_complaint"
-UNDO = "undo"
-
-
-class LabelForm(forms.Form):
-    label = forms.ChoiceField(
-        choices=[
-            (COMPLAINT, "A complaint"),
-            (NOT_COMPLAINT, "Not a complaint"),
-            (UNDO, "Remove my correction"),
-        ]
-    )
-    category = forms.ModelChoiceField(
-        queryset=Category.objects.filter(is_active=True), required=False
-    )
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("label") != COMPLAINT:
-            data["category"] = None
-        return data
+from .common import HtmxHttpRequest
 
 
 def label_categories() -> list[Category]:
@@ -62,10 +41,11 @@ def _back(request: HttpRequest) -> str:
 
 @login_required
 @require_POST
-def post_label(request: HttpRequest, post_id: int) -> HttpResponse:
+def post_label(request: HtmxHttpRequest, post_id: int) -> HttpResponse:
+    user = person(request.user)
     # A post the user may not read is missing, not forbidden: ids cannot be probed.
-    post = get_object_or_404(Post.objects.visible_to(request.user), pk=post_id)
-    if not services.may_relabel(request.user, post):
+    post = get_object_or_404(Post.objects.visible_to(user), pk=post_id)
+    if not services.may_relabel(user, post):
         raise PermissionDenied("Only the supplier's responders and admins correct labels.")
     form = LabelForm(request.POST)
     saved = False
@@ -74,7 +54,7 @@ def post_label(request: HttpRequest, post_id: int) -> HttpResponse:
         try:
             post = services.post_relabel(
                 post=post,
-                actor=request.user,
+                actor=user,
                 is_complaint=None if label == UNDO else label == COMPLAINT,
                 category=form.cleaned_data["category"],
             )

@@ -28,8 +28,7 @@ from supplierwatch.viewers import Viewer
 
 from .. import selectors, services
 from ..charts import BarChart
-from ..models import Incident
-from ..portal_forms import (
+from ..forms import (
     AssignForm,
     EightDForm,
     EmptyActionForm,
@@ -38,8 +37,15 @@ from ..portal_forms import (
     RespondForm,
     SeverityForm,
 )
+from ..models import Incident
 from ..presenters import answer_view, evidence_view, incident_view, timeline_entry
-from .common import membership_of, page_of, present, supplier_staff_required
+from .common import (
+    HtmxHttpRequest,
+    membership_of,
+    page_of,
+    present,
+    supplier_staff_required,
+)
 from .labels import label_categories
 
 INCIDENTS_PER_PAGE = 25
@@ -83,7 +89,7 @@ def _supplier(request: HttpRequest) -> Supplier:
 
 
 @supplier_staff_required
-def incident_list(request: HttpRequest, viewer: Viewer) -> HttpResponse:
+def incident_list(request: HtmxHttpRequest, viewer: Viewer) -> HttpResponse:
     form = IncidentFilterForm(request.GET or None)
     if form.is_bound:
         form.is_valid()  # invalid fields are shown with their error and left out of the filter
@@ -94,7 +100,7 @@ def incident_list(request: HttpRequest, viewer: Viewer) -> HttpResponse:
         lambda incident: incident_view(incident, viewer, now=now),
     )
     context = {"supplier": _supplier(request), "form": form, "page": page, "now": now}
-    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if request.htmx and not request.htmx.boosted:
         return render(request, "portal/_incident_results.html", context)
     return render(request, "portal/incident_list.html", context)
 

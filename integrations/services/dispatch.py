@@ -51,6 +51,11 @@ def event_type_for(event: IncidentEvent) -> str | None:
     return None
 
 
+def _response_id(event: IncidentEvent) -> int | None:
+    """The answer an answer event is about."""
+    return (event.data or {}).get("response_id")
+
+
 def _payload(
     *,
     event_id: uuid.UUID,
@@ -120,8 +125,9 @@ def _deliveries_for(events: list[IncidentEvent]) -> list[WebhookDelivery]:
     subscriptions = list(WebhookSubscription.objects.filter(is_active=True))
     if not subscriptions:
         return []
-    typed = [(event, event_type_for(event)) for event in events]
-    typed = [(event, kind) for event, kind in typed if kind is not None]
+    typed = [
+        (event, event_type) for event in events if (event_type := event_type_for(event)) is not None
+    ]
     by_party: dict[tuple[int | None, int | None], list[WebhookSubscription]] = defaultdict(list)
     for subscription in subscriptions:
         by_party[(subscription.organization_id, subscription.supplier_id)].append(subscription)
@@ -143,9 +149,10 @@ def _deliveries_for(events: list[IncidentEvent]) -> list[WebhookDelivery]:
             )
         }
         response_ids = {
-            (event.data or {}).get("response_id")
+            response_id
             for event, _ in relevant
             if event.kind in IncidentEvent.ANSWER_KINDS
+            and (response_id := _response_id(event)) is not None
         }
         responses = {
             response.pk: response
@@ -159,7 +166,8 @@ def _deliveries_for(events: list[IncidentEvent]) -> list[WebhookDelivery]:
                 continue
             response = None
             if event.kind in IncidentEvent.ANSWER_KINDS:
-                response = responses.get((event.data or {}).get("response_id"))
+                response_id = _response_id(event)
+                response = responses.get(response_id) if response_id is not None else None
                 if response is None:
                     continue  # a private answer to somebody else
             for subscription in party_subscriptions:

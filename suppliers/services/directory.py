@@ -137,11 +137,11 @@ def may_add_alias(actor: User, supplier: Supplier) -> bool:
         return True
     if viewer.is_supplier_staff:
         return viewer.supplier_id == supplier.pk
+    organization_id = viewer.organization_id
     return (
         viewer.is_buyer
-        and VendorCode.objects.filter(
-            organization_id=viewer.organization_id, supplier=supplier
-        ).exists()
+        and organization_id is not None
+        and VendorCode.objects.filter(organization_id=organization_id, supplier=supplier).exists()
     )
 
 

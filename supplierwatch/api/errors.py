@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import Direction, OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -83,12 +83,14 @@ def _flatten(detail: Any, path: str = "") -> Iterator[tuple[str, list[str]]]:
 
 def _body(exc: exceptions.APIException) -> dict[str, Any]:
     if isinstance(exc, _ApplicationAPIError):
-        reason = str(exc.detail)
+        detail = exc.detail
+        assert isinstance(detail, exceptions.ErrorDetail), "made of one message"
+        reason = str(detail)
         if not exc.field:
-            return {"code": exc.detail.code, "message": reason, "fields": {}}
+            return {"code": detail.code, "message": reason, "fields": {}}
         # As for a validation error: the message names the field first.
         return {
-            "code": exc.detail.code,
+            "code": detail.code,
             "message": f"{exc.field}: {reason}",
             "fields": {exc.field: [reason]},
         }
@@ -134,6 +136,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Any:
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # not an API error: a bug, left to Django's 500 handling and error reports
+    assert isinstance(exc, exceptions.APIException), "DRF answers its own exceptions only"
     response.data = {"error": _body(exc)}
     return response
 
@@ -153,7 +156,8 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
 class _ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable, machine-readable: `invalid`, `not_found`, ...")
     message = serializers.CharField(help_text="For people.")
-    fields = serializers.DictField(
+    # The metaclass takes declared fields off the class: this does not shadow Serializer.fields.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Messages by input at fault (dotted paths into the body); empty when none is.",
     )
@@ -184,7 +188,7 @@ _BODY_ERRORS = {
 class ApiAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema, with the errors every endpoint can answer documented."""
 
-    def _get_response_bodies(self, direction: str = "response") -> dict:
+    def _get_response_bodies(self, direction: Direction = "response") -> dict:
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses

@@ -8,22 +8,30 @@ serializers use these instead.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from supplierwatch.inputs import HTTP_URL_PATTERN
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-class _StrictString:
+    # A mixin for DRF fields: to the type checker it is one.
+    _FieldMixin = serializers.Field
+else:
+    _FieldMixin = object
+
+
+class _StrictString(_FieldMixin):
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, str):
             self.fail("not_a_string")
         return super().to_internal_value(data)
 
 
-_NOT_A_STRING = {"not_a_string": "Not a valid string."}
+_NOT_A_STRING: dict[str, StrOrPromise] = {"not_a_string": "Not a valid string."}
 
 
 class CharField(_StrictString, serializers.CharField):

@@ -67,17 +67,21 @@ def idempotent_run(
         raise exceptions.ValidationError(
             {HEADER: [f"1 to {MAX_KEY_LENGTH} visible ASCII characters, no spaces."]}
         )
+    # By id: the record's user is the project's user model, which this toolkit does not import.
+    user_id = user.pk
     with transaction.atomic():
         now = timezone.now()
         # An expired answer is forgotten: the key starts afresh.
-        IdempotencyRecord.objects.filter(user=user, key=key, created_at__lt=now - _ttl()).delete()
+        IdempotencyRecord.objects.filter(
+            user_id=user_id, key=key, created_at__lt=now - _ttl()
+        ).delete()
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
-                    user=user, key=key, request_hash=fingerprint
+                    user_id=user_id, key=key, request_hash=fingerprint
                 )
         except IntegrityError:
-            existing = IdempotencyRecord.objects.get(user=user, key=key)
+            existing = IdempotencyRecord.objects.get(user_id=user_id, key=key)
             if existing.request_hash != fingerprint:
                 raise ApplicationError(
                     "This idempotency key was used with a different request; use a new key.",

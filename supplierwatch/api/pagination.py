@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
@@ -14,13 +15,16 @@ from rest_framework.request import Request
 
 from supplierwatch.errors import ApplicationError
 
+_M = TypeVar("_M", bound=Model)
+_R = TypeVar("_R")
+
 
 class ApiCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
     # Views set their own `ordering`; this is the fallback.
-    ordering = "-id"
+    ordering: str | tuple[str, ...] = "-id"
 
     def get_page_size(self, request: Request) -> int:
         """The requested size, at most max_page_size; anything but a positive number is a 400."""
@@ -34,8 +38,10 @@ class ApiCursorPagination(CursorPagination):
         return min(int(value), self.max_page_size)
 
     def paginate_queryset(
-        self, queryset: QuerySet[Any], request: Request, view: Any = None
-    ) -> list[Any] | None:
+        self, queryset: QuerySet[_M, _R] | Sequence[_R], request: Request, view: Any = None
+    ) -> list[_R] | None:
+        # A cursor is a position in the database's order: only a QuerySet is paged so.
+        assert isinstance(queryset, QuerySet), "cursor pagination pages QuerySets"
         self._model: type[Model] = queryset.model
         return super().paginate_queryset(queryset, request, view)
 
@@ -49,7 +55,9 @@ class ApiCursorPagination(CursorPagination):
             raise self._invalid() from None
         if cursor is None or cursor.position is None:
             return cursor
-        return cursor._replace(position=self._position(cursor.position))
+        # DRF decodes the position as text; the stubs type Cursor.position as an int.
+        position = self._position(cast(str, cursor.position))
+        return cursor._replace(position=position)  # type: ignore[arg-type]  # text, as above
 
     def _position(self, position: str) -> str:
         ordering = self.ordering[0] if isinstance(self.ordering, list | tuple) else self.ordering

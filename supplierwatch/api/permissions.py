@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
@@ -58,4 +59,7 @@ def with_defaults(*extra: type[BasePermission]) -> list[type[BasePermission]]:
     """The project's default permissions (authenticated, in a party, scope) plus `extra`."""
     from rest_framework.settings import api_settings
 
-    return [*api_settings.DEFAULT_PERMISSION_CLASSES, *extra]
+    # Settings name them by dotted path; api_settings hands them over imported (the stubs
+    # still type them as the strings).
+    defaults = cast("Sequence[type[BasePermission]]", api_settings.DEFAULT_PERMISSION_CLASSES)
+    return [*defaults, *extra]

@@ -211,7 +211,7 @@ def _is_complaint(row: dict[str, str]) -> bool:
     return (row.get("sentiment") or "").strip().casefold() == "negative"
 
 
-def _post_row(row: dict[str, str]) -> dict[str, str]:
+def _post_row(row: dict[str, str]) -> dict[str, str | None]:
     return {
         "external_id": row["post_id"],
         "text": row["text"],
@@ -341,7 +341,7 @@ def evaluate(
         truth_complaint,
         [c.is_complaint for c in baseline],
         truth_category,
-        [names.get(c.category_id) for c in baseline],
+        [names.get(c.category_id) if c.category_id is not None else None for c in baseline],
     )
     step("measure", mark)
 

@@ -200,7 +200,8 @@ class Command(BaseCommand):
             try:
                 result = posts_ingest(source=source, rows=chunk.rows, start_index=first)
             # COPY runs on the driver's own cursor, whose errors Django does not wrap.
-            except (DatabaseError, connection.Database.Error) as exc:
+            # Every backend's wrapper has its driver module as `Database`; the stubs' base has not.
+            except (DatabaseError, connection.Database.Error) as exc:  # type: ignore[attr-defined]
                 raise _Stopped(
                     f"database error while storing lines {chunk.lines[0]}-{chunk.lines[-1]}: "
                     f"{str(exc).strip()}"

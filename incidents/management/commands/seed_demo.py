@@ -225,6 +225,7 @@ class Command(BaseCommand):
                     is_superuser=superuser,
                 )
             if party and not Membership.objects.filter(user=user).exists():
+                assert role is not None  # every account with a party has a role in it
                 Membership.objects.create(
                     user=user,
                     role=role,
@@ -263,11 +264,15 @@ class Command(BaseCommand):
                 category = self.rng.choice(list(REPORT_TEXTS))
                 lot, sku = "", f"P-{self.rng.randint(100, 999)}"
             author = buyers[number % len(buyers)]
+            po_number = f"PO-{45000 + number}"
+            shown_sku = sku or f"P-{self.rng.randint(100, 999)}"
+            shown_lot = lot or f"L-{self.rng.randint(1000, 9999)}"
+            quantity = self.rng.randint(5, 400)
             values = {
-                "po": f"PO-{45000 + number}",
-                "sku": sku or f"P-{self.rng.randint(100, 999)}",
-                "lot": lot or f"L-{self.rng.randint(1000, 9999)}",
-                "qty": self.rng.randint(5, 400),
+                "po": po_number,
+                "sku": shown_sku,
+                "lot": shown_lot,
+                "qty": quantity,
                 "days": self.rng.randint(2, 12),
             }
             post = services.post_report(
@@ -285,10 +290,10 @@ class Command(BaseCommand):
                     ]
                 ),
                 visibility=visibilities[number % len(visibilities)],
-                po_number=values["po"],
+                po_number=po_number,
                 sku=sku,
                 lot=lot,
-                quantity_affected=values["qty"],
+                quantity_affected=quantity,
                 external_id=external_id,
                 published_at=self.now - timedelta(days=self.rng.randint(0, 45), hours=number % 24),
             )

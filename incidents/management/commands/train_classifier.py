@@ -59,9 +59,11 @@ class Command(BaseCommand):
         if not result.trained:
             self.stdout.write(self.style.WARNING(f"Not trained: {result.reason}"))
             return
+        model = result.model
+        assert model is not None  # stored whenever one was trained
         held_out = result.metrics
         self.stdout.write(
-            f"Trained {summary['version']} on {result.model.training_examples} of "
+            f"Trained {summary['version']} on {model.training_examples} of "
             f"{result.examples} labelled posts in {result.seconds:.1f} s; scored on the "
             f"{held_out['examples']} held back ({held_out['category_examples']} with a category)."
         )

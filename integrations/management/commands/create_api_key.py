@@ -30,15 +30,17 @@ class Command(BaseCommand):
         if unknown:
             raise CommandError(f"Unknown scope(s): {', '.join(sorted(unknown))}; use read,write.")
         organization = supplier = None
+        party: Organization | Supplier
         if options["organization"]:
             organization = Organization.objects.filter(slug=options["organization"]).first()
             if organization is None:
                 raise CommandError(f"No organization with slug {options['organization']!r}.")
+            party = organization
         else:
             supplier = Supplier.objects.filter(slug=options["supplier"]).first()
             if supplier is None:
                 raise CommandError(f"No supplier with slug {options['supplier']!r}.")
-        party = organization or supplier
+            party = supplier
         issued = api_key_issue(
             name=options["name"] or f"{party.name} integration",
             organization=organization,

@@ -1,0 +1,28 @@
+"""The pages of evidence and incidents: the buyer's (/buyer/, /incidents/, /suppliers/, report
+attachments), the supplier portal's (/portal/) and label corrections (/posts/<id>/label/)."""
+
+from django.urls import path
+
+from .views import buyer, labels, portal
+
+urlpatterns = [
+    # Buyers (and operators)
+    path("buyer/", buyer.buyer_home, name="buyer-home"),
+    path("buyer/report/", buyer.report_problem, name="buyer-report"),
+    path("buyer/report/suppliers/", buyer.supplier_choices, name="buyer-supplier-choices"),
+    path("incidents/<int:pk>/", buyer.incident_detail, name="incident-detail"),
+    path("incidents/<int:pk>/follow/", buyer.incident_follow, name="incident-follow"),
+    path("suppliers/<slug:slug>/", buyer.supplier_detail, name="supplier-detail"),
+    path("attachments/<int:pk>/", buyer.attachment_download, name="attachment-download"),
+    # Supplier staff
+    path("portal/", portal.portal_home, name="portal-home"),
+    path("portal/incidents/", portal.incident_list, name="portal-incidents"),
+    path("portal/incidents/<int:pk>/", portal.incident_detail, name="portal-incident"),
+    path(
+        "portal/incidents/<int:pk>/<slug:action>/",
+        portal.incident_action,
+        name="portal-incident-action",
+    ),
+    # Whoever may correct a public post's label
+    path("posts/<int:post_id>/label/", labels.post_label, name="post-label"),
+]
