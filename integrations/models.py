@@ -52,7 +52,6 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-
     class Meta:
         verbose_name = "API key"
         ordering = ["-created_at"]
