@@ -212,3 +212,27 @@ def test_the_last_admin_of_a_supplier_cannot_be_deleted_in_the_admin(op, initech
     only_admin = SupplierMembershipFactory(supplier=initech, role=Membership.Role.ADMIN)
     op.post(admin_url(only_admin, "delete"), {"post": "yes"}, follow=True)
     assert Membership.objects.filter(pk=only_admin.pk).exists()
+
+
+def test_an_operator_assigns_to_an_active_colleague_only(op, operator, incident, carol, dave):
+    page = run_action(op, incident, "assign")
+    offered = set(page.context["form"].fields["assignee"].queryset)
+    assert carol in offered and dave not in offered
+    run_action(op, incident, "assign", apply="1", assignee=str(dave.pk))
+    incident.refresh_from_db()
+    assert incident.assignee is None  # not a colleague at the incident's supplier
+    run_action(op, incident, "assign", apply="1", assignee=str(carol.pk))
+    incident.refresh_from_db()
+    assert incident.assignee == carol
+    event = incident.events.get()
+    assert (event.kind, event.actor) == (IncidentEvent.Kind.ASSIGNED, operator)
+
+
+def test_incidents_of_two_suppliers_are_not_assigned_at_once(op, incident, umbrella):
+    other = IncidentFactory(supplier=umbrella)
+    response = op.post(
+        admin_url(incident, "changelist"),
+        {"action": "assign", "_selected_action": [incident.pk, other.pk]},
+        follow=True,
+    )
+    assert "Select incidents of one supplier." in response.content.decode()

@@ -4,42 +4,59 @@ service to each selected row, and read-only pages of what the product records it
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.template.response import TemplateResponse
 
 from supplierwatch.errors import ApplicationError
 
 
-def action_form_page(
+@dataclass(frozen=True)
+class Question:
+    """What an admin action that needs a value (a severity, a colleague) asks for, on its page."""
+
+    action: str
+    title: str
+    intro: str
+    submit: str
+
+
+def submitted(request: HttpRequest) -> QueryDict | None:
+    """The values of the action's page once it is sent (None when the action was just chosen)."""
+    return request.POST if "apply" in request.POST else None
+
+
+def ask(
     model_admin: admin.ModelAdmin,
     request: HttpRequest,
     queryset: QuerySet[Any],
-    *,
-    action: str,
-    title: str,
-    intro: str,
     form: forms.Form,
-    submit: str,
-) -> TemplateResponse:
-    """The page between an admin action and applying it, when it needs a value."""
+    question: Question,
+    then: Callable[[dict[str, Any]], None],
+) -> TemplateResponse | None:
+    """The page between choosing an action and applying it; `then` gets the form's values once
+    they come back valid."""
+    if form.is_bound and form.is_valid():
+        then(form.cleaned_data)
+        return None
     return TemplateResponse(
         request,
         "admin/action_form.html",
         {
             **model_admin.admin_site.each_context(request),
-            "title": title,
-            "intro": intro,
+            "title": question.title,
+            "intro": question.intro,
             "opts": model_admin.model._meta,
             "objects": queryset,
             "form": form,
-            "action": action,
-            "submit": submit,
+            "action": question.action,
+            "submit": question.submit,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         },
     )

@@ -19,7 +19,7 @@ from supplierwatch.errors import ApplicationError
 from .. import services
 from ..models import Category, ClassifierModel, Post, PostMatch
 from ..services.posts import editable_fields, post_changes_clean
-from .common import ReadOnlyAdmin, action_form_page
+from .common import Question, ReadOnlyAdmin, ask, submitted
 
 
 @admin.register(Category)
@@ -138,22 +138,22 @@ class PostAdmin(admin.ModelAdmin):
     def label_complaint(
         self, request: HttpRequest, queryset: QuerySet[Post]
     ) -> TemplateResponse | None:
-        form = LabelCategoryForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            self._relabel(
-                request, queryset, is_complaint=True, category=form.cleaned_data["category"]
-            )
-            return None
-        return action_form_page(
-            self,
-            request,
-            queryset,
+        question = Question(
             action="label_complaint",
             title="Correct: a complaint, in category ...",
             intro="These posts will be labelled as complaints and grouped again; buyer reports "
             "among them are left alone.",
-            form=form,
             submit="Label as complaints",
+        )
+        return ask(
+            self,
+            request,
+            queryset,
+            LabelCategoryForm(submitted(request)),
+            question,
+            lambda values: self._relabel(
+                request, queryset, is_complaint=True, category=values["category"]
+            ),
         )
 
     @admin.action(

@@ -17,7 +17,7 @@ from suppliers.models import User, person
 
 from .. import services
 from ..models import Incident, IncidentEvent, Response, Severity
-from .common import ReadOnlyAdmin, action_form_page, apply_each
+from .common import Question, ReadOnlyAdmin, apply_each, ask, submitted
 
 
 class ResponseInline(admin.StackedInline):
@@ -171,31 +171,24 @@ class IncidentAdmin(admin.ModelAdmin):
     def set_severity(
         self, request: HttpRequest, queryset: QuerySet[Incident]
     ) -> TemplateResponse | None:
-        form = SeverityForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            severity = form.cleaned_data["severity"]
+        def apply(values: dict[str, Any]) -> None:
             apply_each(
                 self,
                 request,
                 queryset,
                 lambda incident: services.incident_set_severity(
-                    incident=incident,
-                    actor=person(request.user),
-                    severity=severity,
+                    incident=incident, actor=person(request.user), severity=values["severity"]
                 ),
                 "severity(ies) set",
             )
-            return None
-        return action_form_page(
-            self,
-            request,
-            queryset,
+
+        question = Question(
             action="set_severity",
             title="Set the severity",
             intro="The SLA's due times come forward when the new severity promises sooner.",
-            form=form,
             submit="Set severity",
         )
+        return ask(self, request, queryset, SeverityForm(submitted(request)), question, apply)
 
     @admin.action(description="Assign to a colleague at the supplier ...", permissions=["change"])
     def assign(self, request: HttpRequest, queryset: QuerySet[Incident]) -> TemplateResponse | None:
@@ -203,33 +196,26 @@ class IncidentAdmin(admin.ModelAdmin):
         if len(suppliers) != 1:
             self.message_user(request, "Select incidents of one supplier.", messages.ERROR)
             return None
-        supplier_id = suppliers.pop()
-        data = request.POST if "apply" in request.POST else None
-        form = AssigneeForm(data, supplier_id=supplier_id)
-        if form.is_bound and form.is_valid():
-            assignee = form.cleaned_data["assignee"]
+
+        def apply(values: dict[str, Any]) -> None:
             apply_each(
                 self,
                 request,
                 queryset,
                 lambda incident: services.incident_assign(
-                    incident=incident,
-                    actor=person(request.user),
-                    assignee=assignee,
+                    incident=incident, actor=person(request.user), assignee=values["assignee"]
                 ),
                 "incident(s) assigned",
             )
-            return None
-        return action_form_page(
-            self,
-            request,
-            queryset,
+
+        question = Question(
             action="assign",
             title="Assign",
             intro="Only the supplier's active colleagues can be given an incident.",
-            form=form,
             submit="Assign",
         )
+        form = AssigneeForm(submitted(request), supplier_id=suppliers.pop())
+        return ask(self, request, queryset, form, question, apply)
 
 
 @admin.register(Response)

@@ -4,8 +4,6 @@ buyer sees of it; user text that looks like markup stays text; screenshots of th
 from __future__ import annotations
 
 import re
-import struct
-import zlib
 
 import pytest
 
@@ -23,25 +21,13 @@ from tests.factories import (
     VendorCodeFactory,
     defect_category,
 )
+from tests.helpers import png
 
 from .conftest import PHONE, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 XSS = "<img src=x onerror=alert(1)>"
-
-
-def _png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
-        + chunk(b"IEND", b"")
-    )
 
 
 @pytest.fixture
@@ -100,7 +86,7 @@ def test_buyer_reports_a_problem_and_lands_on_its_incident(
         "Incoming inspection rejected 246 units of lot L-2611: dimensions out of tolerance."
     )
     page.get_by_label("Photos and documents").set_input_files(
-        files=[{"name": "crack.png", "mimeType": "image/png", "buffer": _png()}]
+        files=[{"name": "crack.png", "mimeType": "image/png", "buffer": png()}]
     )
     screenshot(page, "report-form-filled")
     page.get_by_role("button", name="Send report").click()

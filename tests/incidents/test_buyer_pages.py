@@ -9,9 +9,7 @@ another private Acme report. Bob (Globex) is the other buyer; dave works for Umb
 from __future__ import annotations
 
 import re
-import struct
 import uuid
-import zlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -40,6 +38,7 @@ from tests.factories import (
     VendorCodeFactory,
     defect_category,
 )
+from tests.helpers import PDF, png
 
 pytestmark = pytest.mark.django_db
 
@@ -515,27 +514,10 @@ def test_report_link_from_a_supplier_page_comes_with_the_supplier_chosen(client,
 # --- Attachments ------------------------------------------------------------------------------------
 
 
-def _png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
-        + chunk(b"IEND", b"")
-    )
-
-
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-
-
 def test_photos_and_documents_are_stored_with_the_report(client, alice, initech):
     client.force_login(alice)
     files = [
-        SimpleUploadedFile("crack.png", _png(), content_type="image/png"),
+        SimpleUploadedFile("crack.png", png(), content_type="image/png"),
         SimpleUploadedFile("acme-ncr-4711.pdf", PDF, content_type="application/pdf"),
     ]
     response = client.post(reverse("buyer-report"), {**_form_data(initech), "files": files})
@@ -576,7 +558,7 @@ def test_files_too_large_or_too_many_are_refused(client, alice, initech, monkeyp
     assert "big.pdf is larger than" in response.content.decode()
 
     monkeypatch.setattr(attachments_service, "MAX_FILE_BYTES", 10 * 1024 * 1024)
-    many = [SimpleUploadedFile(f"p{i}.png", _png(), content_type="image/png") for i in range(6)]
+    many = [SimpleUploadedFile(f"p{i}.png", png(), content_type="image/png") for i in range(6)]
     response = client.post(reverse("buyer-report"), {**_form_data(initech), "files": many})
     assert response.status_code == 400
     assert "Attach at most 5 files." in response.content.decode()
@@ -591,7 +573,7 @@ def attachments(world) -> dict[str, Attachment]:
         )[0]
 
     return {
-        "private_photo": attach(world.private_report, "acme-private.png", _png()),
+        "private_photo": attach(world.private_report, "acme-private.png", png()),
         "anonymous_pdf": attach(world.anonymous_report, "acme-ncr-4711.pdf", PDF),
     }
 
@@ -606,7 +588,7 @@ def test_attachment_of_a_private_report_is_served_only_to_its_organization(
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"].startswith("inline")
-    assert b"".join(response.streaming_content) == _png()
+    assert b"".join(response.streaming_content) == png()
     for outsider in (bob, carol, dave):
         client.force_login(outsider)
         assert client.get(url).status_code == 404
@@ -675,7 +657,7 @@ def _grow(world: World, alice, bob, rows: int) -> None:
     for n in range(rows):
         post = _report_in(world.incident, alice, f"More cracked housings {n}")
         services.attachments_add(
-            post=post, files=[SimpleUploadedFile(f"p{n}.png", _png(), content_type="image/png")]
+            post=post, files=[SimpleUploadedFile(f"p{n}.png", png(), content_type="image/png")]
         )
         PostMatchFactory(
             post=PublicPostFactory(text=f"public {n}"), supplier=supplier, incident=world.incident

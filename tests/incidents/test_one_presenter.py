@@ -7,9 +7,6 @@ attached, and a public post with a link that does not parse joined the same inci
 
 from __future__ import annotations
 
-import struct
-import zlib
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -23,25 +20,11 @@ from tests.factories import (
     PostMatchFactory,
     PublicPostFactory,
 )
+from tests.helpers import PDF, png
 
 pytestmark = pytest.mark.django_db
 
 BROKEN_URL = "http://[abc"
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-
-
-def _png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
-        + chunk(b"IEND", b"")
-    )
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +45,7 @@ def incident(initech, acme, alice) -> Incident:
     services.attachments_add(
         post=report,
         files=[
-            SimpleUploadedFile("acme-crack.png", _png(), content_type="image/png"),
+            SimpleUploadedFile("acme-crack.png", png(), content_type="image/png"),
             SimpleUploadedFile("acme-ncr-4711.pdf", PDF, content_type="application/pdf"),
         ],
     )
