@@ -15,6 +15,7 @@ from django.utils import timezone
 from suppliers.models import Organization, Supplier, User
 from suppliers.selectors import supplier_resolve
 from supplierwatch.errors import ApplicationError
+from supplierwatch.forms import Form
 
 from . import inputs
 from .models import Category, Incident, Post, Severity
@@ -57,7 +58,7 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
-class ReportForm(forms.Form):
+class ReportForm(Form):
     """Report a problem. The supplier is chosen by search (`supplier`, filled in by the page's
     script) or, without JavaScript, typed (`supplier_query`: a name, an alias or a vendor code)."""
 
@@ -116,7 +117,6 @@ class ReportForm(forms.Form):
     token = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, *args, organization_id: int | None = None, **kwargs) -> None:
-        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.organization_id = organization_id
         self.supplier_obj: Supplier | None = None
@@ -175,15 +175,7 @@ SORT_CHOICES = [
 ]
 
 
-class PortalForm(forms.Form):
-    """Labels without a trailing colon: they sit on their own line above the field."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-
-class IncidentFilterForm(PortalForm):
+class IncidentFilterForm(Form):
     """The list's GET form. Every field is optional; an invalid one is ignored and explained."""
 
     q = forms.CharField(
@@ -251,11 +243,11 @@ class ColleagueChoiceField(forms.ModelChoiceField):
         return obj.display_name
 
 
-class EmptyActionForm(PortalForm):
+class EmptyActionForm(Form):
     """Acknowledge, start investigation, close: nothing to type, the CSRF token is enough."""
 
 
-class AssignForm(PortalForm):
+class AssignForm(Form):
     assignee = ColleagueChoiceField(
         label="Assign to", queryset=User.objects.none(), required=False, empty_label="Nobody"
     )
@@ -267,7 +259,7 @@ class AssignForm(PortalForm):
         field.queryset = colleagues
 
 
-class RespondForm(PortalForm):
+class RespondForm(Form):
     """An answer: public, or private to one organization that reported by name.
 
     Only such organizations are offered; anonymous reporters are never listed, so nothing on the
@@ -294,7 +286,7 @@ class RespondForm(PortalForm):
         field.queryset = organizations
 
 
-class EightDForm(PortalForm):
+class EightDForm(Form):
     """The supplier's structured answer; an emptied field clears what was recorded."""
 
     containment = forms.CharField(
@@ -320,13 +312,13 @@ class EightDForm(PortalForm):
     )
 
 
-class SeverityForm(PortalForm):
+class SeverityForm(Form):
     severity = forms.TypedChoiceField(
         label="Severity", choices=list(reversed(Severity.choices)), coerce=int
     )
 
 
-class ResolveForm(PortalForm):
+class ResolveForm(Form):
     note = forms.CharField(
         label="Resolution note (optional)",
         required=False,
@@ -342,7 +334,7 @@ NOT_COMPLAINT = "not_complaint"
 UNDO = "undo"
 
 
-class LabelForm(forms.Form):
+class LabelForm(Form):
     label = forms.ChoiceField(
         choices=[
             (COMPLAINT, "A complaint"),

@@ -1,7 +1,9 @@
 from django import forms
 
+from supplierwatch.forms import Form
 
-class ApiKeyForm(forms.Form):
+
+class ApiKeyForm(Form):
     name = forms.CharField(
         label="Name",
         max_length=100,

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from supplierwatch.forms import Form
+
 
 class EmailAuthenticationForm(AuthenticationForm):
     """The login form, labelled for what people actually type: their e-mail address."""
@@ -20,15 +22,7 @@ ROLE_CHOICES = [
 ]
 
 
-class TeamForm(forms.Form):
-    """Labels without a trailing colon, as on the portal's other forms."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-
-class TeamInviteForm(TeamForm):
+class TeamInviteForm(Form):
     email = forms.EmailField(
         label="E-mail address",
         max_length=254,
@@ -42,5 +36,5 @@ class TeamInviteForm(TeamForm):
     )
 
 
-class TeamRoleForm(TeamForm):
+class TeamRoleForm(Form):
     role = forms.ChoiceField(label="Role", choices=[(v, v.capitalize()) for v, _ in ROLE_CHOICES])

@@ -80,12 +80,8 @@ def vendor_codes_upsert(
                 except IntegrityError:
                     if attempt == 2:
                         raise
-        except InputError as exc:
-            result.rejected.append(RecordError(index, label, str(exc)))
-            continue
-        except (IntegrityError, DataError) as exc:
-            message = f"the database refused it: {str(exc).strip()}"
-            result.rejected.append(RecordError(index, label, message))
+        except (InputError, IntegrityError, DataError) as exc:
+            result.rejected.append(RecordError.refused(index, label, exc))
             continue
         result.outcomes.append(VendorCodeOutcome(index, code, supplier, outcome))
     return result

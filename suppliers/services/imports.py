@@ -38,6 +38,13 @@ class RecordError:
         label = f"record {self.index}" + (f" ({self.name})" if self.name else "")
         return f"{label}: {self.message}"
 
+    @classmethod
+    def refused(cls, index: int, name: str, exc: Exception) -> RecordError:
+        """Why a record was refused: the input rule it broke, or what the database refused."""
+        if isinstance(exc, InputError):
+            return cls(index, name, str(exc))
+        return cls(index, name, f"the database refused it: {str(exc).strip()}")
+
 
 @dataclass
 class ImportResult:
@@ -78,12 +85,8 @@ def suppliers_import(
                 record.context_words = default_words
             with transaction.atomic():
                 supplier_id, outcome, added, removed = _write(record, prune=prune, written=written)
-        except InputError as exc:
-            result.errors.append(RecordError(index, label, str(exc)))
-            continue
-        except (IntegrityError, DataError) as exc:
-            message = f"the database refused it: {str(exc).strip()}"
-            result.errors.append(RecordError(index, label, message))
+        except (InputError, IntegrityError, DataError) as exc:
+            result.errors.append(RecordError.refused(index, label, exc))
             continue
         written[supplier_id] = index
         setattr(result, outcome, getattr(result, outcome) + 1)
