@@ -16,7 +16,7 @@ from supplierwatch.api import fields as strict
 
 from .. import inputs
 from ..models import Category, Incident, IncidentEvent, Post, Response, Severity
-from ..presenters import person
+from ..presenters import person_view
 
 SEVERITIES = [severity.name.lower() for severity in Severity]
 REPORT_VISIBILITIES = list(inputs.REPORT_VISIBILITIES)
@@ -262,7 +262,7 @@ class ReportSerializer(serializers.Serializer):
 
     @extend_schema_field(PersonSerializer(allow_null=True))
     def get_author(self, post: Post) -> dict[str, Any] | None:
-        author = person(post.author)
+        author = person_view(post.author)
         return PersonSerializer(author).data if author else None
 
 

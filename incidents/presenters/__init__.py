@@ -21,7 +21,7 @@ from .evidence import (
     attachment_view,
     attachment_views,
     evidence_view,
-    person,
+    person_view,
     safe_url,
 )
 from .incidents import (
@@ -61,7 +61,7 @@ __all__ = [
     "evidence_view",
     "incident_detail_view",
     "incident_view",
-    "person",
+    "person_view",
     "safe_url",
     "timeline_entry",
 ]

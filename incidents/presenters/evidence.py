@@ -42,7 +42,7 @@ class Person:
     email: str
 
 
-def person(user: User | None) -> Person | None:
+def person_view(user: User | None) -> Person | None:
     return Person(user.display_name, user.email) if user is not None else None
 
 
@@ -155,7 +155,7 @@ def evidence_view(post: Post, viewer: Viewer) -> EvidenceView:
     if reveals and post.organization is not None:
         reporter = Reporter(
             organization=Party(post.organization.slug, post.organization.name),
-            author=person(post.author),
+            author=person_view(post.author),
             po_number=post.po_number,
         )
     return EvidenceView(

@@ -14,7 +14,7 @@ from supplierwatch.viewers import Viewer
 
 from ..models import Category, Incident, IncidentEvent, Response, Severity
 from .events import eight_d_labels, event_data
-from .evidence import Party, Person, person
+from .evidence import Party, Person, person_view
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def _incident_fields(incident: Incident, viewer: Viewer, now: datetime) -> dict[
         resolved_at=incident.resolved_at,
         closed_at=incident.closed_at,
         reopened_count=incident.reopened_count,
-        assignee=person(incident.assignee) if viewer.sees_supplier_side else None,
+        assignee=person_view(incident.assignee) if viewer.sees_supplier_side else None,
         eight_d=[
             EightDStep(name, label, getattr(incident, name)) for name, label in labels.items()
         ],
@@ -201,6 +201,6 @@ def answer_view(response: Response, viewer: Viewer) -> AnswerView:
         body=response.body,
         visibility=response.visibility,
         organization=Party(organization.slug, organization.name) if organization else None,
-        author=person(response.author) if viewer.sees_supplier_side else None,
+        author=person_view(response.author) if viewer.sees_supplier_side else None,
         created_at=response.created_at,
     )
