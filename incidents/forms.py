@@ -274,7 +274,7 @@ class RespondForm(Form):
     )
     body = forms.CharField(
         label="Answer",
-        max_length=10_000,
+        max_length=inputs.ANSWER_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Write an answer."},
     )
@@ -292,21 +292,32 @@ class EightDForm(Form):
     containment = forms.CharField(
         label="Containment",
         required=False,
+        max_length=inputs.ANSWER_MAX,
         help_text="What stops the problem reaching customers now (quarantine, sorting, replacement).",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     root_cause = forms.CharField(
-        label="Root cause", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label="Root cause",
+        required=False,
+        max_length=inputs.ANSWER_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     corrective_action = forms.CharField(
-        label="Corrective action", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label="Corrective action",
+        required=False,
+        max_length=inputs.ANSWER_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     preventive_action = forms.CharField(
-        label="Preventive action", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label="Preventive action",
+        required=False,
+        max_length=inputs.ANSWER_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     verification = forms.CharField(
         label="Verification",
         required=False,
+        max_length=inputs.ANSWER_MAX,
         help_text="How you checked that the corrective action works.",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -322,7 +333,7 @@ class ResolveForm(Form):
     note = forms.CharField(
         label="Resolution note (optional)",
         required=False,
-        max_length=2000,
+        max_length=inputs.NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 

@@ -11,9 +11,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.http import HttpRequest
 
+from supplierwatch.admin import OperatorsChangeAdmin, refusals_shown
 from supplierwatch.errors import ApplicationError
 
-from . import services
+from . import inputs, services
 from .models import Membership, Organization, Supplier, SupplierAlias, User, VendorCode
 
 ONLY_ADMIN = "This is the team's only admin. Make someone else admin first."
@@ -73,13 +74,38 @@ class OrganizationAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class SupplierAliasForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any]:
+        """An alias as the matcher reads it (handles with '@', bare domains...), by the rule
+        every other way of adding one applies."""
+        cleaned = super().clean() or {}
+        if cleaned.get("kind") and "text" in cleaned:
+            with refusals_shown(self):
+                cleaned["text"] = inputs.clean_alias(cleaned["kind"], cleaned["text"])
+        return cleaned
+
+
 class SupplierAliasInline(admin.TabularInline):
     model = SupplierAlias
+    form = SupplierAliasForm
     extra = 1
+
+
+class SupplierForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any]:
+        """The supplier record's rules for its name and website, as an import applies them."""
+        cleaned = super().clean() or {}
+        with refusals_shown(self):
+            if "name" in cleaned:
+                cleaned["name"] = inputs.clean_name(cleaned["name"])
+            if "website" in cleaned:
+                cleaned["website"] = inputs.clean_website(cleaned["website"])
+        return cleaned
 
 
 @admin.register(Supplier)
 class SupplierAdmin(admin.ModelAdmin):
+    form = SupplierForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "slug", "website", "created_at"]
     search_fields = ["name", "slug", "aliases__text"]
@@ -94,6 +120,7 @@ class SupplierAdmin(admin.ModelAdmin):
 
 @admin.register(SupplierAlias)
 class SupplierAliasAdmin(admin.ModelAdmin):
+    form = SupplierAliasForm
     list_display = ["text", "kind", "supplier", "is_ambiguous"]
     list_filter = ["kind", "is_ambiguous"]
     search_fields = ["text", "supplier__name"]
@@ -101,8 +128,18 @@ class SupplierAliasAdmin(admin.ModelAdmin):
     autocomplete_fields = ["supplier"]
 
 
+class VendorCodeForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "code" in cleaned:
+            with refusals_shown(self):
+                cleaned["code"] = inputs.clean_vendor_code(cleaned["code"], "code")
+        return cleaned
+
+
 @admin.register(VendorCode)
 class VendorCodeAdmin(admin.ModelAdmin):
+    form = VendorCodeForm
     list_display = ["code", "organization", "supplier", "created_at"]
     list_filter = ["organization"]
     search_fields = ["code", "supplier__name", "organization__name"]
@@ -121,7 +158,7 @@ class MembershipAdminForm(forms.ModelForm):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(OperatorsChangeAdmin):
     form = MembershipAdminForm
     list_display = ["user", "organization", "supplier", "role", "created_at"]
     list_filter = ["role", "organization", "supplier"]

@@ -230,16 +230,21 @@ class VendorCodeInput:
     website: str = ""
 
 
+def clean_vendor_code(value: Any, field: str = "vendor_code") -> str:
+    """An organization's ERP number for a supplier, its spaces collapsed."""
+    return clean_text(
+        value,
+        field,
+        max_length=CODE_MAX,
+        required=True,
+        required_reason="must not be empty",
+        collapse_spaces=True,
+    )
+
+
 def clean_vendor_code_row(*, code: Any, name: Any, website: Any = "") -> VendorCodeInput:
     return VendorCodeInput(
-        code=clean_text(
-            code,
-            "vendor_code",
-            max_length=CODE_MAX,
-            required=True,
-            required_reason="must not be empty",
-            collapse_spaces=True,
-        ),
+        code=clean_vendor_code(code),
         name=clean_name(name),
         website=clean_website(website),
     )

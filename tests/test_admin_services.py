@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from incidents.inputs import ANSWER_MAX
 from incidents.models import Incident, IncidentEvent, Post, Response
 from incidents.services.processing import incidents_recount
-from suppliers.models import Membership
+from suppliers.models import Membership, SupplierAlias, User, VendorCode
 from tests.factories import (
     BuyerPostFactory,
     IncidentFactory,
@@ -147,6 +149,33 @@ def test_8d_answers_edited_in_the_admin_are_on_the_timeline(op, operator, incide
     )
 
 
+def test_an_8d_step_too_long_is_refused_beside_its_field(op, incident):
+    response = post_change_form(op, incident, root_cause="x" * (ANSWER_MAX + 1))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["root_cause"] == [
+        f"longer than {ANSWER_MAX} characters"
+    ]
+    incident.refresh_from_db()
+    assert incident.root_cause == ""
+    assert not incident.events.exists()
+
+
+def test_staff_who_are_not_operators_read_incidents_and_change_nothing(client, incident):
+    """The lifecycle services let operators act; the admin offers other staff nothing more."""
+    staff = User.objects.create_user(email="staff@supplierwatch.test", password="x", is_staff=True)
+    staff.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_incident", "change_incident"])
+    )
+    client.force_login(staff)
+    page = client.get(admin_url(incident))
+    assert page.status_code == 200
+    assert not page.context["has_change_permission"]
+    assert client.post(admin_url(incident), {"root_cause": "Worn mould"}).status_code == 403
+    assert client.get(admin_url(incident, "changelist")).context["action_form"] is None
+    incident.refresh_from_db()
+    assert incident.root_cause == ""
+
+
 # --- responses -----------------------------------------------------------------------------------
 
 
@@ -160,6 +189,15 @@ def test_an_answer_edited_in_the_admin_says_so_on_the_timeline(op, operator, inc
     assert event.kind == IncidentEvent.Kind.RESPONSE_EDITED
     assert event.actor == operator
     assert event.data == {"response_id": answer.pk, "visibility": "public"}
+
+
+def test_an_answer_too_long_is_refused_beside_its_field(op, incident, carol):
+    answer = ResponseFactory(incident=incident, author=carol, body="We replaced the tool.")
+    response = post_change_form(op, answer, body="y" * (ANSWER_MAX + 1))
+    assert response.status_code == 200
+    assert "body" in response.context["adminform"].form.errors
+    answer.refresh_from_db()
+    assert answer.body == "We replaced the tool."
 
 
 def test_an_answer_cannot_be_made_private_to_an_anonymous_reporter_in_the_admin(
@@ -236,3 +274,36 @@ def test_incidents_of_two_suppliers_are_not_assigned_at_once(op, incident, umbre
         follow=True,
     )
     assert "Select incidents of one supplier." in response.content.decode()
+
+
+# --- suppliers, aliases and vendor codes ----------------------------------------------------------
+
+
+def test_an_alias_added_in_the_admin_follows_the_alias_rule(op, initech):
+    url = reverse("admin:suppliers_supplieralias_add")
+    values = {"supplier": initech.pk, "kind": "handle"}
+    refused = op.post(url, {**values, "text": "  Initech   Parts "})
+    assert refused.status_code == 200
+    assert "text" in refused.context["adminform"].form.errors
+    assert op.post(url, {**values, "text": " initechparts "}).status_code == 302
+    assert (
+        SupplierAlias.objects.filter(supplier=initech, kind="handle").get().text == "@initechparts"
+    )
+
+
+def test_a_supplier_edited_in_the_admin_follows_the_record_rules(op, initech):
+    response = post_change_form(op, initech, name="  Initech    Components ", website="nota url")
+    assert response.status_code == 200
+    assert "website" in response.context["adminform"].form.errors
+    post_change_form(op, initech, name="  Initech    Components ")
+    initech.refresh_from_db()
+    assert initech.name == "Initech Components"
+
+
+def test_a_vendor_code_added_in_the_admin_has_its_spaces_collapsed(op, acme, initech):
+    response = op.post(
+        reverse("admin:suppliers_vendorcode_add"),
+        {"organization": acme.pk, "supplier": initech.pk, "code": "  V 100\t42 "},
+    )
+    assert response.status_code == 302
+    assert VendorCode.objects.get(organization=acme).code == "V 100 42"

@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from suppliers.models import person
+from supplierwatch.admin import OperatorsChangeAdmin, refusals_shown
 from supplierwatch.errors import ApplicationError
 
 from .. import services
@@ -50,10 +51,8 @@ class PostAdminForm(forms.ModelForm):
         """The input rule of the post's kind, as services.post_update will apply it."""
         cleaned = super().clean() or {}
         changes = {name: cleaned[name] for name in self.changed_data if name in cleaned}
-        try:
+        with refusals_shown(self):
             post_changes_clean(self.instance, changes)
-        except ApplicationError as exc:
-            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
         return cleaned
 
 
@@ -66,7 +65,7 @@ class LabelCategoryForm(forms.Form):
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(OperatorsChangeAdmin):
     form = PostAdminForm
     list_display = [
         "__str__",

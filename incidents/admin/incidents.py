@@ -14,8 +14,9 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from suppliers.models import User, person
+from supplierwatch.admin import OperatorsChangeAdmin, refusals_shown
 
-from .. import services
+from .. import inputs, services
 from ..models import Incident, IncidentEvent, Response, Severity
 from .common import Question, ReadOnlyAdmin, apply_each, ask, submitted
 
@@ -84,8 +85,19 @@ def _lifecycle_action(name: str, description: str, done: str) -> Callable[..., N
     return admin.action(description=description, permissions=["change"])(action)
 
 
+class IncidentAdminForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any]:
+        """The 8D steps' input rule, as services.incident_record_actions applies it."""
+        cleaned = super().clean() or {}
+        steps = {name: cleaned[name] for name in Incident.EIGHT_D_FIELDS if name in cleaned}
+        with refusals_shown(self):
+            cleaned.update(inputs.clean_eight_d(steps))
+        return cleaned
+
+
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(OperatorsChangeAdmin):
+    form = IncidentAdminForm
     list_display = [
         "__str__",
         "supplier",
@@ -218,9 +230,21 @@ class IncidentAdmin(admin.ModelAdmin):
         return ask(self, request, queryset, form, question, apply)
 
 
+class ResponseAdminForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any]:
+        """An answer's input rule, as services.incident_response_edit applies it."""
+        cleaned = super().clean() or {}
+        if "body" in cleaned:
+            with refusals_shown(self):
+                cleaned["body"] = inputs.clean_answer(cleaned["body"])
+        return cleaned
+
+
 @admin.register(Response)
-class ResponseAdmin(admin.ModelAdmin):
+class ResponseAdmin(OperatorsChangeAdmin):
     """An answer's words may be corrected (moderation); who may read it never changes here."""
+
+    form = ResponseAdminForm
 
     list_display = ["incident", "author", "visibility", "organization", "created_at"]
     list_filter = ["visibility"]

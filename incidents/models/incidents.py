@@ -33,6 +33,7 @@ SLA_RESOLVE = {
     Severity.MEDIUM: timedelta(days=14),
     Severity.LOW: timedelta(days=30),
 }
+# The statuses of an incident that is still being worked on (Incident.Status's values).
 OPEN_STATUSES = ("new", "acknowledged", "investigating", "reopened")
 
 
@@ -84,7 +85,7 @@ class Incident(models.Model):
         RESOLVED = "resolved", "Resolved"
         CLOSED = "closed", "Closed"
 
-    OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.INVESTIGATING, Status.REOPENED)
+    OPEN_STATUSES = OPEN_STATUSES
 
     class Action(models.TextChoices):
         """What a supplier's staff (or an operator) do with an incident; each is one service."""
@@ -159,7 +160,7 @@ class Incident(models.Model):
             models.UniqueConstraint(
                 "supplier",
                 "fingerprint",
-                condition=Q(status__in=["new", "acknowledged", "investigating", "reopened"]),
+                condition=Q(status__in=list(OPEN_STATUSES)),
                 name="incident_one_open_per_fingerprint",
             ),
         ]

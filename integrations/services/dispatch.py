@@ -12,7 +12,6 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from rest_framework import serializers
@@ -67,11 +66,9 @@ def _payload(
 ) -> dict[str, Any]:
     """The delivery's body: the incident as the API shows it to the subscriber's party, what
     changed (presenters.event_data), and the answer when the event is about one."""
+    view = incident_view(incident, viewer)
     data: dict[str, Any] = {
-        "incident": {
-            **IncidentSerializer(incident_view(incident, viewer)).data,
-            "api_url": f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/",
-        },
+        "incident": {**IncidentSerializer(view).data, "api_url": view.api_url},
         "change": {"kind": event.kind, **event_data(event, viewer)},
     }
     if response is not None:

@@ -274,6 +274,14 @@ def test_a_named_report_on_another_incident_does_not_open_a_private_channel(
 # --- resolve, close, severity -----------------------------------------------------------------
 
 
+def test_the_open_statuses_are_the_statuses_before_resolved():
+    """One list says which incidents are open: the queries, the state machine and the database's
+    "one open incident per problem" constraint all read it."""
+    assert set(Incident.OPEN_STATUSES) == set(Incident.Status.values) - {"resolved", "closed"}
+    (constraint,) = Incident._meta.constraints
+    assert constraint.condition.children == [("status__in", list(Incident.OPEN_STATUSES))]
+
+
 def test_resolving_records_when_and_why(incident, carol):
     services.incident_resolve(incident=incident, actor=carol, note="  Tool replaced.  ")
 

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from incidents import services
+from incidents import inputs, services
 from incidents.models import (
     Attachment,
     Incident,
@@ -680,6 +680,27 @@ def test_each_action_writes_its_event(client, carol, initech, reported, action):
     follow = client.get(response.url)
     assert follow.status_code == 200
     assert [str(m) for m in follow.context["messages"]]
+
+
+@pytest.mark.parametrize(
+    "action, field, limit",
+    [
+        ("respond", "body", inputs.ANSWER_MAX),
+        ("8d", "root_cause", inputs.ANSWER_MAX),
+        ("resolve", "note", inputs.NOTE_MAX),
+    ],
+)
+def test_the_portal_takes_words_up_to_the_input_rules_limit_and_no_more(
+    client, carol, reported, action, field, limit
+):
+    """The page's forms accept what the service (and so the API) accepts, and refuse the rest
+    beside the field."""
+    client.force_login(carol)
+    refused = client.post(action_url(reported, action), {field: "w" * (limit + 1)})
+    assert refused.status_code == 400
+    assert refused.context["forms"][action].errors[field]
+    accepted = client.post(action_url(reported, action), {field: "w" * limit})
+    assert accepted.status_code == 302
 
 
 def test_close_a_resolved_incident(client, carol, reported):
