@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from suppliers.models import Organization, Supplier, User
 from suppliers.selectors import supplier_resolve
@@ -19,6 +20,7 @@ from supplierwatch.forms import Form
 
 from . import inputs
 from .models import Category, Incident, Post, Severity
+from .presenters import eight_d_labels
 from .services.attachments import ALLOWED_DESCRIPTION, ALLOWED_TYPES, MAX_FILE_BYTES, MAX_FILES
 
 # --- the buyer's report ----------------------------------------------------------------------
@@ -286,40 +288,29 @@ class RespondForm(Form):
         field.queryset = organizations
 
 
+def _eight_d_step(name: str, help_text: str = "") -> forms.CharField:
+    """A step of the 8D answer, labelled as the incident's page shows it."""
+    return forms.CharField(
+        label=capfirst(eight_d_labels()[name]),
+        required=False,
+        max_length=inputs.ANSWER_MAX,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class EightDForm(Form):
     """The supplier's structured answer; an emptied field clears what was recorded."""
 
-    containment = forms.CharField(
-        label="Containment",
-        required=False,
-        max_length=inputs.ANSWER_MAX,
-        help_text="What stops the problem reaching customers now (quarantine, sorting, replacement).",
-        widget=forms.Textarea(attrs={"rows": 2}),
+    containment = _eight_d_step(
+        "containment",
+        "What stops the problem reaching customers now (quarantine, sorting, replacement).",
     )
-    root_cause = forms.CharField(
-        label="Root cause",
-        required=False,
-        max_length=inputs.ANSWER_MAX,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    corrective_action = forms.CharField(
-        label="Corrective action",
-        required=False,
-        max_length=inputs.ANSWER_MAX,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    preventive_action = forms.CharField(
-        label="Preventive action",
-        required=False,
-        max_length=inputs.ANSWER_MAX,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    verification = forms.CharField(
-        label="Verification",
-        required=False,
-        max_length=inputs.ANSWER_MAX,
-        help_text="How you checked that the corrective action works.",
-        widget=forms.Textarea(attrs={"rows": 2}),
+    root_cause = _eight_d_step("root_cause")
+    corrective_action = _eight_d_step("corrective_action")
+    preventive_action = _eight_d_step("preventive_action")
+    verification = _eight_d_step(
+        "verification", "How you checked that the corrective action works."
     )
 
 
