@@ -67,9 +67,7 @@ def get_lexicon_classifier() -> Classifier:
 
 def _active_categories() -> tuple:
     categories = (
-        Category.objects.filter(is_active=True)
-        .order_by("position", "id")
-        .values_list("id", "slug", "keywords")
+        Category.objects.active().order_by("position", "id").values_list("id", "slug", "keywords")
     )
     return tuple((cid, slug, tuple(words or ())) for cid, slug, words in categories)
 

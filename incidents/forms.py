@@ -82,7 +82,7 @@ class ReportForm(Form):
     )
     category = forms.ModelChoiceField(
         label="Category",
-        queryset=Category.objects.filter(is_active=True),
+        queryset=Category.objects.active(),
         required=False,
         empty_label="Not sure: let supplierwatch decide from the description",
     )
@@ -194,7 +194,7 @@ class IncidentFilterForm(Form):
     )
     category = forms.ModelChoiceField(
         label="Category",
-        queryset=Category.objects.filter(is_active=True),
+        queryset=Category.objects.active(),
         empty_label="Any category",
         required=False,
     )
@@ -344,9 +344,7 @@ class LabelForm(Form):
             (UNDO, "Remove my correction"),
         ]
     )
-    category = forms.ModelChoiceField(
-        queryset=Category.objects.filter(is_active=True), required=False
-    )
+    category = forms.ModelChoiceField(queryset=Category.objects.active(), required=False)
 
     def clean(self) -> dict[str, Any]:
         super().clean()

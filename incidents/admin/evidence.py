@@ -58,7 +58,7 @@ class PostAdminForm(forms.ModelForm):
 
 class LabelCategoryForm(forms.Form):
     category = forms.ModelChoiceField(
-        queryset=Category.objects.filter(is_active=True),
+        queryset=Category.objects.active(),
         required=False,
         empty_label="(keep the classifier's category)",
     )

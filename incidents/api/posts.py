@@ -177,4 +177,4 @@ class CategoryListView(generics.ListAPIView):
     filter_backends: list[type] = []
 
     def get_queryset(self) -> QuerySet[Category]:
-        return Category.objects.filter(is_active=True)
+        return Category.objects.active()

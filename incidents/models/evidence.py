@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
 from suppliers.models import Organization, Supplier
+from supplierwatch.errors import ApplicationError
 from supplierwatch.viewers import viewer_of
 
 from .. import inputs
@@ -19,6 +20,12 @@ from .values import Severity
 
 if TYPE_CHECKING:
     from .values import Who
+
+
+class CategoryQuerySet(models.QuerySet["Category"]):
+    def active(self) -> CategoryQuerySet:
+        """The categories in use: the ones reports, corrections and filters may choose."""
+        return self.filter(is_active=True)
 
 
 class Category(models.Model):
@@ -32,12 +39,20 @@ class Category(models.Model):
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=100)
 
+    objects = CategoryQuerySet.as_manager()
+
     class Meta:
         ordering = ["position", "name"]
         verbose_name_plural = "categories"
 
     def __str__(self) -> str:
         return self.name
+
+    def require_in_use(self) -> Category:
+        """This category, when it may still be chosen; a refusal naming the field otherwise."""
+        if not self.is_active:
+            raise ApplicationError(f"{self} is no longer in use.", field="category")
+        return self
 
 
 class PostQuerySet(models.QuerySet["Post"]):

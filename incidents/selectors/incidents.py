@@ -151,7 +151,7 @@ def follow_of(*, viewer: Viewer, incident: Incident) -> Follow | None:
 
 def active_category(*, slug: str) -> Category:
     """The category in use with this slug; a refusal naming the field otherwise."""
-    category = Category.objects.filter(slug=slug, is_active=True).first()
+    category = Category.objects.active().filter(slug=slug).first()
     if category is None:
         raise ApplicationError("No such category.", field="category")
     return category

@@ -59,8 +59,10 @@ def post_changes_clean(post: Post, changes: dict[str, Any]) -> dict[str, Any]:
             cleaned["supplier"] = changes["supplier"]
         if "category" in changes:
             category = changes["category"]
-            if category is not None and not (isinstance(category, Category) and category.is_active):
-                raise ApplicationError("Choose a category in use.", field="category")
+            if category is not None:
+                if not isinstance(category, Category):
+                    raise ApplicationError("Choose a category.", field="category")
+                category.require_in_use()
             cleaned["category"] = category
     else:
         public = clean_public_post({"external_id": post.external_id, **values})

@@ -67,8 +67,8 @@ def post_report(
         quantity_affected=quantity_affected,
         published_at=published_at,
     )
-    if category is not None and not category.is_active:
-        raise ApplicationError(f"{category} is no longer in use.", field="category")
+    if category is not None:
+        category.require_in_use()
     post = Post.objects.create(
         source=Post.BUYER_SOURCE,
         external_id=external_id or uuid.uuid4().hex,

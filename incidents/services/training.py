@@ -58,7 +58,7 @@ class TrainingResult:
 
 def labelled_examples(*, limit: int = MAX_EXAMPLES) -> list[Example]:
     """The most recent labelled posts as training examples (see the module docstring)."""
-    active = set(Category.objects.filter(is_active=True).values_list("id", flat=True))
+    active = set(Category.objects.active().values_list("id", flat=True))
     rows = (
         Post.objects.filter(Q(source=Post.BUYER_SOURCE) | Q(label_is_complaint__isnull=False))
         .order_by("-published_at", "-id")
@@ -290,8 +290,8 @@ def posts_relabel(
     ids = [post.pk for post in posts]
     if is_complaint is not True and category is not None:
         raise ApplicationError("A post that is not a complaint has no category.", field="category")
-    if category is not None and not category.is_active:
-        raise ApplicationError(f"{category} is no longer in use.", field="category")
+    if category is not None:
+        category.require_in_use()
     locked = list(Post.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
     if any(post.is_buyer_post for post in locked):
         raise ApplicationError(

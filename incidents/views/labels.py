@@ -27,7 +27,7 @@ from .common import HtmxHttpRequest
 
 
 def label_categories() -> list[Category]:
-    return list(Category.objects.filter(is_active=True).order_by("position", "name"))
+    return list(Category.objects.active())
 
 
 def _back(request: HttpRequest) -> str:
