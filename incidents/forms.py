@@ -16,7 +16,7 @@ from django.utils.text import capfirst
 from suppliers.models import Organization, Supplier, User
 from suppliers.selectors import supplier_resolve
 from supplierwatch.errors import ApplicationError
-from supplierwatch.forms import Form
+from supplierwatch.forms import Form, add_refusal
 
 from . import inputs
 from .models import Category, Incident, Post, Severity
@@ -156,8 +156,7 @@ class ReportForm(Form):
 
     def add_application_error(self, error: ApplicationError) -> None:
         """Show a service's refusal on the field it names, or above the form."""
-        field = self.SERVICE_FIELDS.get(error.field or "", error.field)
-        self.add_error(field if field in self.fields else None, error.message)
+        add_refusal(self, error, self.SERVICE_FIELDS.get(error.field or "", error.field))
 
 
 # --- the portal: filters and incident actions -------------------------------------------------

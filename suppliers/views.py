@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from supplierwatch.errors import ApplicationError
+from supplierwatch.forms import add_refusal
 
 from . import services
 from .forms import TeamInviteForm, TeamRoleForm
@@ -94,7 +95,7 @@ def team_invite(request: HttpRequest, membership: Membership) -> HttpResponse:
                 supplier=supplier, invited_by=person(request.user), **form.cleaned_data
             )
         except ApplicationError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            add_refusal(form, error)
         else:
             messages.success(
                 request,

@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from .errors import ApplicationError
+from .forms import add_refusal
 from .viewers import viewer_of
 
 
@@ -36,4 +37,4 @@ def refusals_shown(form: forms.BaseForm) -> Iterator[None]:
     try:
         yield
     except ApplicationError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        add_refusal(form, exc)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from suppliers.models import person
 from supplierwatch.errors import ApplicationError
+from supplierwatch.forms import add_refusal
 
 from .. import services
 from ..forms import COMPLAINT, UNDO, LabelForm
@@ -60,7 +61,7 @@ def post_label(request: HtmxHttpRequest, post_id: int) -> HttpResponse:
             )
             saved = True
         except ApplicationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_refusal(form, exc)
     if request.htmx:
         return render(
             request,

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from suppliers.models import Supplier, User
 from supplierwatch.errors import ApplicationError
+from supplierwatch.forms import add_refusal
 from supplierwatch.viewers import Viewer
 
 from .. import selectors, services
@@ -282,7 +283,7 @@ def incident_action(request: HttpRequest, viewer: Viewer, pk: int, action: str) 
         try:
             ACTIONS[action].perform(request.user, incident, form.cleaned_data)  # type: ignore[arg-type]
         except ApplicationError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            add_refusal(form, error)
         else:
             messages.success(request, ACTIONS[action].done)
             url = reverse("portal-incident", args=[incident.pk])
