@@ -95,8 +95,8 @@ class ReportInput:
 
 
 def clean_severity(value: Any) -> int:
-    """A report's severity: one of SEVERITIES, 1 (low) to 4 (critical)."""
-    if value not in SEVERITIES:
+    """A severity: one of SEVERITIES, 1 (low) to 4 (critical); a boolean is none of them."""
+    if isinstance(value, bool) or value not in SEVERITIES:
         raise InputError("severity", "Choose a severity.")
     return int(value)
 

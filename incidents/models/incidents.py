@@ -199,6 +199,21 @@ class Incident(models.Model):
         """Why an action does not apply now, in words for the person who tried it."""
         return _REFUSALS[action]
 
+    def take(self, action: str, now: datetime) -> str:
+        """Move to the status a status-changing action leads to, stamping when it was first
+        acknowledged (acknowledging, investigating and resolving all do), resolved or closed;
+        the status it left. The caller has checked `allows(action)`."""
+        previous = self.status
+        self.status = _LEADS_TO[action]
+        if self.status != self.Status.CLOSED:
+            self.acknowledged_at = self.acknowledged_at or now
+        if self.status == self.Status.RESOLVED:
+            self.resolved_at = now
+        elif self.status == self.Status.CLOSED:
+            self.closed_at = now
+        self.last_activity_at = now
+        return previous
+
     # --- the SLA --------------------------------------------------------------------------------
 
     def start_sla(self, start: datetime) -> None:
@@ -255,6 +270,13 @@ _ACTION_STATUSES: dict[str, tuple[str, ...]] = {
     _A.SET_SEVERITY: Incident.OPEN_STATUSES,
     _A.RESOLVE: Incident.OPEN_STATUSES,
     _A.CLOSE: (_S.RESOLVED,),
+}
+# The status each status-changing action leads to.
+_LEADS_TO: dict[str, str] = {
+    _A.ACKNOWLEDGE: _S.ACKNOWLEDGED,
+    _A.INVESTIGATE: _S.INVESTIGATING,
+    _A.RESOLVE: _S.RESOLVED,
+    _A.CLOSE: _S.CLOSED,
 }
 # Where an action has been done already: repeating it is a no-op, not a conflict.
 _DONE_IN: dict[str, tuple[str, ...]] = {

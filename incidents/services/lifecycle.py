@@ -15,9 +15,10 @@ from suppliers.models import Organization, User
 from supplierwatch.errors import ApplicationError
 from supplierwatch.viewers import viewer_of
 
-from ..inputs import clean_answer, clean_eight_d, clean_note
-from ..models import Incident, IncidentEvent, Post, Response
-from .processing import incident_apply_severity
+from ..inputs import clean_answer, clean_eight_d, clean_note, clean_severity
+from ..models import Incident, IncidentEvent, Response
+from ..selectors import incident_named_organizations
+from .processing import incident_change_severity
 
 Action = Incident.Action
 EIGHT_D_FIELDS = Incident.EIGHT_D_FIELDS
@@ -39,77 +40,58 @@ def require_actor(actor: User | None, incident: Incident) -> None:
         )
 
 
-def _begin(incident: Incident, actor: User, action: str) -> Incident | None:
-    """The incident, locked for this transaction, if `action` is to change it; None when it is
-    done already. Raises when the actor may not act or the status does not allow the action."""
+def _begin(incident: Incident, actor: User, action: str) -> Incident:
+    """The incident, locked for this transaction. Raises when the actor may not act, or when the
+    status neither allows the action nor shows it done already (Incident.has_done)."""
     require_actor(actor, incident)
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    if incident.allows(action):
-        return incident
-    if incident.has_done(action):
-        return None
-    raise ApplicationError(incident.refusal(action), field="status", code="conflict")
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    if not (locked.allows(action) or locked.has_done(action)):
+        raise ApplicationError(locked.refusal(action), field="status", code="conflict")
+    return locked
 
 
-def _set_status(incident: Incident, actor: User, status: str, **extra: object) -> Incident:
-    previous = incident.status
-    if previous == status:
-        return incident
-    incident.status = status
-    incident.last_activity_at = timezone.now()
-    incident.save()
+def _take(locked: Incident, actor: User, action: str, **extra: object) -> Incident:
+    """Apply a status-changing action (Incident.take) and record it; nothing when it is done
+    already."""
+    if not locked.allows(action):
+        return locked
+    previous = locked.take(action, timezone.now())
+    locked.save()
     incident_event(
-        incident,
+        locked,
         IncidentEvent.Kind.STATUS_CHANGED,
         actor,
-        **{"from": previous, "to": status},
+        **{"from": previous, "to": locked.status},
         **extra,
     )
-    return incident
+    return locked
 
 
 @transaction.atomic
 def incident_acknowledge(*, incident: Incident, actor: User) -> Incident:
-    locked = _begin(incident, actor, Action.ACKNOWLEDGE)
-    if locked is None:
-        return Incident.objects.get(pk=incident.pk)
-    locked.acknowledged_at = locked.acknowledged_at or timezone.now()
-    return _set_status(locked, actor, Incident.Status.ACKNOWLEDGED)
+    return _take(_begin(incident, actor, Action.ACKNOWLEDGE), actor, Action.ACKNOWLEDGE)
 
 
 @transaction.atomic
 def incident_start_investigation(*, incident: Incident, actor: User) -> Incident:
-    locked = _begin(incident, actor, Action.INVESTIGATE)
-    if locked is None:
-        return Incident.objects.get(pk=incident.pk)
-    locked.acknowledged_at = locked.acknowledged_at or timezone.now()
-    return _set_status(locked, actor, Incident.Status.INVESTIGATING)
+    return _take(_begin(incident, actor, Action.INVESTIGATE), actor, Action.INVESTIGATE)
 
 
 @transaction.atomic
 def incident_resolve(*, incident: Incident, actor: User, note: str = "") -> Incident:
     locked = _begin(incident, actor, Action.RESOLVE)
-    assert locked is not None  # resolving is never "done already": a resolved incident is refused
-    note = clean_note(note)
-    now = timezone.now()
-    locked.acknowledged_at = locked.acknowledged_at or now
-    locked.resolved_at = now
-    return _set_status(locked, actor, Incident.Status.RESOLVED, note=note)
+    return _take(locked, actor, Action.RESOLVE, note=clean_note(note))
 
 
 @transaction.atomic
 def incident_close(*, incident: Incident, actor: User) -> Incident:
-    locked = _begin(incident, actor, Action.CLOSE)
-    assert locked is not None
-    locked.closed_at = timezone.now()
-    return _set_status(locked, actor, Incident.Status.CLOSED)
+    return _take(_begin(incident, actor, Action.CLOSE), actor, Action.CLOSE)
 
 
 @transaction.atomic
 def incident_assign(*, incident: Incident, actor: User, assignee: User | None) -> Incident:
     """Give the incident to a colleague at the supplier (User.objects.colleagues_of), or to nobody."""
     locked = _begin(incident, actor, Action.ASSIGN)
-    assert locked is not None
     if (
         assignee is not None
         and not User.objects.colleagues_of(locked.supplier_id).filter(pk=assignee.pk).exists()
@@ -132,13 +114,11 @@ def incident_assign(*, incident: Incident, actor: User, assignee: User | None) -
     return locked
 
 
-def _check_private_recipient(incident: Incident, organization: Organization) -> None:
+def _check_private_recipient(incident: Incident, organization: Organization, author: User) -> None:
     """A private answer goes only to an organization the supplier already knows is involved:
     one that reported this incident by name. Anonymous reporters stay anonymous."""
-    reported_by_name = Post.objects.filter(
-        matches__incident=incident, organization=organization, visibility=Post.Visibility.NAMED
-    ).exists()
-    if not reported_by_name:
+    named = incident_named_organizations(viewer=viewer_of(author), incident=incident)
+    if not named.filter(pk=organization.pk).exists():
         raise ApplicationError(PRIVATE_ANSWER_REFUSAL, field="organization")
 
 
@@ -152,10 +132,9 @@ def incident_respond(
 ) -> Response:
     """Answer publicly, or privately to one organization that reported this incident by name."""
     locked = _begin(incident, author, Action.RESPOND)
-    assert locked is not None
     body = clean_answer(body)
     if organization is not None:
-        _check_private_recipient(locked, organization)
+        _check_private_recipient(locked, organization, author)
     response = Response.objects.create(
         incident=locked,
         author=author,
@@ -171,10 +150,9 @@ def incident_respond(
         response_id=response.pk,
         visibility=response.visibility,
     )
-    if locked.acknowledged_at is None:
-        locked.acknowledged_at = timezone.now()
+    # Answering acknowledges: an open incident moves on, a resolved one stays where it is.
     if locked.allows(Action.ACKNOWLEDGE):
-        _set_status(locked, author, Incident.Status.ACKNOWLEDGED)
+        _take(locked, author, Action.ACKNOWLEDGE)
     else:
         locked.last_activity_at = timezone.now()
         locked.save()
@@ -186,7 +164,7 @@ def incident_response_edit(*, response: Response, actor: User, body: str) -> Res
     """Correct the words of an answer (an operator's moderation, or its supplier's own staff);
     who may read it does not change, and the timeline says that it was edited."""
     require_actor(actor, response.incident)
-    response = Response.objects.select_for_update().get(pk=response.pk)
+    response = Response.objects.select_for_update().select_related("incident").get(pk=response.pk)
     body = clean_answer(body)
     if response.body == body:
         return response
@@ -209,7 +187,6 @@ def incident_record_actions(*, incident: Incident, actor: User, **fields: str) -
     if unknown:
         raise ApplicationError(f"Unknown 8D field: {sorted(unknown)[0]}", field=sorted(unknown)[0])
     locked = _begin(incident, actor, Action.RECORD_8D)
-    assert locked is not None
     changed = {}
     for name, value in clean_eight_d(fields).items():
         if getattr(locked, name) != value:
@@ -226,12 +203,8 @@ def incident_record_actions(*, incident: Incident, actor: User, **fields: str) -
 @transaction.atomic
 def incident_set_severity(*, incident: Incident, actor: User, severity: int) -> Incident:
     locked = _begin(incident, actor, Action.SET_SEVERITY)
-    assert locked is not None
+    severity = clean_severity(severity)
     if severity == locked.severity:
         return locked
-    previous = locked.severity
-    incident_apply_severity(locked, severity)
-    incident_event(
-        locked, IncidentEvent.Kind.SEVERITY_CHANGED, actor, **{"from": previous, "to": severity}
-    )
+    incident_change_severity(locked, severity, actor=actor).save()
     return locked

@@ -19,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from suppliers.models import Supplier
+from suppliers.models import Supplier, User
 from supplierwatch.db import bulk_update_rows
 
 from .. import engines, grouping
@@ -375,20 +375,24 @@ def _raise_severity(incident: Incident, items: list[_Evaluated], events: list) -
         if i.post.is_buyer_post and i.post.severity and i.post.visibility != Post.Visibility.PRIVATE
     ]
     if reported and max(reported) > incident.severity:
-        events.append(
-            IncidentEvent(
-                incident=incident,
-                kind=IncidentEvent.Kind.SEVERITY_CHANGED,
-                data={"from": incident.severity, "to": max(reported), "by": "report"},
-            )
-        )
-        incident_apply_severity(incident, max(reported))
+        events.append(incident_change_severity(incident, max(reported), by="report"))
 
 
-def incident_apply_severity(incident: Incident, severity: int) -> None:
-    """Store a new severity, with the due times it brings forward (Incident.apply_severity)."""
+def incident_change_severity(
+    incident: Incident, severity: int, *, actor: User | None = None, by: str = ""
+) -> IncidentEvent:
+    """Store a new severity, with the due times it brings forward (Incident.apply_severity), and
+    give back the event that says so (unsaved: a batch writes its events at once). `by` names
+    what changed it when no person did ("report", "spike")."""
+    previous = incident.severity
     changed = incident.apply_severity(severity)
     Incident.objects.filter(pk=incident.pk).update(**{f: getattr(incident, f) for f in changed})
+    data: dict[str, object] = {"from": previous, "to": severity}
+    if by:
+        data["by"] = by
+    return IncidentEvent(
+        incident=incident, kind=IncidentEvent.Kind.SEVERITY_CHANGED, actor=actor, data=data
+    )
 
 
 def incidents_recount(

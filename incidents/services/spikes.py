@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ..models import Incident, IncidentEvent, Post, PostMatch, Severity
 from ..spikes import SpikeRule, expected_count, is_spike
-from .processing import incident_apply_severity
+from .processing import incident_change_severity
 
 WINDOW = timedelta(hours=1)
 BASELINE = timedelta(days=7)
@@ -88,12 +88,6 @@ def _record_spike(*, supplier_id: int, recent: int, expected: float, now: dateti
         data={"complaints_last_hour": recent, "expected": round(expected, 2)},
     )
     if incident.severity < Severity.CRITICAL:
-        previous = incident.severity
-        incident_apply_severity(incident, incident.severity + 1)
-        IncidentEvent.objects.create(
-            incident=incident,
-            kind=IncidentEvent.Kind.SEVERITY_CHANGED,
-            data={"from": previous, "to": incident.severity, "by": "spike"},
-        )
+        incident_change_severity(incident, incident.severity + 1, by="spike").save()
     Incident.objects.filter(pk=incident.pk).update(last_activity_at=now)
     return incident.pk

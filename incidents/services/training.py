@@ -257,15 +257,16 @@ def may_relabel(user: User | None, post: Post) -> bool:
         return False
     if viewer.is_operator:
         return True
+    supplier_id = viewer.supplier_id
     return (
-        viewer.supplier_id is not None
-        and viewer.may_act_for(viewer.supplier_id)
-        and PostMatch.objects.filter(post=post, supplier_id=viewer.supplier_id).exists()
+        viewer.may_act
+        and supplier_id is not None
+        and PostMatch.objects.filter(post=post, supplier_id=supplier_id).exists()
     )
 
 
 def post_relabel(
-    *, post: Post, actor: User | None, is_complaint: bool | None, category: Category | None = None
+    *, post: Post, actor: User, is_complaint: bool | None, category: Category | None = None
 ) -> Post:
     """Correct a public post: a complaint (in `category`, or in the predicted one) or not one.
 
@@ -282,11 +283,12 @@ def post_relabel(
 def posts_relabel(
     *,
     posts: Iterable[Post],
-    actor: User | None,
+    actor: User,
     is_complaint: bool | None,
     category: Category | None = None,
 ) -> int:
-    """post_relabel for many posts at once (the admin's bulk actions); the number relabelled."""
+    """post_relabel for many posts at once (the admin's bulk actions); the number relabelled.
+    Refused unless the actor may correct every one of them (may_relabel)."""
     ids = [post.pk for post in posts]
     if is_complaint is not True and category is not None:
         raise ApplicationError("A post that is not a complaint has no category.", field="category")
@@ -297,6 +299,11 @@ def posts_relabel(
         raise ApplicationError(
             "Buyer reports are labelled by their reporter; only public posts can be corrected.",
             field="post",
+        )
+    if not all(may_relabel(actor, post) for post in locked):
+        raise ApplicationError(
+            "Only operators, and the responders of a supplier a post names, correct it.",
+            code="forbidden",
         )
     now = timezone.now()
     removing = is_complaint is None

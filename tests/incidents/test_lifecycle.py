@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from incidents import services
 from incidents.models import (
@@ -375,6 +377,27 @@ def test_raising_the_severity_brings_the_sla_forward(incident, carol):
 def test_setting_the_same_severity_writes_no_event(incident, carol):
     services.incident_set_severity(incident=incident, actor=carol, severity=Severity.MEDIUM)
     assert not incident.events.exists()
+
+
+@pytest.mark.parametrize("severity", [0, 5, True, "high", None])
+def test_a_severity_that_is_none_of_the_four_is_refused_naming_the_field(incident, carol, severity):
+    with pytest.raises(ApplicationError) as refused:
+        services.incident_set_severity(incident=incident, actor=carol, severity=severity)
+    assert refused.value.field == "severity"
+    incident.refresh_from_db()
+    assert incident.severity == Severity.MEDIUM
+    assert not incident.events.exists()
+
+
+def test_acknowledging_twice_reads_and_locks_the_incident_once(incident, carol):
+    services.incident_acknowledge(incident=incident, actor=carol)
+    with CaptureQueriesContext(connection) as captured:
+        again = services.incident_acknowledge(incident=incident, actor=carol)
+    assert again.status == Incident.Status.ACKNOWLEDGED
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert len([q for q in sql if 'FROM "incidents_incident"' in q]) == 1
+    assert not [q for q in sql if q.startswith(("INSERT", "UPDATE"))]
+    assert incident.events.count() == 1
 
 
 # --- who may act ------------------------------------------------------------------------------

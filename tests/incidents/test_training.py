@@ -387,6 +387,17 @@ def test_who_may_correct_a_label(tweet, carol, dave, alice, operator, initech_vi
     assert not services.may_relabel(anonymous, tweet)
 
 
+@pytest.mark.parametrize("who", ["dave", "initech_viewer", "alice"])
+def test_the_service_refuses_a_correction_from_someone_who_may_not_make_it(request, tweet, who):
+    """The rule is the service's, not only the page's: the admin and every later channel get it."""
+    actor = request.getfixturevalue(who)
+    with pytest.raises(ApplicationError) as refused:
+        services.post_relabel(post=tweet, actor=actor, is_complaint=False)
+    assert refused.value.code == "forbidden"
+    tweet.refresh_from_db()
+    assert tweet.label_is_complaint is None
+
+
 def test_supplier_staff_correct_a_label_from_the_portal(
     client, carol, tweet, categories, django_capture_on_commit_callbacks
 ):
