@@ -5,8 +5,7 @@ Plain Python with no Django import: the `ingest_posts` command adapts it to `pos
 Rows are dicts keyed by post field (`external_id`, `text`, `published_at`, `author_handle`,
 `url`); the values are left as the file has them, and `posts_ingest` validates them. A record the
 reader itself cannot make sense of (a JSONL line that is not a JSON object, a CSV record with
-broken quoting or more fields than the header, bytes that are not UTF-8) comes out as a
-`BadRecord` in place of the row, so the caller reports it by line and goes on with the rest.
+broken quoting or more fields than the header) comes out as a `BadRecord` in place of the row, so the caller reports it by line and goes on with the rest.
 
 Line numbers are physical lines of the file, counted from 1, where the record *starts*: a CSV
 field may hold newlines inside quotes, so one record can span several lines.
@@ -109,20 +108,6 @@ def parse_mapping(text: str) -> dict[str, str]:
             raise ValueError(f"{field!r} is mapped twice")
         mapping[field] = column.strip()
     return mapping
-
-
-def _unstorable(row: Row) -> BadRecord | None:
-    """Why the row's strings cannot be stored as text, if they cannot."""
-    for field, value in row.items():
-        if isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                return BadRecord(f"{field}: not valid UTF-8")
-            # posts_ingest drops NUL from the text; anywhere else it would break the insert.
-            if field != "text" and "\x00" in value:
-                return BadRecord(f"{field}: contains a NUL character")
-    return None
 
 
 class PostReader:
@@ -279,7 +264,7 @@ class PostReader:
                 field: fields[position] if position < len(fields) else ""
                 for field, position in self._columns.items()
             }
-            yield start, _unstorable(row) or row
+            yield start, row
 
     # --- JSONL ------------------------------------------------------------------------------
     def _iter_jsonl(self) -> Iterator[tuple[int, Row | BadRecord]]:
@@ -315,7 +300,7 @@ class PostReader:
                     break
                 if value is not None:
                     row[field] = value
-            yield line, bad or _unstorable(row) or row
+            yield line, bad or row
 
 
 _MISSING = object()

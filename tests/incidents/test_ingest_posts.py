@@ -146,6 +146,23 @@ def test_a_link_that_does_not_parse_is_refused_alone(tmp_path):
     assert _stored() == {"a": "first"}
 
 
+def test_text_that_cannot_be_stored_is_refused_alone_as_every_channel_refuses_it(tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_bytes(
+        b"post_id,text,author\na,caf\xe9,ann\nb\x00,hi,ann\nc,h\x00i,ann\nd,fine,ann\n"
+    )
+
+    counts, problems = _ingest(path)
+
+    assert problems == [
+        "line 2: text: not valid Unicode text",
+        "line 3: external_id: contains a NUL character",
+        "line 4: text: contains a NUL character",
+    ]
+    assert counts == {"rows read": 4, "accepted": 1, "duplicates skipped": 0, "rejected": 3}
+    assert _stored() == {"d": "fine"}
+
+
 def test_running_the_same_file_again_counts_every_stored_row_as_a_duplicate(tmp_path):
     path = _write(tmp_path, "tweets.csv", SMALL_CSV)
     _ingest(path)
