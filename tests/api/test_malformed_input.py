@@ -64,7 +64,8 @@ def test_a_forged_cursor_is_refused_naming_the_cursor(api, world, path, persona,
     response = _client(api, persona).get(url, {"cursor": cursor})
     # Any text is a cursor to the schema: one the API did not give out is a 422, never a 500.
     assert response.status_code == 422
-    assert "cursor" in _error(response)["fields"]
+    assert _error(response)["code"] == "invalid"
+    assert list(_error(response)["fields"]) == ["cursor"]
 
 
 def test_the_subscription_limit_is_a_conflict_not_a_bad_request(api, world):
@@ -90,20 +91,6 @@ def test_acting_on_an_incident_in_the_wrong_state_is_a_conflict(api, world):
     response = client.post(f"/api/v1/incidents/{incident.pk}/acknowledge/", format="json")
     assert response.status_code == 409
     assert _error(response)["code"] == "conflict"
-
-
-def test_a_value_the_schema_accepts_but_a_rule_refuses_is_a_422_naming_the_field(api, world):
-    response = _client(api, "acme").post(
-        "/api/v1/posts/",
-        {
-            "supplier": world.initech.slug,
-            "text": "Housings cracked",
-            "published_at": "2300-01-01T00:00:00Z",
-        },
-        format="json",
-    )
-    assert response.status_code == 422
-    assert list(_error(response)["fields"]) == ["published_at"]
 
 
 def test_a_public_post_with_a_link_that_does_not_parse_is_rejected_alone(api, world):

@@ -91,7 +91,7 @@ def test_an_invalid_report_names_the_field(api, world, change, field, status):
     assert response.status_code == status, response.content
     error = response.json()["error"]
     assert error["code"] == "invalid"
-    assert field in error["fields"]
+    assert list(error["fields"]) == [field]
     assert error["message"].startswith(field)
 
 
@@ -118,6 +118,7 @@ def test_the_same_key_with_another_body_is_refused(api, world):
     assert other.status_code == 422
     assert other.json()["error"]["code"] == "idempotency_key_reused"
     error = other.json()["error"]
+    assert set(error["fields"]) == {"Idempotency-Key"}
     assert error["message"] == f"Idempotency-Key: {error['fields']['Idempotency-Key'][0]}"
     assert buyer_reports().count() == before
 

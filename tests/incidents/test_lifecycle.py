@@ -410,7 +410,9 @@ LIFECYCLE = {
         incident=incident, actor=actor
     ),
     "assign": lambda incident, actor: services.incident_assign(
-        incident=incident, actor=actor, assignee=None
+        incident=incident,
+        actor=actor,
+        assignee=SupplierMembershipFactory(supplier=incident.supplier).user,
     ),
     "respond": lambda incident, actor: services.incident_respond(
         incident=incident, author=actor, body="We are on it."
@@ -447,7 +449,9 @@ def test_only_the_suppliers_responders_and_operators_act_on_its_incident(
 @pytest.mark.parametrize("action", list(LIFECYCLE))
 @pytest.mark.parametrize("actor", ["carol", "operator"])
 def test_the_suppliers_responders_and_operators_act(incident, action, actor, request):
-    LIFECYCLE[action](incident, request.getfixturevalue(actor))
+    person = request.getfixturevalue(actor)
+    LIFECYCLE[action](incident, person)
+    assert incident.events.filter(actor=person).exists()
 
 
 def test_closing_checks_its_actor_too(incident, carol, alice):
