@@ -170,6 +170,8 @@ class IncidentAdmin(OperatorsChangeAdmin):
 
     def save_model(self, request: HttpRequest, obj: Incident, form: Any, change: bool) -> None:
         if "title" in form.changed_data:
+            # The title is a label with no rule beyond its length (the form's): it is no step of
+            # the lifecycle, so it is written alone and the timeline does not mention it.
             Incident.objects.filter(pk=obj.pk).update(title=form.cleaned_data["title"])
         eight_d = {
             name: form.cleaned_data[name]

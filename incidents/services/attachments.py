@@ -96,8 +96,7 @@ def attachments_add(*, post: Post, files: Sequence[UploadedFile]) -> list[Attach
 def post_report_with_attachments(
     *, author: User, files: Sequence[UploadedFile] = (), **report: Unpack[ReportArguments]
 ) -> Post:
-    """Report a problem with its photos and documents: all of it, or nothing (files checked first)."""
-    attachments_check(files=files)
+    """Report a problem with its photos and documents: all of it, or nothing (one transaction)."""
     post = post_report(author=author, **report)
     if files:
         attachments_add(post=post, files=files)

@@ -114,7 +114,6 @@ def posts_delete(*, posts: Iterable[Post], actor: User) -> int:
     _require_operator(actor)
     ids = [post.pk for post in posts]
     incident_ids = _incidents_of(ids)
-    deleted = Post.objects.filter(pk__in=ids).count()
-    Post.objects.filter(pk__in=ids).delete()
+    _, deleted = Post.objects.filter(pk__in=ids).delete()
     incidents_recount(incident_ids=incident_ids, active_ids=())
-    return deleted
+    return deleted.get(Post._meta.label, 0)
