@@ -32,7 +32,6 @@ from .. import selectors, services
 from ..exports import incidents_csv
 from ..models import Incident
 from ..presenters import answer_view, evidence_view, incident_detail_view, incident_view
-from ..services.lifecycle import PRIVATE_ANSWER_REFUSAL
 from . import examples
 from .filters import IncidentFilter, StrictOrderingFilter
 from .serializers import (
@@ -178,9 +177,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 User.objects.colleagues_of(incident.supplier_id).filter(email__iexact=email).first()
             )
             if assignee is None:
-                raise ApplicationError(
-                    "Assign the incident to a colleague at this supplier.", field="assignee"
-                )
+                raise ApplicationError(services.NOT_A_COLLEAGUE, field="assignee")
         incident = services.incident_assign(
             incident=incident, actor=person(request.user), assignee=assignee
         )
@@ -255,7 +252,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             organization = Organization.objects.filter(slug=slug).first()
             if organization is None:
                 # No such organization is refused as one that did not report by name.
-                raise ApplicationError(PRIVATE_ANSWER_REFUSAL, field="organization")
+                raise ApplicationError(services.PRIVATE_ANSWER_REFUSAL, field="organization")
         answer = services.incident_respond(
             incident=incident,
             author=person(request.user),

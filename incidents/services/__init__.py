@@ -4,6 +4,8 @@ from .attachments import attachments_add, attachments_check, post_report_with_at
 from .follows import follow_mark_seen, incident_follow, incident_unfollow
 from .ingest import IngestResult, posts_ingest
 from .lifecycle import (
+    NOT_A_COLLEAGUE,
+    PRIVATE_ANSWER_REFUSAL,
     incident_acknowledge,
     incident_assign,
     incident_close,
@@ -30,6 +32,8 @@ from .training import (
 )
 
 __all__ = [
+    "NOT_A_COLLEAGUE",
+    "PRIVATE_ANSWER_REFUSAL",
     "IngestResult",
     "ProcessResult",
     "TrainingResult",

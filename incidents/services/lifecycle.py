@@ -22,6 +22,9 @@ from .processing import incident_change_severity
 
 Action = Incident.Action
 EIGHT_D_FIELDS = Incident.EIGHT_D_FIELDS
+# Refusals that an adapter which looks the person or organization up (the API, by e-mail or
+# slug) gives in the same words when it finds none.
+NOT_A_COLLEAGUE = "Assign the incident to a colleague at this supplier."
 PRIVATE_ANSWER_REFUSAL = (
     "Private answers go only to organizations that reported this incident by name."
 )
@@ -96,9 +99,7 @@ def incident_assign(*, incident: Incident, actor: User, assignee: User | None) -
         assignee is not None
         and not User.objects.colleagues_of(locked.supplier_id).filter(pk=assignee.pk).exists()
     ):
-        raise ApplicationError(
-            "Assign the incident to a colleague at this supplier.", field="assignee"
-        )
+        raise ApplicationError(NOT_A_COLLEAGUE, field="assignee")
     if locked.assignee_id == (assignee.pk if assignee else None):
         return locked
     locked.assignee = assignee
