@@ -21,6 +21,7 @@ from supplierwatch.forms import Form, add_refusal
 from . import inputs
 from .models import Category, Incident, Post, Severity
 from .presenters import eight_d_labels
+from .selectors import PORTAL_SORTS
 from .services.attachments import ALLOWED_DESCRIPTION, ALLOWED_TYPES, MAX_FILE_BYTES, MAX_FILES
 
 # --- the buyer's report ----------------------------------------------------------------------
@@ -168,12 +169,7 @@ STATUS_CHOICES = [
     *Incident.Status.choices,
 ]
 SEVERITY_CHOICES = [("", "Any severity"), *reversed(Severity.choices)]
-SORT_CHOICES = [
-    ("activity", "Latest activity first"),
-    ("severity", "Most severe first"),
-    ("posts", "Most reports first"),
-    ("created", "Newest first"),
-]
+SORT_CHOICES = [(key, sort.label) for key, sort in PORTAL_SORTS.items()]
 
 
 class IncidentFilterForm(Form):
@@ -284,7 +280,17 @@ class RespondForm(Form):
         super().__init__(*args, **kwargs)
         field = self.fields["organization"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = organizations
+        field.queryset = organizations  # what a sent choice is checked against
+        # The options, read once: a ModelChoiceField would query again for each rendering.
+        named = list(organizations)
+        if named:
+            field.choices = [
+                ("", field.empty_label),
+                *((org.pk, field.label_from_instance(org)) for org in named),
+            ]
+        else:
+            # Without a named reporter there is nobody to answer privately: no choice is shown.
+            field.widget = forms.HiddenInput()
 
 
 def _eight_d_step(name: str, help_text: str = "") -> forms.CharField:

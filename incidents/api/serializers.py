@@ -18,7 +18,7 @@ from .. import inputs
 from ..models import Category, Incident, IncidentEvent, Post, Response, Severity
 from ..presenters import person_view
 
-SEVERITIES = [severity.name.lower() for severity in Severity]
+SEVERITIES = [severity.slug for severity in Severity]
 REPORT_VISIBILITIES = list(inputs.REPORT_VISIBILITIES)
 
 
@@ -30,7 +30,7 @@ class SeverityField(serializers.ChoiceField):
 
     # The stubs type ChoiceField's value as the choice (str); this one's is the stored number.
     def to_representation(self, value: int) -> str:  # type: ignore[override]
-        return Severity(value).name.lower()
+        return Severity(value).slug
 
     def to_internal_value(self, data: Any) -> int:  # type: ignore[override]
         return Severity[super().to_internal_value(data).upper()].value

@@ -21,3 +21,8 @@ class Severity(models.IntegerChoices):
     MEDIUM = 2, "Medium"
     HIGH = 3, "High"
     CRITICAL = 4, "Critical"
+
+    @property
+    def slug(self) -> str:
+        """How the API, the webhooks, the CSV export and the scorecard name it: "low" ... "critical"."""
+        return self.name.lower()

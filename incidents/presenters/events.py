@@ -144,8 +144,8 @@ def event_data(event: IncidentEvent, viewer: Viewer) -> dict[str, Any]:
     if kind == Kind.SEVERITY_CHANGED:
         before, after = _severity(data.get("from")), _severity(data.get("to"))
         return {
-            "from": before.name.lower() if before else None,
-            "to": after.name.lower() if after else None,
+            "from": before.slug if before else None,
+            "to": after.slug if after else None,
         }
     if kind == Kind.ASSIGNED:
         return {"assignee": data.get("assignee")} if viewer.sees_supplier_side else {}

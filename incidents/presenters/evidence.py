@@ -54,6 +54,7 @@ class Party:
 
 @dataclass(frozen=True)
 class AttachmentView:
+    id: int
     url: str
     # The uploaded file's own name when the viewer may know who reported; "Photo 1" otherwise,
     # since a file name can carry its uploader's name or company ("acme-ncr-4711.pdf").
@@ -72,6 +73,7 @@ def attachment_view(attachment: Attachment, number: int, *, reveals: bool) -> At
     word = "Photo" if is_photo else "Document"
     extension = PurePosixPath(attachment.file.name or "").suffix.lower()
     return AttachmentView(
+        id=attachment.pk,
         url=reverse("attachment-download", args=[attachment.pk]),
         label=attachment.original_name if reveals else f"{word} {number}",
         filename=attachment.original_name if reveals else f"{word.lower()}-{number}{extension}",

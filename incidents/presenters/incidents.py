@@ -41,7 +41,6 @@ class IncidentView:
     id: int
     title: str
     status: str
-    status_label: str
     severity: int
     category: Category | None
     supplier: Party
@@ -64,11 +63,17 @@ class IncidentView:
     # The colleague in charge: the supplier's own staff (and operators) only.
     assignee: Person | None
     eight_d: list[EightDStep]
-    is_open: bool
     acknowledge_overdue: bool
     resolve_overdue: bool
-    # Open and past a promise (Incident.is_overdue).
-    overdue: bool
+
+    @property
+    def status_label(self) -> str:
+        return Incident.Status(self.status).label
+
+    @property
+    def overdue(self) -> bool:
+        """Open and past a promise (Incident.is_overdue)."""
+        return self.acknowledge_overdue or self.resolve_overdue
 
     @property
     def severity_label(self) -> str:
@@ -76,7 +81,7 @@ class IncidentView:
 
     @property
     def severity_name(self) -> str:
-        return Severity(self.severity).name.lower()
+        return Severity(self.severity).slug
 
     @property
     def api_url(self) -> str:
@@ -123,13 +128,13 @@ def incident_detail_view(
     events: list[IncidentEvent],
     answers: list[Response],
 ) -> IncidentDetailView:
-    """incident_view with `events` (selectors.incident_timeline) and `answers`
-    (selectors.incident_answers), each as this viewer may see it."""
+    """incident_view with `events` (selectors.incident_timeline: newest first) and `answers`
+    (selectors.incident_answers), each as this viewer may see it; the timeline reads oldest first."""
     return IncidentDetailView(
         **_incident_fields(incident, viewer, timezone.now()),
         timeline=[
             EventRecord(event.kind, event.created_at, event_data(event, viewer))
-            for event in sorted(events, key=lambda e: (e.created_at, e.pk))
+            for event in reversed(events)
         ],
         responses=[answer_view(response, viewer) for response in answers],
     )
@@ -141,7 +146,6 @@ def _incident_fields(incident: Incident, viewer: Viewer, now: datetime) -> dict[
         id=incident.pk,
         title=incident.title,
         status=incident.status,
-        status_label=incident.get_status_display(),
         severity=incident.severity,
         category=incident.category,
         supplier=Party(incident.supplier.slug, incident.supplier.name),
@@ -170,10 +174,8 @@ def _incident_fields(incident: Incident, viewer: Viewer, now: datetime) -> dict[
         eight_d=[
             EightDStep(name, label, getattr(incident, name)) for name, label in labels.items()
         ],
-        is_open=incident.is_open,
         acknowledge_overdue=incident.acknowledge_overdue(now),
         resolve_overdue=incident.resolve_overdue(now),
-        overdue=incident.is_overdue(now),
     )
 
 

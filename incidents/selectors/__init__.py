@@ -2,10 +2,8 @@
 in a fixed number of queries."""
 
 from .buyer import (
-    FOLLOW_NEWS_KINDS,
     attachment_for,
     followed_incidents,
-    organization_reports,
     organization_reports_with_incidents,
     report_by_external_id,
     report_incident_id,
@@ -13,7 +11,6 @@ from .buyer import (
 )
 from .incidents import (
     active_category,
-    count_subquery,
     follow_of,
     incident_answers,
     incident_evidence,
@@ -23,25 +20,13 @@ from .incidents import (
     incident_private_reports,
     incident_timeline,
 )
-from .portal import (
-    PORTAL_SORTS,
-    DayCount,
-    PortalOverview,
-    SeverityCount,
-    portal_incident_search,
-    portal_overview,
-)
+from .portal import PORTAL_SORTS, portal_incident_search, portal_overview
 from .suppliers import supplier_category_breakdown, supplier_complaints_per_day, supplier_scorecard
 
 __all__ = [
-    "FOLLOW_NEWS_KINDS",
     "PORTAL_SORTS",
-    "DayCount",
-    "PortalOverview",
-    "SeverityCount",
     "active_category",
     "attachment_for",
-    "count_subquery",
     "follow_of",
     "followed_incidents",
     "incident_answers",
@@ -51,7 +36,6 @@ __all__ = [
     "incident_named_organizations",
     "incident_private_reports",
     "incident_timeline",
-    "organization_reports",
     "organization_reports_with_incidents",
     "portal_incident_search",
     "portal_overview",

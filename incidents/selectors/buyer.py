@@ -110,16 +110,13 @@ def report_incident_id(*, post: Post) -> int | None:
     )
 
 
-def attachment_for(*, viewer: Viewer, attachment_id: int) -> tuple[Attachment, int] | None:
-    """The attachment and its number among its post's attachments (from 1, in the order they were
-    attached: its name for those who may not know the file's own), if the viewer may read the
-    post it belongs to; None otherwise (the same 404 for both)."""
-    attachment = (
+def attachment_for(*, viewer: Viewer, attachment_id: int) -> Attachment | None:
+    """The attachment, with its post and the post's attachments (presenters.attachment_views
+    names it by its place among them), if the viewer may read the post it belongs to; None
+    otherwise (the same 404 for both)."""
+    return (
         Attachment.objects.filter(pk=attachment_id, post__in=Post.objects.visible_to(viewer))
         .select_related("post")
+        .prefetch_related("post__attachments")
         .first()
     )
-    if attachment is None:
-        return None
-    siblings = Attachment.objects.filter(post_id=attachment.post_id).order_by("created_at", "id")
-    return attachment, list(siblings.values_list("pk", flat=True)).index(attachment.pk) + 1

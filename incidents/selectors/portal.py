@@ -24,11 +24,19 @@ from ..models import (
 )
 from .incidents import incident_list
 
-PORTAL_SORTS: dict[str, tuple[str, ...]] = {
-    "activity": ("-last_activity_at", "-id"),
-    "severity": ("-severity", "-last_activity_at", "-id"),
-    "posts": ("-post_count", "-last_activity_at", "-id"),
-    "created": ("-created_at", "-id"),
+
+@dataclass(frozen=True)
+class PortalSort:
+    label: str  # as the list's sort field offers it
+    order_by: tuple[str, ...]
+
+
+# The orders of the portal's list, by the `sort` its form sends (forms.SORT_CHOICES offers these).
+PORTAL_SORTS: dict[str, PortalSort] = {
+    "activity": PortalSort("Latest activity first", ("-last_activity_at", "-id")),
+    "severity": PortalSort("Most severe first", ("-severity", "-last_activity_at", "-id")),
+    "posts": PortalSort("Most reports first", ("-post_count", "-last_activity_at", "-id")),
+    "created": PortalSort("Newest first", ("-created_at", "-id")),
 }
 
 
@@ -77,7 +85,7 @@ def portal_incident_search(
             | Q(sku__icontains=search)
             | Exists(in_evidence)
         )
-    return incidents.order_by(*PORTAL_SORTS.get(sort, PORTAL_SORTS["activity"]))
+    return incidents.order_by(*PORTAL_SORTS.get(sort, PORTAL_SORTS["activity"]).order_by)
 
 
 @dataclass(frozen=True)

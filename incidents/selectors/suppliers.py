@@ -69,9 +69,7 @@ def supplier_scorecard(*, viewer: Viewer, supplier: Supplier) -> dict[str, Any]:
     return {
         **totals,
         "by_status": {status: by_status.get(status, 0) for status in Incident.Status.values},
-        "by_severity": {
-            severity.name.lower(): by_severity.get(severity.value, 0) for severity in Severity
-        },
+        "by_severity": {severity.slug: by_severity.get(severity.value, 0) for severity in Severity},
         "by_category": [
             {
                 "category": row["category__slug"],

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from suppliers.models import SupplierAlias, User
 from supplierwatch.errors import ApplicationError
-from supplierwatch.viewers import viewer_of
+from supplierwatch.viewers import Viewer, viewer_of
 
 from .. import engines, learning
 from ..learning import Example
@@ -249,18 +249,25 @@ def classifier_deactivate_all() -> int:
 # --- corrections ---------------------------------------------------------------------------------
 
 
+def may_correct_labels(who: Viewer | User | None) -> bool:
+    """Does this viewer correct public posts' labels at all: operators, and supplier staff who act
+    (responders and admins)? Which posts: may_relabel. A page of one supplier's evidence offers
+    the correction on this alone, without a query per post."""
+    viewer = viewer_of(who)
+    return viewer.is_operator or (viewer.is_supplier_staff and viewer.may_act)
+
+
 def may_relabel(user: User | None, post: Post) -> bool:
-    """Operators, and supplier staff who act (responders and admins) for a supplier the post is
-    matched to, may correct a public post's label."""
+    """May this person correct this post's label: a public post, corrected by an operator or by
+    supplier staff who act (may_correct_labels) for a supplier the post is matched to."""
     viewer = viewer_of(user)
-    if post.is_buyer_post:
+    if post.is_buyer_post or not may_correct_labels(viewer):
         return False
     if viewer.is_operator:
         return True
     supplier_id = viewer.supplier_id
     return (
-        viewer.may_act
-        and supplier_id is not None
+        supplier_id is not None
         and PostMatch.objects.filter(post=post, supplier_id=supplier_id).exists()
     )
 

@@ -14,15 +14,14 @@ from datetime import date, datetime, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from suppliers.models import Supplier, SupplierAlias, VendorCode, person
+from suppliers.models import Supplier, SupplierAlias, person
 from suppliers.selectors import supplier_choices as search_suppliers
-from suppliers.selectors import supplier_names
+from suppliers.selectors import supplier_directory, supplier_names
 from supplierwatch.errors import ApplicationError
 from supplierwatch.viewers import Viewer, viewer_of
 
@@ -30,22 +29,16 @@ from .. import selectors, services
 from ..charts import BarChart, daily_points, weekly_points
 from ..forms import ReportForm
 from ..models import Incident, Post
-from ..presenters import (
-    answer_view,
-    attachment_view,
-    evidence_view,
-    incident_view,
-    timeline_entry,
-)
+from ..presenters import attachment_views, incident_view, timeline_entry
 from .common import (
     HtmxHttpRequest,
     buyer_or_operator_required,
     buyer_required,
+    incident_page,
     membership_of,
     page_of,
     present,
 )
-from .labels import label_categories
 
 # An incident's chart shows days up to this span, and weeks beyond it...
 DAILY_CHART_MAX_DAYS = 90
@@ -69,13 +62,6 @@ def _incident_chart(incident: Incident, per_day: dict[date, int]) -> BarChart:
     else:
         points, period = daily_points(per_day, start, end), "day"
     return BarChart(f"Evidence per {period}", "reports and posts", points, period, "report or post")
-
-
-def _vendor_codes(viewer: Viewer) -> QuerySet[VendorCode]:
-    """The codes the viewer's organization gives suppliers (an operator's: none)."""
-    if viewer.organization_id is None:
-        return VendorCode.objects.none()
-    return VendorCode.objects.filter(organization_id=viewer.organization_id)
 
 
 def _trend_start(now: datetime) -> datetime:
@@ -172,35 +158,24 @@ def supplier_choices(request: HttpRequest, viewer: Viewer) -> HttpResponse:
 @require_GET
 def incident_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
     incident = get_object_or_404(selectors.incident_list(viewer=viewer), pk=pk)
-    evidence = present(
-        page_of(request, selectors.incident_evidence(viewer=viewer, incident=incident), "evidence"),
-        lambda post: evidence_view(post, viewer),
-    )
-    history = present(
-        page_of(request, selectors.incident_timeline(viewer=viewer, incident=incident), "history"),
-        lambda event: timeline_entry(event, viewer, incident.supplier.name),
-    )
+    context = incident_page(request, viewer, incident, evidence_param="evidence")
     private_reports = selectors.incident_private_reports(viewer=viewer, incident=incident)
     follow = selectors.follow_of(viewer=viewer, incident=incident)
     if follow is not None:
         services.follow_mark_seen(user=person(request.user), incident=incident)
-    view = incident_view(incident, viewer)
-    context = {
-        "incident": view,
-        "reports_total": view.counters.posts + private_reports,
+    context |= {
+        "reports_total": context["incident"].counters.posts + private_reports,
         "private_reports": private_reports,
         "chart": _incident_chart(
             incident, selectors.incident_evidence_per_day(viewer=viewer, incident=incident)
         ),
-        "evidence": evidence,
-        "answers": [
-            answer_view(answer, viewer)
-            for answer in selectors.incident_answers(viewer=viewer, incident=incident)
-        ],
-        "timeline": history,
+        "timeline": present(
+            page_of(
+                request, selectors.incident_timeline(viewer=viewer, incident=incident), "history"
+            ),
+            lambda event: timeline_entry(event, viewer, incident.supplier.name),
+        ),
         "following": follow is not None,
-        # Operators correct public posts' labels here too.
-        "label_categories": label_categories() if viewer.is_operator else [],
     }
     return render(request, "incidents/detail.html", context)
 
@@ -231,17 +206,11 @@ def incident_follow(request: HtmxHttpRequest, viewer: Viewer, pk: int) -> HttpRe
 @buyer_or_operator_required
 @require_GET
 def supplier_detail(request: HttpRequest, viewer: Viewer, slug: str) -> HttpResponse:
-    supplier = get_object_or_404(
-        Supplier.objects.prefetch_related(
-            "aliases",
-            Prefetch(
-                "vendor_codes",
-                queryset=_vendor_codes(viewer),
-                to_attr="my_codes",
-            ),
-        ),
-        slug=slug,
+    # With the aliases and the viewer's organization's vendor codes (`own_vendor_codes`).
+    directory = supplier_directory(
+        organization_id=viewer.organization_id, supplier_id=viewer.supplier_id
     )
+    supplier = get_object_or_404(directory, slug=slug)
     incidents = selectors.incident_list(viewer=viewer, supplier_id=supplier.pk)
     now = timezone.now()
     since = _trend_start(now)
@@ -285,15 +254,19 @@ def _aliases_by_kind(aliases: Iterable[SupplierAlias]) -> list[tuple[str, list[s
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     """A report's photo or document, for whoever may read the report; 404 for everybody else."""
     viewer = viewer_of(request.user)
-    found = selectors.attachment_for(viewer=viewer, attachment_id=pk)
-    if found is None:
+    attachment = selectors.attachment_for(viewer=viewer, attachment_id=pk)
+    if attachment is None:
         raise Http404("No such attachment.")
-    attachment, number = found
+    post = attachment.post
+    shown = next(
+        view
+        for view in attachment_views(post, reveals=post.reveals_identity_to(viewer))
+        if view.id == attachment.pk
+    )
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as missing:
         raise Http404("No such attachment.") from missing
-    shown = attachment_view(attachment, number, reveals=attachment.post.reveals_identity_to(viewer))
     response = FileResponse(
         handle,
         content_type=attachment.content_type,

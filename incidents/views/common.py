@@ -1,4 +1,5 @@
-"""What every page of the product shares: who may open it, and pages of rows."""
+"""What every page of the product shares: who may open it, pages of rows, and what both incident
+pages (the buyers' and the portal's) show of one incident."""
 
 from __future__ import annotations
 
@@ -16,8 +17,13 @@ from django_htmx.middleware import HtmxDetails
 
 from supplierwatch.viewers import Viewer, viewer_of
 
+from .. import selectors
+from ..presenters import answer_view, evidence_view, incident_view
+
 if TYPE_CHECKING:
     from suppliers.models import Membership, User
+
+    from ..models import Incident
 
 Row = TypeVar("Row")
 View = Callable[..., HttpResponse]
@@ -99,3 +105,28 @@ def present(page: Page, show: Callable[[Any], Row]) -> Page:
     """The page with each of its rows as the presenters show it (for this viewer)."""
     page.object_list = [show(row) for row in page.object_list]
     return page
+
+
+def incident_page(
+    request: HttpRequest,
+    viewer: Viewer,
+    incident: Incident,
+    *,
+    evidence_param: str,
+    evidence_per_page: int = 20,
+) -> dict[str, Any]:
+    """The context both incident pages start from: the incident as this viewer sees it
+    (`incident`), a page of the evidence the viewer may read, chosen by the query parameter
+    `evidence_param` (`evidence`), and the answers the viewer may read (`answers`)."""
+    evidence = selectors.incident_evidence(viewer=viewer, incident=incident)
+    return {
+        "incident": incident_view(incident, viewer),
+        "evidence": present(
+            page_of(request, evidence, evidence_param, evidence_per_page),
+            lambda post: evidence_view(post, viewer),
+        ),
+        "answers": [
+            answer_view(answer, viewer)
+            for answer in selectors.incident_answers(viewer=viewer, incident=incident)
+        ],
+    }

@@ -27,10 +27,6 @@ from ..models import Category, Post
 from .common import HtmxHttpRequest
 
 
-def label_categories() -> list[Category]:
-    return list(Category.objects.active())
-
-
 def _back(request: HttpRequest) -> str:
     for candidate in (request.POST.get("next"), request.headers.get("referer")):
         if candidate and url_has_allowed_host_and_scheme(
@@ -68,7 +64,7 @@ def post_label(request: HtmxHttpRequest, post_id: int) -> HttpResponse:
             "incidents/_label_form.html",
             {
                 "post": post,
-                "label_categories": label_categories(),
+                "label_categories": list(Category.objects.active()),
                 "can_label": True,
                 "saved": saved,
                 "form": form,

@@ -39,15 +39,15 @@ from ..forms import (
     SeverityForm,
 )
 from ..models import Incident
-from ..presenters import answer_view, evidence_view, incident_view, timeline_entry
+from ..presenters import incident_view, timeline_entry
 from .common import (
     HtmxHttpRequest,
+    incident_page,
     membership_of,
     page_of,
     present,
     supplier_staff_required,
 )
-from .labels import label_categories
 
 INCIDENTS_PER_PAGE = 25
 EVIDENCE_PER_PAGE = 20
@@ -201,13 +201,8 @@ def _build_form(name: str, viewer: Viewer, incident: Incident, data: Any = None)
     kwargs = _form_kwargs(name, viewer, incident)
     if data is not None:
         kwargs.pop("initial", None)
-        form = ACTIONS[name].form_class(data, **kwargs)
-    else:
-        form = ACTIONS[name].form_class(**kwargs)
-    # Without a named reporter there is nobody to answer privately: the choice is not shown.
-    if name == A.RESPOND and not form.fields["organization"].queryset.exists():  # type: ignore[attr-defined]
-        form.fields["organization"].widget = forms.HiddenInput()
-    return form
+        return ACTIONS[name].form_class(data, **kwargs)
+    return ACTIONS[name].form_class(**kwargs)
 
 
 # --- One incident -------------------------------------------------------------------------------
@@ -226,14 +221,8 @@ def _render_incident(
     failed: tuple[str, forms.Form] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    evidence_page = present(
-        page_of(
-            request,
-            selectors.incident_evidence(viewer=viewer, incident=incident),
-            "page",
-            EVIDENCE_PER_PAGE,
-        ),
-        lambda post: evidence_view(post, viewer),
+    context = incident_page(
+        request, viewer, incident, evidence_param="page", evidence_per_page=EVIDENCE_PER_PAGE
     )
     acting = viewer.may_act_for(incident.supplier_id)
     action_forms: dict[str, forms.Form] = {}
@@ -245,22 +234,16 @@ def _render_incident(
                 action_forms[name] = _build_form(name, viewer, incident)
         if failed and failed[0] not in action_forms:
             action_forms[failed[0]] = failed[1]
+    # The latest events (the selector's order: newest first), shown oldest first.
     latest = list(selectors.incident_timeline(viewer=viewer, incident=incident)[:TIMELINE_LIMIT])
     supplier_name = incident.supplier.name
-    context = {
+    context |= {
         "supplier": _supplier(request),
-        "incident": incident_view(incident, viewer),
         "failed_action": failed[0] if failed else "",
         "can_act": acting,
         "forms": action_forms,
-        "evidence_page": evidence_page,
-        "answers": [
-            answer_view(answer, viewer)
-            for answer in selectors.incident_answers(viewer=viewer, incident=incident)
-        ],
         "timeline": [timeline_entry(e, viewer, supplier_name) for e in reversed(latest)],
         "timeline_truncated": len(latest) == TIMELINE_LIMIT,
-        "label_categories": label_categories() if acting else [],
     }
     return render(request, "portal/incident_detail.html", context, status=status)
 

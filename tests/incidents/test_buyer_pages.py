@@ -28,6 +28,7 @@ from supplierwatch.errors import ApplicationError
 from tests.factories import (
     BuyerMembershipFactory,
     BuyerPostFactory,
+    CategoryFactory,
     IncidentEventFactory,
     IncidentFactory,
     PostMatchFactory,
@@ -159,6 +160,25 @@ def test_dashboard_lists_my_organization_reports_with_their_incident(client, wor
     assert ANONYMOUS_TEXT in html
     assert f'href="{_incident_url(world.incident)}"' in html
     assert f"Incident #{world.incident.pk}" in html
+
+
+def test_dashboard_shows_a_not_sure_report_in_the_category_it_is_shown_in(
+    client, world, alice, initech
+):
+    """A report sent with "Not sure" gets its category from the classifier; the dashboard shows
+    that one, as the incident page and the API do (Post.shown_category)."""
+    guessed = CategoryFactory(slug="crushed-boxes", name="Crushed boxes")
+    _report(
+        alice,
+        Post.Visibility.ANONYMOUS,
+        "Boxes crushed on arrival",
+        supplier=initech,
+        category=None,
+        predicted_category=guessed,
+    )
+    client.force_login(alice)
+    html = client.get(reverse("buyer-home")).content.decode()
+    assert '<td class="hide-sm">Crushed boxes</td>' in html
 
 
 def test_dashboard_never_shows_another_organizations_reports(client, world, bob):

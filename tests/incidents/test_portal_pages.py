@@ -18,6 +18,7 @@ from django.utils import timezone
 from incidents import inputs, services
 from incidents.models import (
     Attachment,
+    Category,
     Incident,
     IncidentEvent,
     Post,
@@ -902,6 +903,24 @@ def test_incident_page_costs_the_same_queries_for_one_or_many_posts(
     with django_assert_max_num_queries(one):
         client.get(url)
     assert one <= 20
+
+
+def test_label_forms_read_the_categories_once_per_page_even_when_none_is_in_use(
+    client, carol, initech, django_assert_max_num_queries
+):
+    """Every public post carries a label-correction form. With no category in use, the empty list
+    is read once per page too, not once per post."""
+    Category.objects.update(is_active=False)
+    client.force_login(carol)
+    incident = open_incident(initech)
+    add_public_post(incident)
+    url = incident_url(incident)
+    one = count_queries(client, url)
+    for _ in range(14):
+        add_public_post(incident)
+    with django_assert_max_num_queries(one):
+        response = client.get(url)
+    assert html_of(response).count('class="label-form"') == 15
 
 
 def test_overview_selector_costs_six_queries(
