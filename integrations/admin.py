@@ -6,14 +6,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
+from supplierwatch.admin import refusals_shown
 from supplierwatch.errors import ApplicationError
 
 from . import services
 from .models import ApiKey, WebhookDelivery, WebhookSubscription
-from .services import webhook_destination_error
 
 
 def _shown_once(request: HttpRequest, admin_site, obj, label: str, secret: str) -> HttpResponse:
@@ -107,7 +107,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 class SubscriptionForm(forms.ModelForm):
-    url = forms.URLField(max_length=500, assume_scheme="https")
+    # Text, not Django's URLField: what a webhook URL may be is the service's rule, checked in
+    # clean() as the API checks it.
+    url = forms.CharField(max_length=services.URL_MAX, widget=forms.URLInput)
     events = forms.MultipleChoiceField(
         choices=WebhookSubscription.Event.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -117,14 +119,23 @@ class SubscriptionForm(forms.ModelForm):
         fields = ["organization", "supplier", "url", "description", "events", "is_active"]
 
     def clean(self) -> dict:
-        """The services' own checks, so that a refusal shows on the form."""
-        super().clean()
-        cleaned = self.cleaned_data
-        if bool(cleaned.get("organization")) == bool(cleaned.get("supplier")):
-            raise forms.ValidationError("Choose an organization or a supplier, not both.")
-        url = cleaned.get("url")
-        if url and url != self.instance.url and (error := webhook_destination_error(url)):
-            self.add_error("url", f"This URL cannot receive webhooks: {error}.")
+        """The services' own rules (one party with room for another subscription, a URL that can
+        receive webhooks, events, description), so that a refusal shows on the form."""
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned  # a field's own error first
+        subscription = self.instance if self.instance.pk else None
+        with refusals_shown(self):
+            cleaned.update(
+                services.webhook_subscription_clean(
+                    subscription=subscription,
+                    organization=cleaned.get("organization"),
+                    supplier=cleaned.get("supplier"),
+                    url=cleaned.get("url"),
+                    events=cleaned.get("events"),
+                    description=cleaned.get("description"),
+                )
+            )
         return cleaned
 
 
@@ -139,32 +150,62 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     readonly_fields = ["failure_count", "disabled_at", "created_by", "created_at", "updated_at"]
     actions = ["switch_on"]
 
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        # A subscription's party is chosen once, when it is added (the service changes no party).
+        party = ["organization", "supplier"] if obj is not None else []
+        return [*party, *self.readonly_fields]
+
     def save_model(self, request, obj: WebhookSubscription, form, change: bool) -> None:
+        """Through the services. The form ran their rules already; a refusal now (another
+        subscription added meanwhile, a host that resolves elsewhere) is shown and nothing is
+        saved, rather than an error page."""
         data = form.cleaned_data
-        if change:
-            services.webhook_subscription_update(
-                subscription=obj,
+        try:
+            if change:
+                services.webhook_subscription_update(
+                    subscription=obj,
+                    url=data["url"],
+                    events=data["events"],
+                    description=data["description"],
+                    is_active=data["is_active"],
+                )
+                return
+            subscription, secret = services.webhook_subscription_create(
+                organization=data["organization"],
+                supplier=data["supplier"],
                 url=data["url"],
                 events=data["events"],
                 description=data["description"],
-                is_active=data["is_active"],
+                created_by=request.user,
             )
+        except ApplicationError as exc:
+            self.message_user(request, f"Nothing was saved: {exc.message}", messages.ERROR)
+            request._refused = True
             return
-        subscription, secret = services.webhook_subscription_create(
-            organization=data["organization"],
-            supplier=data["supplier"],
-            url=data["url"],
-            events=data["events"],
-            description=data["description"],
-            created_by=request.user,
-        )
         obj.pk = subscription.pk
         request._issued_secret = secret
 
+    def log_addition(self, request, obj, message):
+        if getattr(request, "_refused", False):
+            return None
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        if getattr(request, "_refused", False):
+            return None
+        return super().log_change(request, obj, message)
+
     def response_add(self, request, obj, post_url_continue=None) -> HttpResponse:
+        if getattr(request, "_refused", False):
+            return HttpResponseRedirect(request.get_full_path())
         return _shown_once(
             request, self.admin_site, obj, "Webhook subscription", request._issued_secret
         )
+
+    def response_change(self, request, obj) -> HttpResponse:
+        if getattr(request, "_refused", False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)
 
     @admin.action(description="Switch on again (forgets past failures)")
     def switch_on(self, request: HttpRequest, queryset: QuerySet[WebhookSubscription]) -> None:

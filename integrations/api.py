@@ -13,8 +13,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from suppliers.models import person
+from suppliers.models import Organization, Supplier, person
 from supplierwatch.api import fields as strict
+from supplierwatch.api.permissions import request_viewer
 
 from . import services
 from .models import ApiKey, WebhookDelivery, WebhookSubscription
@@ -22,14 +23,15 @@ from .models import ApiKey, WebhookDelivery, WebhookSubscription
 EVENTS = WebhookSubscription.Event
 
 
-def _party_filter(request: Request) -> dict:
-    """The party's own rows only: another party's subscription is a 404, like any object."""
-    membership = person(request.user).party
-    if membership is None:
-        return {"pk__in": []}
-    if membership.organization_id:
-        return {"organization_id": membership.organization_id}
-    return {"supplier_id": membership.supplier_id}
+def _party_of(request: Request) -> tuple[Organization | None, Supplier | None]:
+    """The rows of the party the request acts for (its viewer's organization or supplier), as
+    the key's authentication loaded them with its user; neither for an operator, who is no
+    party."""
+    viewer = request_viewer(request)
+    if viewer.organization_id is None and viewer.supplier_id is None:
+        return None, None
+    membership = person(request.user).membership
+    return membership.organization, membership.supplier
 
 
 # --- me ------------------------------------------------------------------------------------------
@@ -81,11 +83,11 @@ class MeView(generics.GenericAPIView):
     filter_backends: list = []
 
     def get(self, request: Request) -> Response:
-        membership = person(request.user).party
+        organization, supplier = _party_of(request)
         party = None
-        if membership is not None:
-            kind = "organization" if membership.is_buyer else "supplier"
-            party = {"kind": kind, "slug": membership.party.slug, "name": membership.party.name}
+        if (row := organization or supplier) is not None:
+            kind = "organization" if organization is not None else "supplier"
+            party = {"kind": kind, "slug": row.slug, "name": row.name}
         key = request.auth if isinstance(request.auth, ApiKey) else None
         return Response(MeSerializer({"party": party, "key": key}).data)
 
@@ -126,22 +128,26 @@ class WebhookURLField(strict.HttpURLField):
 
 
 class SubscriptionCreateSerializer(serializers.Serializer):
-    url = WebhookURLField(max_length=500)
+    url = WebhookURLField(max_length=services.URL_MAX)
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENTS.choices), min_length=1, max_length=20
     )
-    description = strict.CharField(required=False, allow_blank=True, max_length=200)
+    description = strict.CharField(
+        required=False, allow_blank=True, max_length=services.DESCRIPTION_MAX
+    )
 
 
 class SubscriptionUpdateSerializer(serializers.Serializer):
-    url = WebhookURLField(required=False, max_length=500)
+    url = WebhookURLField(required=False, max_length=services.URL_MAX)
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENTS.choices),
         required=False,
         min_length=1,
         max_length=20,
     )
-    description = strict.CharField(required=False, allow_blank=True, max_length=200)
+    description = strict.CharField(
+        required=False, allow_blank=True, max_length=services.DESCRIPTION_MAX
+    )
     is_active = strict.BooleanField(
         required=False, help_text="true switches a disabled subscription on again."
     )
@@ -247,17 +253,16 @@ class WebhookSubscriptionViewSet(
     queryset = WebhookSubscription.objects.none()  # for the schema; get_queryset decides
 
     def get_queryset(self) -> QuerySet[WebhookSubscription]:
-        return WebhookSubscription.objects.filter(**_party_filter(self.request))
+        return WebhookSubscription.objects.visible_to(request_viewer(self.request))
 
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = SubscriptionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = person(request.user)
-        membership = user.party
+        organization, supplier = _party_of(request)
         subscription, secret = services.webhook_subscription_create(
-            organization=membership.organization if membership else None,
-            supplier=membership.supplier if membership else None,
-            created_by=user,
+            organization=organization,
+            supplier=supplier,
+            created_by=person(request.user),
             **serializer.validated_data,
         )
         subscription.secret = secret
@@ -329,10 +334,7 @@ class WebhookDeliveryViewSet(
     queryset = WebhookDelivery.objects.none()  # for the schema; get_queryset decides
 
     def get_queryset(self) -> QuerySet[WebhookDelivery]:
-        party = {
-            f"subscription__{key}": value for key, value in _party_filter(self.request).items()
-        }
-        return WebhookDelivery.objects.filter(**party)
+        return WebhookDelivery.objects.visible_to(request_viewer(self.request))
 
     @extend_schema(
         summary="Deliver again",

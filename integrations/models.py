@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from incidents.models import IncidentEvent
 from suppliers.models import Organization, Supplier
+from supplierwatch.viewers import Viewer
 
 # Exactly one party: a buyer organization or a supplier, never both, never neither.
 ONE_PARTY = Q(organization__isnull=False, supplier__isnull=True) | Q(
@@ -77,6 +78,17 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
 
+class WebhookSubscriptionQuerySet(models.QuerySet["WebhookSubscription"]):
+    def visible_to(self, viewer: Viewer) -> WebhookSubscriptionQuerySet:
+        """A party's own subscriptions: another party's is a 404, like any object. Operators,
+        who are no party, manage them in the admin."""
+        if viewer.organization_id is not None:
+            return self.filter(organization_id=viewer.organization_id)
+        if viewer.supplier_id is not None:
+            return self.filter(supplier_id=viewer.supplier_id)
+        return self.none()
+
+
 class WebhookSubscription(models.Model):
     """A URL that receives signed events about the incidents its party may see."""
 
@@ -121,6 +133,8 @@ class WebhookSubscription(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = WebhookSubscriptionQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
@@ -140,6 +154,10 @@ class WebhookSubscription(models.Model):
 class WebhookDeliveryQuerySet(models.QuerySet["WebhookDelivery"]):
     def pending(self) -> WebhookDeliveryQuerySet:
         return self.filter(status=WebhookDelivery.Status.PENDING)
+
+    def visible_to(self, viewer: Viewer) -> WebhookDeliveryQuerySet:
+        """The deliveries of the subscriptions the viewer sees (WebhookSubscription's rule)."""
+        return self.filter(subscription__in=WebhookSubscription.objects.visible_to(viewer))
 
 
 class WebhookDelivery(models.Model):

@@ -17,8 +17,6 @@ from supplierwatch.errors import ApplicationError
 from . import inputs, services
 from .models import Membership, Organization, Supplier, SupplierAlias, User, VendorCode
 
-ONLY_ADMIN = "This is the team's only admin. Make someone else admin first."
-
 
 class MembershipInline(admin.StackedInline):
     """A new person's party is chosen here; an existing membership changes on its own page,
@@ -152,8 +150,10 @@ class MembershipAdminForm(forms.ModelForm):
         cleaned = super().clean() or {}
         membership = self.instance
         role = cleaned.get("role")
-        if membership.pk and role and role != membership.role and membership.is_only_admin:
-            self.add_error("role", ONLY_ADMIN)
+        # The team service's rule, asked here before the service asks again when saving.
+        changed = bool(membership.pk and role and role != membership.role)
+        if changed and services.is_only_admin(membership):
+            self.add_error("role", services.ONLY_ADMIN)
         return cleaned
 
 
@@ -184,7 +184,7 @@ class MembershipAdmin(OperatorsChangeAdmin):
             self.message_user(request, exc.message, messages.ERROR)
 
     def has_delete_permission(self, request: HttpRequest, obj: Membership | None = None) -> bool:
-        if obj is not None and obj.is_only_admin:
+        if obj is not None and services.is_only_admin(obj):
             return False  # the team would be left without anyone to manage it
         return super().has_delete_permission(request, obj)
 

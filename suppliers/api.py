@@ -23,9 +23,17 @@ from rest_framework.response import Response
 
 from supplierwatch.api import fields as strict
 from supplierwatch.api.permissions import IsBuyer, request_viewer
+from supplierwatch.inputs import InputError
 
 from . import services
-from .inputs import ADDABLE_ALIAS_KINDS, CODE_MAX, NAME_MAX, WEBSITE_MAX
+from .inputs import (
+    ADDABLE_ALIAS_KINDS,
+    ALIAS_MAX,
+    CODE_MAX,
+    NAME_MAX,
+    WEBSITE_MAX,
+    clean_search,
+)
 from .models import Organization, Supplier, SupplierAlias, person
 from .selectors import supplier_directory
 
@@ -34,7 +42,7 @@ MAX_ROWS = 1000
 
 class AliasSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=SupplierAlias.Kind.choices)
-    text = serializers.CharField(max_length=200)
+    text = serializers.CharField(max_length=ALIAS_MAX)
 
 
 class AliasCreateSerializer(serializers.Serializer):
@@ -42,7 +50,7 @@ class AliasCreateSerializer(serializers.Serializer):
         choices=list(ADDABLE_ALIAS_KINDS),
         help_text="handle: @name; hashtag: #tag; domain: example.com; alias and product: words.",
     )
-    text = strict.CharField(max_length=200)
+    text = strict.CharField(max_length=ALIAS_MAX)
 
 
 class SupplierSerializer(serializers.Serializer):
@@ -138,8 +146,11 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self) -> QuerySet[Supplier]:
         viewer = request_viewer(self.request)
         query = self.request.query_params.get("search", "") if self.action == "list" else ""
-        if "\x00" in query:
-            raise serializers.ValidationError({"search": ["Contains a NUL character."]})
+        try:
+            query = clean_search(query)
+        except InputError as exc:
+            # A query parameter the rule refuses is a 400, as the incident filters answer.
+            raise serializers.ValidationError({"search": [exc.message]}) from None
         return supplier_directory(
             organization_id=viewer.organization_id, supplier_id=viewer.supplier_id, query=query
         )

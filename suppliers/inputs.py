@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from supplierwatch.inputs import InputError, clean_text, clean_url, storable
 
@@ -61,16 +62,18 @@ def clean_name(value: Any, field: str = "name") -> str:
 
 
 def clean_website(value: Any, field: str = "website") -> str:
-    """An http(s) address of a host with a domain name, or "" for none."""
-    text = clean_text(value, field)
-    if len(text) > WEBSITE_MAX:
-        raise InputError(field, f"longer than {WEBSITE_MAX} characters")
+    """An http(s) address of a host with a domain name, or "" for none. A refusal quotes the
+    value, as an import's report of rejected records shows it."""
+    text = clean_text(value, field, max_length=WEBSITE_MAX)
+    if not text:
+        return ""
+    refused = InputError(field, f"{text!r} is not an http(s) address")
     try:
         url = clean_url(text, field, max_length=WEBSITE_MAX)
-    except InputError:
-        url = ""
-    if text and (not url or "." not in url.split("//", 1)[-1].split("/", 1)[0]):
-        raise InputError(field, f"{text!r} is not an http(s) address")
+    except InputError as exc:
+        raise refused from exc
+    if "." not in (urlsplit(url).hostname or ""):
+        raise refused
     return url
 
 
@@ -97,6 +100,13 @@ def clean_alias(kind: str, value: Any, field: str = "text") -> str:
     if len(text) > ALIAS_MAX:
         raise InputError(field, f"longer than {ALIAS_MAX} characters")
     return text
+
+
+def clean_search(value: Any, field: str = "search") -> str:
+    """What someone searches the suppliers for (a name, an alias or a vendor code), stripped.
+    Text the database cannot compare (a NUL character, which nobody types) is refused, naming
+    the field."""
+    return clean_text(value, field)
 
 
 def clean_alias_kind(value: Any) -> str:

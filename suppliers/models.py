@@ -292,15 +292,6 @@ class Membership(models.Model):
         return self.role == self.Role.ADMIN
 
     @property
-    def is_only_admin(self) -> bool:
-        """The supplier's last admin: nobody could manage its team without them."""
-        return (
-            self.supplier_id is not None
-            and self.role == self.Role.ADMIN
-            and not Membership.objects.admins_of(self.supplier_id).exclude(pk=self.pk).exists()
-        )
-
-    @property
     def viewer(self) -> Viewer:
         is_supplier = self.supplier_id is not None
         return Viewer(

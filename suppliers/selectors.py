@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from supplierwatch.errors import ApplicationError
+from supplierwatch.inputs import InputError
 
+from .inputs import clean_search
 from .models import Supplier, SupplierAlias, VendorCode
 
 
@@ -24,9 +26,9 @@ def alias_version() -> str:
 
 
 def supplier_search(*, query: str, organization_id: int | None = None) -> QuerySet[Supplier]:
-    """Suppliers whose name or alias contains the query, or whose vendor code (of this org) is it."""
-    # NUL cannot be part of a PostgreSQL string; nobody types it on purpose.
-    query = query.replace("\x00", "").strip()
+    """Suppliers whose name or alias contains the query, or whose vendor code (of this org) is it.
+    A query the search rule refuses (inputs.clean_search) raises its InputError."""
+    query = clean_search(query)
     suppliers = Supplier.objects.all()
     if not query:
         return suppliers
@@ -44,10 +46,9 @@ def supplier_search(*, query: str, organization_id: int | None = None) -> QueryS
 
 
 def _vendor_codes_of(organization_id: int | None) -> QuerySet[VendorCode]:
-    """An organization's vendor codes; none without an organization (the very query Django
-    makes of `organization_id=None`: every vendor code has an organization)."""
+    """An organization's vendor codes; none without an organization."""
     if organization_id is None:
-        return VendorCode.objects.filter(organization__isnull=True)
+        return VendorCode.objects.none()
     return VendorCode.objects.filter(organization_id=organization_id)
 
 
@@ -72,8 +73,12 @@ def supplier_choices(*, query: str, organization_id: int | None, limit: int = 10
     """Search-as-you-type for the report form: name, alias or the organization's vendor code.
 
     Each supplier carries `my_codes` (this organization's vendor codes) and `found_aliases`.
+    A query the search rule refuses (a NUL character) finds nothing, as the API refuses it.
     """
-    query = query.strip()
+    try:
+        query = clean_search(query)
+    except InputError:
+        return []
     if not query:
         return []
     my_codes = _vendor_codes_of(organization_id)
@@ -134,7 +139,7 @@ def supplier_resolve(
             )
         return link.supplier
     assert text is not None
-    return _supplier_typed(text.strip(), organization_id)
+    return _supplier_typed(clean_search(text, "supplier"), organization_id)
 
 
 def _supplier_typed(query: str, organization_id: int | None) -> Supplier:

@@ -1,9 +1,9 @@
 """Turning the IncidentEvent outbox into webhook deliveries.
 
-Dispatching reads the events nobody has dispatched yet, builds one frozen payload per subscription
-allowed to see each event (through the same `visible_to` rules and presenters as the API), records
-them as WebhookDelivery rows and marks the events dispatched, all in one transaction; the
-deliveries are queued once it commits.
+Dispatching reads the events nobody has dispatched yet, builds each event's payload once for every
+party allowed to see it (through the same `visible_to` rules and presenters as the API), records
+it as a WebhookDelivery for each of the party's subscriptions (with its own event id) and marks the
+events dispatched, all in one transaction; the deliveries are queued once it commits.
 """
 
 from __future__ import annotations
@@ -57,15 +57,15 @@ def _response_id(event: IncidentEvent) -> int | None:
 
 def _payload(
     *,
-    event_id: uuid.UUID,
     event_type: str,
     event: IncidentEvent,
     incident: Incident,
     viewer: Viewer,
     response: Response | None,
 ) -> dict[str, Any]:
-    """The delivery's body: the incident as the API shows it to the subscriber's party, what
-    changed (presenters.event_data), and the answer when the event is about one."""
+    """The delivery's body but its `id`: the incident as the API shows it to the subscriber's
+    party, what changed (presenters.event_data), and the answer when the event is about one. The
+    same for every subscription of the party; each delivery adds its own id in front."""
     view = incident_view(incident, viewer)
     data: dict[str, Any] = {
         "incident": {**IncidentSerializer(view).data, "api_url": view.api_url},
@@ -74,7 +74,6 @@ def _payload(
     if response is not None:
         data["response"] = ResponseSerializer(answer_view(response, viewer)).data
     return {
-        "id": str(event_id),
         "type": event_type,
         "created_at": serializers.DateTimeField().to_representation(event.created_at),
         "data": data,
@@ -167,9 +166,13 @@ def _deliveries_for(events: list[IncidentEvent]) -> list[WebhookDelivery]:
                 response = responses.get(response_id) if response_id is not None else None
                 if response is None:
                     continue  # a private answer to somebody else
-            for subscription in party_subscriptions:
-                if kind not in subscription.events:
-                    continue
+            receivers = [item for item in party_subscriptions if kind in item.events]
+            if not receivers:
+                continue
+            body = _payload(
+                event_type=kind, event=event, incident=incident, viewer=viewer, response=response
+            )
+            for subscription in receivers:
                 event_id = uuid.uuid4()
                 deliveries.append(
                     WebhookDelivery(
@@ -178,14 +181,7 @@ def _deliveries_for(events: list[IncidentEvent]) -> list[WebhookDelivery]:
                         event_id=event_id,
                         event_type=kind,
                         next_attempt_at=now,
-                        payload=_payload(
-                            event_id=event_id,
-                            event_type=kind,
-                            event=event,
-                            incident=incident,
-                            viewer=viewer,
-                            response=response,
-                        ),
+                        payload={"id": str(event_id), **body},
                     )
                 )
     return deliveries

@@ -7,6 +7,7 @@ import ipaddress
 import secrets
 import socket
 import string
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from suppliers.models import Organization, Supplier, User
 from supplierwatch.errors import ApplicationError
-from supplierwatch.inputs import InputError, clean_url
+from supplierwatch.inputs import InputError, clean_text, clean_url
 
 from ..models import WebhookSubscription
 
@@ -23,6 +24,7 @@ Event = WebhookSubscription.Event
 SECRET_START = "whsec_"
 MAX_SUBSCRIPTIONS_PER_PARTY = 20
 URL_MAX = WebhookSubscription._meta.get_field("url").max_length or 500
+DESCRIPTION_MAX = WebhookSubscription._meta.get_field("description").max_length or 200
 
 
 def webhook_destination_error(url: str) -> str | None:
@@ -84,6 +86,47 @@ def _check_url(url: str) -> str:
     return url
 
 
+def _require_room(organization: Organization | None, supplier: Supplier | None) -> None:
+    """A subscription belongs to exactly one party, which has fewer than the most it may have."""
+    if (organization is None) == (supplier is None):
+        raise ApplicationError("Subscribe an organization or a supplier, not both.", field="party")
+    existing = WebhookSubscription.objects.filter(organization=organization, supplier=supplier)
+    if existing.count() >= MAX_SUBSCRIPTIONS_PER_PARTY:
+        raise ApplicationError(
+            f"At most {MAX_SUBSCRIPTIONS_PER_PARTY} webhook subscriptions; delete one first.",
+            code="limit_reached",
+        )
+
+
+def webhook_subscription_clean(
+    *,
+    subscription: WebhookSubscription | None = None,
+    organization: Organization | None = None,
+    supplier: Supplier | None = None,
+    url: str | None = None,
+    events: list[str] | None = None,
+    description: str | None = None,
+) -> dict[str, Any]:
+    """The values a new subscription (no `subscription`) or a change to one is written with, by
+    the rules every channel applies: the services call it, and so does the admin's form, so that
+    a refusal shows beside its field there. ApplicationError naming the field otherwise.
+
+    A new subscription needs one party with room for it, a URL and events; a change leaves what
+    is None as it is, and checks the URL only when it is another one.
+    """
+    values: dict[str, Any] = {}
+    if subscription is None:
+        _require_room(organization, supplier)
+        url, events, description = url or "", events or [], description or ""
+    if url is not None and (subscription is None or url.strip() != subscription.url):
+        values["url"] = _check_url(url)
+    if events is not None:
+        values["events"] = _clean_events(events)
+    if description is not None:
+        values["description"] = clean_text(description, "description", max_length=DESCRIPTION_MAX)
+    return values
+
+
 @transaction.atomic
 def webhook_subscription_create(
     *,
@@ -95,23 +138,20 @@ def webhook_subscription_create(
     created_by: User | None = None,
 ) -> tuple[WebhookSubscription, str]:
     """(subscription, secret): the secret signs every delivery and is shown only now."""
-    if (organization is None) == (supplier is None):
-        raise ApplicationError("Subscribe an organization or a supplier.", field="party")
-    existing = WebhookSubscription.objects.filter(organization=organization, supplier=supplier)
-    if existing.count() >= MAX_SUBSCRIPTIONS_PER_PARTY:
-        raise ApplicationError(
-            f"At most {MAX_SUBSCRIPTIONS_PER_PARTY} webhook subscriptions; delete one first.",
-            code="limit_reached",
-        )
+    values = webhook_subscription_clean(
+        organization=organization,
+        supplier=supplier,
+        url=url,
+        events=events,
+        description=description,
+    )
     secret = _new_secret()
     subscription = WebhookSubscription.objects.create(
         organization=organization,
         supplier=supplier,
-        url=_check_url(url),
-        events=_clean_events(events),
-        description=description.strip()[:200],
         secret=secret,
         created_by=created_by,
+        **values,
     )
     return subscription, secret
 
@@ -127,12 +167,11 @@ def webhook_subscription_update(
 ) -> WebhookSubscription:
     """Change a subscription. Switching it on again also forgets its past failures."""
     subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
-    if url is not None and url.strip() != subscription.url:
-        subscription.url = _check_url(url)
-    if events is not None:
-        subscription.events = _clean_events(events)
-    if description is not None:
-        subscription.description = description.strip()[:200]
+    values = webhook_subscription_clean(
+        subscription=subscription, url=url, events=events, description=description
+    )
+    for name, value in values.items():
+        setattr(subscription, name, value)
     if is_active is True and not subscription.is_active:
         subscription.is_active = True
         subscription.failure_count = 0

@@ -4,12 +4,13 @@ each in a transaction, each input checked by suppliers.inputs."""
 from .directory import (
     VendorCodeOutcome,
     VendorCodesResult,
-    may_add_alias,
     supplier_alias_add,
     vendor_codes_upsert,
 )
 from .imports import ImportResult, RecordError, suppliers_import
 from .team import (
+    ONLY_ADMIN,
+    is_only_admin,
     membership_invite,
     membership_remove,
     membership_send_invitation,
@@ -17,11 +18,12 @@ from .team import (
 )
 
 __all__ = [
+    "ONLY_ADMIN",
     "ImportResult",
     "RecordError",
     "VendorCodeOutcome",
     "VendorCodesResult",
-    "may_add_alias",
+    "is_only_admin",
     "membership_invite",
     "membership_remove",
     "membership_send_invitation",

@@ -16,7 +16,6 @@ from supplierwatch.viewers import viewer_of
 from ..inputs import (
     ALIAS,
     NAME,
-    NAME_MAX,
     VendorCodeInput,
     clean_alias,
     clean_alias_kind,
@@ -61,11 +60,9 @@ def vendor_codes_upsert(
     result = VendorCodesResult()
     seen: dict[str, int] = {}
     for index, row in enumerate(rows):
-        name = row.get("name")
-        label = " ".join(name.split())[:NAME_MAX] if isinstance(name, str) else ""
         try:
             line = clean_vendor_code_row(
-                code=row.get("code"), name=name, website=row.get("website", "")
+                code=row.get("code"), name=row.get("name"), website=row.get("website", "")
             )
             code = line.code
             if code in seen:
@@ -81,7 +78,7 @@ def vendor_codes_upsert(
                     if attempt == 2:
                         raise
         except (InputError, IntegrityError, DataError) as exc:
-            result.rejected.append(RecordError.refused(index, label, exc))
+            result.rejected.append(RecordError.refused(index, row.get("name"), exc))
             continue
         result.outcomes.append(VendorCodeOutcome(index, code, supplier, outcome))
     return result
@@ -125,7 +122,7 @@ def _link_vendor_code(organization: Organization, line: VendorCodeInput) -> tupl
     return supplier, "relinked"
 
 
-def may_add_alias(actor: User, supplier: Supplier) -> bool:
+def _may_add_alias(actor: User, supplier: Supplier) -> bool:
     """Operators; the supplier's own staff; a buyer organization for a supplier it has a vendor
     code for (it knows the supplier from its own purchasing)."""
     viewer = viewer_of(actor)
@@ -149,7 +146,7 @@ def supplier_alias_add(
 
     Its ambiguity is left to automatic detection; the matcher picks it up through alias_version.
     """
-    if not may_add_alias(actor, supplier):
+    if not _may_add_alias(actor, supplier):
         raise ApplicationError(
             "Add aliases to your own supplier, or to suppliers you have a vendor code for.",
             code="permission_denied",

@@ -39,11 +39,14 @@ class RecordError:
         return f"{label}: {self.message}"
 
     @classmethod
-    def refused(cls, index: int, name: str, exc: Exception) -> RecordError:
-        """Why a record was refused: the input rule it broke, or what the database refused."""
+    def refused(cls, index: int, name: object, exc: Exception) -> RecordError:
+        """Why a record was refused: the input rule it broke, or what the database refused.
+        `name` is the record's name as it was sent, whatever it is: a text one labels the error,
+        its spaces folded and cut to the longest name."""
+        label = " ".join(name.split())[:NAME_MAX] if isinstance(name, str) else ""
         if isinstance(exc, InputError):
-            return cls(index, name, str(exc))
-        return cls(index, name, f"the database refused it: {str(exc).strip()}")
+            return cls(index, label, str(exc))
+        return cls(index, label, f"the database refused it: {str(exc).strip()}")
 
 
 @dataclass
@@ -77,8 +80,6 @@ def suppliers_import(
     default_words = words(default_context_words)
     written: dict[int, int] = {}  # supplier id -> index of the record that wrote it
     for index, raw in enumerate(records):
-        name = raw.get("name") if isinstance(raw, dict) else None
-        label = " ".join(name.split())[:NAME_MAX] if isinstance(name, str) else ""
         try:
             record = clean_supplier_record(raw)
             if record.context_words is None and default_words:
@@ -86,7 +87,8 @@ def suppliers_import(
             with transaction.atomic():
                 supplier_id, outcome, added, removed = _write(record, prune=prune, written=written)
         except (InputError, IntegrityError, DataError) as exc:
-            result.errors.append(RecordError.refused(index, label, exc))
+            name = raw.get("name") if isinstance(raw, dict) else None
+            result.errors.append(RecordError.refused(index, name, exc))
             continue
         written[supplier_id] = index
         setattr(result, outcome, getattr(result, outcome) + 1)

@@ -38,6 +38,9 @@ def _require_supplier_role(role: str) -> None:
         raise ApplicationError("Choose viewer, responder or admin.", field="role")
 
 
+ONLY_ADMIN = "This is the team's only admin. Make someone else admin first."
+
+
 def _lock_admins(supplier_id: int) -> list[int]:
     """Lock the supplier's admins in a fixed order, so that two admins demoting or removing each
     other at once cannot both succeed and leave the supplier without one."""
@@ -47,6 +50,24 @@ def _lock_admins(supplier_id: int) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def is_only_admin(membership: Membership, admins: list[int] | None = None) -> bool:
+    """The supplier's last admin, whom nobody may demote or remove: the team would have nobody
+    to manage it. `admins`: the supplier's admins as the services locked them (_lock_admins);
+    read now when not given, as a form asks before the service asks again under its lock."""
+    if membership.supplier_id is None or membership.role != Membership.Role.ADMIN:
+        return False
+    if admins is None:
+        admins = list(
+            Membership.objects.admins_of(membership.supplier_id).values_list("pk", flat=True)
+        )
+    return admins == [membership.pk]
+
+
+def _require_another_admin(membership: Membership, admins: list[int]) -> None:
+    if is_only_admin(membership, admins):
+        raise ApplicationError(ONLY_ADMIN, field="role")
 
 
 @transaction.atomic
@@ -159,10 +180,7 @@ def membership_set_role(*, membership: Membership, role: str, actor: User) -> Me
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.role == role:
         return membership
-    if membership.role == Membership.Role.ADMIN and admins == [membership.pk]:
-        raise ApplicationError(
-            "This is the team's only admin. Make someone else admin first.", field="role"
-        )
+    _require_another_admin(membership, admins)
     membership.role = role
     membership.save(update_fields=["role"])
     return membership
@@ -181,8 +199,7 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
         raise ApplicationError("You cannot remove yourself. Ask another admin to do it.")
     admins = _lock_admins(membership.supplier_id)
     membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
-    if membership.role == Membership.Role.ADMIN and admins == [membership.pk]:
-        raise ApplicationError("This is the team's only admin and cannot be removed.")
+    _require_another_admin(membership, admins)
     user = membership.user
     membership.delete()
     # Without a party the account sees nothing anyway; inactive, its open sessions end too.

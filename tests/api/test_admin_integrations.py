@@ -9,7 +9,12 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from integrations.models import ApiKey, WebhookDelivery, WebhookSubscription
-from integrations.services import api_key_issue
+from integrations.services import (
+    DESCRIPTION_MAX,
+    MAX_SUBSCRIPTIONS_PER_PARTY,
+    api_key_issue,
+    webhook_subscription_create,
+)
 from integrations.services.keys import hash_key
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +94,64 @@ def test_a_private_url_is_refused_on_the_form(op, globex, settings):
     assert response.status_code == 200
     assert "private, loopback or reserved" in response.content.decode()
     assert not WebhookSubscription.objects.exists()
+
+
+def test_a_subscription_past_the_limit_is_refused_on_the_form(op, globex):
+    for n in range(MAX_SUBSCRIPTIONS_PER_PARTY):
+        webhook_subscription_create(
+            organization=globex, url=f"https://erp.example/{n}", events=["incident.created"]
+        )
+    response = op.post(
+        reverse("admin:integrations_webhooksubscription_add"),
+        {
+            "organization": globex.pk,
+            "url": "https://erp.example/one-more",
+            "events": ["incident.created"],
+        },
+    )
+    assert response.status_code == 200
+    assert (
+        f"At most {MAX_SUBSCRIPTIONS_PER_PARTY} webhook subscriptions" in response.content.decode()
+    )
+    assert WebhookSubscription.objects.count() == MAX_SUBSCRIPTIONS_PER_PARTY
+
+
+def test_a_refusal_when_saving_is_shown_and_saves_nothing(op, globex, monkeypatch):
+    from integrations import services
+    from supplierwatch.errors import ApplicationError
+
+    def refuse(**kwargs):
+        raise ApplicationError("Someone else took the last place.", code="limit_reached")
+
+    # The form's check passed, and the service refuses a moment later (a concurrent add).
+    monkeypatch.setattr(services, "webhook_subscription_create", refuse)
+    response = op.post(
+        reverse("admin:integrations_webhooksubscription_add"),
+        {"organization": globex.pk, "url": "https://erp.example/h", "events": ["incident.created"]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Someone else took the last place." in response.content.decode()
+    assert not WebhookSubscription.objects.exists()
+
+
+def test_a_description_too_long_is_refused_not_cut(op, globex):
+    subscription, _ = webhook_subscription_create(
+        organization=globex, url="https://erp.example/h", events=["incident.created"]
+    )
+    response = op.post(
+        reverse("admin:integrations_webhooksubscription_change", args=[subscription.pk]),
+        {
+            "url": "https://erp.example/h",
+            "events": ["incident.created"],
+            "description": "d" * (DESCRIPTION_MAX + 1),
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "description" in response.context["adminform"].form.errors
+    subscription.refresh_from_db()
+    assert subscription.description == ""
 
 
 def test_deliveries_and_idempotency_records_are_read_only(op, world):

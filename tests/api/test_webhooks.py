@@ -21,6 +21,7 @@ from integrations.signing import (
     signature_header,
     verify_signature,
 )
+from supplierwatch.errors import ApplicationError
 from tests.api.conftest import ACME_IDENTITY, leaked
 from tests.api.receiver import Receiver, ReceiverServer
 from tests.factories import IncidentEventFactory
@@ -162,6 +163,26 @@ def test_an_unusable_subscription_names_the_field(api, world, settings, body, fi
     response = api.client("acme").post("/api/v1/webhooks/", body, format="json")
     assert response.status_code == status
     assert field in response.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_a_description_too_long_rather_than_cutting_it(world):
+    with pytest.raises(ApplicationError) as refused:
+        services.webhook_subscription_create(
+            organization=world.acme,
+            url="https://erp.example/h",
+            events=["incident.created"],
+            description="d" * (services.DESCRIPTION_MAX + 1),
+        )
+    assert refused.value.field == "description"
+    assert not WebhookSubscription.objects.exists()
+    subscription, _ = services.webhook_subscription_create(
+        organization=world.acme,
+        url="https://erp.example/h",
+        events=["incident.created"],
+        description="  SAP QM  ",
+    )
+    assert subscription.description == "SAP QM"
 
 
 @pytest.mark.django_db

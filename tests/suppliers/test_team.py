@@ -15,7 +15,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from suppliers.models import Membership, User
-from suppliers.services import membership_invite, membership_remove, membership_set_role
+from suppliers.services import (
+    is_only_admin,
+    membership_invite,
+    membership_remove,
+    membership_set_role,
+)
 from supplierwatch.errors import ApplicationError
 from tests.factories import SupplierMembershipFactory, UserFactory
 
@@ -287,6 +292,16 @@ def test_admin_cannot_remove_themselves(admin_client, ivy):
     assert "cannot remove yourself" in response.content.decode()
     ivy.refresh_from_db()
     assert ivy.party is not None and ivy.is_active
+
+
+def test_the_last_admin_cannot_be_removed_even_by_an_operator(operator, initech):
+    only_admin = SupplierMembershipFactory(supplier=initech, role=Membership.Role.ADMIN)
+    with pytest.raises(ApplicationError, match="only admin"):
+        membership_remove(membership=only_admin, actor=operator)
+    assert Membership.objects.filter(pk=only_admin.pk).exists()
+    assert is_only_admin(only_admin)
+    SupplierMembershipFactory(supplier=initech, role=Membership.Role.ADMIN)
+    assert not is_only_admin(only_admin)
 
 
 def test_removed_person_can_be_invited_again(
