@@ -15,12 +15,21 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 
+def env_bool(name: str, default: bool) -> bool:
+    """A switch. Set but empty (`SECURE_COOKIES=` in an env file) counts as unset and takes the
+    default: django-environ reads it as off, which would switch off a security setting that
+    nobody meant to touch."""
+    if not env.str(name, default="").strip():
+        return default
+    return env.bool(name)
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     """A comma-separated variable; spaces around an item are not part of it."""
     return [item.strip() for item in env.list(name, default=default.split(",")) if item.strip()]
 
 
-DEBUG = env.bool("DEBUG", default=False)
+DEBUG = env_bool("DEBUG", False)
 
 # Required when DEBUG is off. Left empty here so that management commands such as migrate run
 # without it; the web and worker entry points refuse to start (supplierwatch.require_secret_key).
@@ -170,7 +179,7 @@ EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="supplierwatch <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -202,14 +211,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     # The load balancer's health probe speaks plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     # Off only for a plain-HTTP trial (docker compose on a LAN name); production keeps them on.
-    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 # --- REST framework ------------------------------------------------------------------------
 # The API (/api/v1/, see docs/api.md): API keys first, so that a request without credentials is
@@ -288,8 +297,8 @@ SW_API_RATE = env.str("SW_API_RATE", default="600/min")
 # How long an Idempotency-Key's answer is replayed.
 SW_IDEMPOTENCY_TTL_HOURS = env.int("SW_IDEMPOTENCY_TTL_HOURS", default=24)
 # Webhook URLs on loopback or private networks are refused (SSRF) unless this is on.
-SW_WEBHOOKS_ALLOW_PRIVATE = env.bool("SW_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
-SW_WEBHOOKS_REQUIRE_HTTPS = env.bool("SW_WEBHOOKS_REQUIRE_HTTPS", default=not DEBUG)
+SW_WEBHOOKS_ALLOW_PRIVATE = env_bool("SW_WEBHOOKS_ALLOW_PRIVATE", DEBUG)
+SW_WEBHOOKS_REQUIRE_HTTPS = env_bool("SW_WEBHOOKS_REQUIRE_HTTPS", not DEBUG)
 SW_WEBHOOK_TIMEOUT_SECONDS = env.float("SW_WEBHOOK_TIMEOUT_SECONDS", default=5)
 SW_WEBHOOK_MAX_ATTEMPTS = env.int("SW_WEBHOOK_MAX_ATTEMPTS", default=8)
 SW_WEBHOOK_RETRY_BASE_SECONDS = env.int("SW_WEBHOOK_RETRY_BASE_SECONDS", default=30)

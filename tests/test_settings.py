@@ -20,6 +20,8 @@ READ = (
     "'CONN_MAX_AGE': s.DATABASES['default']['CONN_MAX_AGE'], "
     "'EAGER': s.CELERY_TASK_ALWAYS_EAGER, 'SSL_REDIRECT': getattr(s, 'SECURE_SSL_REDIRECT', False), "
     "'ALLOW_PRIVATE': s.SW_WEBHOOKS_ALLOW_PRIVATE, 'WEBHOOK_TIMEOUT': s.SW_WEBHOOK_TIMEOUT_SECONDS, "
+    "'SECURE_COOKIES': getattr(s, 'SESSION_COOKIE_SECURE', False), "
+    "'HSTS_PRELOAD': getattr(s, 'SECURE_HSTS_PRELOAD', False), "
     "'PASSWORD_HASHERS': getattr(s, 'PASSWORD_HASHERS', None)}))"
 )
 
@@ -76,3 +78,18 @@ def test_without_debug_there_is_no_secret_key_and_no_host_by_default():
 @pytest.mark.parametrize("word", ["1", "true", "yes", "on"])
 def test_booleans_accept_the_usual_words(word):
     assert settings_with(DEBUG=word)["DEBUG"] is True
+
+
+def test_a_switch_set_but_empty_takes_its_default_rather_than_off():
+    production = {"DEBUG": "", "SECRET_KEY": "from-the-environment"}
+    values = settings_with(
+        **production, SECURE_SSL_REDIRECT="", SECURE_COOKIES=" ", SECURE_HSTS_PRELOAD=""
+    )
+    assert values["DEBUG"] is False
+    assert (values["SSL_REDIRECT"], values["SECURE_COOKIES"], values["HSTS_PRELOAD"]) == (
+        True,
+        True,
+        True,
+    )
+    switched_off = settings_with(**production, SECURE_SSL_REDIRECT="0", SECURE_COOKIES="off")
+    assert (switched_off["SSL_REDIRECT"], switched_off["SECURE_COOKIES"]) == (False, False)
