@@ -73,7 +73,7 @@ class IncidentFilter(StrictFilterSet):
     def filter_severity(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         if not value:
             return queryset
-        return queryset.filter(severity__in=[Severity[item.upper()].value for item in value])
+        return queryset.filter(severity__in=[Severity.from_slug(item).value for item in value])
 
     def filter_updated_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
         # The one rule for times (UTC, the years we store); PostgreSQL refuses offsets beyond

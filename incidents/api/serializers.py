@@ -33,7 +33,7 @@ class SeverityField(serializers.ChoiceField):
         return Severity(value).slug
 
     def to_internal_value(self, data: Any) -> int:  # type: ignore[override]
-        return Severity[super().to_internal_value(data).upper()].value
+        return Severity.from_slug(super().to_internal_value(data)).value
 
 
 class SupplierRefSerializer(serializers.Serializer):

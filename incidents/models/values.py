@@ -26,3 +26,8 @@ class Severity(models.IntegerChoices):
     def slug(self) -> str:
         """How the API, the webhooks, the CSV export and the scorecard name it: "low" ... "critical"."""
         return self.name.lower()
+
+    @classmethod
+    def from_slug(cls, slug: str) -> Severity:
+        """The severity a slug names (the inverse of `slug`)."""
+        return cls[slug.upper()]

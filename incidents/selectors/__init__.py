@@ -11,7 +11,6 @@ from .buyer import (
 )
 from .incidents import (
     active_category,
-    follow_of,
     incident_answers,
     incident_evidence,
     incident_evidence_per_day,
@@ -27,7 +26,6 @@ __all__ = [
     "PORTAL_SORTS",
     "active_category",
     "attachment_for",
-    "follow_of",
     "followed_incidents",
     "incident_answers",
     "incident_evidence",

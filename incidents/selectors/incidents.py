@@ -25,7 +25,6 @@ from supplierwatch.viewers import Viewer
 
 from ..models import (
     Category,
-    Follow,
     Incident,
     IncidentEvent,
     IncidentQuerySet,
@@ -141,12 +140,6 @@ def incident_named_organizations(*, viewer: Viewer, incident: Incident) -> Query
     return Organization.objects.filter(
         Exists(named.filter(organization_id=OuterRef("pk")))
     ).order_by("name")
-
-
-def follow_of(*, viewer: Viewer, incident: Incident) -> Follow | None:
-    if viewer.user_id is None:
-        return None  # a party, not a person, follows nothing
-    return Follow.objects.filter(user_id=viewer.user_id, incident=incident).first()
 
 
 def active_category(*, slug: str) -> Category:

@@ -27,6 +27,7 @@ def incident_unfollow(*, user: User, incident: Incident) -> None:
     Follow.objects.filter(user=user, incident=incident).delete()
 
 
-def follow_mark_seen(*, user: User, incident: Incident) -> None:
-    """Everything on the incident up to now has been seen (one UPDATE; nothing if not followed)."""
-    Follow.objects.filter(user=user, incident=incident).update(seen_at=timezone.now())
+def follow_mark_seen(*, user: User, incident: Incident) -> bool:
+    """Everything on the incident up to now has been seen, if the person follows it (one UPDATE);
+    whether they do."""
+    return bool(Follow.objects.filter(user=user, incident=incident).update(seen_at=timezone.now()))

@@ -160,9 +160,8 @@ def incident_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpRespon
     incident = get_object_or_404(selectors.incident_list(viewer=viewer), pk=pk)
     context = incident_page(request, viewer, incident, evidence_param="evidence")
     private_reports = selectors.incident_private_reports(viewer=viewer, incident=incident)
-    follow = selectors.follow_of(viewer=viewer, incident=incident)
-    if follow is not None:
-        services.follow_mark_seen(user=person(request.user), incident=incident)
+    # Whoever follows the incident has now seen what is on it.
+    following = services.follow_mark_seen(user=person(request.user), incident=incident)
     context |= {
         "reports_total": context["incident"].counters.posts + private_reports,
         "private_reports": private_reports,
@@ -175,7 +174,7 @@ def incident_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpRespon
             ),
             lambda event: timeline_entry(event, viewer, incident.supplier.name),
         ),
-        "following": follow is not None,
+        "following": following,
     }
     return render(request, "incidents/detail.html", context)
 
