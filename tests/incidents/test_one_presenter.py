@@ -10,10 +10,12 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from incidents import services
 from incidents.models import Incident, Post
 from incidents.services.processing import incidents_recount
+from integrations.services import api_key_issue
 from tests.factories import (
     BuyerPostFactory,
     IncidentFactory,
@@ -70,6 +72,12 @@ def test_a_link_that_does_not_parse_is_dropped_on_every_page(client, incident, b
     for html in (buyer_page, portal_page):
         assert "Initech housings crack" in html
         assert BROKEN_URL not in html
+    key = api_key_issue(name="ERP", organization=bob.membership.organization).key
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    evidence = api.get(f"/api/v1/incidents/{incident.pk}/posts/").json()["results"]
+    (public,) = [row for row in evidence if row["text"] == "Initech housings crack"]
+    assert public["url"] == ""
 
 
 def test_an_anonymous_attachment_has_one_name_on_every_page_and_on_download(
