@@ -34,10 +34,9 @@ class ApiKeyAddForm(forms.ModelForm):
         fields = ["name", "organization", "supplier", "can_write"]
 
     def clean(self) -> dict:
-        super().clean()
-        cleaned = self.cleaned_data
-        if bool(cleaned.get("organization")) == bool(cleaned.get("supplier")):
-            raise forms.ValidationError("Choose an organization or a supplier, not both.")
+        cleaned = super().clean() or {}
+        with refusals_shown(self):
+            services.api_key_party_check(cleaned.get("organization"), cleaned.get("supplier"))
         return cleaned
 
 

@@ -7,7 +7,7 @@ from .delivery import (
     webhook_delivery_redeliver,
 )
 from .dispatch import DISPATCH_BATCH, webhook_events_dispatch
-from .keys import IssuedKey, api_key_issue, api_key_revoke, api_key_touch
+from .keys import IssuedKey, api_key_issue, api_key_party_check, api_key_revoke, api_key_touch
 from .subscriptions import (
     DESCRIPTION_MAX,
     MAX_SUBSCRIPTIONS_PER_PARTY,
@@ -28,6 +28,7 @@ __all__ = [
     "DeliveryAttempt",
     "IssuedKey",
     "api_key_issue",
+    "api_key_party_check",
     "api_key_revoke",
     "api_key_touch",
     "webhook_deliver",

@@ -61,6 +61,12 @@ def _random(alphabet: str, length: int) -> str:
 
 
 @transaction.atomic
+def api_key_party_check(organization: Organization | None, supplier: Supplier | None) -> None:
+    """A key belongs to exactly one party: an organization or a supplier."""
+    if (organization is None) == (supplier is None):
+        raise ApplicationError("Issue a key to an organization or a supplier, not both.", field="party")
+
+
 def api_key_issue(
     *,
     name: str,
@@ -74,8 +80,7 @@ def api_key_issue(
     An organization's key is a plain member (it reports problems, never manages the organization);
     a supplier's write key is a responder (it answers incidents), a read key a viewer.
     """
-    if (organization is None) == (supplier is None):
-        raise ApplicationError("Issue a key to an organization or to a supplier.", field="party")
+    api_key_party_check(organization, supplier)
     name = " ".join((name or "").split())[:100] or "API key"
     prefix = _random(_PREFIX_ALPHABET, PREFIX_LENGTH)
     while ApiKey.objects.filter(prefix=prefix).exists():
