@@ -111,6 +111,13 @@ def operator(db) -> User:
 
 
 @pytest.fixture
+def op(client, operator):
+    """The test client, signed in as the operator (the admin's pages)."""
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
 def newcomer(db) -> User:
     """Has an account but no membership yet: sees nothing until placed in a party."""
     return UserFactory(email="newcomer@example.test", first_name="Nina")

@@ -25,12 +25,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def op(client, operator):
-    client.force_login(operator)
-    return client
-
-
 def admin_url(obj, view: str = "change") -> str:
     meta = obj._meta
     args = [obj.pk] if view != "changelist" else []

@@ -20,12 +20,6 @@ from integrations.services.keys import hash_key
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def op(client, operator):
-    client.force_login(operator)
-    return client
-
-
 def test_operator_issues_a_key_and_sees_it_once(op, acme):
     response = op.post(
         reverse("admin:integrations_apikey_add"),
