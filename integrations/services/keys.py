@@ -64,7 +64,9 @@ def _random(alphabet: str, length: int) -> str:
 def api_key_party_check(organization: Organization | None, supplier: Supplier | None) -> None:
     """A key belongs to exactly one party: an organization or a supplier."""
     if (organization is None) == (supplier is None):
-        raise ApplicationError("Issue a key to an organization or a supplier, not both.", field="party")
+        raise ApplicationError(
+            "Issue a key to an organization or a supplier, not both.", field="party"
+        )
 
 
 def api_key_issue(
