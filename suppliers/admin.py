@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.models import AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -200,3 +201,10 @@ class MembershipAdmin(OperatorsChangeAdmin):
                 self.delete_model(request, membership)
             except ApplicationError as exc:
                 self.message_user(request, f"{membership}: {exc.message}", messages.ERROR)
+
+
+# Login lockouts (django-axes): operators see them under "Access attempts" and clear one by
+# deleting its row. Axes' logs of every login and failure are switched off (settings), so their
+# pages, always empty, are not offered.
+admin.site.unregister(AccessLog)
+admin.site.unregister(AccessFailureLog)

@@ -5,6 +5,7 @@ printed to the console. Production sets DEBUG off, SECRET_KEY, ALLOWED_HOSTS, DA
 REDIS_URL; see the README for every variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "django_filters",
     "rest_framework",
     "drf_spectacular",
+    # Before the apps, so that the apps' admin modules may adjust its pages.
+    "axes",
     "supplierwatch.api",
     "suppliers",
     "incidents",
@@ -70,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the "too many attempts" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "supplierwatch.urls"
@@ -166,12 +171,42 @@ AUTH_USER_MODEL = "suppliers.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# The lockout check runs before the password check (supplierwatch/signin.py says how it counts).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Brute force: login lockout and password-reset limits (supplierwatch/signin.py) ---------
+# After SW_LOGIN_FAILURE_LIMIT wrong passwords for one address from one client, that pair is
+# locked out for SW_LOGIN_COOLOFF_MINUTES after its last failure, the right password included.
+AXES_FAILURE_LIMIT = env.int("SW_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SW_LOGIN_COOLOFF_MINUTES", default=15))
+# Password-reset requests per address typed and per client, in each window; beyond them 429.
+SW_PASSWORD_RESETS_PER_ADDRESS = env.int("SW_PASSWORD_RESETS_PER_ADDRESS", default=3)
+SW_PASSWORD_RESETS_PER_CLIENT = env.int("SW_PASSWORD_RESETS_PER_CLIENT", default=10)
+SW_PASSWORD_RESET_WINDOW_MINUTES = env.int("SW_PASSWORD_RESET_WINDOW_MINUTES", default=60)
+# How many proxies in front of the web processes append to X-Forwarded-For (1 behind one load
+# balancer). 0: the client is REMOTE_ADDR. More than there are lets clients choose their address.
+SW_TRUSTED_PROXY_COUNT = env.int("SW_TRUSTED_PROXY_COUNT", default=0)
+# Locked: the pair (address typed, client), never the account alone (signin.py says why).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "supplierwatch.signin.typed_address"
+AXES_CLIENT_IP_CALLABLE = "supplierwatch.signin.client_ip"
+AXES_LOCKOUT_CALLABLE = "supplierwatch.signin.lockout_response"
+# A right password clears that pair's failures; a try while locked out does not prolong the lock.
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Lockouts are what operators need (admin: Axes > Access attempts); no log of every login.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -281,6 +316,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "celery.app.trace": {"level": "WARNING"},
+        # A lockout is a warning; every login and failure would be noise.
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -6,6 +6,7 @@ from incidents.views.common import home
 from suppliers.forms import EmailAuthenticationForm
 
 from .health import healthz
+from .signin import ThrottledPasswordResetView
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -15,6 +16,11 @@ urlpatterns = [
             authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True
         ),
         name="login",
+    ),
+    path(
+        "accounts/password_reset/",
+        ThrottledPasswordResetView.as_view(),
+        name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -71,6 +72,9 @@ def world(alice, bob, carol, dave, operator, acme, globex, initech, umbrella):
         payload={},
     )
     IdempotencyRecord.objects.create(user=alice, key="k", request_hash="h", response_status=201)
+    AccessAttempt.objects.create(
+        username="alice@acme.test", ip_address="203.0.113.7", failures_since_start=5
+    )
 
 
 def test_every_model_of_the_product_is_registered():
