@@ -16,7 +16,15 @@ from supplierwatch.admin import OperatorsChangeAdmin, refusals_shown
 from supplierwatch.errors import ApplicationError
 
 from . import inputs, services
-from .models import Membership, Organization, Supplier, SupplierAlias, User, VendorCode
+from .models import (
+    Invitation,
+    Membership,
+    Organization,
+    Supplier,
+    SupplierAlias,
+    User,
+    VendorCode,
+)
 
 
 class MembershipInline(admin.StackedInline):
@@ -201,6 +209,30 @@ class MembershipAdmin(OperatorsChangeAdmin):
                 self.delete_model(request, membership)
             except ApplicationError as exc:
                 self.message_user(request, f"{membership}: {exc.message}", messages.ERROR)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Pending invitations to suppliers' teams. Made on the team page, where the e-mail goes
+    out; operators read them and may delete one (its link then stops working)."""
+
+    list_display = ["email", "supplier", "role", "invited_by", "sent_at"]
+    list_filter = ["role"]
+    search_fields = ["email", "supplier__name"]
+    list_select_related = ["supplier", "invited_by"]
+    readonly_fields = [
+        "supplier",
+        "email",
+        "role",
+        "first_name",
+        "last_name",
+        "invited_by",
+        "created_at",
+        "sent_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 # Login lockouts (django-axes): operators see them under "Access attempts" and clear one by

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.text import slugify
 
 from supplierwatch.viewers import Kind, Viewer
@@ -302,3 +303,39 @@ class Membership(models.Model):
             is_admin=self.is_admin,
             user_id=self.user_id,
         )
+
+
+class Invitation(models.Model):
+    """An address invited to a supplier's team, until its owner accepts through the e-mailed link.
+
+    Every address gets the same pending row, whether or not an account has it (of another party,
+    say), so that the team page tells the inviting admin nothing about other people's accounts. An
+    account joins only once the owner of the address has proved it (suppliers.services.team).
+    """
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField("e-mail address")
+    role = models.CharField(max_length=10, choices=Membership.Role.choices)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The last e-mail's time: its link works for PASSWORD_RESET_TIMEOUT from then.
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["supplier", "email"]
+        constraints = [
+            models.UniqueConstraint(
+                "supplier", Lower("email"), name="invitation_unique_per_supplier_ci"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.role} of {self.supplier})"
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)

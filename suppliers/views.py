@@ -1,7 +1,9 @@
-"""The supplier team page (/portal/team/): an admin invites colleagues, sets roles, removes people.
+"""The supplier team page (/portal/team/): an admin invites colleagues, sets roles, removes people;
+and the page where an invited person accepts (/portal/team/join/<token>/).
 
 Each POST validates a form and calls one service of suppliers.services. Only supplier admins get
-here (403 for everyone else); another supplier's member is a 404, like a missing one.
+the team pages (403 for everyone else); another supplier's member or invitation is a 404, like a
+missing one.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +25,7 @@ from supplierwatch.forms import add_refusal
 
 from . import services
 from .forms import TeamInviteForm, TeamRoleForm
-from .models import Membership, person
+from .models import Invitation, Membership, User, person
 
 
 def supplier_admin_required(view: Callable) -> Callable:
@@ -73,6 +77,7 @@ def _render_team(
         "supplier": membership.supplier,
         "membership": membership,
         "rows": rows,
+        "invitations": Invitation.objects.filter(supplier_id=supplier_id).order_by("email"),
         "invite_form": invite_form or TeamInviteForm(),
     }
     return render(request, "portal/team.html", context, status=status)
@@ -97,10 +102,11 @@ def team_invite(request: HttpRequest, membership: Membership) -> HttpResponse:
         except ApplicationError as error:
             add_refusal(form, error)
         else:
+            # The same words whoever has the address (membership_invite says why).
             messages.success(
                 request,
-                f"{invited.user.email} was added as {invited.get_role_display().lower()}; "
-                "an e-mail asks them to choose a password.",
+                f"An invitation to join as {invited.get_role_display().lower()} was sent to "
+                f"{invited.email}. They appear in the team once they accept it.",
             )
             return redirect("team")
     return _render_team(request, membership, invite_form=form, status=400)
@@ -155,3 +161,56 @@ def team_resend(request: HttpRequest, membership: Membership, pk: int) -> HttpRe
         )
         messages.success(request, f"The invitation was sent again to {colleague.user.email}.")
     return redirect("team")
+
+
+def _invitation(membership: Membership, pk: int) -> Invitation:
+    return get_object_or_404(Invitation, pk=pk, supplier_id=membership.supplier_id)
+
+
+@require_POST
+@supplier_admin_required
+def team_invitation_resend(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    invitation = _invitation(membership, pk)
+    services.invitation_resend(invitation=invitation, actor=person(request.user))
+    messages.success(request, f"The invitation was sent again to {invitation.email}.")
+    return redirect("team")
+
+
+@require_POST
+@supplier_admin_required
+def team_invitation_withdraw(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    invitation = _invitation(membership, pk)
+    services.invitation_withdraw(invitation=invitation, actor=person(request.user))
+    messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
+    return redirect("team")
+
+
+def team_join(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mailed link: the invited person chooses a password and joins. Open to visitors, as
+    the link is the proof; a forged, expired or spent link shows the same "no longer valid"."""
+    invitation = services.invitation_from_token(token)
+    if invitation is None:
+        return render(request, "portal/team_join.html", {"invitation": None}, status=404)
+    # For the password validators (not too close to the address or the name); never saved here.
+    candidate = User(
+        email=invitation.email,
+        first_name=invitation.first_name,
+        last_name=invitation.last_name,
+    )
+    form = SetPasswordForm(candidate, request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                user = services.invitation_accept(
+                    invitation=invitation, password=form.cleaned_data["new_password1"]
+                )
+            except ApplicationError as error:
+                add_refusal(form, error, field="")
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, f"Welcome to the {invitation.supplier} team.")
+                return redirect("home")
+        status = 400
+    context = {"invitation": invitation, "form": form}
+    return render(request, "portal/team_join.html", context, status=status)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from incidents.models import ClassifierModel, Post
 from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.services import api_key_issue, api_key_revoke
-from suppliers.models import Membership, User
+from suppliers.models import Invitation, Membership, User
 from supplierwatch.api.models import IdempotencyRecord
 from tests.factories import (
     BuyerPostFactory,
@@ -72,6 +72,9 @@ def world(alice, bob, carol, dave, operator, acme, globex, initech, umbrella):
         payload={},
     )
     IdempotencyRecord.objects.create(user=alice, key="k", request_hash="h", response_status=201)
+    Invitation.objects.create(
+        supplier=initech, email="new@initech.test", role="viewer", invited_by=carol
+    )
     AccessAttempt.objects.create(
         username="alice@acme.test", ip_address="203.0.113.7", failures_since_start=5
     )

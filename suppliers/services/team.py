@@ -1,27 +1,28 @@
 """A supplier's team: invitations, roles and removal, always keeping at least one admin.
 
-A supplier admin places colleagues in their supplier. An invitation is a User with no usable
-password plus a Membership; the e-mail carries Django's password-reset token, so "accepting" is
-choosing a password on the existing reset page and no invitation table is needed.
+A supplier admin invites an address (an Invitation row and an e-mail); its owner accepts through
+the e-mailed link by choosing a password, and only then is an account made or placed in the team.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from supplierwatch.errors import ApplicationError
 from supplierwatch.viewers import viewer_of
 
-from ..models import Membership, Supplier, User
+from ..models import Invitation, Membership, Supplier, User
 
 
 def _require_supplier_admin(actor: User, supplier_id: int) -> None:
@@ -70,6 +71,20 @@ def _require_another_admin(membership: Membership, admins: list[int]) -> None:
         raise ApplicationError(ONLY_ADMIN, field="role")
 
 
+INVITATION_SALT = "suppliers.invitation"
+
+
+def may_join_a_team(user: User) -> bool:
+    """An account that an invitation may place: one without a party (never placed, or removed
+    from a team), not an operator's, not an API key's."""
+    return (
+        user.party is None
+        and not user.is_staff
+        and not user.is_superuser
+        and not user.is_service_account
+    )
+
+
 @transaction.atomic
 def membership_invite(
     *,
@@ -79,11 +94,22 @@ def membership_invite(
     role: str,
     first_name: str = "",
     last_name: str = "",
-) -> Membership:
-    """Add a colleague to a supplier's team and e-mail them a link to choose their password.
+) -> Invitation:
+    """Invite an address to a supplier's team: a pending Invitation and an e-mail, once committed.
 
-    An address that already belongs to a party (a buyer organization or another supplier) or to an
-    operator is refused: one person, one party. An account without a party yet joins the team.
+    The admin gets the same answer and the same pending row whatever the address: a supplier admin
+    must not learn whether an address has an account (a buyer's, another supplier's, an
+    operator's), since that tells which companies use supplierwatch and narrows down who reported
+    anonymously. Only an address already in this team is refused, as the admin sees the team anyway.
+    Inviting it again updates the role and names and sends the e-mail again.
+
+    What happens is decided by whoever owns the address, through the e-mail (invitation_send):
+    - no account, or an account without a party: a link to choose a password and join
+      (invitation_accept);
+    - an account of another party or an operator: a neutral e-mail saying that nothing changed,
+      without a link. One person, one party: nothing joins.
+    Nothing else is created or changed before the owner acts: no account exists for an address
+    that nobody accepted, so no admin can reserve another party's address by inviting it.
     """
     _require_supplier_admin(invited_by, supplier.pk)
     _require_supplier_role(role)
@@ -92,55 +118,154 @@ def membership_invite(
         validate_email(email)
     except ValidationError as exc:
         raise ApplicationError("Enter a valid e-mail address.", field="email") from exc
-    user = User.objects.select_for_update().filter(email__iexact=email).first()
-    if user is not None:
-        party = user.party
-        if party is not None and party.supplier_id == supplier.pk:
-            raise ApplicationError("This person is already in your team.", field="email")
-        if party is not None or user.is_staff or user.is_superuser:
-            raise ApplicationError(
-                "This address already belongs to another account on supplierwatch, so it cannot "
-                "join your team. Ask your colleague for their work address at your company.",
-                field="email",
-            )
-        user.first_name = user.first_name or first_name.strip()
-        user.last_name = user.last_name or last_name.strip()
-        user.is_active = True
-        user.save(update_fields=["first_name", "last_name", "is_active"])
-    else:
-        try:
-            with transaction.atomic():
-                # No password: the person chooses one through the link in the e-mail.
-                user = User.objects.create_user(
-                    email=email,
-                    password=None,
-                    first_name=first_name.strip(),
-                    last_name=last_name.strip(),
-                )
-        except IntegrityError as exc:
-            raise ApplicationError(
-                "This address was registered a moment ago; try again.", field="email"
-            ) from exc
+    if Membership.objects.filter(supplier=supplier, user__email__iexact=email).exists():
+        raise ApplicationError("This person is already in your team.", field="email")
     try:
         with transaction.atomic():
-            membership = Membership.objects.create(user=user, supplier=supplier, role=role)
+            invitation, _ = Invitation.objects.update_or_create(
+                supplier=supplier,
+                email=email,
+                defaults={
+                    "role": role,
+                    "first_name": first_name.strip(),
+                    "last_name": last_name.strip(),
+                    "invited_by": invited_by,
+                    "sent_at": timezone.now(),
+                },
+            )
     except IntegrityError as exc:
         raise ApplicationError(
-            "This address already belongs to another account on supplierwatch.", field="email"
+            "This address was invited a moment ago; try again.", field="email"
         ) from exc
-    # Sent only once the rows are committed, and never from inside the transaction.
+    # Sent only once the row is committed, and never from inside the transaction.
     # robust: a mail server that is down must not turn a saved invitation into an error page;
     # the team page offers to send the e-mail again.
-    transaction.on_commit(
-        lambda: membership_send_invitation(membership_id=membership.pk, invited_by=invited_by),
-        robust=True,
+    transaction.on_commit(lambda: invitation_send(invitation_id=invitation.pk), robust=True)
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, actor: User) -> None:
+    """E-mail a pending invitation again, with a fresh link."""
+    _require_supplier_admin(actor, invitation.supplier_id)
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+    transaction.on_commit(lambda: invitation_send(invitation_id=invitation.pk), robust=True)
+
+
+@transaction.atomic
+def invitation_withdraw(*, invitation: Invitation, actor: User) -> None:
+    """Withdraw a pending invitation: its links stop working."""
+    _require_supplier_admin(actor, invitation.supplier_id)
+    Invitation.objects.filter(pk=invitation.pk).delete()
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """The link's secret: signed (SECRET_KEY) and timed; spent when the invitation is accepted or
+    withdrawn, since it names the row."""
+    return signing.dumps({"i": invitation.pk, "e": invitation.email}, salt=INVITATION_SALT)
+
+
+def invitation_from_token(token: str) -> Invitation | None:
+    """The pending invitation a link stands for, or None when it is forged, expired or spent."""
+    try:
+        found = signing.loads(token, salt=INVITATION_SALT, max_age=settings.PASSWORD_RESET_TIMEOUT)
+    except signing.BadSignature:  # SignatureExpired included
+        return None
+    if not isinstance(found, dict) or not isinstance(found.get("i"), int):
+        return None
+    return (
+        Invitation.objects.select_related("supplier", "invited_by")
+        .filter(pk=found["i"], email=found.get("e"))
+        .first()
     )
-    return membership
+
+
+def invitation_send(*, invitation_id: int) -> None:
+    """E-mail the owner of an invited address: a link to join, or, when the address's account
+    belongs to another party or an operator, a neutral word that nothing changed."""
+    invitation = (
+        Invitation.objects.select_related("supplier", "invited_by").filter(pk=invitation_id).first()
+    )
+    if invitation is None:
+        return
+    account = User.objects.filter(email__iexact=invitation.email).first()
+    joinable = account is None or may_join_a_team(account)
+    path = reverse("team-join", kwargs={"token": invitation_token(invitation)})
+    context = {
+        "email": invitation.email,
+        "first_name": invitation.first_name or (account.first_name if account else ""),
+        "supplier": invitation.supplier,
+        "role": invitation.get_role_display(),
+        "invited_by": _inviter_name(invitation.invited_by),
+        "link": f"{settings.SITE_URL}{path}" if joinable else "",
+        "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+    }
+    kind = "team_invitation" if joinable else "team_invitation_not_possible"
+    subject = render_to_string(f"emails/{kind}_subject.txt", context).strip()
+    body = render_to_string(f"emails/{kind}.txt", context)
+    send_mail(subject, body, None, [invitation.email])
+
+
+def _inviter_name(inviter: User | None) -> str:
+    return inviter.display_name if inviter else "An admin"
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, password: str) -> User:
+    """The owner of an invited address joins the team, with the password they chose just now.
+
+    The link proves the address. Threat model: an admin of any supplier may invite any address,
+    including that of someone another supplier removed (whose account was deactivated, old password
+    and all). Such an account is revived only here, by whoever reads the address's mail, and with
+    the password chosen now: the old password never works again, so nobody who learnt it (the
+    removed person's former employer, a leaked list) gets into the account through a new team.
+    An account of another party or an operator never joins (one person, one party).
+    """
+    pending = (
+        Invitation.objects.select_for_update()
+        .select_related("supplier", "invited_by")
+        .filter(pk=invitation.pk)
+        .first()
+    )
+    if pending is None:
+        raise ApplicationError("This invitation is no longer valid.")
+    invitation = pending
+    user = User.objects.select_for_update().filter(email__iexact=invitation.email).first()
+    if user is None:
+        user = User.objects.create_user(
+            email=invitation.email,
+            password=password,
+            first_name=invitation.first_name,
+            last_name=invitation.last_name,
+        )
+    elif not may_join_a_team(user):
+        raise ApplicationError(
+            "This address already has an account that belongs elsewhere on supplierwatch, and "
+            "an account belongs to one organization only. Ask "
+            f"{_inviter_name(invitation.invited_by)} to invite another address of yours.",
+            code="forbidden",
+        )
+    else:
+        user.set_password(password)
+        user.is_active = True
+        user.first_name = user.first_name or invitation.first_name
+        user.last_name = user.last_name or invitation.last_name
+        user.save(update_fields=["password", "is_active", "first_name", "last_name"])
+    try:
+        with transaction.atomic():
+            Membership.objects.create(user=user, supplier=invitation.supplier, role=invitation.role)
+    except IntegrityError as exc:  # placed elsewhere a moment ago
+        raise ApplicationError(
+            "This address joined a team a moment ago.", code="forbidden"
+        ) from exc
+    invitation.delete()
+    return user
 
 
 def membership_send_invitation(*, membership_id: int, invited_by: User | None = None) -> None:
-    """E-mail the set-password link. The token expires after PASSWORD_RESET_TIMEOUT and is spent
-    once a password is chosen (the token covers the password hash and the last login)."""
+    """E-mail a member who has no password yet (an operator placed them in the admin) a link to
+    choose one: Django's password reset token, spent once a password is chosen (it covers the
+    password hash and the last login) and expiring after PASSWORD_RESET_TIMEOUT."""
     membership = (
         Membership.objects.select_related("user", "supplier").filter(pk=membership_id).first()
     )
@@ -155,13 +280,12 @@ def membership_send_invitation(*, membership_id: int, invited_by: User | None = 
         },
     )
     context = {
-        "user": user,
+        "email": user.email,
+        "first_name": user.first_name,
         "supplier": membership.supplier,
         "role": membership.get_role_display(),
-        "invited_by": invited_by.display_name if invited_by else "An admin",
+        "invited_by": _inviter_name(invited_by),
         "link": f"{settings.SITE_URL}{path}",
-        "login_url": f"{settings.SITE_URL}{reverse('login')}",
-        "has_password": user.has_usable_password(),
         "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
     }
     subject = render_to_string("emails/team_invitation_subject.txt", context).strip()

@@ -1,23 +1,19 @@
-"""The supplier team page: an admin invites colleagues, sets their roles and removes them.
+"""The supplier team page: an admin sets colleagues' roles and removes them (invitations:
+test_invitations.py).
 
-ivy is Initech's admin; carol (conftest) is an Initech responder; dave is Umbrella's responder;
-alice is a buyer at Acme. Invitations are accounts without a password plus a Membership; the
-e-mail's link is Django's password reset confirmation.
+ivy (tests/suppliers/conftest.py) is Initech's admin; carol is an Initech responder; dave is
+Umbrella's responder; alice is a buyer at Acme.
 """
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from suppliers.models import Membership, User
+from suppliers.models import Invitation, Membership, User
 from suppliers.services import (
     is_only_admin,
-    membership_invite,
     membership_remove,
     membership_set_role,
 )
@@ -28,37 +24,6 @@ pytestmark = pytest.mark.django_db
 
 TEAM = "/portal/team/"
 INVITE = "/portal/team/invite/"
-NEW_PASSWORD = "correct-horse-battery-42"
-
-
-@pytest.fixture
-def ivy(initech) -> User:
-    return SupplierMembershipFactory(
-        user__email="ivy@initech.test",
-        user__first_name="Ivy",
-        user__last_name="Ingram",
-        supplier=initech,
-        role=Membership.Role.ADMIN,
-    ).user
-
-
-@pytest.fixture
-def admin_client(client, ivy):
-    client.force_login(ivy)
-    return client
-
-
-def invite(client, django_capture_on_commit_callbacks, **data):
-    data = {"email": "new@initech.test", "first_name": "Nora", "last_name": "New", **data}
-    data.setdefault("role", "responder")
-    with django_capture_on_commit_callbacks(execute=True):
-        return client.post(INVITE, data)
-
-
-def link_in(message) -> str:
-    found = re.search(r"https?://\S+/accounts/reset/\S+/", message.body)
-    assert found, message.body
-    return found.group(0)
 
 
 # --- Who gets in ---------------------------------------------------------------------------------
@@ -97,125 +62,6 @@ def test_portal_shows_the_team_link_to_admins_only(client, ivy, carol):
     assert 'href="/portal/team/"' in client.get("/portal/").content.decode()
     client.force_login(carol)
     assert 'href="/portal/team/"' not in client.get("/portal/").content.decode()
-
-
-# --- Inviting ------------------------------------------------------------------------------------
-
-
-def test_invite_creates_an_account_without_password_and_emails_a_link(
-    admin_client, initech, django_capture_on_commit_callbacks
-):
-    response = invite(admin_client, django_capture_on_commit_callbacks, role="viewer")
-    assert response.status_code == 302
-    user = User.objects.get(email="new@initech.test")
-    assert not user.has_usable_password()
-    assert user.get_full_name() == "Nora New"
-    assert user.membership.supplier == initech
-    assert user.membership.role == Membership.Role.VIEWER
-    assert len(mail.outbox) == 1
-    message = mail.outbox[0]
-    assert message.to == ["new@initech.test"]
-    assert "Initech Components" in message.subject
-    assert "Ivy Ingram" in message.subject
-    assert "viewer" in message.body
-
-
-def test_invited_colleague_chooses_a_password_and_logs_in(
-    client, ivy, django_capture_on_commit_callbacks
-):
-    client.force_login(ivy)
-    invite(client, django_capture_on_commit_callbacks)
-    client.logout()
-    link = link_in(mail.outbox[0])
-    path = link.split("://", 1)[1].split("/", 1)[1]
-    form_page = client.get("/" + path, follow=True)
-    assert form_page.status_code == 200
-    assert form_page.context["validlink"] is True
-    set_password_url = form_page.redirect_chain[-1][0]
-    done = client.post(
-        set_password_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
-    )
-    assert done.status_code == 302
-    client.post("/accounts/login/", {"username": "new@initech.test", "password": NEW_PASSWORD})
-    assert client.get("/portal/").status_code == 200
-    # The link is spent once used.
-    client.logout()
-    assert client.get("/" + path, follow=True).context["validlink"] is False
-
-
-def test_invitation_is_sent_only_after_commit(admin_client):
-    response = admin_client.post(INVITE, {"email": "later@initech.test", "role": "responder"})
-    assert response.status_code == 302
-    assert mail.outbox == []  # the test's transaction never commits
-
-
-@pytest.mark.parametrize("persona", ["alice", "dave", "operator"])
-def test_address_of_someone_elses_party_is_refused(
-    admin_client, request, persona, django_capture_on_commit_callbacks
-):
-    other = request.getfixturevalue(persona)
-    response = invite(admin_client, django_capture_on_commit_callbacks, email=other.email.upper())
-    assert response.status_code == 400
-    errors = response.context["invite_form"].errors["email"]
-    assert "already belongs to another account" in errors[0]
-    other.refresh_from_db()
-    assert other.party is None or other.party.supplier_id != request.getfixturevalue("initech").pk
-    assert mail.outbox == []
-    # What was typed stays in the form.
-    assert "Nora" in response.content.decode()
-
-
-def test_colleague_already_in_the_team_is_refused(
-    admin_client, carol, django_capture_on_commit_callbacks
-):
-    response = invite(admin_client, django_capture_on_commit_callbacks, email=carol.email)
-    assert response.status_code == 400
-    assert response.context["invite_form"].errors["email"] == [
-        "This person is already in your team."
-    ]
-
-
-def test_account_without_a_party_joins_the_team(
-    admin_client, initech, newcomer, django_capture_on_commit_callbacks
-):
-    response = invite(admin_client, django_capture_on_commit_callbacks, email=newcomer.email)
-    assert response.status_code == 302
-    newcomer.refresh_from_db()
-    assert newcomer.party.supplier == initech
-    assert newcomer.has_usable_password()  # their own password stays
-    assert "already have an account" in mail.outbox[0].body
-
-
-@pytest.mark.parametrize(
-    ("data", "field"),
-    [
-        ({"email": "not-an-address"}, "email"),
-        ({"role": "member"}, "role"),
-        ({"email": ""}, "email"),
-    ],
-)
-def test_invalid_invitation_names_the_field(
-    admin_client, django_capture_on_commit_callbacks, data, field
-):
-    response = invite(admin_client, django_capture_on_commit_callbacks, **data)
-    assert response.status_code == 400
-    assert field in response.context["invite_form"].errors
-    assert not Membership.objects.filter(user__email="new@initech.test").exists()
-
-
-def test_services_refuse_a_non_admin(carol, initech):
-    with pytest.raises(ApplicationError):
-        membership_invite(supplier=initech, invited_by=carol, email="x@initech.test", role="admin")
-    assert not User.objects.filter(email="x@initech.test").exists()
-
-
-def test_resend_invitation(admin_client, django_capture_on_commit_callbacks):
-    invite(admin_client, django_capture_on_commit_callbacks)
-    pending = Membership.objects.get(user__email="new@initech.test")
-    response = admin_client.post(f"{TEAM}{pending.pk}/resend/")
-    assert response.status_code == 302
-    assert len(mail.outbox) == 2
-    assert link_in(mail.outbox[1])
 
 
 # --- Roles ---------------------------------------------------------------------------------------
@@ -304,16 +150,6 @@ def test_the_last_admin_cannot_be_removed_even_by_an_operator(operator, initech)
     assert not is_only_admin(only_admin)
 
 
-def test_removed_person_can_be_invited_again(
-    admin_client, ivy, carol, django_capture_on_commit_callbacks
-):
-    membership_remove(membership=carol.membership, actor=ivy)
-    response = invite(admin_client, django_capture_on_commit_callbacks, email=carol.email)
-    assert response.status_code == 302
-    carol.refresh_from_db()
-    assert carol.is_active and carol.party.role == Membership.Role.RESPONDER
-
-
 # --- Fixed query count ---------------------------------------------------------------------------
 
 
@@ -322,8 +158,9 @@ def test_team_page_costs_the_same_queries_for_one_or_many_colleagues(
 ):
     with CaptureQueriesContext(connection) as one:
         assert admin_client.get(TEAM).status_code == 200
-    for _ in range(25):
+    for n in range(25):
         SupplierMembershipFactory(supplier=initech, user=UserFactory(password="!unusable"))
+        Invitation.objects.create(supplier=initech, email=f"invited{n}@initech.test", role="viewer")
     with django_assert_max_num_queries(len(one)):
         assert admin_client.get(TEAM).status_code == 200
 
