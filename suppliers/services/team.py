@@ -222,7 +222,8 @@ def invitation_accept(*, invitation: Invitation, password: str) -> User:
     An account of another party or an operator never joins (one person, one party).
     """
     pending = (
-        Invitation.objects.select_for_update()
+        # Only the invitation's row: the inviter's side of the join may be null.
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("supplier", "invited_by")
         .filter(pk=invitation.pk)
         .first()
