@@ -193,7 +193,8 @@ def invitation_send(*, invitation_id: int) -> None:
     path = reverse("team-join", kwargs={"token": invitation_token(invitation)})
     context = {
         "email": invitation.email,
-        "first_name": invitation.first_name or (account.first_name if account else ""),
+        # The account's own name when there is one: the inviter's typing is a guess.
+        "first_name": (account.first_name if account else "") or invitation.first_name,
         "supplier": invitation.supplier,
         "role": invitation.get_role_display(),
         "invited_by": _inviter_name(invitation.invited_by),

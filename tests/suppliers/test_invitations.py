@@ -245,6 +245,7 @@ def test_an_address_of_another_party_gets_a_neutral_email_and_nothing_joins(
     message = mail.outbox[-1]
     assert message.to == [other.email]
     assert "nothing has changed" in message.body
+    assert f"Hello {other.first_name}," in message.body  # their own name, not the typed one
     assert "/portal/team/join/" not in message.body
     # Even with the link (an invitation made while the account had no party), nothing joins.
     path = f"/portal/team/join/{invitation_token(Invitation.objects.get())}/"
