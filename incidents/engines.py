@@ -31,6 +31,10 @@ _learned: tuple[str, LearnedClassifier | None] | None = None
 
 
 def build_matcher(version: str = "") -> Matcher:
+    # Active aliases only: a buyer organization's proposal waits for an operator's approval.
+    rows = SupplierAlias.objects.active().values_list(
+        "id", "supplier_id", "text", "kind", "is_ambiguous"
+    )
     aliases = [
         AliasSpec(
             supplier_id=supplier_id,
@@ -39,9 +43,7 @@ def build_matcher(version: str = "") -> Matcher:
             ambiguous=is_ambiguous,
             alias_id=alias_id,
         )
-        for alias_id, supplier_id, text, kind, is_ambiguous in SupplierAlias.objects.values_list(
-            "id", "supplier_id", "text", "kind", "is_ambiguous"
-        )
+        for alias_id, supplier_id, text, kind, is_ambiguous in rows
     ]
     suppliers = [
         SupplierSpec(id=supplier_id, context_words=tuple(words or ()))

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 
 from supplierwatch.admin import OperatorsChangeAdmin, refusals_shown
 from supplierwatch.errors import ApplicationError
+from supplierwatch.viewers import viewer_of
 
 from . import inputs, services
 from .models import (
@@ -84,18 +85,41 @@ class OrganizationAdmin(admin.ModelAdmin):
 class SupplierAliasForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         """An alias as the matcher reads it (handles with '@', bare domains...), by the rule
-        every other way of adding one applies."""
+        every other way of adding one applies, judged when it is added or changed (an alias
+        kept as it is is not refused for a rule it predates)."""
         cleaned = super().clean() or {}
-        if cleaned.get("kind") and "text" in cleaned:
+        changed = {"kind", "text", "supplier"} & set(self.changed_data)
+        if cleaned.get("kind") and "text" in cleaned and changed:
+            supplier = cleaned.get("supplier")
             with refusals_shown(self):
-                cleaned["text"] = inputs.clean_alias(cleaned["kind"], cleaned["text"])
+                cleaned["text"] = services.supplier_alias_clean(
+                    supplier_id=supplier.pk if supplier else self.instance.supplier_id,
+                    kind=cleaned["kind"],
+                    text=cleaned["text"],
+                )
         return cleaned
+
+
+# What everyone's matching sees is changed by operators alone (DESIGN.md); a proposal's state
+# changes only through the approve and reject actions, which call their services.
+ALIAS_REVIEW_FIELDS = ["state", "proposed_by", "reviewed_by", "reviewed_at"]
 
 
 class SupplierAliasInline(admin.TabularInline):
     model = SupplierAlias
     form = SupplierAliasForm
+    fields = ["kind", "text", "is_ambiguous", "state", "proposed_by"]
+    readonly_fields = ["state", "proposed_by"]
     extra = 1
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return viewer_of(request.user).is_operator and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return viewer_of(request.user).is_operator and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return viewer_of(request.user).is_operator and super().has_delete_permission(request, obj)
 
 
 class SupplierForm(forms.ModelForm):
@@ -126,13 +150,43 @@ class SupplierAdmin(admin.ModelAdmin):
 
 
 @admin.register(SupplierAlias)
-class SupplierAliasAdmin(admin.ModelAdmin):
+class SupplierAliasAdmin(OperatorsChangeAdmin):
+    """Buyer organizations' proposals wait here (filter by state) for an operator to approve
+    them into everyone's matching or reject them."""
+
     form = SupplierAliasForm
-    list_display = ["text", "kind", "supplier", "is_ambiguous"]
-    list_filter = ["kind", "is_ambiguous"]
-    search_fields = ["text", "supplier__name"]
-    list_select_related = ["supplier"]
+    readonly_fields = ALIAS_REVIEW_FIELDS
+    list_display = ["text", "kind", "supplier", "state", "proposed_by", "is_ambiguous"]
+    list_filter = ["state", "kind", "is_ambiguous"]
+    search_fields = ["text", "supplier__name", "proposed_by__name"]
+    list_select_related = ["supplier", "proposed_by"]
     autocomplete_fields = ["supplier"]
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return viewer_of(request.user).is_operator and super().has_add_permission(request)
+
+    @admin.action(description="Approve for everyone's matching", permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: Any) -> None:
+        self._review(request, queryset, services.supplier_alias_approve, "approved")
+
+    @admin.action(description="Reject for matching", permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: Any) -> None:
+        self._review(request, queryset, services.supplier_alias_reject, "rejected")
+
+    def _review(self, request: HttpRequest, queryset: Any, review: Any, done: str) -> None:
+        count = 0
+        for alias in queryset.select_related("supplier"):
+            try:
+                review(alias=alias, actor=request.user)
+            except ApplicationError as exc:
+                self.message_user(
+                    request, f"{alias} ({alias.supplier}): {exc.message}", messages.ERROR
+                )
+            else:
+                count += 1
+        if count:
+            self.message_user(request, f"{count} alias{'es' if count > 1 else ''} {done}.")
 
 
 class VendorCodeForm(forms.ModelForm):

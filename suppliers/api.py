@@ -43,6 +43,12 @@ MAX_ROWS = 1000
 class AliasSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=SupplierAlias.Kind.choices)
     text = serializers.CharField(max_length=ALIAS_MAX)
+    state = serializers.ChoiceField(
+        choices=SupplierAlias.State.choices,
+        help_text="active: public posts are matched by it. proposed: your organization's "
+        "proposal, waiting for an operator; until then (and if rejected) it helps only your "
+        "organization's own search and forms.",
+    )
 
 
 class AliasCreateSerializer(serializers.Serializer):
@@ -57,7 +63,11 @@ class SupplierSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
     website = serializers.CharField()
-    aliases = AliasSerializer(many=True)
+    aliases = AliasSerializer(
+        many=True,
+        source="known_aliases",
+        help_text="The active aliases, and your organization's own proposals.",
+    )
     vendor_codes = serializers.SerializerMethodField(
         help_text="Your organization's vendor codes for this supplier (buyer keys only)."
     )
@@ -113,8 +123,8 @@ _SUPPLIER = {
     "name": "Initech Components",
     "website": "https://initech.example/",
     "aliases": [
-        {"kind": "name", "text": "Initech Components"},
-        {"kind": "handle", "text": "@InitechParts"},
+        {"kind": "name", "text": "Initech Components", "state": "active"},
+        {"kind": "handle", "text": "@InitechParts", "state": "active"},
     ],
     "vendor_codes": ["V01001"],
 }
@@ -247,16 +257,20 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         methods=["GET"],
         summary="List a supplier's aliases",
         description="The names, @handles, #hashtags, domains and product names that recognise "
-        "the supplier in public posts.",
+        "the supplier in public posts (`active`), and your organization's own proposals.",
         responses=AliasSerializer(many=True),
         examples=[OpenApiExample("Aliases", value=_SUPPLIER["aliases"], response_only=True)],
     )
     @extend_schema(
         methods=["POST"],
         summary="Add an alias to a supplier",
-        description="Write scope. A supplier's keys add to their own supplier; a buyer's keys "
-        "to suppliers they have a vendor code for. Answered 201 when added, 200 when the "
-        "supplier already had it.",
+        description="Write scope. A supplier's keys add to their own supplier, and the alias is "
+        "`active` at once. A buyer's keys propose aliases for suppliers they have a vendor code "
+        "for: the alias is `proposed`, helps your own search and forms, and matches public posts "
+        "only once an operator approves it. An alias that would match everyday text (fewer than "
+        "3 letters or digits, only the commonest English words, a hashtag of an everyday word "
+        "such as #fail) or that already names another supplier is refused (422, naming `text`). "
+        "Answered 201 when added, 200 when it was already there (with its state).",
         request=AliasCreateSerializer,
         responses={201: AliasSerializer, 200: AliasSerializer},
         examples=[
@@ -264,8 +278,14 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 "A handle", value={"kind": "handle", "text": "@InitechCare"}, request_only=True
             ),
             OpenApiExample(
-                "The alias",
-                value={"kind": "handle", "text": "@InitechCare"},
+                "The supplier's own alias",
+                value={"kind": "handle", "text": "@InitechCare", "state": "active"},
+                response_only=True,
+                status_codes=["200", "201"],
+            ),
+            OpenApiExample(
+                "A buyer's proposal",
+                value={"kind": "hashtag", "text": "#InitechRecall", "state": "proposed"},
                 response_only=True,
                 status_codes=["200", "201"],
             ),
@@ -275,7 +295,7 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def aliases(self, request: Request, slug: str | None = None) -> Response:
         supplier = self.get_object()
         if request.method == "GET":
-            return Response(AliasSerializer(supplier.aliases.all(), many=True).data)
+            return Response(AliasSerializer(supplier.known_aliases, many=True).data)
         serializer = AliasCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         alias, created = services.supplier_alias_add(

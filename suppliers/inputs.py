@@ -5,10 +5,12 @@ Plain Python with no Django import."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from wordfreq import tokenize, zipf_frequency
 
 from supplierwatch.inputs import InputError, clean_text, clean_url, storable
 
@@ -42,6 +44,23 @@ NAME_LIKE = frozenset({NAME, ALIAS, PRODUCT})
 # The supplier's name alias follows its name; every other kind may be added.
 ADDABLE_ALIAS_KINDS = (ALIAS, HANDLE, HASHTAG, DOMAIN, PRODUCT)
 _PREFIX = {HANDLE: "@", HASHTAG: "#"}
+
+# What an alias may be, so that it names a supplier rather than everyday text. The matcher reads
+# every alias in every post of every buyer: one that matched ordinary words would pull unrelated
+# complaints into a supplier's incidents.
+# One letter is never a name. Two are a code that names airlines and manufacturers ("AA", "VX",
+# "3M"); those that are words ("us", "it") fall to the next rule, and the matcher weighs the rest
+# that English uses as words ("AA", "GE") as ambiguous.
+ALIAS_MIN_CHARACTERS = 2
+# Zipf 6 is a word in every thousand: the hundred or so words English uses most ("the", "of",
+# "new", "time"). Written at the start of a sentence they look like names, so even the matcher's
+# test for ambiguous words (a capital letter near a context word) lets them through. Brand names
+# that are ordinary words ("United" 5.5, "Delta" 4.1) stay allowed: the matcher weighs them.
+EVERYDAY_WORD_ZIPF = 6.0
+# A hashtag is matched wherever it is written, without that test, so its tag must not be a word
+# English uses at all: the matcher's bar for an ambiguous word (incidents.matching's
+# COMMON_WORD_ZIPF), "#fail" 4.6, "#delivery" 4.6. A word alias already matches inside hashtags.
+GENERIC_HASHTAG_ZIPF = 3.5
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
 
@@ -77,9 +96,17 @@ def clean_website(value: Any, field: str = "website") -> str:
     return url
 
 
-def clean_alias(kind: str, value: Any, field: str = "text") -> str:
+def clean_alias(
+    kind: str,
+    value: Any,
+    field: str = "text",
+    *,
+    names_other_supplier: Callable[[str], str | None] | None = None,
+) -> str:
     """An alias as it is matched: handles keep their '@' and hashtags their '#' (one is added
-    when left out), domains are bare host names."""
+    when left out), domains are bare host names. Refused, naming the field, when it would match
+    everyday text (alias_refusal), and, given `names_other_supplier` (the alias's text -> the
+    name of another supplier it already names, or None), when another supplier goes by it."""
     text = clean_text(
         value,
         field,
@@ -99,7 +126,46 @@ def clean_alias(kind: str, value: Any, field: str = "text") -> str:
             raise InputError(field, f"{value!r} is not a domain name such as example.com")
     if len(text) > ALIAS_MAX:
         raise InputError(field, f"longer than {ALIAS_MAX} characters")
+    refusal = alias_refusal(kind, text)
+    if refusal is not None:
+        raise InputError(field, refusal)
+    other = names_other_supplier(text) if names_other_supplier is not None else None
+    if other is not None:
+        raise InputError(
+            field, f"{text!r} already names {other}; an alias may name one supplier only"
+        )
     return text
+
+
+def alias_refusal(kind: str, text: str) -> str | None:
+    """Why an alias (as clean_alias normalises it) would match everyday text, or None.
+
+    A supplier's name alias is its name, which the supplier record's rule governs (clean_name).
+    """
+    if kind == NAME:
+        return None
+    bare = text.removeprefix(_PREFIX.get(kind, ""))
+    if sum(char.isalnum() for char in bare) < ALIAS_MIN_CHARACTERS:
+        return (
+            f"{text!r} is too short: an alias needs at least {ALIAS_MIN_CHARACTERS} letters or "
+            "digits, or it matches everyday text"
+        )
+    tokens = tokenize(bare, "en")
+    if kind in NAME_LIKE and tokens and all(_zipf(token) >= EVERYDAY_WORD_ZIPF for token in tokens):
+        return (
+            f"{text!r} is made of words that nearly every post contains; an alias must be a name "
+            "that this supplier goes by"
+        )
+    if kind == HASHTAG and len(tokens) == 1 and _zipf(tokens[0]) >= GENERIC_HASHTAG_ZIPF:
+        return (
+            f"{text!r} is an everyday word as a hashtag, written in posts about anything; use one "
+            "that only this supplier's customers write (such as #AcmeRecall)"
+        )
+    return None
+
+
+def _zipf(word: str) -> float:
+    return zipf_frequency(word, "en")
 
 
 def clean_search(value: Any, field: str = "search") -> str:

@@ -159,8 +159,35 @@ class Supplier(models.Model):
         super().save(*args, **kwargs)
 
 
+class SupplierAliasQuerySet(models.QuerySet["SupplierAlias"]):
+    def active(self) -> SupplierAliasQuerySet:
+        """The aliases that everyone's matching uses."""
+        return self.filter(state=SupplierAlias.State.ACTIVE)
+
+    def proposals(self) -> SupplierAliasQuerySet:
+        """Buyer organizations' aliases that matching does not use: proposed or rejected."""
+        return self.exclude(state=SupplierAlias.State.ACTIVE)
+
+    def known_to(self, organization_id: int | None) -> SupplierAliasQuerySet:
+        """The aliases a party looks suppliers up by: the active ones and, for a buyer
+        organization, its own proposals, whatever an operator decided of them (they help its own
+        search and forms, and no other party's)."""
+        if organization_id is None:
+            return self.active()
+        return self.filter(Q(state=SupplierAlias.State.ACTIVE) | Q(proposed_by_id=organization_id))
+
+    def same_as(self, alias: SupplierAlias) -> SupplierAliasQuerySet:
+        """The rows of the same supplier, kind and text (in any case) as `alias`."""
+        return self.filter(supplier_id=alias.supplier_id, kind=alias.kind, text__iexact=alias.text)
+
+
 class SupplierAlias(models.Model):
-    """A string that names a supplier in free text: its name, a nickname, @handle, #hashtag, ..."""
+    """A string that names a supplier in free text: its name, a nickname, @handle, #hashtag, ...
+
+    Who changes what everyone's matching sees: operators, and a supplier's own staff for their
+    supplier; their aliases are active at once. A buyer organization proposes one: it helps the
+    organization's own search and forms, and reaches matching only once an operator approves it.
+    """
 
     class Kind(models.TextChoices):
         NAME = "name", "Name"
@@ -169,6 +196,11 @@ class SupplierAlias(models.Model):
         HASHTAG = "hashtag", "#hashtag"
         DOMAIN = "domain", "Domain"
         PRODUCT = "product", "Product name"
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PROPOSED = "proposed", "Proposed"
+        REJECTED = "rejected", "Rejected"
 
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="aliases")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ALIAS)
@@ -180,16 +212,51 @@ class SupplierAlias(models.Model):
         blank=True,
         help_text="Empty: detected automatically. Ambiguous aliases need supporting evidence.",
     )
+    state = models.CharField(
+        max_length=10,
+        choices=State.choices,
+        default=State.ACTIVE,
+        help_text="Only active aliases are matched. An operator approves or rejects proposals.",
+    )
+    # The buyer organization that proposed it (kept once approved); empty for aliases of
+    # operators and of the supplier's own staff.
+    proposed_by = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposed_aliases",
+    )
+    reviewed_by = models.ForeignKey(
+        "User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Part of the matcher's version: an edited alias rebuilds every worker's automaton.
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SupplierAliasQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "supplier aliases"
         ordering = ["supplier", "kind", "text"]
         constraints = [
             models.UniqueConstraint(
-                "supplier", "kind", Lower("text"), name="alias_unique_per_supplier_ci"
+                "supplier",
+                "kind",
+                Lower("text"),
+                condition=Q(state="active"),
+                name="active_alias_unique_per_supplier_ci",
+            ),
+            # Each organization's proposals are its own: one organization never learns of
+            # another's.
+            models.UniqueConstraint(
+                "supplier",
+                "kind",
+                Lower("text"),
+                "proposed_by",
+                condition=~Q(state="active"),
+                name="proposal_unique_per_organization_ci",
             ),
         ]
 

@@ -7,17 +7,19 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from supplierwatch.errors import ApplicationError
 from supplierwatch.inputs import InputError
 
-from .inputs import clean_search
+from .inputs import HASHTAG, NAME_LIKE, clean_search
 from .models import Supplier, SupplierAlias, VendorCode
 
 
 def alias_version() -> str:
-    """A version of everything the matcher is built from; any alias or supplier edit changes it.
+    """A version of everything the matcher is built from; any active alias or supplier edit
+    changes it (a proposal does not: matching does not read it until it is approved).
 
-    Derived from the rows themselves (counts catch deletions, timestamps catch edits), so no
-    code path that writes aliases (admin, import, API, bulk update) can forget to bump it.
+    Derived from the rows themselves (counts catch deletions and approvals, timestamps catch
+    edits), so no code path that writes aliases (admin, import, API, bulk update) can forget to
+    bump it.
     """
-    aliases = SupplierAlias.objects.aggregate(n=Count("id"), changed=Max("updated_at"))
+    aliases = SupplierAlias.objects.active().aggregate(n=Count("id"), changed=Max("updated_at"))
     suppliers = Supplier.objects.aggregate(n=Count("id"), changed=Max("updated_at"))
     return (
         f"{aliases['n']}:{aliases['changed'] and aliases['changed'].timestamp()}:"
@@ -25,15 +27,38 @@ def alias_version() -> str:
     )
 
 
+def supplier_named_by(*, text: str, kind: str, other_than: int | None) -> str | None:
+    """The name of a supplier other than `other_than` that `text` (an alias of this kind)
+    already names: its name, or one of its active aliases. A word and the hashtag of that word
+    name the same supplier, since words are matched inside hashtags too."""
+    spellings = {text}
+    if kind == HASHTAG:
+        spellings.add(text.removeprefix("#"))
+    elif kind in NAME_LIKE:
+        spellings.add(f"#{text}")
+    same_text = Q()
+    same_name = Q()
+    for spelling in spellings:
+        same_text |= Q(text__iexact=spelling)
+        same_name |= Q(name__iexact=spelling)
+    others = Supplier.objects.exclude(pk=other_than) if other_than else Supplier.objects.all()
+    named = others.filter(
+        same_name | Q(pk__in=SupplierAlias.objects.active().filter(same_text).values("supplier_id"))
+    )
+    return named.order_by("name").values_list("name", flat=True).first()
+
+
 def supplier_search(*, query: str, organization_id: int | None = None) -> QuerySet[Supplier]:
-    """Suppliers whose name or alias contains the query, or whose vendor code (of this org) is it.
-    A query the search rule refuses (inputs.clean_search) raises its InputError."""
+    """Suppliers whose name or alias (SupplierAlias.objects.known_to the organization) contains
+    the query, or whose vendor code (of this organization) is it. A query the search rule
+    refuses (inputs.clean_search) raises its InputError."""
     query = clean_search(query)
     suppliers = Supplier.objects.all()
     if not query:
         return suppliers
+    aliases = SupplierAlias.objects.known_to(organization_id).filter(text__icontains=query)
     by_text = Supplier.objects.filter(name__icontains=query) | Supplier.objects.filter(
-        aliases__text__icontains=query
+        pk__in=aliases.values("supplier_id")
     )
     ids = set(by_text.values_list("id", flat=True))
     if organization_id is not None:
@@ -55,7 +80,8 @@ def _vendor_codes_of(organization_id: int | None) -> QuerySet[VendorCode]:
 def supplier_directory(
     *, organization_id: int | None, supplier_id: int | None, query: str = ""
 ) -> QuerySet[Supplier]:
-    """The suppliers a party may look up, with their aliases and the organization's vendor codes.
+    """The suppliers a party may look up, with the aliases it knows them by (`known_aliases`:
+    the active ones and its own proposals) and the organization's vendor codes.
 
     A buyer organization sees every supplier (they are shared), each with `own_vendor_codes`;
     a supplier sees only itself. With neither (an operator), every supplier, without codes.
@@ -64,8 +90,10 @@ def supplier_directory(
     if supplier_id is not None:
         suppliers = suppliers.filter(pk=supplier_id)
     codes = _vendor_codes_of(organization_id).order_by("code")
+    aliases = SupplierAlias.objects.known_to(organization_id)
     return suppliers.prefetch_related(
-        "aliases", Prefetch("vendor_codes", queryset=codes, to_attr="own_vendor_codes")
+        Prefetch("aliases", queryset=aliases, to_attr="known_aliases"),
+        Prefetch("vendor_codes", queryset=codes, to_attr="own_vendor_codes"),
     )
 
 
@@ -86,7 +114,7 @@ def supplier_choices(*, query: str, organization_id: int | None, limit: int = 10
         Prefetch("vendor_codes", queryset=my_codes, to_attr="my_codes"),
         Prefetch(
             "aliases",
-            queryset=SupplierAlias.objects.filter(text__icontains=query),
+            queryset=SupplierAlias.objects.known_to(organization_id).filter(text__icontains=query),
             to_attr="found_aliases",
         ),
     )
@@ -148,11 +176,12 @@ def _supplier_typed(query: str, organization_id: int | None) -> Supplier:
     )
     if len(found) == 1:
         return found[0]
+    aliases = SupplierAlias.objects.known_to(organization_id).filter(text__iexact=query)
     exact = list(
         Supplier.objects.filter(id__in=[s.pk for s in found])
         .filter(
             Q(name__iexact=query)
-            | Q(aliases__text__iexact=query)
+            | Q(pk__in=aliases.values("supplier_id"))
             | Q(vendor_codes__organization_id=organization_id, vendor_codes__code__iexact=query)
         )
         .distinct()

@@ -294,6 +294,7 @@ SPECTACULAR_SETTINGS = {
         "supplierwatch.api.schema.constrain_text",
     ],
     "ENUM_NAME_OVERRIDES": {
+        "AliasStateEnum": "suppliers.models.SupplierAlias.State",
         "IncidentStatusEnum": "incidents.models.Incident.Status",
         "SeverityEnum": ["low", "medium", "high", "critical"],
         "PostVisibilityEnum": "incidents.models.Post.Visibility",

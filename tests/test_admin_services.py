@@ -286,6 +286,71 @@ def test_an_alias_added_in_the_admin_follows_the_alias_rule(op, initech):
     )
 
 
+def test_an_operator_approves_and_rejects_buyers_proposals_in_the_admin(
+    op, operator, globex, initech
+):
+    proposals = [
+        SupplierAlias.objects.create(
+            supplier=initech, kind="hashtag", text=text, state="proposed", proposed_by=globex
+        )
+        for text in ("#InitechRecall", "#InitechLate")
+    ]
+    run_action(op, proposals[0], "approve")
+    run_action(op, proposals[1], "reject")
+    states = dict(initech.aliases.values_list("text", "state"))
+    assert states == {"#InitechRecall": "active", "#InitechLate": "rejected"}
+    assert SupplierAlias.objects.get(text="#InitechRecall").reviewed_by == operator
+
+
+def test_an_approval_the_alias_rule_refuses_is_reported_and_changes_nothing(op, initech):
+    legacy = SupplierAlias.objects.create(
+        supplier=initech, kind="hashtag", text="#fail", state="proposed"
+    )
+    response = run_action(op, legacy, "approve")
+    assert "everyday word" in response.content.decode()
+    legacy.refresh_from_db()
+    assert legacy.state == "proposed"
+
+
+def test_an_alias_added_in_the_admin_may_not_name_another_supplier(op, initech, umbrella):
+    response = op.post(
+        reverse("admin:suppliers_supplieralias_add"),
+        {"supplier": initech.pk, "kind": "alias", "text": "Umbrella Packaging"},
+    )
+    assert response.status_code == 200
+    assert "already names Umbrella Packaging" in str(response.context["adminform"].form.errors)
+    assert not initech.aliases.exists()
+
+
+def test_an_alias_kept_as_it_is_does_not_stop_its_supplier_being_edited(op, initech):
+    """An alias from before today's rule is judged when it is changed, not on every save."""
+    SupplierAlias.objects.create(supplier=initech, kind="alias", text="IC")
+    SupplierAlias.objects.create(supplier=initech, kind="alias", text="X")
+    response = post_change_form(op, initech, description="Castings and housings")
+    assert response.status_code == 302
+    initech.refresh_from_db()
+    assert initech.description == "Castings and housings"
+
+
+def test_staff_who_are_not_operators_change_no_alias(client, globex, initech):
+    """What everyone's matching sees is changed by operators alone."""
+    proposal = SupplierAlias.objects.create(
+        supplier=initech,
+        kind="hashtag",
+        text="#InitechRecall",
+        state="proposed",
+        proposed_by=globex,
+    )
+    staff = User.objects.create_user(email="staff@supplierwatch.test", password="x", is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(codename__endswith="supplieralias"))
+    client.force_login(staff)
+    assert client.get(admin_url(proposal, "changelist")).context["action_form"] is None
+    assert client.get(reverse("admin:suppliers_supplieralias_add")).status_code == 403
+    assert client.post(admin_url(proposal), {"text": "#InitechLate"}).status_code == 403
+    proposal.refresh_from_db()
+    assert (proposal.text, proposal.state) == ("#InitechRecall", "proposed")
+
+
 def test_a_supplier_edited_in_the_admin_follows_the_record_rules(op, initech):
     response = post_change_form(op, initech, name="  Initech    Components ", website="nota url")
     assert response.status_code == 200

@@ -35,3 +35,41 @@ def test_the_idempotency_records_permissions_move_with_it_to_the_api_app():
     assert (content_type.app_label, content_type.model) == ("api", "idempotencyrecord")
     assert not ContentType.objects.filter(app_label="integrations", model="idempotencyrecord")
     assert set(content_type.permission_set.values_list("pk", flat=True)) == permissions
+
+
+@pytest.mark.django_db(transaction=True)
+def test_aliases_stored_before_review_stay_active_unless_todays_rule_refuses_them():
+    """Nobody recorded who added an alias, so those accepted before stay active; those that
+    would re-point everyone's matching today go to an operator's review."""
+    before = ("suppliers", "0003_user_is_service_account")
+    _migrate(before)
+    try:
+        apps = MigrationExecutor(connection).loader.project_state(before).apps
+        Supplier = apps.get_model("suppliers", "Supplier")
+        Alias = apps.get_model("suppliers", "SupplierAlias")
+        initech = Supplier.objects.create(name="Initech Components", slug="initech")
+        Supplier.objects.create(name="Umbrella Packaging", slug="umbrella")
+        for kind, text in [
+            ("name", "Initech Components"),
+            ("handle", "@InitechParts"),
+            ("alias", "United"),
+            ("name", "3M"),
+            ("hashtag", "#fail"),
+            ("alias", "the"),
+            ("alias", "Umbrella Packaging"),
+        ]:
+            Alias.objects.create(supplier=initech, kind=kind, text=text)
+    finally:
+        _migrate(("suppliers", "0005_aliases_refused_today_await_review"))
+    from suppliers.models import SupplierAlias
+
+    states = dict(SupplierAlias.objects.values_list("text", "state"))
+    assert states == {
+        "Initech Components": "active",
+        "@InitechParts": "active",
+        "United": "active",
+        "3M": "active",
+        "#fail": "proposed",
+        "the": "proposed",
+        "Umbrella Packaging": "proposed",
+    }

@@ -93,7 +93,7 @@ def labelled_examples(*, limit: int = MAX_EXAMPLES) -> list[Example]:
 
 def _mask_terms() -> list[str]:
     # Every supplier's names, handles and hashtags: the model should learn complaints, not names.
-    return list(SupplierAlias.objects.values_list("text", flat=True).distinct())
+    return list(SupplierAlias.objects.active().values_list("text", flat=True).distinct())
 
 
 def _new_version() -> str:

@@ -205,7 +205,8 @@ def incident_follow(request: HtmxHttpRequest, viewer: Viewer, pk: int) -> HttpRe
 @buyer_or_operator_required
 @require_GET
 def supplier_detail(request: HttpRequest, viewer: Viewer, slug: str) -> HttpResponse:
-    # With the aliases and the viewer's organization's vendor codes (`own_vendor_codes`).
+    # With the aliases the viewer knows it by (`known_aliases`) and the viewer's organization's
+    # vendor codes (`own_vendor_codes`).
     directory = supplier_directory(
         organization_id=viewer.organization_id, supplier_id=viewer.supplier_id
     )
@@ -232,7 +233,7 @@ def supplier_detail(request: HttpRequest, viewer: Viewer, slug: str) -> HttpResp
             period="week",
             unit_one="complaint",
         ),
-        "aliases": _aliases_by_kind(supplier.aliases.all()),
+        "aliases": _aliases_by_kind(getattr(supplier, "known_aliases", [])),
     }
     return render(request, "incidents/supplier.html", context)
 
@@ -241,10 +242,14 @@ KIND_ORDER = {kind: position for position, kind in enumerate(SupplierAlias.Kind.
 
 
 def _aliases_by_kind(aliases: Iterable[SupplierAlias]) -> list[tuple[str, list[str]]]:
-    """[(kind, texts)] in the order of SupplierAlias.Kind: names first, then aliases, handles..."""
+    """[(kind, texts)] in the order of SupplierAlias.Kind: names first, then aliases, handles...
+    The organization's own proposals say that matching does not use them (yet)."""
     grouped: dict[str, list[str]] = {}
     for alias in sorted(aliases, key=lambda a: (KIND_ORDER.get(a.kind, 99), a.text.lower())):
-        grouped.setdefault(alias.get_kind_display(), []).append(alias.text)
+        text = alias.text
+        if alias.state != SupplierAlias.State.ACTIVE:
+            text = f"{text} ({alias.get_state_display().lower()} for matching)"
+        grouped.setdefault(alias.get_kind_display(), []).append(text)
     return list(grouped.items())
 
 

@@ -1,12 +1,13 @@
 """Every write to suppliers, their aliases, vendor codes and teams: one function per use case,
 each in a transaction, each input checked by suppliers.inputs."""
 
-from .directory import (
-    VendorCodeOutcome,
-    VendorCodesResult,
+from .aliases import (
     supplier_alias_add,
-    vendor_codes_upsert,
+    supplier_alias_approve,
+    supplier_alias_clean,
+    supplier_alias_reject,
 )
+from .directory import VendorCodeOutcome, VendorCodesResult, vendor_codes_upsert
 from .imports import ImportResult, RecordError, suppliers_import
 from .team import (
     ONLY_ADMIN,
@@ -43,6 +44,9 @@ __all__ = [
     "membership_send_invitation",
     "membership_set_role",
     "supplier_alias_add",
+    "supplier_alias_approve",
+    "supplier_alias_clean",
+    "supplier_alias_reject",
     "suppliers_import",
     "vendor_codes_upsert",
 ]

@@ -1,5 +1,6 @@
-"""What buyer organizations and suppliers send through the API about suppliers: an ERP's vendor
-codes, linked to the shared suppliers, and aliases that recognise a supplier in public posts."""
+"""What buyer organizations send through the API about suppliers: an ERP's vendor codes, linked
+to the shared suppliers. A vendor code is its organization's alone: it names a supplier in that
+organization's search and forms, and in no other party's, nor in matching."""
 
 from __future__ import annotations
 
@@ -9,19 +10,10 @@ from typing import Any
 
 from django.db import DataError, IntegrityError, transaction
 
-from supplierwatch.errors import ApplicationError
 from supplierwatch.inputs import InputError
-from supplierwatch.viewers import viewer_of
 
-from ..inputs import (
-    ALIAS,
-    NAME,
-    VendorCodeInput,
-    clean_alias,
-    clean_alias_kind,
-    clean_vendor_code_row,
-)
-from ..models import Organization, Supplier, SupplierAlias, User, VendorCode
+from ..inputs import ALIAS, NAME, VendorCodeInput, clean_vendor_code_row
+from ..models import Organization, Supplier, SupplierAlias, VendorCode
 from .imports import RecordError, free_slug
 
 
@@ -51,9 +43,11 @@ def vendor_codes_upsert(
     """Link each of the organization's vendor codes to the global supplier its row names.
 
     The supplier is found by its name, else by a name or alias of exactly one supplier (both
-    case-insensitively), and created only when none matches, so no supplier is ever duplicated.
-    An existing supplier's details are left alone: every organization shares them. A code that
-    pointed at another supplier is moved. Each row ({"code", "name", "website"}) is checked by
+    case-insensitively; aliases as the organization knows them), and created only when none
+    matches, so no supplier is ever duplicated. An existing supplier's details are left alone:
+    every organization shares them. A new supplier's name is the organization's proposal for
+    everyone's matching, as any alias it adds: an operator approves it. A code that pointed at
+    another supplier is moved. Each row ({"code", "name", "website"}) is checked by
     suppliers.inputs.clean_vendor_code_row and written in its own savepoint; a row that cannot be
     written is reported by its index and the others are still written.
     """
@@ -84,12 +78,13 @@ def vendor_codes_upsert(
     return result
 
 
-def _supplier_named(name: str) -> Supplier | None:
+def _supplier_named(name: str, organization_id: int) -> Supplier | None:
     supplier = Supplier.objects.filter(name__iexact=name).first()
     if supplier is not None:
         return supplier
     ids = set(
-        SupplierAlias.objects.filter(kind__in=[NAME, ALIAS], text__iexact=name)
+        SupplierAlias.objects.known_to(organization_id)
+        .filter(kind__in=[NAME, ALIAS], text__iexact=name)
         .values_list("supplier_id", flat=True)
         .distinct()
     )
@@ -100,7 +95,7 @@ def _supplier_named(name: str) -> Supplier | None:
 
 def _link_vendor_code(organization: Organization, line: VendorCodeInput) -> tuple[Supplier, str]:
     code, name = line.code, line.name
-    supplier = _supplier_named(name)
+    supplier = _supplier_named(name, organization.pk)
     created = supplier is None
     if supplier is None:
         try:
@@ -108,7 +103,13 @@ def _link_vendor_code(organization: Organization, line: VendorCodeInput) -> tupl
         except InputError:
             slug = free_slug("supplier")  # a name with no letters a slug can keep
         supplier = Supplier.objects.create(name=name, slug=slug, website=line.website)
-        SupplierAlias.objects.create(supplier=supplier, kind=NAME, text=name)
+        SupplierAlias.objects.create(
+            supplier=supplier,
+            kind=NAME,
+            text=name,
+            state=SupplierAlias.State.PROPOSED,
+            proposed_by=organization,
+        )
     link = (
         VendorCode.objects.select_for_update().filter(organization=organization, code=code).first()
     )
@@ -120,47 +121,3 @@ def _link_vendor_code(organization: Organization, line: VendorCodeInput) -> tupl
     link.supplier = supplier
     link.save(update_fields=["supplier"])
     return supplier, "relinked"
-
-
-def _may_add_alias(actor: User, supplier: Supplier) -> bool:
-    """Operators; the supplier's own staff; a buyer organization for a supplier it has a vendor
-    code for (it knows the supplier from its own purchasing)."""
-    viewer = viewer_of(actor)
-    if viewer.is_operator:
-        return True
-    if viewer.is_supplier_staff:
-        return viewer.supplier_id == supplier.pk
-    organization_id = viewer.organization_id
-    return (
-        viewer.is_buyer
-        and organization_id is not None
-        and VendorCode.objects.filter(organization_id=organization_id, supplier=supplier).exists()
-    )
-
-
-@transaction.atomic
-def supplier_alias_add(
-    *, actor: User, supplier: Supplier, kind: str, text: str
-) -> tuple[SupplierAlias, bool]:
-    """(alias, created): add a way of naming the supplier, or find the one that already is it.
-
-    Its ambiguity is left to automatic detection; the matcher picks it up through alias_version.
-    """
-    if not _may_add_alias(actor, supplier):
-        raise ApplicationError(
-            "Add aliases to your own supplier, or to suppliers you have a vendor code for.",
-            code="permission_denied",
-        )
-    kind = clean_alias_kind(kind)
-    text = clean_alias(kind, text, "text")
-    kinds = [kind, NAME] if kind == ALIAS else [kind]
-    existing = SupplierAlias.objects.filter(
-        supplier=supplier, kind__in=kinds, text__iexact=text
-    ).first()
-    if existing is not None:
-        return existing, False
-    try:
-        with transaction.atomic():
-            return SupplierAlias.objects.create(supplier=supplier, kind=kind, text=text), True
-    except IntegrityError:
-        return SupplierAlias.objects.get(supplier=supplier, kind=kind, text__iexact=text), False

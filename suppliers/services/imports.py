@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DataError, IntegrityError, transaction
+from django.db.models import Q
 from django.utils.text import slugify
 
 from supplierwatch.inputs import InputError
@@ -166,8 +167,9 @@ def free_slug(name: str) -> str:
 def _write_aliases(
     supplier: Supplier, record: SupplierRecord, *, prune: bool
 ) -> tuple[int, int, int]:
-    """(added, changed, removed) aliases of this supplier."""
-    existing = {(alias.kind, alias.text.lower()): alias for alias in supplier.aliases.all()}
+    """(added, changed, removed) active aliases of this supplier. Organizations' proposals are
+    left to the operator's review, but those the file lists are active now, so they go."""
+    existing = {(alias.kind, alias.text.lower()): alias for alias in supplier.aliases.active()}
     new: list[SupplierAlias] = []
     changed = 0
     for kind, text in record.aliases:
@@ -197,6 +199,11 @@ def _write_aliases(
             alias.save(update_fields=[*fields, "updated_at"])
             changed += 1
     SupplierAlias.objects.bulk_create(new)
+    if new:
+        served = Q()
+        for alias in new:
+            served |= Q(kind=alias.kind, text__iexact=alias.text)
+        supplier.aliases.proposals().filter(served).delete()
     removed = 0
     if prune:
         stale = [alias.pk for alias in existing.values() if alias.kind in record.listed_kinds]

@@ -156,12 +156,13 @@ def test_supplier_adds_its_own_handle_once(api, world):
     url = "/api/v1/suppliers/initech-components/aliases/"
     first = client.post(url, {"kind": "handle", "text": "InitechCare"}, format="json")
     assert first.status_code == 201
-    assert first.json() == {"kind": "handle", "text": "@InitechCare"}
+    # The supplier's own alias is matched at once.
+    assert first.json() == {"kind": "handle", "text": "@InitechCare", "state": "active"}
     again = client.post(url, {"kind": "handle", "text": "@initechcare"}, format="json")
     assert again.status_code == 200
     assert SupplierAlias.objects.filter(supplier=world.initech, kind="handle").count() == 1
     listed = client.get(url).json()
-    assert {"kind": "handle", "text": "@InitechCare"} in listed
+    assert {"kind": "handle", "text": "@InitechCare", "state": "active"} in listed
 
 
 @pytest.mark.parametrize(
