@@ -41,7 +41,7 @@ def test_the_idempotency_records_permissions_move_with_it_to_the_api_app():
 def test_aliases_stored_before_review_stay_active_unless_todays_rule_refuses_them():
     """Nobody recorded who added an alias, so those accepted before stay active; those that
     would re-point everyone's matching today go to an operator's review."""
-    before = ("suppliers", "0003_user_is_service_account")
+    before = ("suppliers", "0004_invitation")
     _migrate(before)
     try:
         apps = MigrationExecutor(connection).loader.project_state(before).apps
@@ -60,7 +60,7 @@ def test_aliases_stored_before_review_stay_active_unless_todays_rule_refuses_the
         ]:
             Alias.objects.create(supplier=initech, kind=kind, text=text)
     finally:
-        _migrate(("suppliers", "0005_aliases_refused_today_await_review"))
+        _migrate(("suppliers", "0006_aliases_refused_today_await_review"))
     from suppliers.models import SupplierAlias
 
     states = dict(SupplierAlias.objects.values_list("text", "state"))

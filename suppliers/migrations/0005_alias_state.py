@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("suppliers", "0003_user_is_service_account"),
+        ("suppliers", "0004_invitation"),
     ]
 
     operations = [

@@ -31,7 +31,7 @@ def refused_aliases_to_review(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("suppliers", "0004_alias_state"),
+        ("suppliers", "0005_alias_state"),
     ]
 
     operations = [
