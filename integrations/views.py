@@ -52,10 +52,9 @@ def api_keys(request: HttpRequest) -> HttpResponse:
             status = 400
     keys = _party_keys(membership).select_related("created_by").order_by("-created_at")
     context = {"membership": membership, "form": form, "keys": keys, "issued": issued}
-    response = render(request, "integrations/api_keys.html", context, status=status)
-    # The page may hold a key shown this once: nothing between here and the browser keeps it.
-    response["Cache-Control"] = "no-store"
-    return response
+    # The page may hold a key shown this once: like every page to a signed-in person, nothing
+    # between here and the browser keeps it (supplierwatch.middleware).
+    return render(request, "integrations/api_keys.html", context, status=status)
 
 
 @login_required

@@ -1,7 +1,7 @@
 """/api/: version 1 of the REST API, its OpenAPI schema and its browsable documentation."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from incidents.api.incidents import IncidentViewSet
@@ -10,6 +10,7 @@ from incidents.api.scorecards import SupplierScorecardView
 from integrations.api import MeView, WebhookDeliveryViewSet, WebhookSubscriptionViewSet
 from suppliers.api import SupplierViewSet
 
+from .api.docs import RedocView, SwaggerUiView
 from .api.errors import api_not_found
 
 router = SimpleRouter()
@@ -34,8 +35,8 @@ v1 = [
 urlpatterns = [
     path("v1/", include(v1)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("docs/", SwaggerUiView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
     # Anything else under /api/ answers a JSON 404, not the site's HTML page.
     re_path(r"", api_not_found),
 ]

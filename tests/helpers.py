@@ -42,3 +42,9 @@ def png() -> bytes:
         + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
         + chunk(b"IEND", b"")
     )
+
+
+def content_security_policy(response) -> dict[str, list[str]]:
+    """A response's Content-Security-Policy header as {directive: [sources]}."""
+    directives = (part.split() for part in response["Content-Security-Policy"].split(";"))
+    return {name: sources for name, *sources in directives if name}

@@ -93,3 +93,24 @@ def test_a_switch_set_but_empty_takes_its_default_rather_than_off():
     )
     switched_off = settings_with(**production, SECURE_SSL_REDIRECT="0", SECURE_COOKIES="off")
     assert (switched_off["SSL_REDIRECT"], switched_off["SECURE_COOKIES"]) == (False, False)
+
+
+def test_production_settings_pass_djangos_deployment_checks(tmp_path):
+    """`check --deploy` with what a deployment sets (README, Configuration): no warning at all,
+    security headers, cookies and HTTPS included."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "SECRET_KEY": "a-long-random-production-key-" + "x7Qm2Lp9Vz4Rt8Kw" * 3,
+        "ALLOWED_HOSTS": "sw.example.com",
+        "VAR_DIR": str(tmp_path),
+    }
+    finished = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr

@@ -5,6 +5,10 @@ Every test module here marks its tests `browser` and `slow` and uses a transacti
 committed rows. Transactional flushes also wipe the categories migration 0003 seeds, so tests create
 what they need through tests/factories.py (whose CategoryFactory gets or creates by slug).
 
+Every page these tests open reports what the content security policy refused (its
+`securitypolicyviolation` events) to `page.policy_violations`, one list for all pages of a test,
+and a test whose pages were refused anything fails, whatever else it checks.
+
 Screenshots go to $SCREENSHOT_DIR (default var/screenshots); the folder is named once at the end of
 the run, so CI's log says where to look.
 """
@@ -44,6 +48,29 @@ PHONE = {"width": 390, "height": 844}
 # How long a page may take to answer or an element to appear, in milliseconds.
 TIMEOUT_MS = 15_000
 
+# Runs in every document before its own scripts; Playwright's binding is outside the page's policy.
+REPORT_POLICY_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportPolicyViolation(
+    `${event.effectiveDirective} refused ${event.blockedURI || "an inline source"} ` +
+    `on ${document.location.pathname} (${event.sourceFile || "the page"}:${event.lineNumber})`
+  );
+});
+"""
+# Refused on purpose. Redoc's sidebar shows Redocly's badge from Redocly's CDN, with no option to
+# leave it out (Redocly/redoc#2141): the policy keeps the request from leaving, which is the point.
+EXPECTED_VIOLATION_SOURCES = ("https://cdn.redoc.ly/",)
+
+
+def unexpected(messages: list[str]) -> list[str]:
+    """Messages (violations, console errors) that name none of the expected refusals."""
+    return [
+        message
+        for message in messages
+        if not any(source in message for source in EXPECTED_VIOLATION_SOURCES)
+    ]
+
+
 _screenshots_taken: list[Path] = []
 
 
@@ -78,6 +105,7 @@ def browser() -> Iterator:
 def new_page(browser, live_server) -> Iterator[Callable]:
     """Open more pages (another person, a phone, no JavaScript): new_page(viewport=..., js=...)."""
     contexts = []
+    violations: list[str] = []  # of every page opened, in the order they were reported
 
     def open_page(*, viewport: dict | None = None, js: bool = True):
         context = browser.new_context(
@@ -85,7 +113,10 @@ def new_page(browser, live_server) -> Iterator[Callable]:
         )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
+        context.expose_function("reportPolicyViolation", lambda text: violations.append(text))
+        context.add_init_script(REPORT_POLICY_VIOLATIONS)
         page = context.new_page()
+        page.policy_violations = violations
         # A page that tries to open a dialog (alert, confirm) is recorded and the dialog dismissed.
         page.dialogs = []
 
@@ -99,6 +130,7 @@ def new_page(browser, live_server) -> Iterator[Callable]:
     yield open_page
     for context in contexts:
         context.close()
+    assert unexpected(violations) == [], "the content security policy refused what a page needs"
 
 
 @pytest.fixture
