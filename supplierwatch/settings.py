@@ -281,6 +281,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "celery.app.trace": {"level": "WARNING"},
+        # pikepdf announces at INFO that it started, in every process that reads a PDF.
+        "pikepdf": {"level": "WARNING"},
     },
 }
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import zlib
 from pathlib import Path
 
+import pikepdf
 import pytest
 
 # The shared data folder beside the project root (../shared/data), present in CI's checkout.
@@ -26,8 +28,16 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def _one_page_pdf() -> bytes:
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    output = io.BytesIO()
+    pdf.save(output)
+    return output.getvalue()
+
+
 # A one-page PDF and a one-pixel PNG: files an upload recognises by their content.
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+PDF = _one_page_pdf()
 
 
 def png() -> bytes:
