@@ -35,3 +35,39 @@ def test_the_idempotency_records_permissions_move_with_it_to_the_api_app():
     assert (content_type.app_label, content_type.model) == ("api", "idempotencyrecord")
     assert not ContentType.objects.filter(app_label="integrations", model="idempotencyrecord")
     assert set(content_type.permission_set.values_list("pk", flat=True)) == permissions
+
+
+@pytest.mark.django_db(transaction=True)
+def test_receivers_answers_logged_before_are_cut_to_their_status_line(acme):
+    """Delivery errors used to hold the start of the receiver's answer, shown through the API."""
+    from integrations.models import WebhookDelivery, WebhookSubscription
+    from tests.factories import IncidentEventFactory
+
+    subscription = WebhookSubscription.objects.create(
+        organization=acme,
+        url="https://erp.example/hooks",
+        secret="whsec_x",
+        events=["incident.created"],
+    )
+    errors = {
+        "HTTP 503: <html>internal admin page of 10.0.0.7</html>": "HTTP 503 Service Unavailable",
+        "HTTP 302: moved": "HTTP 302 Found",
+        "HTTP 599: odd": "HTTP 599",
+        "ReadTimeout: timed out": "ReadTimeout: timed out",
+        "refused: the host resolves to a private, loopback or reserved address": (
+            "refused: the host resolves to a private, loopback or reserved address"
+        ),
+    }
+    try:
+        _migrate(("integrations", "0002_idempotencyrecord_moved_to_api"))
+        for error in errors:
+            WebhookDelivery.objects.create(
+                subscription=subscription,
+                incident_event=IncidentEventFactory(),
+                event_type="incident.created",
+                payload={},
+                last_error=error,
+            )
+    finally:
+        _migrate(("integrations", "0003_delivery_errors_as_status_lines"))
+    assert set(WebhookDelivery.objects.values_list("last_error", flat=True)) == set(errors.values())
