@@ -1,9 +1,11 @@
 """What a photo or document says about who made it, removed before it is stored.
 
 A phone photo names its owner and where it was taken (EXIF Artist, GPS, XMP, IPTC, comments); a
-PDF names its author in its document information and its XMP metadata. An anonymous report's
+PDF names its author in its document information and its XMP metadata; a Word or Excel file names
+its author, who saved it last and their company in its document properties. An anonymous report's
 attachment would give its reporter away, so every attachment is written again from what it shows
-(pixels, pages) and nothing else, whoever reported it. Pure: bytes in, bytes out; no Django.
+(pixels, pages, the document's own parts) and nothing else, whoever reported it. Pure: bytes in,
+bytes out; no Django.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import io
 import secrets
 import warnings
+import zipfile
 from dataclasses import dataclass
 
 import pikepdf
@@ -40,8 +43,32 @@ _SAVE_AS = {
     "image/png": ("PNG", "png"),
     "image/webp": ("WEBP", "webp"),
 }
+_OFFICE = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+}
+# A Word or Excel file's document properties, written again empty (their parts stay, so that no
+# relationship points at a missing part): author, last saved by, company, manager, custom fields.
+_XML = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_EMPTY_PROPERTIES = {
+    "docProps/core.xml": _XML
+    + b'<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+    b'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.'
+    b'org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>',
+    "docProps/app.xml": _XML
+    + b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'extended-properties"/>',
+    "docProps/custom.xml": _XML
+    + b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'custom-properties"/>',
+}
+# A 10 MB upload may unpack to far more (a zip bomb); past these it is refused unread.
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_PARTS = 5_000
+# Every part is dated so, rather than when its author saved it.
+_PART_DATE = (1980, 1, 1, 0, 0, 0)
 # The (detected) types written again; any other is stored as uploaded.
-SCRUBBED_TYPES = frozenset([*_IMAGES, "application/pdf"])
+SCRUBBED_TYPES = frozenset([*_IMAGES, "application/pdf", *_OFFICE])
 # What of an image's own description is kept: how to draw its pixels, nothing about who or where.
 _KEPT_INFO = ("transparency", "icc_profile")
 # Keys that name a person or a program's private data, wherever they sit in a PDF: XMP metadata
@@ -77,6 +104,8 @@ def scrub(content: bytes, content_type: str) -> Scrubbed | None:
         return _scrub_image(content, content_type)
     if content_type == "application/pdf":
         return Scrubbed(_scrub_pdf(content), "application/pdf", "pdf")
+    if content_type in _OFFICE:
+        return Scrubbed(_scrub_office(content), content_type, _OFFICE[content_type])
     return None
 
 
@@ -171,4 +200,30 @@ def _scrub_pdf(content: bytes) -> bytes:
         raise CannotScrub("is protected by a password; attach it without one") from None
     except Exception as error:
         raise CannotScrub("cannot be read as a PDF; it may be damaged") from error
+    return output.getvalue()
+
+
+def _scrub_office(content: bytes) -> bytes:
+    """The package again, part by part in the same order, with empty document properties. What
+    the document itself holds (its text, the names on its comments and tracked changes) stays."""
+    too_large = f"unpacks to more than {MAX_UNPACKED_BYTES // (1024 * 1024)} MB"
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as package:
+            parts = package.infolist()
+            if len(parts) > MAX_PARTS or sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES:
+                raise CannotScrub(too_large)
+            output = io.BytesIO()
+            with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as cleaned:
+                for part in parts:
+                    if part.is_dir():
+                        continue
+                    # A part's declared size bounds what reading it may return.
+                    data = _EMPTY_PROPERTIES.get(part.filename) or package.read(part)
+                    entry = zipfile.ZipInfo(part.filename, date_time=_PART_DATE)
+                    entry.compress_type = zipfile.ZIP_DEFLATED
+                    cleaned.writestr(entry, data)
+    except CannotScrub:
+        raise
+    except Exception as error:
+        raise CannotScrub("cannot be read as a Word or Excel file; it may be damaged") from error
     return output.getvalue()

@@ -1,6 +1,6 @@
 """An attachment never gives its reporter away: the metadata of photos (EXIF Artist, GPS, XMP,
-comments) and PDFs (document information, XMP) is removed before anything is stored, for every
-report, so that neither the supplier nor another buyer receives it; a file that cannot be
+comments), PDFs (document information, XMP) and Word or Excel files (document properties) is
+removed before anything is stored, for every report, so that neither the supplier nor another buyer receives it; a file that cannot be
 written again is refused by name; files stored before are cleaned by `scrub_attachments`.
 
 The files are built here as a camera and a word processor make them, and checked to carry the
@@ -12,8 +12,10 @@ from __future__ import annotations
 import io
 import struct
 import uuid
+import zipfile
 import zlib
 
+import filetype
 import pikepdf
 import pytest
 from django.core.files.base import ContentFile
@@ -37,7 +39,14 @@ XMP = (
     'syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>'
     f"{XMP_AUTHOR}</dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>"
 )
-IDENTITY = (ARTIST, PDF_AUTHOR, XMP_AUTHOR, COMMENT)
+COMPANY = "Acme Manufacturing GmbH"
+IDENTITY = (ARTIST, PDF_AUTHOR, XMP_AUTHOR, COMMENT, COMPANY)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DOCUMENT_XML = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document xmlns:w="http://'
+    b'schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Lot L7: 40 '
+    b"housings cracked</w:t></w:r></w:p></w:body></w:document>"
+)
 RED, BLUE = (220, 20, 20), (20, 20, 220)
 
 
@@ -116,6 +125,34 @@ def authored_pdf(pages: int = 2) -> bytes:
     return content
 
 
+def word_document() -> bytes:
+    """A .docx as Word saves it: its properties name the author, who saved it last, the company."""
+    parts = {
+        "[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats'
+        b'.org/package/2006/content-types"/>',
+        "_rels/.rels": b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats'
+        b'.org/package/2006/relationships"/>',
+        "word/document.xml": DOCUMENT_XML,
+        "docProps/core.xml": (
+            '<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/'
+            'package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            f"<dc:creator>{ARTIST}</dc:creator><cp:lastModifiedBy>{PDF_AUTHOR}</cp:lastModifiedBy>"
+            "</cp:coreProperties>"
+        ).encode(),
+        "docProps/app.xml": (
+            '<?xml version="1.0"?><Properties xmlns="http://schemas.openxmlformats.org/'
+            f'officeDocument/2006/extended-properties"><Company>{COMPANY}</Company></Properties>'
+        ).encode(),
+    }
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_STORED) as package:
+        for name, data in parts.items():
+            package.writestr(zipfile.ZipInfo(name, date_time=(2026, 11, 30, 9, 41, 7)), data)
+    content = output.getvalue()
+    assert ARTIST.encode() in content and COMPANY.encode() in content
+    return content
+
+
 def _png_claiming(width: int, height: int) -> bytes:
     """A PNG whose header claims this size, with almost no pixels behind it (a decompression bomb)."""
 
@@ -142,6 +179,17 @@ def assert_clean_photo(content: bytes) -> None:
     assert "comment" not in image.info and "xmp" not in image.info
     top, bottom = image.convert("RGB").getpixel((10, 5)), image.convert("RGB").getpixel((10, 35))
     assert top[0] > 150 > top[2] and bottom[2] > 150 > bottom[0]
+
+
+def assert_clean_document(content: bytes) -> None:
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
+        for info in package.infolist():
+            assert info.date_time == (1980, 1, 1, 0, 0, 0)
+            for text in IDENTITY:
+                assert text.encode() not in package.read(info)
+        assert package.read("word/document.xml") == DOCUMENT_XML
+        assert b"coreProperties" in package.read("docProps/core.xml")
+    assert filetype.guess(content[:8192]).mime == DOCX
 
 
 def assert_clean_pdf(content: bytes, pages: int = 2) -> None:
@@ -201,8 +249,17 @@ def test_a_pdf_gets_a_new_file_identifier():
         assert not old_ids & {bytes(part) for part in after.trailer.ID}
 
 
-def test_office_documents_are_stored_as_uploaded():
-    assert scrub(b"PK\x03\x04 any docx", "application/vnd.ms-excel") is None
+def test_a_word_document_loses_its_properties_and_keeps_its_content():
+    scrubbed = scrub(word_document(), DOCX)
+    assert scrubbed is not None
+    assert (scrubbed.content_type, scrubbed.extension) == (DOCX, "docx")
+    assert_clean_document(scrubbed.content)
+
+
+def test_a_document_that_unpacks_to_too_much_is_refused_unread(monkeypatch):
+    monkeypatch.setattr(scrubbing, "MAX_UNPACKED_BYTES", 500)
+    with pytest.raises(CannotScrub, match="unpacks to more than"):
+        scrub(word_document(), DOCX)
 
 
 @pytest.mark.parametrize(
@@ -212,8 +269,15 @@ def test_office_documents_are_stored_as_uploaded():
         (b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n", "application/pdf", "PDF"),
         (_png_claiming(100_000, 100_000), "image/png", "megapixels"),  # Pillow's own limit
         (_png_claiming(8_000, 8_000), "image/png", "megapixels"),  # ours, below Pillow's
+        (b"PK\x03\x04" + b"\x00" * 64, DOCX, "Word or Excel"),
     ],
-    ids=["damaged-photo", "damaged-pdf", "bomb-over-pillows-limit", "bomb-over-ours"],
+    ids=[
+        "damaged-photo",
+        "damaged-pdf",
+        "bomb-over-pillows-limit",
+        "bomb-over-ours",
+        "damaged-docx",
+    ],
 )
 def test_a_file_that_cannot_be_written_again_is_refused(content, content_type, reason):
     with pytest.raises(CannotScrub, match=reason):
@@ -277,18 +341,22 @@ def test_a_reports_photo_and_pdf_reach_the_supplier_and_other_buyers_without_met
     files = [
         SimpleUploadedFile("IMG_0042.jpg", camera_jpeg(), content_type="image/jpeg"),
         SimpleUploadedFile("ncr.pdf", authored_pdf(), content_type="application/pdf"),
+        SimpleUploadedFile("8d-report.docx", word_document(), content_type="application/msword"),
     ]
     data = {**_form(initech, visibility=visibility), "files": files}
     assert client.post(reverse("buyer-report"), data).status_code == 302
-    photo, document = Attachment.objects.order_by("pk")
-    assert photo.scrubbed and document.scrubbed
-    stored_photo, stored_pdf = photo.file.open("rb").read(), document.file.open("rb").read()
-    assert photo.size == len(stored_photo) and document.size == len(stored_pdf)
-    assert_clean_photo(stored_photo)
-    assert_clean_pdf(stored_pdf)
+    attachments = list(Attachment.objects.order_by("pk"))
+    stored = [attachment.file.open("rb").read() for attachment in attachments]
+    assert all(
+        a.scrubbed and a.size == len(content)
+        for a, content in zip(attachments, stored, strict=True)
+    )
+    assert_clean_photo(stored[0])
+    assert_clean_pdf(stored[1])
+    assert_clean_document(stored[2])
     for reader in (carol, bob, alice):
-        assert _served(client, reader, photo) == stored_photo
-        assert _served(client, reader, document) == stored_pdf
+        for attachment, content in zip(attachments, stored, strict=True):
+            assert _served(client, reader, attachment) == content
 
 
 @pytest.mark.django_db
@@ -352,16 +420,17 @@ def test_scrub_attachments_cleans_what_was_stored_before_and_only_once(
     heic = stored_before("old.heic", phone_heic(), "image/heic")
     document = stored_before("old.pdf", authored_pdf(), "application/pdf")
     damaged = stored_before("damaged.pdf", b"%PDF-1.4 nothing else", "application/pdf")
-    sheet = stored_before("old.xlsx", b"PK\x03\x04 a sheet", "application/vnd.ms-excel")
-    old_files = {a.pk: a.file.name for a in (photo, heic, document)}
+    sheet = stored_before("old.xls", b"\xd0\xcf\x11\xe0 an old sheet", "application/vnd.ms-excel")
+    word = stored_before("old.docx", word_document(), DOCX)
+    old_files = {a.pk: a.file.name for a in (photo, heic, document, word)}
 
     with django_capture_on_commit_callbacks(execute=True):
         call_command("scrub_attachments", batch_size=2)
     out, err = capsys.readouterr()
-    assert "3 attachments cleaned, 1 left as they were." in out
+    assert "4 attachments cleaned, 1 left as they were." in out
     assert f"attachment {damaged.pk}: cannot be read as a PDF" in err
 
-    for attachment in (photo, heic, document):
+    for attachment in (photo, heic, document, word):
         attachment.refresh_from_db()
         assert attachment.scrubbed
         assert attachment.file.name != old_files[attachment.pk]
@@ -370,6 +439,7 @@ def test_scrub_attachments_cleans_what_was_stored_before_and_only_once(
     assert_clean_photo(heic.file.open("rb").read())
     assert (heic.content_type, heic.original_name) == ("image/jpeg", "old.jpg")
     assert_clean_pdf(document.file.open("rb").read())
+    assert_clean_document(word.file.open("rb").read())
     assert photo.size == photo.file.size
     damaged.refresh_from_db()
     sheet.refresh_from_db()

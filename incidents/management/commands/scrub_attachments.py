@@ -11,13 +11,14 @@ from incidents.services import attachment_scrub
 
 HELP = """\
 Write every attachment stored before uploads were cleaned again without its metadata (EXIF, GPS,
-XMP, comments of photos; a PDF's document information and XMP), as uploads are now: a new file
-replaces the old one, which is deleted. HEIC photos become JPEG, as new uploads do.
+XMP, comments of photos; a PDF's document information and XMP; the document properties of Word
+and Excel files), as uploads are now: a new file replaces the old one, which is deleted. HEIC
+photos become JPEG, as new uploads do.
 
 Run it once after upgrading; running it again only does what is left (attachments are marked
 once done), and it may run while the site takes new reports. A file that cannot be read or is
 missing is listed by attachment id and left as it is: remove it in the admin if it must not be
-served. Word and Excel files are stored as uploaded.
+served.
 
 A command rather than a data migration: it reads and writes files (possibly thousands, possibly
 on a network storage), which must neither hold `migrate` in one transaction nor fail it for one
