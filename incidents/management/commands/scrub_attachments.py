@@ -17,8 +17,8 @@ photos become JPEG, as new uploads do.
 
 Run it once after upgrading; running it again only does what is left (attachments are marked
 once done), and it may run while the site takes new reports. A file that cannot be read or is
-missing is listed by attachment id and left as it is: remove it in the admin if it must not be
-served.
+missing is listed by attachment id and left as it is (and served as it is), for the operator to
+decide on.
 
 A command rather than a data migration: it reads and writes files (possibly thousands, possibly
 on a network storage), which must neither hold `migrate` in one transaction nor fail it for one
