@@ -172,6 +172,12 @@ class DeliverySerializer(serializers.ModelSerializer):
             "payload",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "last_error": {
+                "help_text": "The last failed attempt, in one line: `HTTP 503 Service Unavailable`,"
+                " `ConnectTimeout: ...` or `refused: ...` (never what the endpoint answered)."
+            }
+        }
 
 
 class SecretSerializer(serializers.Serializer):

@@ -367,6 +367,8 @@ LOGGING = {
         "celery.app.trace": {"level": "WARNING"},
         # A lockout is a warning; every login and failure would be noise.
         "axes": {"level": "WARNING"},
+        # pikepdf announces at INFO that it started, in every process that reads a PDF.
+        "pikepdf": {"level": "WARNING"},
     },
 }
 

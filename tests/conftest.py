@@ -12,6 +12,7 @@ anonymous the visitor who has not logged in
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -25,7 +26,7 @@ from tests.factories import (
     SupplierMembershipFactory,
     UserFactory,
 )
-from tests.helpers import require
+from tests.helpers import Network, require
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -126,6 +127,15 @@ def newcomer(db) -> User:
 @pytest.fixture
 def anonymous() -> AnonymousUser:
     return AnonymousUser()
+
+
+@pytest.fixture
+def network(monkeypatch) -> Network:
+    """Name lookups and connections of this test go through a fake name server (tests/helpers.py)."""
+    fake = Network()
+    monkeypatch.setattr(socket, "getaddrinfo", fake.getaddrinfo)
+    monkeypatch.setattr(socket, "create_connection", fake.create_connection)
+    return fake
 
 
 # --- a real Celery worker (tests/workers.py) --------------------------------------------------

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
+import socket
 import struct
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import pikepdf
 import pytest
 
 # The shared data folder beside the project root (../shared/data), present in CI's checkout.
@@ -26,8 +30,16 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def _one_page_pdf() -> bytes:
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    output = io.BytesIO()
+    pdf.save(output)
+    return output.getvalue()
+
+
 # A one-page PDF and a one-pixel PNG: files an upload recognises by their content.
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+PDF = _one_page_pdf()
 
 
 def png() -> bytes:
@@ -48,3 +60,44 @@ def content_security_policy(response) -> dict[str, list[str]]:
     """A response's Content-Security-Policy header as {directive: [sources]}."""
     directives = (part.split() for part in response["Content-Security-Policy"].split(";"))
     return {name: sources for name, *sources in directives if name}
+
+
+# --- A name server that rebinds, and a record of every connection (tests of outgoing calls) -------
+
+# A public address that the tests never really reach (Network refuses or redirects it).
+PUBLIC_ADDRESS = "93.184.216.34"
+_real_getaddrinfo = socket.getaddrinfo
+_real_create_connection = socket.create_connection
+
+
+@dataclass
+class Network:
+    """`answers[name]` is a list of answers, one per lookup (the last repeats); an IP address
+    resolves to itself, as it does without asking any name server. `public_goes_to` sends a
+    connection to a public address to a local port instead, standing for that public server."""
+
+    answers: dict[str, list[list[str]]] = field(default_factory=dict)
+    lookups: list[str] = field(default_factory=list)
+    connections: list[tuple[str, int]] = field(default_factory=list)
+    public_goes_to: int | None = None
+
+    def getaddrinfo(self, host, port, *args, **kwargs):
+        if host not in self.answers:
+            return _real_getaddrinfo(host, port, *args, **kwargs)
+        self.lookups.append(host)
+        answers = self.answers[host]
+        addresses = answers.pop(0) if len(answers) > 1 else answers[0]
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)) for address in addresses
+        ]
+
+    def create_connection(self, address, *args, **kwargs):
+        host, port = address
+        # What the socket is asked to connect to, as the resolver answers it.
+        (resolved,) = {info[4][0] for info in socket.getaddrinfo(host, port)}
+        self.connections.append((resolved, port))
+        if resolved == "127.0.0.1":
+            return _real_create_connection(address, *args, **kwargs)
+        if self.public_goes_to is not None:
+            return _real_create_connection(("127.0.0.1", self.public_goes_to), *args, **kwargs)
+        raise ConnectionRefusedError(111, "Connection refused")

@@ -73,3 +73,39 @@ def test_aliases_stored_before_review_stay_active_unless_todays_rule_refuses_the
         "the": "proposed",
         "Umbrella Packaging": "proposed",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_receivers_answers_logged_before_are_cut_to_their_status_line(acme):
+    """Delivery errors used to hold the start of the receiver's answer, shown through the API."""
+    from integrations.models import WebhookDelivery, WebhookSubscription
+    from tests.factories import IncidentEventFactory
+
+    subscription = WebhookSubscription.objects.create(
+        organization=acme,
+        url="https://erp.example/hooks",
+        secret="whsec_x",
+        events=["incident.created"],
+    )
+    errors = {
+        "HTTP 503: <html>internal admin page of 10.0.0.7</html>": "HTTP 503 Service Unavailable",
+        "HTTP 302: moved": "HTTP 302 Found",
+        "HTTP 599: odd": "HTTP 599",
+        "ReadTimeout: timed out": "ReadTimeout: timed out",
+        "refused: the host resolves to a private, loopback or reserved address": (
+            "refused: the host resolves to a private, loopback or reserved address"
+        ),
+    }
+    try:
+        _migrate(("integrations", "0002_idempotencyrecord_moved_to_api"))
+        for error in errors:
+            WebhookDelivery.objects.create(
+                subscription=subscription,
+                incident_event=IncidentEventFactory(),
+                event_type="incident.created",
+                payload={},
+                last_error=error,
+            )
+    finally:
+        _migrate(("integrations", "0003_delivery_errors_as_status_lines"))
+    assert set(WebhookDelivery.objects.values_list("last_error", flat=True)) == set(errors.values())

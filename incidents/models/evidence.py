@@ -244,6 +244,9 @@ class Attachment(models.Model):
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
+    # Written again without its metadata (EXIF, XMP, a PDF's author). Every upload is; files
+    # stored before that was so are cleaned by `manage.py scrub_attachments`.
+    scrubbed = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

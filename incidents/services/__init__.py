@@ -1,6 +1,11 @@
 """Every write to evidence and incidents: one function per use case, each in a transaction."""
 
-from .attachments import attachments_add, attachments_check, post_report_with_attachments
+from .attachments import (
+    attachment_scrub,
+    attachments_add,
+    attachments_check,
+    post_report_with_attachments,
+)
 from .follows import follow_mark_seen, incident_follow, incident_unfollow
 from .ingest import IngestResult, posts_ingest
 from .lifecycle import (
@@ -38,6 +43,7 @@ __all__ = [
     "IngestResult",
     "ProcessResult",
     "TrainingResult",
+    "attachment_scrub",
     "attachments_add",
     "attachments_check",
     "classifier_activate",

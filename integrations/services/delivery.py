@@ -1,5 +1,6 @@
-"""Delivering webhooks: an HTTP POST made outside any transaction, signed, retried with
-exponential backoff and jitter, and logged on the delivery row."""
+"""Delivering webhooks: an HTTP POST made outside any transaction, through the client that
+connects only to an address it checked (supplierwatch.outbound), signed, retried with exponential
+backoff and jitter, and logged on the delivery row."""
 
 from __future__ import annotations
 
@@ -16,17 +17,19 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from supplierwatch.errors import ApplicationError
+from supplierwatch.outbound import DestinationRefused, guarded_client
 
 from ..models import WebhookDelivery, WebhookSubscription
 from ..signing import signature_header
-from .subscriptions import webhook_destination_error
+from .subscriptions import webhook_url_error
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "supplierwatch-webhooks/1"
 # A pending delivery whose retry is this far overdue lost its task (a broker restart): queue it again.
 REQUEUE_GRACE = timedelta(minutes=10)
-_RESPONSE_EXCERPT = 500
+# An error is logged as one short line: what went wrong, never what the receiver answered.
+_ERROR_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -73,15 +76,15 @@ def webhook_deliver(*, delivery_id: int) -> DeliveryAttempt:
     status_code, error, permanent = None, "", False
     if not subscription.is_active:
         error, permanent = "the subscription is disabled", True
-    elif refusal := webhook_destination_error(subscription.url):
+    elif refusal := webhook_url_error(subscription.url):
         error, permanent = f"refused: {refusal}", True
     else:
-        status_code, error = _post(delivery, subscription, attempts)
+        status_code, error, permanent = _post(delivery, subscription, attempts)
     finished = timezone.now()
     log = {
         "attempts": attempts,
         "last_status_code": status_code,
-        "last_error": error[:2000],
+        "last_error": error[:_ERROR_MAX],
         "last_attempt_at": finished,
         "locked_until": None,
     }
@@ -113,8 +116,13 @@ def webhook_deliver(*, delivery_id: int) -> DeliveryAttempt:
 
 def _post(
     delivery: WebhookDelivery, subscription: WebhookSubscription, attempt: int
-) -> tuple[int | None, str]:
-    """(status code, error): no error for any 2xx answer. Redirects are not followed."""
+) -> tuple[int | None, str, bool]:
+    """(status code, error, whether the error is for good): no error for any 2xx answer.
+
+    Redirects are not followed. The error is a status line ("HTTP 503 Service Unavailable", in
+    the standard words): a receiver's answer is never read, so whatever a URL answers (an internal
+    service's page, should one ever be reached) is not shown to the subscriber.
+    """
     body = delivery_body(delivery.payload)
     headers = {
         "Content-Type": "application/json",
@@ -125,24 +133,23 @@ def _post(
         "Supplierwatch-Signature": signature_header(secret=subscription.secret, body=body),
     }
     seconds = settings.SW_WEBHOOK_TIMEOUT_SECONDS
-    timeout = httpx.Timeout(seconds, connect=min(seconds, 3.0))
     try:
         with (
-            httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
+            guarded_client(
+                allow_private=settings.SW_WEBHOOKS_ALLOW_PRIVATE,
+                timeout=seconds,
+                connect_timeout=min(seconds, 3.0),
+            ) as client,
             client.stream("POST", subscription.url, content=body, headers=headers) as response,
         ):
-            if 200 <= response.status_code < 300:
-                return response.status_code, ""
-            # Only the start of an error page is kept: a receiver cannot fill our memory.
-            excerpt = b""
-            for chunk in response.iter_bytes():
-                excerpt += chunk
-                if len(excerpt) >= _RESPONSE_EXCERPT:
-                    break
-            text = excerpt[:_RESPONSE_EXCERPT].decode("utf-8", "replace").strip()
-            return response.status_code, f"HTTP {response.status_code}: {text}".strip()
+            code = response.status_code
+            if 200 <= code < 300:
+                return code, "", False
+            return code, f"HTTP {code} {httpx.codes.get_reason_phrase(code)}".strip(), False
+    except DestinationRefused as refusal:
+        return None, f"refused: {refusal.reason}", True
     except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}".rstrip(": ")
+        return None, f"{type(exc).__name__}: {exc}".rstrip(": "), False
 
 
 def _count_failure(subscription: WebhookSubscription, now: datetime) -> None:

@@ -3,9 +3,7 @@ out of our own network."""
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
-import socket
 import string
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +15,7 @@ from django.utils import timezone
 from suppliers.models import Organization, Supplier, User
 from supplierwatch.errors import ApplicationError
 from supplierwatch.inputs import InputError, clean_text, clean_url
+from supplierwatch.outbound import destination_refusal
 
 from ..models import WebhookSubscription
 
@@ -27,41 +26,38 @@ URL_MAX = WebhookSubscription._meta.get_field("url").max_length or 500
 DESCRIPTION_MAX = WebhookSubscription._meta.get_field("description").max_length or 200
 
 
-def webhook_destination_error(url: str) -> str | None:
-    """Why deliveries may not go to this URL, or None.
-
-    Refuses addresses inside our own network (loopback, private, link-local such as cloud metadata,
-    reserved), so a subscription cannot make our workers call internal services (SSRF), unless
-    SW_WEBHOOKS_ALLOW_PRIVATE (development and tests). Checked when subscribing and again before
-    every delivery, since a name may resolve elsewhere later.
-    """
+def webhook_url_error(url: str) -> str | None:
+    """Why this URL may not receive webhooks, whatever its host resolves to, or None."""
     try:
         clean_url(url, max_length=URL_MAX)
     except InputError as exc:
         return exc.reason
     parts = urlsplit(url)
-    port = parts.port
     if settings.SW_WEBHOOKS_REQUIRE_HTTPS and parts.scheme.lower() != "https":
         return "webhooks are delivered over https only"
     if parts.username or parts.password:
         return "put no credentials in the URL; verify our signature instead"
-    if settings.SW_WEBHOOKS_ALLOW_PRIVATE:
-        return None
-    try:
-        infos = socket.getaddrinfo(
-            parts.hostname,
-            port or (443 if parts.scheme == "https" else 80),
-            type=socket.SOCK_STREAM,
-        )
-    except (OSError, UnicodeError):
-        return "the host name does not resolve"
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
-            return "the host resolves to a private, loopback or reserved address"
     return None
+
+
+def webhook_destination_error(url: str) -> str | None:
+    """Why deliveries may not go to this URL, or None: its own rules, then where its host resolves
+    to now, so that a subscriber hears at once.
+
+    Addresses inside our own network (loopback, private, link-local such as cloud metadata,
+    reserved) are refused, so a subscription cannot make our workers call internal services (SSRF),
+    unless SW_WEBHOOKS_ALLOW_PRIVATE (development and tests). What keeps deliveries out is the
+    delivery's client (supplierwatch.outbound), which checks the address of every connection it
+    opens and connects to that address, whatever the name resolves to later.
+    """
+    if error := webhook_url_error(url):
+        return error
+    parts = urlsplit(url)
+    return destination_refusal(
+        parts.hostname or "",
+        parts.port or (443 if parts.scheme.lower() == "https" else 80),
+        allow_private=settings.SW_WEBHOOKS_ALLOW_PRIVATE,
+    )
 
 
 def _new_secret() -> str:

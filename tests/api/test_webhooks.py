@@ -25,6 +25,7 @@ from supplierwatch.errors import ApplicationError
 from tests.api.conftest import ACME_IDENTITY, leaked
 from tests.api.receiver import Receiver, ReceiverServer
 from tests.factories import IncidentEventFactory
+from tests.helpers import PUBLIC_ADDRESS
 
 ALL_EVENTS = [value for value, _ in WebhookSubscription.Event.choices]
 
@@ -431,6 +432,53 @@ def test_a_destination_that_became_private_is_refused_at_delivery(api, world, se
     assert delivery.status == WebhookDelivery.Status.FAILED
     assert delivery.attempts == 1
     assert delivery.last_error.startswith("refused")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receiver_name_that_rebinds_to_loopback_gets_no_delivery_there(
+    api, world, settings, network
+):
+    """The attack: a name that resolves to a public address for the address check, then to
+    127.0.0.1 for the connection, would deliver to (and show the answer of) a service on our own
+    machine."""
+    IncidentEvent.objects.update(dispatched_at="2000-01-01T00:00:00Z")
+    receiver = Receiver()
+    with ReceiverServer(receiver) as server:
+        port = server.httpd.server_address[1]
+        network.answers["hooks.example"] = [[PUBLIC_ADDRESS], ["127.0.0.1"]]
+        subscription, receiver.secret = _subscribe(
+            api, "globex", f"http://hooks.example:{port}/hooks"
+        )
+        settings.SW_WEBHOOKS_ALLOW_PRIVATE = False
+        IncidentEventFactory(incident=world.incidents["umbrella"], kind="created")
+        services.webhook_events_dispatch()
+    assert receiver.requests == []
+    assert ("127.0.0.1", port) not in network.connections
+    assert network.connections == [(PUBLIC_ADDRESS, port)]
+    delivery = subscription.deliveries.get()
+    # The second attempt resolved to loopback, and was refused for good before connecting.
+    assert delivery.status == WebhookDelivery.Status.FAILED
+    assert delivery.last_error == (
+        "refused: the host resolves to a private, loopback or reserved address"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_attempt_is_logged_as_a_status_line_never_the_receivers_answer(
+    api, world, settings
+):
+    settings.SW_WEBHOOK_MAX_ATTEMPTS = 1
+    IncidentEvent.objects.update(dispatched_at="2000-01-01T00:00:00Z")
+    receiver = Receiver(always_status=503)
+    with ReceiverServer(receiver) as server:
+        subscription, receiver.secret = _subscribe(api, "globex", server.url)
+        IncidentEventFactory(incident=world.incidents["umbrella"], kind="created")
+        services.webhook_events_dispatch()
+    delivery = subscription.deliveries.get()
+    assert delivery.last_error == "HTTP 503 Service Unavailable"
+    shown = api.client("globex").get(f"/api/v1/webhook-deliveries/{delivery.pk}/").json()
+    assert shown["last_error"] == "HTTP 503 Service Unavailable"
+    assert "not now" not in str(shown)
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ another private Acme report. Bob (Globex) is the other buyer; dave works for Umb
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from incidents import services
 from incidents.models import Attachment, Follow, Incident, IncidentEvent, Post, Severity
@@ -608,7 +610,9 @@ def test_attachment_of_a_private_report_is_served_only_to_its_organization(
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"].startswith("inline")
-    assert b"".join(response.streaming_content) == png()
+    served = b"".join(response.streaming_content)
+    assert served == attachments["private_photo"].file.open("rb").read()
+    assert Image.open(io.BytesIO(served)).getpixel((0, 0)) == (255, 0, 0)
     for outsider in (bob, carol, dave):
         client.force_login(outsider)
         assert client.get(url).status_code == 404
