@@ -66,15 +66,28 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class CountersSerializer(serializers.Serializer):
-    posts = serializers.IntegerField(help_text="Evidence everyone may count.")
-    reporters = serializers.IntegerField()
-    organizations = serializers.IntegerField(
-        help_text="Distinct buyer organizations that reported it."
+    """presenters.Counters: sums for everyone; a distinct count only over reporters your key
+    knows, or only over reporters hidden from it (null: not for your key)."""
+
+    posts = serializers.IntegerField(
+        help_text="Evidence everyone may count: named and anonymous reports and public posts."
     )
     public_posts = serializers.IntegerField()
+    public_authors = serializers.IntegerField(help_text="Distinct authors of the public posts.")
+    named_reports = serializers.IntegerField()
+    anonymous_reports = serializers.IntegerField()
+    named_organizations = serializers.IntegerField(
+        allow_null=True,
+        help_text="Distinct organizations that reported by name (the supplier's keys).",
+    )
+    other_organizations = serializers.IntegerField(
+        allow_null=True,
+        help_text="Distinct buyer organizations other than yours that reported it, by name or "
+        "anonymously (buyers' keys).",
+    )
     own_posts = serializers.IntegerField(
         allow_null=True,
-        help_text="Your organization's reports in it, private ones included (buyers only).",
+        help_text="Your organization's reports in it, private ones included (buyers' keys).",
     )
 
 

@@ -110,11 +110,18 @@ class Incident(models.Model):
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.NEW)
     severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.MEDIUM)
 
-    # Counters of shareable evidence (anonymous, named and public posts): what every viewer may count.
+    # Counters of shareable evidence (anonymous, named and public posts), kept by the pipeline's
+    # recount. Which of them a viewer sees is presenters.Counters' rule: a distinct count never
+    # mixes reports whose reporter the viewer knows with reports whose reporter is hidden from it.
     post_count = models.PositiveIntegerField(default=0)
+    public_post_count = models.PositiveIntegerField(default=0)
+    named_post_count = models.PositiveIntegerField(default=0)
+    # Distinct over all of it: operators only (and, less the viewer's own, buyers' organizations).
     reporter_count = models.PositiveIntegerField(default=0)
     organization_count = models.PositiveIntegerField(default=0)
-    public_post_count = models.PositiveIntegerField(default=0)
+    # Distinct over the evidence whose authors are public or named.
+    public_author_count = models.PositiveIntegerField(default=0)
+    named_organization_count = models.PositiveIntegerField(default=0)
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(auto_now_add=True)

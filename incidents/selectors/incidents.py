@@ -47,7 +47,8 @@ def count_subquery(queryset: QuerySet[Model]) -> Subquery:
 
 def incident_list(*, viewer: Viewer, supplier_id: int | None = None) -> IncidentQuerySet:
     """The incidents this viewer may see, each with what every view of it shows: supplier,
-    category, assignee, and for a buyer its own `vendor_code` and `own_post_count`."""
+    category, assignee, and for a buyer its own `vendor_code`, `own_post_count` and `own_shares`
+    (whether it has reports in the incident that everyone counts: presenters.counters_for)."""
     incidents = Incident.objects.visible_to(viewer).select_related(
         "supplier", "category", "assignee"
     )
@@ -66,6 +67,7 @@ def incident_list(*, viewer: Viewer, supplier_id: int | None = None) -> Incident
     return incidents.annotate(
         vendor_code=Subquery(codes.values("code")[:1]),
         own_post_count=Coalesce(count_subquery(own), 0),
+        own_shares=Exists(own.exclude(post__visibility=Post.Visibility.PRIVATE)),
     )
 
 

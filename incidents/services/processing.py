@@ -409,6 +409,7 @@ def incidents_recount(
         return
     now = now or timezone.now()
     public = ~Q(post__source=Post.BUYER_SOURCE)
+    named = Q(post__visibility=Post.Visibility.NAMED)
     rows = (
         PostMatch.objects.filter(incident_id__in=incident_ids)
         .exclude(post__visibility=Post.Visibility.PRIVATE)
@@ -421,6 +422,8 @@ def incidents_recount(
                 "post__author_handle", distinct=True, filter=public & ~Q(post__author_handle="")
             ),
             organizations=Count("post__organization", distinct=True),
+            named_posts=Count("id", filter=named),
+            named_organizations=Count("post__organization", distinct=True, filter=named),
             first=Min("post__published_at"),
             last=Max("post__published_at"),
         )
@@ -433,6 +436,9 @@ def incidents_recount(
         incident.public_post_count = row.get("public_posts", 0)
         incident.reporter_count = row.get("buyers", 0) + row.get("handles", 0)
         incident.organization_count = row.get("organizations", 0)
+        incident.named_post_count = row.get("named_posts", 0)
+        incident.named_organization_count = row.get("named_organizations", 0)
+        incident.public_author_count = row.get("handles", 0)
         incident.first_seen_at = row.get("first") or incident.first_seen_at
         incident.last_seen_at = row.get("last") or incident.last_seen_at
         if incident.pk in active:
@@ -445,6 +451,9 @@ def incidents_recount(
             "public_post_count",
             "reporter_count",
             "organization_count",
+            "named_post_count",
+            "named_organization_count",
+            "public_author_count",
             "first_seen_at",
             "last_seen_at",
             "last_activity_at",
