@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from supplierwatch.viewers import Viewer
 
-from ..models import Attachment, Category, Post, Severity
+from ..models import Attachment, Category, Post, Severity, to_the_hour
 
 if TYPE_CHECKING:
     from suppliers.models import User
@@ -109,7 +109,10 @@ class EvidenceView:
     kind: str  # "buyer_report" or "public_post"
     source: str
     text: str
+    # To the hour when the viewer may not know who reported it: an exact time would place an
+    # anonymous report against the named evidence of the same minute.
     published_at: datetime
+    published_to_the_hour: bool
     visibility: str
     category: Category | None
     severity: int | None
@@ -133,7 +136,9 @@ class EvidenceView:
 
 
 def evidence_view(post: Post, viewer: Viewer) -> EvidenceView:
-    """One post as this viewer may see it, built only from the fields the viewer may read."""
+    """One post as this viewer may see it, built only from the fields the viewer may read; a
+    report whose reporter the viewer may not know is dated to the hour (listed by
+    PostQuerySet.with_shown_time, which dates it the same)."""
     if not post.is_buyer_post:
         return EvidenceView(
             id=post.pk,
@@ -141,6 +146,7 @@ def evidence_view(post: Post, viewer: Viewer) -> EvidenceView:
             source=post.source,
             text=post.text,
             published_at=post.published_at,
+            published_to_the_hour=False,
             visibility=post.visibility,
             category=post.shown_category,
             severity=None,
@@ -165,7 +171,8 @@ def evidence_view(post: Post, viewer: Viewer) -> EvidenceView:
         kind="buyer_report",
         source=post.source,
         text=post.text,
-        published_at=post.published_at,
+        published_at=post.published_at if reveals else to_the_hour(post.published_at),
+        published_to_the_hour=not reveals,
         visibility=post.visibility,
         category=post.shown_category,
         severity=post.severity,

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from supplierwatch.viewers import Viewer
 
-from ..models import Category, Incident, IncidentEvent, Response, Severity
+from ..models import Category, Incident, IncidentEvent, Response, Severity, to_the_hour
 from .events import eight_d_labels, event_data
 from .evidence import Party, Person, person_view
 
@@ -183,6 +183,14 @@ def incident_detail_view(
     )
 
 
+def _seen(moment: datetime | None, viewer: Viewer) -> datetime | None:
+    """First and last seen are the times of its earliest and latest evidence: to the hour for
+    everyone but operators, since that evidence may be an anonymous report."""
+    if moment is None or viewer.is_operator:
+        return moment
+    return to_the_hour(moment)
+
+
 def _incident_fields(incident: Incident, viewer: Viewer, now: datetime) -> dict[str, Any]:
     labels = eight_d_labels()
     return dict(
@@ -196,8 +204,8 @@ def _incident_fields(incident: Incident, viewer: Viewer, now: datetime) -> dict[
         sku=incident.sku,
         lot=incident.lot,
         counters=counters_for(incident, viewer),
-        first_seen_at=incident.first_seen_at,
-        last_seen_at=incident.last_seen_at,
+        first_seen_at=_seen(incident.first_seen_at, viewer),
+        last_seen_at=_seen(incident.last_seen_at, viewer),
         last_activity_at=incident.last_activity_at,
         created_at=incident.created_at,
         updated_at=incident.updated_at,

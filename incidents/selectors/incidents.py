@@ -81,18 +81,25 @@ def incident_answers(*, viewer: Viewer, incident: Incident) -> QuerySet[Response
     )
 
 
+# The evidence lists' order: newest first by the time each post is shown with.
+EVIDENCE_ORDER = ("-shown_at", "-id")
+
+
 def incident_evidence(*, viewer: Viewer, incident: Incident) -> QuerySet[Post]:
-    """The posts of this incident whose text the viewer may read, newest first, with what the
-    presenters show of them. Author and organization are joined for the rows whose identity
-    the viewer may see; presenters.evidence_view decides, and never shows them otherwise."""
+    """The posts of this incident whose text the viewer may read, newest first by the time the
+    viewer is shown (`shown_at`: to the hour for a report whose reporter it may not know, so the
+    order tells no more than the times), with what the presenters show of them. Author and
+    organization are joined for the rows whose identity the viewer may see;
+    presenters.evidence_view decides, and never shows them otherwise."""
     return (
         Post.objects.visible_to(viewer)
+        .with_shown_time(viewer)
         .filter(matches__incident=incident)
         .select_related(
             "category", "author", "organization", "predicted_category", "label_category"
         )
         .prefetch_related("attachments")
-        .order_by("-published_at", "-id")
+        .order_by(*EVIDENCE_ORDER)
     )
 
 
