@@ -13,7 +13,7 @@ from django.utils import timezone
 from supplierwatch.viewers import Viewer
 
 from ..models import Category, Incident, IncidentEvent, Response, Severity, to_the_hour
-from .events import eight_d_labels, event_data
+from .events import eight_d_labels, event_data, event_time
 from .evidence import Party, Person, person_view
 
 
@@ -176,7 +176,7 @@ def incident_detail_view(
     return IncidentDetailView(
         **_incident_fields(incident, viewer, timezone.now()),
         timeline=[
-            EventRecord(event.kind, event.created_at, event_data(event, viewer))
+            EventRecord(event.kind, event_time(event, viewer), event_data(event, viewer))
             for event in reversed(events)
         ],
         responses=[answer_view(response, viewer) for response in answers],

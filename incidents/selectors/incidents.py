@@ -81,8 +81,9 @@ def incident_answers(*, viewer: Viewer, incident: Incident) -> QuerySet[Response
     )
 
 
-# The evidence lists' order: newest first by the time each post is shown with.
+# The evidence lists' and the timelines' order: newest first by the time each row is shown with.
 EVIDENCE_ORDER = ("-shown_at", "-id")
+TIMELINE_ORDER = ("-shown_at", "-id")
 
 
 def incident_evidence(*, viewer: Viewer, incident: Incident) -> QuerySet[Post]:
@@ -127,16 +128,19 @@ def incident_private_reports(*, viewer: Viewer, incident: Incident) -> int:
 
 
 def incident_timeline(*, viewer: Viewer, incident: Incident) -> QuerySet[IncidentEvent]:
-    """The incident's events, newest first, without those about an answer the viewer may not read,
-    with each actor's party (the supplier's staff see colleagues by name)."""
+    """The incident's events, newest first by the time the viewer is shown (`shown_at`: to the
+    hour for an event that brought reports whose reporters it may not know), without those about
+    an answer the viewer may not read, with each actor's party (the supplier's staff see
+    colleagues by name)."""
     readable = Response.objects.visible_to(viewer).filter(incident=incident).values("id")
     about_answer = Q(kind__in=IncidentEvent.ANSWER_KINDS)
     return (
         IncidentEvent.objects.filter(incident=incident)
+        .with_shown_time(viewer)
         .alias(answer_id=Cast(KeyTextTransform("response_id", "data"), BigIntegerField()))
         .filter(~about_answer | Q(answer_id__in=readable))
         .select_related("actor__membership")
-        .order_by("-created_at", "-id")
+        .order_by(*TIMELINE_ORDER)
     )
 
 

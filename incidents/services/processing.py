@@ -215,9 +215,14 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
         )
         if opened is IncidentEvent.Kind.CREATED:
             result.incidents_opened += 1
+        # The events that this evidence brings are dated as its reports are (to the hour for
+        # whoever may not know who reported them): they would date the reports otherwise.
+        reporters = reports_brought([item.post for item in items])
         if opened is not None:
-            events.append(IncidentEvent(incident=incident, kind=opened, data={"by": "pipeline"}))
-        _raise_severity(incident, items, events)
+            events.append(
+                IncidentEvent(incident=incident, kind=opened, data={"by": "pipeline", **reporters})
+            )
+        _raise_severity(incident, items, events, reporters)
         touched.add(incident.pk)
         for item in items:
             for match in item.matches:
@@ -267,6 +272,7 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
                         "posts": len(shared),
                         "public_posts": sum(1 for p in shared if not p.is_buyer_post),
                         "post_ids": [p.pk for p in shared],
+                        **reports_brought(shared),
                     },
                 )
             )
@@ -366,7 +372,22 @@ def _incident_open(*, supplier_id: int, fingerprint: str, sample: _Evaluated, no
     return incident
 
 
-def _raise_severity(incident: Incident, items: list[_Evaluated], events: list) -> None:
+def reports_brought(posts: Iterable[Post]) -> dict[str, int | None]:
+    """What an event about these posts records of their reports, for IncidentEvent.hides_time_from
+    (never shown: presenters.event_data reads only its own fields): how many buyer reports, how
+    many of them not named, and the one organization they all come from (None if several)."""
+    reports = [post for post in posts if post.is_buyer_post]
+    organizations = {post.organization_id for post in reports}
+    return {
+        "buyer_reports": len(reports),
+        "unnamed_reports": sum(1 for post in reports if post.visibility != Post.Visibility.NAMED),
+        "report_organization": organizations.pop() if len(organizations) == 1 else None,
+    }
+
+
+def _raise_severity(
+    incident: Incident, items: list[_Evaluated], events: list, reporters: dict[str, int | None]
+) -> None:
     """A buyer who reports a worse problem raises the incident's severity, never lowers it."""
     # A private report stays private: it must not change what others see of the incident.
     reported = [
@@ -375,7 +396,9 @@ def _raise_severity(incident: Incident, items: list[_Evaluated], events: list) -
         if i.post.is_buyer_post and i.post.severity and i.post.visibility != Post.Visibility.PRIVATE
     ]
     if reported and max(reported) > incident.severity:
-        events.append(incident_change_severity(incident, max(reported), by="report"))
+        event = incident_change_severity(incident, max(reported), by="report")
+        event.data.update(reporters)
+        events.append(event)
 
 
 def incident_change_severity(

@@ -12,12 +12,19 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.apps import apps
+from django.utils import timezone
 
 from incidents import services
-from incidents.models import Incident, Post
-from incidents.presenters import evidence_view
-from incidents.selectors import incident_evidence
-from integrations.services import api_key_issue
+from incidents.models import Incident, IncidentEvent, Post
+from incidents.presenters import event_time, evidence_view
+from incidents.selectors import incident_evidence, incident_timeline
+from integrations.models import WebhookDelivery
+from integrations.services import (
+    api_key_issue,
+    webhook_events_dispatch,
+    webhook_subscription_create,
+)
 from suppliers.models import User
 from supplierwatch.viewers import viewer_of
 from tests.api.conftest import Keys, strings_in
@@ -145,3 +152,142 @@ def test_a_cursor_names_no_hidden_time(pair, initech):
     for page in _evidence_pages(_key(initech).client("key"), pair):
         for cursor in page.get("cursors", []):
             assert EXACT not in cursor, cursor
+
+
+# --- the timeline and the webhooks: the events that brought the reports ---------------------------
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Set `clock.now` to decide when the pipeline says things happened."""
+
+    class Clock:
+        now = ANONYMOUS_AT
+
+    monkeypatch.setattr(timezone, "now", lambda: Clock.now)
+    return Clock
+
+
+@pytest.fixture
+def arrivals(clock, django_capture_on_commit_callbacks, alice, initech):
+    """Acme reports lot `lot` anonymously and by name, 0.65 s apart, in the given order."""
+
+    def _arrive(lot: str, *visibilities: str) -> Incident:
+        for step, visibility in enumerate(visibilities):
+            clock.now = ANONYMOUS_AT + timedelta(milliseconds=650 * step)
+            with django_capture_on_commit_callbacks(execute=True):
+                services.post_report(
+                    author=alice,
+                    supplier=initech,
+                    text=CRACKED,
+                    category=defect_category(),
+                    lot=lot,
+                    visibility=visibility,
+                )
+        return Incident.objects.get(lot=lot)
+
+    return _arrive
+
+
+def _timeline(client, incident: Incident) -> list[dict]:
+    return client.get(f"/api/v1/incidents/{incident.pk}/").json()["timeline"]
+
+
+def test_supplier_timeline_dates_the_events_of_an_anonymous_report_to_the_hour(
+    arrivals, initech, acme
+):
+    incident = arrivals("L-T", Post.Visibility.ANONYMOUS, Post.Visibility.NAMED)
+    timeline = _timeline(_key(initech).client("key"), incident)
+    assert [(entry["kind"], entry["created_at"]) for entry in timeline] == [
+        ("created", "2026-11-20T10:00:00Z"),
+        ("post_added", "2026-11-20T10:00:00Z"),
+        ("post_added", "2026-11-20T10:17:04Z"),  # the named report's, which the supplier may date
+    ]
+    assert [text for text in strings_in(timeline) if EXACT in text] == []
+    # Acme reported both: its own timeline is exact.
+    mine = _timeline(_key(acme).client("key"), incident)
+    assert mine[0]["created_at"] == "2026-11-20T10:17:03.350000Z"
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        (Post.Visibility.ANONYMOUS, Post.Visibility.NAMED),
+        (Post.Visibility.NAMED, Post.Visibility.ANONYMOUS),
+    ],
+)
+def test_the_timeline_does_not_tell_which_report_came_first_within_the_hour(
+    arrivals, initech, order
+):
+    incident = arrivals("L-O", *order)
+    timeline = _timeline(_key(initech).client("key"), incident)
+    added = [entry["created_at"] for entry in timeline if entry["kind"] == "post_added"]
+    # The anonymous report's event is dated to the hour and listed first, whichever came first.
+    named_at = "2026-11-20T10:17:04Z" if order[1] == "named" else "2026-11-20T10:17:03.350000Z"
+    assert added == ["2026-11-20T10:00:00Z", named_at]
+
+
+def test_the_portal_timeline_shows_the_anonymous_reports_event_to_the_hour(client, arrivals, carol):
+    incident = arrivals("L-P", Post.Visibility.ANONYMOUS, Post.Visibility.NAMED)
+    client.force_login(carol)
+    page = client.get(f"/portal/incidents/{incident.pk}/").content.decode()
+    timeline = page[page.index('id="timeline"') :]
+    assert "20 Nov 2026, 10:00–10:59" in timeline
+    assert EXACT not in timeline
+
+
+def test_webhooks_date_the_anonymous_reports_event_to_the_hour_for_the_supplier(
+    arrivals, initech, acme, django_capture_on_commit_callbacks
+):
+    incident = arrivals("L-W", Post.Visibility.ANONYMOUS, Post.Visibility.NAMED)
+    for party in ({"supplier": initech}, {"organization": acme}):
+        webhook_subscription_create(
+            url="https://hooks.example/in", events=["incident.created", "incident.updated"], **party
+        )
+    with django_capture_on_commit_callbacks(execute=False):
+        webhook_events_dispatch()
+    deliveries = WebhookDelivery.objects.filter(incident_event__incident=incident)
+    supplier = deliveries.filter(subscription__supplier=initech).order_by("incident_event_id")
+    assert [d.payload["created_at"] for d in supplier] == [
+        "2026-11-20T10:00:00Z",
+        "2026-11-20T10:00:00Z",
+        "2026-11-20T10:17:04Z",
+    ]
+    assert [
+        text for d in supplier for text in strings_in(d.payload["data"]["change"]) if EXACT in text
+    ] == []
+    own = deliveries.filter(subscription__organization=acme).order_by("incident_event_id")
+    assert own[0].payload["created_at"] == "2026-11-20T10:17:03.350000Z"
+
+
+def test_the_timelines_order_and_its_shown_times_follow_one_rule(
+    arrivals, carol, alice, bob, operator
+):
+    incident = arrivals("L-R", Post.Visibility.ANONYMOUS, Post.Visibility.NAMED)
+    for who in (carol, alice, bob, operator):
+        viewer = viewer_of(who)
+        for event in incident_timeline(viewer=viewer, incident=incident):
+            assert event.shown_at == event_time(event, viewer), (who, event.kind)
+
+
+def test_the_migration_describes_existing_events_by_the_reports_they_brought(arrivals, initech):
+    from importlib import import_module
+
+    migration = import_module("incidents.migrations.0007_events_record_their_reports")
+    incident = arrivals("L-M", Post.Visibility.ANONYMOUS)
+    events = IncidentEvent.objects.filter(incident=incident)
+    recorded = {event.kind: dict(event.data) for event in events}
+    for event in events:
+        for key in ("buyer_reports", "unnamed_reports", "report_organization"):
+            event.data.pop(key)
+        event.save()
+    migration.record_reports(apps, None)
+    described = {event.kind: event.data for event in events.all()}
+    assert described["post_added"] == recorded["post_added"]
+    # An opened incident names no post: taken to have brought a report nobody may date.
+    assert described["created"] == {
+        "by": "pipeline",
+        "buyer_reports": 1,
+        "unnamed_reports": 1,
+        "report_organization": None,
+    }
