@@ -227,7 +227,11 @@ class EvidenceSerializer(serializers.Serializer):
     PO number, which names the customer to a supplier) is filled only for viewers the post's
     visibility reveals it to."""
 
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(
+        allow_null=True,
+        help_text="Null for a report whose reporter you may not know: ids are given in "
+        "sequence, and would order it against named reports.",
+    )
     kind = serializers.ChoiceField(choices=["buyer_report", "public_post"])
     # A declared field, like `data` above: it never hides Field.source.
     source = serializers.CharField()  # type: ignore[assignment]

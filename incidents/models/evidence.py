@@ -269,6 +269,9 @@ class Attachment(models.Model):
     """A photo or document a buyer attached to a report; visible to whoever may read the post."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="attachments")
+    # What its address names: a random key, never its place in the sequence of all uploads, which
+    # would order an anonymous report's files against a named report's.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     file = models.FileField(upload_to=attachment_path, max_length=255)
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)

@@ -74,7 +74,7 @@ def attachment_view(attachment: Attachment, number: int, *, reveals: bool) -> At
     extension = PurePosixPath(attachment.file.name or "").suffix.lower()
     return AttachmentView(
         id=attachment.pk,
-        url=reverse("attachment-download", args=[attachment.pk]),
+        url=reverse("attachment-download", args=[attachment.key]),
         label=attachment.original_name if reveals else f"{word} {number}",
         filename=attachment.original_name if reveals else f"{word.lower()}-{number}{extension}",
         is_photo=is_photo,
@@ -105,7 +105,9 @@ class Reporter:
 
 @dataclass(frozen=True)
 class EvidenceView:
-    id: int
+    # None for a report whose reporter the viewer may not know: its place in the sequence of all
+    # posts would order it against named evidence.
+    id: int | None
     kind: str  # "buyer_report" or "public_post"
     source: str
     text: str
@@ -167,7 +169,7 @@ def evidence_view(post: Post, viewer: Viewer) -> EvidenceView:
             po_number=post.po_number,
         )
     return EvidenceView(
-        id=post.pk,
+        id=post.pk if reveals else None,
         kind="buyer_report",
         source=post.source,
         text=post.text,

@@ -8,15 +8,17 @@ the supplier could pair them. Here it sees the anonymous one as "10:00 to 10:59"
 from __future__ import annotations
 
 import base64
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from incidents import services
-from incidents.models import Incident, IncidentEvent, Post
+from incidents.models import Attachment, Incident, IncidentEvent, Post
 from incidents.presenters import event_time, evidence_view
 from incidents.selectors import incident_evidence, incident_timeline
 from integrations.models import WebhookDelivery
@@ -29,6 +31,7 @@ from suppliers.models import User
 from supplierwatch.viewers import viewer_of
 from tests.api.conftest import Keys, strings_in
 from tests.factories import BuyerMembershipFactory, OrganizationFactory, defect_category
+from tests.helpers import png
 
 pytestmark = pytest.mark.django_db
 
@@ -291,3 +294,28 @@ def test_the_migration_describes_existing_events_by_the_reports_they_brought(arr
         "unnamed_reports": 1,
         "report_organization": None,
     }
+
+
+# --- sequences: ids ----------------------------------------------------------------------------
+
+
+def test_supplier_gets_no_sequential_id_of_an_anonymous_report_or_its_files(
+    client, pair, carol, initech, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    for post in Post.objects.filter(source=Post.BUYER_SOURCE):
+        services.attachments_add(
+            post=post, files=[SimpleUploadedFile("photo.png", png(), content_type="image/png")]
+        )
+    body = _key(initech).client("key").get(f"/api/v1/incidents/{pair.pk}/posts/").json()
+    ids = {item["visibility"]: item["id"] for item in body["results"]}
+    assert ids["anonymous"] is None
+    assert ids["named"] == Post.objects.get(visibility=Post.Visibility.NAMED).pk
+    client.force_login(carol)
+    page = client.get(f"/portal/incidents/{pair.pk}/").content.decode()
+    links = re.findall(r'href="(/attachments/[^"]+)"', page)
+    assert len(links) == 2
+    for attachment in Attachment.objects.all():
+        assert f"/attachments/{attachment.key}/" in links
+        assert f"/attachments/{attachment.pk}/" not in page
+        assert client.get(f"/attachments/{attachment.key}/").status_code == 200
