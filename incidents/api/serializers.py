@@ -304,7 +304,12 @@ class ReportCreateSerializer(serializers.Serializer):
         "shown without your identity; named: the supplier may see who reported it.",
     )
     po_number = strict.CharField(
-        required=False, allow_blank=True, default="", max_length=inputs.CODE_MAX
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=inputs.CODE_MAX,
+        help_text="Shown only to your organization (and to the supplier on a named report); "
+        f"where `text` repeats it, it is stored as `{inputs.PO_PLACEHOLDER}`.",
     )
     sku = strict.CharField(required=False, allow_blank=True, default="", max_length=inputs.CODE_MAX)
     lot = strict.CharField(required=False, allow_blank=True, default="", max_length=inputs.CODE_MAX)
