@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import re
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 import pytest
 from django.apps import apps
@@ -83,7 +83,8 @@ def _evidence_pages(client, incident: Incident) -> list[dict]:
         for link in (body["next"], body["previous"]):
             if link:
                 cursor = parse_qs(urlsplit(link).query)["cursor"][0]
-                body.setdefault("cursors", []).append(base64.b64decode(cursor).decode())
+                position = unquote_plus(base64.b64decode(cursor).decode())
+                body.setdefault("cursors", []).append(position)
         pages.append(body)
         url = body["next"]
     return pages
