@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None, *, transport: httpx.BaseTransport | None
         print(
             f"#{incident['id']} [{incident['status']}/{incident['severity']}] "
             f"{incident['vendor_code'] or '-'} {incident['title']} "
-            f"({counters['posts']} posts, {counters['organizations']} organizations)"
+            f"({counters['posts']} posts, {counters['other_organizations']} other organizations)"
         )
         changed = max(_time(incident["last_activity_at"]), _time(incident["updated_at"]))
         watermark = max(watermark or changed, changed)

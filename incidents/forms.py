@@ -75,7 +75,13 @@ class ReportForm(Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     supplier = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    po_number = forms.CharField(label="PO number", max_length=inputs.CODE_MAX, required=False)
+    po_number = forms.CharField(
+        label="PO number",
+        max_length=inputs.CODE_MAX,
+        required=False,
+        help_text="Shown only to your organization (and to the supplier if you report by name); "
+        f"in the description it is replaced by {inputs.PO_PLACEHOLDER}.",
+    )
     sku = forms.CharField(label="SKU / part number", max_length=inputs.CODE_MAX, required=False)
     lot = forms.CharField(label="Lot / batch", max_length=inputs.CODE_MAX, required=False)
     quantity_affected = forms.IntegerField(

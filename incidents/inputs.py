@@ -101,6 +101,36 @@ def clean_severity(value: Any) -> int:
     return int(value)
 
 
+# What stands in a report's text for its PO number.
+PO_PLACEHOLDER = "[PO number]"
+# A PO number shorter than this is no identifier, and blanking it would blank ordinary numbers.
+PO_MIN_CHARACTERS = 4
+# How a PO number may be introduced in words: "PO", "P.O.", "PO no.", "PO number", "PO#" ...
+_PO_WORDS = r"(?:p\.?\s?o\.?(?:\s*(?:no\.?|nr\.?|number|#))?[\s:#./-]*)?"
+
+
+def redact_po_number(text: str, po_number: str) -> str:
+    """The text with the report's own PO number replaced by PO_PLACEHOLDER, however it is
+    written there (any case, "PO"-prefixed or not, grouped by other separators or none).
+
+    The PO number is its organization's: it names the customer to a supplier, so it is shown only
+    with the report's reporter (presenters.Reporter), while the text is read by every viewer of
+    the incident. It is taken out when the report is stored, so that no channel (page, API,
+    export, webhook, search) can show or find it there; the po_number field keeps it.
+    """
+    parts = re.findall(r"[A-Za-z0-9]+", po_number)
+    if parts and re.fullmatch(r"(?i)po\d.*", parts[0]):
+        parts[0] = parts[0][2:]  # "PO4500123": the number is 4500123
+    while parts and parts[0].lower() in ("p", "o", "po"):
+        parts.pop(0)  # "PO-4500123", "P.O. 4500123"
+    if len("".join(parts)) < PO_MIN_CHARACTERS:
+        return text
+    # Its letters and digits in order, each pair at most two separators apart ("4500-123").
+    number = r"[^A-Za-z0-9\n]{0,2}".join(re.escape(character) for character in "".join(parts))
+    pattern = rf"(?<![A-Za-z0-9]){_PO_WORDS}{number}(?![A-Za-z0-9])"
+    return re.sub(pattern, PO_PLACEHOLDER, text, flags=re.IGNORECASE)
+
+
 def clean_report(
     *,
     text: Any,
@@ -112,20 +142,25 @@ def clean_report(
     quantity_affected: Any = None,
     published_at: Any = None,
 ) -> ReportInput:
-    """A buyer's report as stored, or InputError naming the first field at fault."""
+    """A buyer's report as stored, or InputError naming the first field at fault. Its PO number
+    is taken out of its text (redact_po_number)."""
+    cleaned_po_number = clean_text(po_number, "po_number", max_length=CODE_MAX)
     return ReportInput(
-        text=clean_text(
-            text,
-            "text",
-            max_length=TEXT_MAX,
-            required=True,
-            required_reason="Describe the problem.",
+        text=redact_po_number(
+            clean_text(
+                text,
+                "text",
+                max_length=TEXT_MAX,
+                required=True,
+                required_reason="Describe the problem.",
+            ),
+            cleaned_po_number,
         ),
         visibility=clean_choice(
             visibility, "visibility", REPORT_VISIBILITIES, "Choose private, anonymous or named."
         ),
         severity=clean_severity(severity),
-        po_number=clean_text(po_number, "po_number", max_length=CODE_MAX),
+        po_number=cleaned_po_number,
         sku=clean_text(sku, "sku", max_length=CODE_MAX),
         lot=clean_text(lot, "lot", max_length=CODE_MAX),
         quantity_affected=clean_count(

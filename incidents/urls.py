@@ -13,7 +13,7 @@ urlpatterns = [
     path("incidents/<int:pk>/", buyer.incident_detail, name="incident-detail"),
     path("incidents/<int:pk>/follow/", buyer.incident_follow, name="incident-follow"),
     path("suppliers/<slug:slug>/", buyer.supplier_detail, name="supplier-detail"),
-    path("attachments/<int:pk>/", buyer.attachment_download, name="attachment-download"),
+    path("attachments/<uuid:key>/", buyer.attachment_download, name="attachment-download"),
     # Supplier staff
     path("portal/", portal.portal_home, name="portal-home"),
     path("portal/incidents/", portal.incident_list, name="portal-incidents"),

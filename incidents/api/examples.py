@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample
 
-_COUNTERS = {"posts": 7, "reporters": 5, "organizations": 3, "public_posts": 2, "own_posts": 2}
+# As a buyer's key sees them (a supplier's key gets `named_organizations` instead of
+# `other_organizations` and `own_posts`).
+_COUNTERS = {
+    "posts": 7,
+    "public_posts": 2,
+    "public_authors": 2,
+    "named_reports": 1,
+    "anonymous_reports": 4,
+    "named_organizations": None,
+    "other_organizations": 2,
+    "own_posts": 2,
+}
 
 _INCIDENT = {
     "id": 42,
@@ -17,8 +28,8 @@ _INCIDENT = {
     "sku": "",
     "lot": "L2291",
     "counters": _COUNTERS,
-    "first_seen_at": "2026-11-02T08:14:00Z",
-    "last_seen_at": "2026-11-20T16:40:00Z",
+    "first_seen_at": "2026-11-02T08:00:00Z",
+    "last_seen_at": "2026-11-20T16:00:00Z",
     "last_activity_at": "2026-11-21T09:02:11Z",
     "created_at": "2026-11-02T08:15:03Z",
     "updated_at": "2026-11-21T09:02:11Z",
@@ -118,12 +129,13 @@ CSV = OpenApiExample(
     "CSV",
     value=(
         "id,title,supplier,supplier_slug,vendor_code,category,status,severity,sku,lot,posts,"
-        "reporters,organizations,public_posts,own_posts,first_seen_at,last_seen_at,"
-        "last_activity_at,acknowledged_at,resolved_at,acknowledge_due_at,resolve_due_at\r\n"
+        "public_posts,public_authors,named_reports,anonymous_reports,named_organizations,"
+        "other_organizations,own_posts,first_seen_at,last_seen_at,last_activity_at,"
+        "acknowledged_at,resolved_at,acknowledge_due_at,resolve_due_at\r\n"
         '42,"Defect / nonconformance: Initech Components, lot L2291",Initech Components,'
-        "initech,V01001,defect,acknowledged,high,,L2291,7,5,3,2,2,2026-11-02T08:14:00+00:00,"
-        "2026-11-20T16:40:00+00:00,2026-11-21T09:02:11+00:00,2026-11-02T11:30:00+00:00,,"
-        "2026-11-03T08:15:03+00:00,2026-11-09T08:15:03+00:00\r\n"
+        "initech,V01001,defect,acknowledged,high,,L2291,7,2,2,1,4,,2,2,"
+        "2026-11-02T08:00:00+00:00,2026-11-20T16:00:00+00:00,2026-11-21T09:02:11+00:00,"
+        "2026-11-02T11:30:00+00:00,,2026-11-03T08:15:03+00:00,2026-11-09T08:15:03+00:00\r\n"
     ),
     response_only=True,
 )

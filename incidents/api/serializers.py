@@ -66,15 +66,28 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class CountersSerializer(serializers.Serializer):
-    posts = serializers.IntegerField(help_text="Evidence everyone may count.")
-    reporters = serializers.IntegerField()
-    organizations = serializers.IntegerField(
-        help_text="Distinct buyer organizations that reported it."
+    """presenters.Counters: sums for everyone; a distinct count only over reporters your key
+    knows, or only over reporters hidden from it (null: not for your key)."""
+
+    posts = serializers.IntegerField(
+        help_text="Evidence everyone may count: named and anonymous reports and public posts."
     )
     public_posts = serializers.IntegerField()
+    public_authors = serializers.IntegerField(help_text="Distinct authors of the public posts.")
+    named_reports = serializers.IntegerField()
+    anonymous_reports = serializers.IntegerField()
+    named_organizations = serializers.IntegerField(
+        allow_null=True,
+        help_text="Distinct organizations that reported by name (the supplier's keys).",
+    )
+    other_organizations = serializers.IntegerField(
+        allow_null=True,
+        help_text="Distinct buyer organizations other than yours that reported it, by name or "
+        "anonymously (buyers' keys).",
+    )
     own_posts = serializers.IntegerField(
         allow_null=True,
-        help_text="Your organization's reports in it, private ones included (buyers only).",
+        help_text="Your organization's reports in it, private ones included (buyers' keys).",
     )
 
 
@@ -214,7 +227,11 @@ class EvidenceSerializer(serializers.Serializer):
     PO number, which names the customer to a supplier) is filled only for viewers the post's
     visibility reveals it to."""
 
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(
+        allow_null=True,
+        help_text="Null for a report whose reporter you may not know: ids are given in "
+        "sequence, and would order it against named reports.",
+    )
     kind = serializers.ChoiceField(choices=["buyer_report", "public_post"])
     # A declared field, like `data` above: it never hides Field.source.
     source = serializers.CharField()  # type: ignore[assignment]
@@ -287,7 +304,12 @@ class ReportCreateSerializer(serializers.Serializer):
         "shown without your identity; named: the supplier may see who reported it.",
     )
     po_number = strict.CharField(
-        required=False, allow_blank=True, default="", max_length=inputs.CODE_MAX
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=inputs.CODE_MAX,
+        help_text="Shown only to your organization (and to the supplier on a named report); "
+        f"where `text` repeats it, it is stored as `{inputs.PO_PLACEHOLDER}`.",
     )
     sku = strict.CharField(required=False, allow_blank=True, default="", max_length=inputs.CODE_MAX)
     lot = strict.CharField(required=False, allow_blank=True, default="", max_length=inputs.CODE_MAX)

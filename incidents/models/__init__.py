@@ -8,6 +8,7 @@ from .evidence import (
     PostMatch,
     PostQuerySet,
     attachment_path,
+    identity_hidden_condition,
 )
 from .incidents import (
     SLA_ACKNOWLEDGE,
@@ -20,7 +21,7 @@ from .incidents import (
     ResponseQuerySet,
     overdue_condition,
 )
-from .values import Severity
+from .values import Severity, hour_of, to_the_hour
 
 __all__ = [
     "SLA_ACKNOWLEDGE",
@@ -39,5 +40,8 @@ __all__ = [
     "ResponseQuerySet",
     "Severity",
     "attachment_path",
+    "hour_of",
+    "identity_hidden_condition",
     "overdue_condition",
+    "to_the_hour",
 ]

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, When
 
 from suppliers.models import Organization, Supplier
 from supplierwatch.errors import ApplicationError
 from supplierwatch.viewers import viewer_of
 
 from .. import inputs
-from .values import Severity
+from .values import Severity, hour_of
 
 if TYPE_CHECKING:
     from .values import Who
@@ -73,6 +73,35 @@ class PostQuerySet(models.QuerySet["Post"]):
             )
             return self.filter(about_supplier).exclude(visibility=Post.Visibility.PRIVATE)
         return self.none()
+
+    def with_shown_time(self, who: Who) -> PostQuerySet:
+        """Each post with `shown_at`: when it was published, to the hour where the viewer may not
+        know who reported it (presenters.evidence_view dates it the same). A list ordered by it
+        cannot place an anonymous report against named evidence within its hour."""
+        hidden = identity_hidden_condition(who)
+        if hidden is None:
+            return self.annotate(shown_at=F("published_at"))
+        return self.annotate(
+            shown_at=Case(
+                When(hidden, then=hour_of("published_at")),
+                default=F("published_at"),
+                output_field=DateTimeField(),
+            )
+        )
+
+
+def identity_hidden_condition(who: Who) -> Q | None:
+    """The posts whose reporter this viewer may not know; None when it may know every one. The
+    query's twin of Post.reveals_identity_to."""
+    viewer = viewer_of(who)
+    if viewer.is_operator:
+        return None
+    buyer_report = Q(source=inputs.BUYER_SOURCE)
+    if viewer.is_buyer:
+        return buyer_report & ~Q(organization_id=viewer.organization_id)
+    if viewer.is_supplier_staff:
+        return buyer_report & ~Q(visibility="named", supplier_id=viewer.supplier_id)
+    return buyer_report
 
 
 class Post(models.Model):
@@ -216,7 +245,7 @@ class Post(models.Model):
 
     def reveals_identity_to(self, who: Who) -> bool:
         """May this viewer see who reported it (author and organization)? Public authors are
-        public."""
+        public. Its query twin: identity_hidden_condition."""
         if not self.is_buyer_post:
             return True
         viewer = viewer_of(who)
@@ -240,6 +269,9 @@ class Attachment(models.Model):
     """A photo or document a buyer attached to a report; visible to whoever may read the post."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="attachments")
+    # What its address names: a random key, never its place in the sequence of all uploads, which
+    # would order an anonymous report's files against a named report's.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     file = models.FileField(upload_to=attachment_path, max_length=255)
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)

@@ -8,14 +8,25 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import (
+    Case,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    When,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from suppliers.models import Organization, Supplier
 from supplierwatch.viewers import viewer_of
 
 from .evidence import Category, PostMatch
-from .values import Severity
+from .values import Severity, hour_of
 
 if TYPE_CHECKING:
     from .values import Who
@@ -110,11 +121,18 @@ class Incident(models.Model):
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.NEW)
     severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.MEDIUM)
 
-    # Counters of shareable evidence (anonymous, named and public posts): what every viewer may count.
+    # Counters of shareable evidence (anonymous, named and public posts), kept by the pipeline's
+    # recount. Which of them a viewer sees is presenters.Counters' rule: a distinct count never
+    # mixes reports whose reporter the viewer knows with reports whose reporter is hidden from it.
     post_count = models.PositiveIntegerField(default=0)
+    public_post_count = models.PositiveIntegerField(default=0)
+    named_post_count = models.PositiveIntegerField(default=0)
+    # Distinct over all of it: operators only (and, less the viewer's own, buyers' organizations).
     reporter_count = models.PositiveIntegerField(default=0)
     organization_count = models.PositiveIntegerField(default=0)
-    public_post_count = models.PositiveIntegerField(default=0)
+    # Distinct over the evidence whose authors are public or named.
+    public_author_count = models.PositiveIntegerField(default=0)
+    named_organization_count = models.PositiveIntegerField(default=0)
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(auto_now_add=True)
@@ -348,6 +366,40 @@ class Response(models.Model):
         return f"Response to {self.incident_id} by {self.author}"
 
 
+def _data_number(key: str) -> Coalesce:
+    """A whole number an event keeps in its data, 0 when it has none."""
+    return Coalesce(Cast(KeyTextTransform(key, "data"), IntegerField()), 0)
+
+
+class IncidentEventQuerySet(models.QuerySet["IncidentEvent"]):
+    def with_shown_time(self, who: Who) -> IncidentEventQuerySet:
+        """Each event with `shown_at`: when it happened, to the hour where it brought reports
+        whose reporters the viewer may not know (presenters.event_time dates it the same). A
+        timeline ordered by it cannot place an anonymous report against named evidence within
+        its hour. The query's twin of IncidentEvent.hides_time_from."""
+        viewer = viewer_of(who)
+        if viewer.is_operator:
+            return self.annotate(shown_at=F("created_at"))
+        events = self.alias(
+            brought_reports=_data_number("buyer_reports"),
+            brought_unnamed=_data_number("unnamed_reports"),
+            brought_from=_data_number("report_organization"),
+        )
+        if viewer.is_supplier_staff:
+            hidden = Q(brought_unnamed__gt=0)
+        elif viewer.is_buyer:
+            hidden = Q(brought_reports__gt=0) & ~Q(brought_from=viewer.organization_id)
+        else:
+            hidden = Q(brought_reports__gt=0)
+        return events.annotate(
+            shown_at=Case(
+                When(hidden, then=hour_of("created_at")),
+                default=F("created_at"),
+                output_field=DateTimeField(),
+            )
+        )
+
+
 class IncidentEvent(models.Model):
     """The timeline of an incident, and the outbox from which notifications and webhooks go out."""
 
@@ -376,6 +428,8 @@ class IncidentEvent(models.Model):
     # Set once notifications and webhooks for this event have been queued.
     dispatched_at = models.DateTimeField(null=True, blank=True)
 
+    objects = IncidentEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
@@ -389,6 +443,20 @@ class IncidentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.incident_id}"
+
+    def hides_time_from(self, who: Who) -> bool:
+        """Did this event bring reports whose reporters this viewer may not know? Then its time
+        would date them, and it is shown to the hour (services.reports_brought records them)."""
+        viewer = viewer_of(who)
+        if viewer.is_operator:
+            return False
+        data = self.data or {}
+        reports = int(data.get("buyer_reports") or 0)
+        if viewer.is_supplier_staff:
+            return int(data.get("unnamed_reports") or 0) > 0
+        if viewer.is_buyer:
+            return reports > 0 and data.get("report_organization") != viewer.organization_id
+        return reports > 0
 
 
 class Follow(models.Model):

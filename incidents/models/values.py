@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeAlias
 
 from django.db import models
+from django.db.models.functions import Trunc
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -31,3 +33,14 @@ class Severity(models.IntegerChoices):
     def from_slug(cls, slug: str) -> Severity:
         """The severity a slug names (the inverse of `slug`)."""
         return cls[slug.upper()]
+
+
+def to_the_hour(moment: datetime) -> datetime:
+    """The hour a moment falls in (UTC): how evidence is dated to a viewer who may not know who
+    brought it (DESIGN.md: anonymous evidence carries no exact time), and the times that date it."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def hour_of(field: str) -> Trunc:
+    """to_the_hour in the database: lists are ordered and paged by the time they show."""
+    return Trunc(field, "hour", output_field=models.DateTimeField(), tzinfo=UTC)

@@ -2,16 +2,26 @@
 representation, an answer, safe links and attachment names. Pages, the API, the CSV export and
 the webhooks show these; none builds its own copy."""
 
-from .events import eight_d_labels, event_data, timeline_entry
+from .events import eight_d_labels, event_data, event_time, timeline_entry
 from .evidence import attachment_views, evidence_view, person_view
-from .incidents import IncidentView, answer_view, incident_detail_view, incident_view
+from .incidents import (
+    Counters,
+    IncidentView,
+    answer_view,
+    counters_for,
+    incident_detail_view,
+    incident_view,
+)
 
 __all__ = [
+    "Counters",
     "IncidentView",
     "answer_view",
     "attachment_views",
+    "counters_for",
     "eight_d_labels",
     "event_data",
+    "event_time",
     "evidence_view",
     "incident_detail_view",
     "incident_view",

@@ -15,7 +15,7 @@ from django.db.models import Field
 
 from supplierwatch.viewers import Viewer
 
-from ..models import Incident, IncidentEvent, Response, Severity
+from ..models import Incident, IncidentEvent, Response, Severity, to_the_hour
 
 Kind = IncidentEvent.Kind
 # What changed an incident's severity, by the `by` of its event (a JSON value of any type).
@@ -156,9 +156,19 @@ def event_data(event: IncidentEvent, viewer: Viewer) -> dict[str, Any]:
     return {}
 
 
+def event_time(event: IncidentEvent, viewer: Viewer) -> datetime:
+    """When it happened, to the hour if it brought reports whose reporters the viewer may not know
+    (IncidentEvent.hides_time_from): their exact time would pair them with named evidence. The
+    timelines are ordered by the same time (IncidentEventQuerySet.with_shown_time)."""
+    if event.hides_time_from(viewer):
+        return to_the_hour(event.created_at)
+    return event.created_at
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     when: datetime
+    when_to_the_hour: bool
     kind: str
     text: str
     note: str
@@ -168,7 +178,8 @@ class TimelineEntry:
 def timeline_entry(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> TimelineEntry:
     """An event (one the viewer may see: selectors.incident_timeline) in plain words."""
     return TimelineEntry(
-        when=event.created_at,
+        when=event_time(event, viewer),
+        when_to_the_hour=event.hides_time_from(viewer),
         kind=event.kind,
         text=event_sentence(event, viewer, supplier_name),
         note=event_note(event),

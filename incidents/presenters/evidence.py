@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from supplierwatch.viewers import Viewer
 
-from ..models import Attachment, Category, Post, Severity
+from ..models import Attachment, Category, Post, Severity, to_the_hour
 
 if TYPE_CHECKING:
     from suppliers.models import User
@@ -74,7 +74,7 @@ def attachment_view(attachment: Attachment, number: int, *, reveals: bool) -> At
     extension = PurePosixPath(attachment.file.name or "").suffix.lower()
     return AttachmentView(
         id=attachment.pk,
-        url=reverse("attachment-download", args=[attachment.pk]),
+        url=reverse("attachment-download", args=[attachment.key]),
         label=attachment.original_name if reveals else f"{word} {number}",
         filename=attachment.original_name if reveals else f"{word.lower()}-{number}{extension}",
         is_photo=is_photo,
@@ -105,11 +105,16 @@ class Reporter:
 
 @dataclass(frozen=True)
 class EvidenceView:
-    id: int
+    # None for a report whose reporter the viewer may not know: its place in the sequence of all
+    # posts would order it against named evidence.
+    id: int | None
     kind: str  # "buyer_report" or "public_post"
     source: str
     text: str
+    # To the hour when the viewer may not know who reported it: an exact time would place an
+    # anonymous report against the named evidence of the same minute.
     published_at: datetime
+    published_to_the_hour: bool
     visibility: str
     category: Category | None
     severity: int | None
@@ -133,7 +138,9 @@ class EvidenceView:
 
 
 def evidence_view(post: Post, viewer: Viewer) -> EvidenceView:
-    """One post as this viewer may see it, built only from the fields the viewer may read."""
+    """One post as this viewer may see it, built only from the fields the viewer may read; a
+    report whose reporter the viewer may not know is dated to the hour (listed by
+    PostQuerySet.with_shown_time, which dates it the same)."""
     if not post.is_buyer_post:
         return EvidenceView(
             id=post.pk,
@@ -141,6 +148,7 @@ def evidence_view(post: Post, viewer: Viewer) -> EvidenceView:
             source=post.source,
             text=post.text,
             published_at=post.published_at,
+            published_to_the_hour=False,
             visibility=post.visibility,
             category=post.shown_category,
             severity=None,
@@ -161,11 +169,12 @@ def evidence_view(post: Post, viewer: Viewer) -> EvidenceView:
             po_number=post.po_number,
         )
     return EvidenceView(
-        id=post.pk,
+        id=post.pk if reveals else None,
         kind="buyer_report",
         source=post.source,
         text=post.text,
-        published_at=post.published_at,
+        published_at=post.published_at if reveals else to_the_hour(post.published_at),
+        published_to_the_hour=not reveals,
         visibility=post.visibility,
         category=post.shown_category,
         severity=post.severity,

@@ -12,21 +12,63 @@ from django.utils import timezone
 
 from supplierwatch.viewers import Viewer
 
-from ..models import Category, Incident, IncidentEvent, Response, Severity
-from .events import eight_d_labels, event_data
+from ..models import Category, Incident, IncidentEvent, Response, Severity, to_the_hour
+from .events import eight_d_labels, event_data, event_time
 from .evidence import Party, Person, person_view
 
 
 @dataclass(frozen=True)
 class Counters:
-    """How widespread the incident is, counting only evidence this viewer may count."""
+    """How widespread the incident is, counting only evidence this viewer may count.
+
+    Plain counts are sums, which tell nobody who reported what, so every viewer gets them. A
+    distinct count (of organizations, of authors) is only ever taken over evidence whose
+    reporters are all known to the viewer or all hidden from it: one figure over both would tell a
+    supplier that an anonymous report came from an organization that also reported by name
+    (DESIGN.md, "Anonymity must survive arithmetic"). None: not for this viewer.
+    """
 
     posts: int
-    reporters: int
-    organizations: int
     public_posts: int
-    # A buyer's own reports in the incident, its private ones included; None for other viewers.
+    # Distinct authors of the public posts (their handles are public).
+    public_authors: int
+    named_reports: int
+    anonymous_reports: int
+    # Organizations that reported by name: the supplier's staff (who see them) and operators.
+    named_organizations: int | None
+    # Buyer organizations other than the viewer's own, named or anonymous: buyers (for whom all
+    # of them are hidden) and operators (all organizations: they belong to none).
+    other_organizations: int | None
+    # A buyer's own reports in the incident, its private ones included.
     own_posts: int | None
+
+
+def counters_for(incident: Incident, viewer: Viewer) -> Counters:
+    """The incident's stored counters (services.incidents_recount) as this viewer may see them.
+    For a buyer, the selectors annotate `own_post_count` and `own_shares` (whether its
+    organization has reports that everyone counts in it)."""
+    named_organizations = other_organizations = own_posts = None
+    if viewer.is_operator:
+        named_organizations = incident.named_organization_count
+        other_organizations = incident.organization_count
+    elif viewer.is_supplier_staff:
+        named_organizations = incident.named_organization_count
+    elif viewer.is_buyer:
+        own_posts = getattr(incident, "own_post_count", None)
+        own_shares = getattr(incident, "own_shares", None)
+        if own_shares is not None:
+            other_organizations = incident.organization_count - (1 if own_shares else 0)
+    reports = incident.post_count - incident.public_post_count
+    return Counters(
+        posts=incident.post_count,
+        public_posts=incident.public_post_count,
+        public_authors=incident.public_author_count,
+        named_reports=incident.named_post_count,
+        anonymous_reports=reports - incident.named_post_count,
+        named_organizations=named_organizations,
+        other_organizations=other_organizations,
+        own_posts=own_posts,
+    )
 
 
 @dataclass(frozen=True)
@@ -117,7 +159,8 @@ def incident_view(
     incident: Incident, viewer: Viewer, *, now: datetime | None = None
 ) -> IncidentView:
     """The incident for this viewer. The selectors annotate what depends on the viewer's party
-    (`vendor_code`, `own_post_count`); supplier, category and assignee are selected with it."""
+    (`vendor_code`, `own_post_count`, `own_shares`); supplier, category and assignee are selected
+    with it."""
     return IncidentView(**_incident_fields(incident, viewer, now or timezone.now()))
 
 
@@ -133,11 +176,19 @@ def incident_detail_view(
     return IncidentDetailView(
         **_incident_fields(incident, viewer, timezone.now()),
         timeline=[
-            EventRecord(event.kind, event.created_at, event_data(event, viewer))
+            EventRecord(event.kind, event_time(event, viewer), event_data(event, viewer))
             for event in reversed(events)
         ],
         responses=[answer_view(response, viewer) for response in answers],
     )
+
+
+def _seen(moment: datetime | None, viewer: Viewer) -> datetime | None:
+    """First and last seen are the times of its earliest and latest evidence: to the hour for
+    everyone but operators, since that evidence may be an anonymous report."""
+    if moment is None or viewer.is_operator:
+        return moment
+    return to_the_hour(moment)
 
 
 def _incident_fields(incident: Incident, viewer: Viewer, now: datetime) -> dict[str, Any]:
@@ -152,15 +203,9 @@ def _incident_fields(incident: Incident, viewer: Viewer, now: datetime) -> dict[
         vendor_code=getattr(incident, "vendor_code", None) if viewer.is_buyer else None,
         sku=incident.sku,
         lot=incident.lot,
-        counters=Counters(
-            posts=incident.post_count,
-            reporters=incident.reporter_count,
-            organizations=incident.organization_count,
-            public_posts=incident.public_post_count,
-            own_posts=getattr(incident, "own_post_count", None) if viewer.is_buyer else None,
-        ),
-        first_seen_at=incident.first_seen_at,
-        last_seen_at=incident.last_seen_at,
+        counters=counters_for(incident, viewer),
+        first_seen_at=_seen(incident.first_seen_at, viewer),
+        last_seen_at=_seen(incident.last_seen_at, viewer),
         last_activity_at=incident.last_activity_at,
         created_at=incident.created_at,
         updated_at=incident.updated_at,

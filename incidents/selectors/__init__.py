@@ -10,6 +10,7 @@ from .buyer import (
     suppliers_most_open_incidents,
 )
 from .incidents import (
+    EVIDENCE_ORDER,
     active_category,
     incident_answers,
     incident_evidence,
@@ -23,6 +24,7 @@ from .portal import PORTAL_SORTS, portal_incident_search, portal_overview
 from .suppliers import supplier_category_breakdown, supplier_complaints_per_day, supplier_scorecard
 
 __all__ = [
+    "EVIDENCE_ORDER",
     "PORTAL_SORTS",
     "active_category",
     "attachment_for",

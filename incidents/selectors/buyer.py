@@ -3,6 +3,7 @@ suppliers with the most open incidents, and the attachments a buyer may download
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 
 from django.db.models import Case, Count, F, OuterRef, Prefetch, QuerySet, When
@@ -110,12 +111,12 @@ def report_incident_id(*, post: Post) -> int | None:
     )
 
 
-def attachment_for(*, viewer: Viewer, attachment_id: int) -> Attachment | None:
+def attachment_for(*, viewer: Viewer, key: uuid.UUID) -> Attachment | None:
     """The attachment, with its post and the post's attachments (presenters.attachment_views
     names it by its place among them), if the viewer may read the post it belongs to; None
     otherwise (the same 404 for both)."""
     return (
-        Attachment.objects.filter(pk=attachment_id, post__in=Post.objects.visible_to(viewer))
+        Attachment.objects.filter(key=key, post__in=Post.objects.visible_to(viewer))
         .select_related("post")
         .prefetch_related("post__attachments")
         .first()

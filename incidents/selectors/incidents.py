@@ -47,7 +47,8 @@ def count_subquery(queryset: QuerySet[Model]) -> Subquery:
 
 def incident_list(*, viewer: Viewer, supplier_id: int | None = None) -> IncidentQuerySet:
     """The incidents this viewer may see, each with what every view of it shows: supplier,
-    category, assignee, and for a buyer its own `vendor_code` and `own_post_count`."""
+    category, assignee, and for a buyer its own `vendor_code`, `own_post_count` and `own_shares`
+    (whether it has reports in the incident that everyone counts: presenters.counters_for)."""
     incidents = Incident.objects.visible_to(viewer).select_related(
         "supplier", "category", "assignee"
     )
@@ -66,6 +67,7 @@ def incident_list(*, viewer: Viewer, supplier_id: int | None = None) -> Incident
     return incidents.annotate(
         vendor_code=Subquery(codes.values("code")[:1]),
         own_post_count=Coalesce(count_subquery(own), 0),
+        own_shares=Exists(own.exclude(post__visibility=Post.Visibility.PRIVATE)),
     )
 
 
@@ -79,18 +81,26 @@ def incident_answers(*, viewer: Viewer, incident: Incident) -> QuerySet[Response
     )
 
 
+# The evidence lists' and the timelines' order: newest first by the time each row is shown with.
+EVIDENCE_ORDER = ("-shown_at", "-id")
+TIMELINE_ORDER = ("-shown_at", "-id")
+
+
 def incident_evidence(*, viewer: Viewer, incident: Incident) -> QuerySet[Post]:
-    """The posts of this incident whose text the viewer may read, newest first, with what the
-    presenters show of them. Author and organization are joined for the rows whose identity
-    the viewer may see; presenters.evidence_view decides, and never shows them otherwise."""
+    """The posts of this incident whose text the viewer may read, newest first by the time the
+    viewer is shown (`shown_at`: to the hour for a report whose reporter it may not know, so the
+    order tells no more than the times), with what the presenters show of them. Author and
+    organization are joined for the rows whose identity the viewer may see;
+    presenters.evidence_view decides, and never shows them otherwise."""
     return (
         Post.objects.visible_to(viewer)
+        .with_shown_time(viewer)
         .filter(matches__incident=incident)
         .select_related(
             "category", "author", "organization", "predicted_category", "label_category"
         )
         .prefetch_related("attachments")
-        .order_by("-published_at", "-id")
+        .order_by(*EVIDENCE_ORDER)
     )
 
 
@@ -118,16 +128,19 @@ def incident_private_reports(*, viewer: Viewer, incident: Incident) -> int:
 
 
 def incident_timeline(*, viewer: Viewer, incident: Incident) -> QuerySet[IncidentEvent]:
-    """The incident's events, newest first, without those about an answer the viewer may not read,
-    with each actor's party (the supplier's staff see colleagues by name)."""
+    """The incident's events, newest first by the time the viewer is shown (`shown_at`: to the
+    hour for an event that brought reports whose reporters it may not know), without those about
+    an answer the viewer may not read, with each actor's party (the supplier's staff see
+    colleagues by name)."""
     readable = Response.objects.visible_to(viewer).filter(incident=incident).values("id")
     about_answer = Q(kind__in=IncidentEvent.ANSWER_KINDS)
     return (
         IncidentEvent.objects.filter(incident=incident)
+        .with_shown_time(viewer)
         .alias(answer_id=Cast(KeyTextTransform("response_id", "data"), BigIntegerField()))
         .filter(~about_answer | Q(answer_id__in=readable))
         .select_related("actor__membership")
-        .order_by("-created_at", "-id")
+        .order_by(*TIMELINE_ORDER)
     )
 
 

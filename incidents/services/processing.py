@@ -215,9 +215,14 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
         )
         if opened is IncidentEvent.Kind.CREATED:
             result.incidents_opened += 1
+        # The events that this evidence brings are dated as its reports are (to the hour for
+        # whoever may not know who reported them): they would date the reports otherwise.
+        reporters = reports_brought([item.post for item in items])
         if opened is not None:
-            events.append(IncidentEvent(incident=incident, kind=opened, data={"by": "pipeline"}))
-        _raise_severity(incident, items, events)
+            events.append(
+                IncidentEvent(incident=incident, kind=opened, data={"by": "pipeline", **reporters})
+            )
+        _raise_severity(incident, items, events, reporters)
         touched.add(incident.pk)
         for item in items:
             for match in item.matches:
@@ -267,6 +272,7 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
                         "posts": len(shared),
                         "public_posts": sum(1 for p in shared if not p.is_buyer_post),
                         "post_ids": [p.pk for p in shared],
+                        **reports_brought(shared),
                     },
                 )
             )
@@ -366,7 +372,22 @@ def _incident_open(*, supplier_id: int, fingerprint: str, sample: _Evaluated, no
     return incident
 
 
-def _raise_severity(incident: Incident, items: list[_Evaluated], events: list) -> None:
+def reports_brought(posts: Iterable[Post]) -> dict[str, int | None]:
+    """What an event about these posts records of their reports, for IncidentEvent.hides_time_from
+    (never shown: presenters.event_data reads only its own fields): how many buyer reports, how
+    many of them not named, and the one organization they all come from (None if several)."""
+    reports = [post for post in posts if post.is_buyer_post]
+    organizations = {post.organization_id for post in reports}
+    return {
+        "buyer_reports": len(reports),
+        "unnamed_reports": sum(1 for post in reports if post.visibility != Post.Visibility.NAMED),
+        "report_organization": organizations.pop() if len(organizations) == 1 else None,
+    }
+
+
+def _raise_severity(
+    incident: Incident, items: list[_Evaluated], events: list, reporters: dict[str, int | None]
+) -> None:
     """A buyer who reports a worse problem raises the incident's severity, never lowers it."""
     # A private report stays private: it must not change what others see of the incident.
     reported = [
@@ -375,7 +396,9 @@ def _raise_severity(incident: Incident, items: list[_Evaluated], events: list) -
         if i.post.is_buyer_post and i.post.severity and i.post.visibility != Post.Visibility.PRIVATE
     ]
     if reported and max(reported) > incident.severity:
-        events.append(incident_change_severity(incident, max(reported), by="report"))
+        event = incident_change_severity(incident, max(reported), by="report")
+        event.data.update(reporters)
+        events.append(event)
 
 
 def incident_change_severity(
@@ -409,6 +432,7 @@ def incidents_recount(
         return
     now = now or timezone.now()
     public = ~Q(post__source=Post.BUYER_SOURCE)
+    named = Q(post__visibility=Post.Visibility.NAMED)
     rows = (
         PostMatch.objects.filter(incident_id__in=incident_ids)
         .exclude(post__visibility=Post.Visibility.PRIVATE)
@@ -421,6 +445,8 @@ def incidents_recount(
                 "post__author_handle", distinct=True, filter=public & ~Q(post__author_handle="")
             ),
             organizations=Count("post__organization", distinct=True),
+            named_posts=Count("id", filter=named),
+            named_organizations=Count("post__organization", distinct=True, filter=named),
             first=Min("post__published_at"),
             last=Max("post__published_at"),
         )
@@ -433,6 +459,9 @@ def incidents_recount(
         incident.public_post_count = row.get("public_posts", 0)
         incident.reporter_count = row.get("buyers", 0) + row.get("handles", 0)
         incident.organization_count = row.get("organizations", 0)
+        incident.named_post_count = row.get("named_posts", 0)
+        incident.named_organization_count = row.get("named_organizations", 0)
+        incident.public_author_count = row.get("handles", 0)
         incident.first_seen_at = row.get("first") or incident.first_seen_at
         incident.last_seen_at = row.get("last") or incident.last_seen_at
         if incident.pk in active:
@@ -445,6 +474,9 @@ def incidents_recount(
             "public_post_count",
             "reporter_count",
             "organization_count",
+            "named_post_count",
+            "named_organization_count",
+            "public_author_count",
             "first_seen_at",
             "last_seen_at",
             "last_activity_at",

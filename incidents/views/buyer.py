@@ -255,10 +255,10 @@ def _aliases_by_kind(aliases: Iterable[SupplierAlias]) -> list[tuple[str, list[s
 
 @login_required
 @require_GET
-def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+def attachment_download(request: HttpRequest, key: uuid.UUID) -> FileResponse:
     """A report's photo or document, for whoever may read the report; 404 for everybody else."""
     viewer = viewer_of(request.user)
-    attachment = selectors.attachment_for(viewer=viewer, attachment_id=pk)
+    attachment = selectors.attachment_for(viewer=viewer, key=key)
     if attachment is None:
         raise Http404("No such attachment.")
     post = attachment.post

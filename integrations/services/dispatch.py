@@ -18,7 +18,7 @@ from rest_framework import serializers
 
 from incidents.api.serializers import IncidentSerializer, ResponseSerializer
 from incidents.models import Incident, IncidentEvent, Response
-from incidents.presenters import answer_view, event_data, incident_view
+from incidents.presenters import answer_view, event_data, event_time, incident_view
 from incidents.selectors import incident_list
 from supplierwatch.viewers import Viewer
 
@@ -75,7 +75,7 @@ def _payload(
         data["response"] = ResponseSerializer(answer_view(response, viewer)).data
     return {
         "type": event_type,
-        "created_at": serializers.DateTimeField().to_representation(event.created_at),
+        "created_at": serializers.DateTimeField().to_representation(event_time(event, viewer)),
         "data": data,
     }
 

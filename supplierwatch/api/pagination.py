@@ -43,6 +43,8 @@ class ApiCursorPagination(CursorPagination):
         # A cursor is a position in the database's order: only a QuerySet is paged so.
         assert isinstance(queryset, QuerySet), "cursor pagination pages QuerySets"
         self._model: type[Model] = queryset.model
+        # A list may be ordered by a value it computes (an annotation), not only by a column.
+        self._computed: dict[str, Any] = dict(queryset.query.annotations)
         return super().paginate_queryset(queryset, request, view)
 
     def decode_cursor(self, request: Request) -> Cursor | None:
@@ -61,7 +63,9 @@ class ApiCursorPagination(CursorPagination):
 
     def _position(self, position: str) -> str:
         ordering = self.ordering[0] if isinstance(self.ordering, list | tuple) else self.ordering
-        field = self._model._meta.get_field(ordering.lstrip("-"))
+        name = ordering.lstrip("-")
+        computed = getattr(self, "_computed", {}).get(name)
+        field = computed.output_field if computed is not None else self._model._meta.get_field(name)
         if "\x00" in position:
             raise self._invalid()
         try:

@@ -140,12 +140,20 @@ def world(acme, globex, initech, umbrella, alice, bob, carol) -> World:
             reporter_count=3,
             organization_count=2,
             public_post_count=1,
+            public_author_count=1,
+            named_post_count=1,
+            named_organization_count=1,
         ),
         "private_only": IncidentFactory(
             supplier=initech, title="Documentation: Initech Components", post_count=0
         ),
         "umbrella": IncidentFactory(
-            supplier=umbrella, title="Damaged: Umbrella Packaging", post_count=1, reporter_count=1
+            supplier=umbrella,
+            title="Damaged: Umbrella Packaging",
+            post_count=1,
+            reporter_count=1,
+            public_post_count=1,
+            public_author_count=1,
         ),
     }
     for name in ("anonymous_report", "private_report", "named_report", "public_post"):

@@ -92,11 +92,25 @@ def test_supplier_actions_answer_without_the_reporter(api, world):
 def test_supplier_sees_a_named_reporter_but_not_an_anonymous_one(api, world):
     incident = world.incidents["initech"]
     body = api.client("initech").get(f"/api/v1/incidents/{incident.pk}/posts/").json()
-    reporters = {item["id"]: item["reporter"] for item in body["results"]}
-    assert reporters[world.posts["anonymous_report"].pk] is None
-    named = reporters[world.posts["named_report"].pk]
-    assert named["organization"]["slug"] == "globex"
-    assert named["po_number"] == "PO-GLOBEX-1"
+    reports = {
+        item["visibility"]: item for item in body["results"] if item["kind"] != "public_post"
+    }
+    assert reports["anonymous"]["reporter"] is None
+    # Nor its id: ids are given in sequence, and Acme's anonymous report came just before.
+    assert reports["anonymous"]["id"] is None
+    named = reports["named"]
+    assert named["id"] == world.posts["named_report"].pk
+    assert named["reporter"]["organization"]["slug"] == "globex"
+    assert named["reporter"]["po_number"] == "PO-GLOBEX-1"
+
+
+def test_another_buyer_gets_no_id_of_a_report_of_another_organization(api, world):
+    incident = world.incidents["initech"]
+    body = api.client("globex").get(f"/api/v1/incidents/{incident.pk}/posts/").json()
+    ids = {item["visibility"]: item["id"] for item in body["results"]}
+    assert ids["anonymous"] is None  # Acme's
+    assert ids["named"] == world.posts["named_report"].pk  # Globex's own
+    assert ids["public"] == world.posts["public_post"].pk
 
 
 def test_a_private_answer_to_one_organization_is_not_shown_to_another(api, world):

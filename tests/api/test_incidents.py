@@ -205,14 +205,26 @@ def test_detail_has_counters_as_the_viewer_may_count_them(api, world):
     acme = api.client("acme").get(f"/api/v1/incidents/{incident.pk}/").json()
     assert acme["counters"] == {
         "posts": 3,
-        "reporters": 3,
-        "organizations": 2,
         "public_posts": 1,
+        "public_authors": 1,
+        "named_reports": 1,
+        "anonymous_reports": 1,
+        "named_organizations": None,
+        "other_organizations": 1,  # Globex: Acme's own reports are not counted as another's
         "own_posts": 2,  # Acme's anonymous and private reports
     }
     assert acme["vendor_code"] == "A-100"
     initech = api.client("initech").get(f"/api/v1/incidents/{incident.pk}/").json()
-    assert initech["counters"]["own_posts"] is None
+    assert initech["counters"] == {
+        "posts": 3,
+        "public_posts": 1,
+        "public_authors": 1,
+        "named_reports": 1,
+        "anonymous_reports": 1,
+        "named_organizations": 1,  # Globex, which the supplier sees
+        "other_organizations": None,
+        "own_posts": None,
+    }
     assert initech["vendor_code"] is None
     private = api.client("acme").get(f"/api/v1/incidents/{world.incidents['private_only'].pk}/")
     assert private.json()["counters"]["posts"] == 0

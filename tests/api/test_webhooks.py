@@ -290,9 +290,13 @@ def test_payloads_carry_shared_counters_and_never_the_anonymous_reporter(world, 
     )
     assert created["data"]["incident"]["counters"] == {
         "posts": 3,
-        "reporters": 3,
-        "organizations": 2,
         "public_posts": 1,
+        "public_authors": 1,
+        "named_reports": 1,
+        "anonymous_reports": 1,
+        # Only the organizations the supplier sees, never one figure over named and anonymous.
+        "named_organizations": 1,
+        "other_organizations": None,
         "own_posts": None,  # a buyer's own reports: the supplier has none
     }
     assert created["data"]["incident"]["vendor_code"] is None

@@ -327,7 +327,7 @@ def _form(supplier, **overrides) -> dict:
 
 def _served(client, user, attachment: Attachment) -> bytes:
     client.force_login(user)
-    response = client.get(reverse("attachment-download", args=[attachment.pk]))
+    response = client.get(reverse("attachment-download", args=[attachment.key]))
     assert response.status_code == 200
     return b"".join(response.streaming_content)
 

@@ -603,7 +603,7 @@ def attachments(world) -> dict[str, Attachment]:
 def test_attachment_of_a_private_report_is_served_only_to_its_organization(
     client, attachments, alice, bob, carol, dave
 ):
-    url = reverse("attachment-download", args=[attachments["private_photo"].pk])
+    url = reverse("attachment-download", args=[attachments["private_photo"].key])
     client.force_login(alice)
     response = client.get(url)
     assert response.status_code == 200
@@ -616,7 +616,7 @@ def test_attachment_of_a_private_report_is_served_only_to_its_organization(
     for outsider in (bob, carol, dave):
         client.force_login(outsider)
         assert client.get(url).status_code == 404
-    missing = reverse("attachment-download", args=[attachments["private_photo"].pk + 1000])
+    missing = reverse("attachment-download", args=[uuid.uuid4()])
     client.force_login(alice)
     assert client.get(missing).status_code == 404
 
@@ -624,7 +624,7 @@ def test_attachment_of_a_private_report_is_served_only_to_its_organization(
 def test_documents_are_downloaded_and_their_name_hidden_from_outsiders(
     client, world, attachments, alice, bob, carol, dave
 ):
-    url = reverse("attachment-download", args=[attachments["anonymous_pdf"].pk])
+    url = reverse("attachment-download", args=[attachments["anonymous_pdf"].key])
     client.force_login(carol)
     response = client.get(url)
     assert response.status_code == 200
@@ -644,7 +644,7 @@ def test_documents_are_downloaded_and_their_name_hidden_from_outsiders(
     assert f'href="{url}"' in html
     assert "Document 1" in html
     assert "acme-ncr" not in html
-    assert reverse("attachment-download", args=[attachments["private_photo"].pk]) not in html
+    assert reverse("attachment-download", args=[attachments["private_photo"].key]) not in html
 
 
 # --- Supplier page ----------------------------------------------------------------------------------

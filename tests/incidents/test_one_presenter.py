@@ -93,7 +93,7 @@ def test_an_anonymous_attachment_has_one_name_on_every_page_and_on_download(
     for user in (bob, carol):
         client.force_login(user)
         for attachment in Post.objects.get(source="buyer").attachments.order_by("pk"):
-            response = client.get(reverse("attachment-download", args=[attachment.pk]))
+            response = client.get(reverse("attachment-download", args=[attachment.key]))
             names.setdefault(user.email, []).append(response["Content-Disposition"])
     for dispositions in names.values():
         assert 'filename="photo-1.png"' in dispositions[0]

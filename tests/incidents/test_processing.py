@@ -484,7 +484,14 @@ def test_opening_an_incident_writes_a_created_and_an_evidence_event(report, alic
     created, added = events(incident)
     assert created.kind == IncidentEvent.Kind.CREATED
     assert added.kind == IncidentEvent.Kind.POST_ADDED
-    assert added.data == {"posts": 1, "public_posts": 0, "post_ids": [post.pk]}
+    # Whose reports it brought (not shown: presenters.event_data) dates it for each viewer.
+    brought = {
+        "buyer_reports": 1,
+        "unnamed_reports": 1,
+        "report_organization": post.organization_id,
+    }
+    assert added.data == {"posts": 1, "public_posts": 0, "post_ids": [post.pk], **brought}
+    assert created.data == {"by": "pipeline", **brought}
 
 
 def test_evidence_events_count_the_posts_added(report, publish, alice):
@@ -495,7 +502,14 @@ def test_evidence_events_count_the_posts_added(report, publish, alice):
     )
 
     last = events(incident, IncidentEvent.Kind.POST_ADDED)[-1]
-    assert last.data == {"posts": 2, "public_posts": 2, "post_ids": [p.pk for p in posts]}
+    assert last.data == {
+        "posts": 2,
+        "public_posts": 2,
+        "post_ids": [p.pk for p in posts],
+        "buyer_reports": 0,
+        "unnamed_reports": 0,
+        "report_organization": None,
+    }
     assert len(events(incident, IncidentEvent.Kind.CREATED)) == 1
 
 
@@ -506,7 +520,15 @@ def test_a_buyer_reporting_a_higher_severity_raises_the_incidents_severity(repor
     incident.refresh_from_db()
     assert incident.severity == Severity.CRITICAL
     (changed,) = events(incident, IncidentEvent.Kind.SEVERITY_CHANGED)
-    assert changed.data == {"from": Severity.MEDIUM, "to": Severity.CRITICAL, "by": "report"}
+    assert changed.data == {
+        "from": Severity.MEDIUM,
+        "to": Severity.CRITICAL,
+        "by": "report",
+        # Bob's report raised it: the event is dated as that report is.
+        "buyer_reports": 1,
+        "unnamed_reports": 1,
+        "report_organization": bob.party.organization_id,
+    }
     # The SLA follows the severity: a critical problem is due sooner.
     assert incident.acknowledge_due_at == incident.created_at + SLA_ACKNOWLEDGE[Severity.CRITICAL]
     assert incident.resolve_due_at == incident.created_at + SLA_RESOLVE[Severity.CRITICAL]

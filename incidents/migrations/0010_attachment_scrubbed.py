@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0005_eight_d_labels_answer_edited_event"),
+        ("incidents", "0009_reports_text_without_po_number"),
     ]
 
     operations = [
