@@ -85,8 +85,14 @@ def attachment_view(attachment: Attachment, number: int, *, reveals: bool) -> At
 
 
 def attachment_views(post: Post, *, reveals: bool) -> list[AttachmentView]:
-    """The post's attachments (prefetched by the selectors), numbered in the order attached."""
-    ordered = sorted(post.attachments.all(), key=lambda a: (a.created_at, a.pk))
+    """The post's attachments (prefetched by the selectors) that the viewer may download, numbered
+    in the order attached. A file stored before uploads were cleaned of their metadata, and not
+    cleaned since (`manage.py scrub_attachments`), reaches only those who may know who reported it:
+    its EXIF or PDF author could name the reporter to anyone else."""
+    ordered = sorted(
+        (attachment for attachment in post.attachments.all() if attachment.scrubbed or reveals),
+        key=lambda a: (a.created_at, a.pk),
+    )
     return [
         attachment_view(attachment, number, reveals=reveals)
         for number, attachment in enumerate(ordered, start=1)

@@ -263,10 +263,15 @@ def attachment_download(request: HttpRequest, key: uuid.UUID) -> FileResponse:
         raise Http404("No such attachment.")
     post = attachment.post
     shown = next(
-        view
-        for view in attachment_views(post, reveals=post.reveals_identity_to(viewer))
-        if view.id == attachment.pk
+        (
+            view
+            for view in attachment_views(post, reveals=post.reveals_identity_to(viewer))
+            if view.id == attachment.pk
+        ),
+        None,
     )
+    if shown is None:  # not cleaned of its metadata yet, and the viewer may not know its reporter
+        raise Http404("No such attachment.")
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as missing:

@@ -26,7 +26,9 @@ from PIL import ExifTags, Image, PngImagePlugin
 
 from incidents import scrubbing
 from incidents.models import Attachment, Post, Severity
+from incidents.presenters import evidence_view
 from incidents.scrubbing import CannotScrub, scrub
+from supplierwatch.viewers import viewer_of
 from tests.factories import BuyerPostFactory
 from tests.helpers import PDF
 
@@ -455,3 +457,28 @@ def test_scrub_attachments_cleans_what_was_stored_before_and_only_once(
 
 def test_the_limit_on_photo_size_is_below_pillows_own():
     assert scrubbing.MAX_IMAGE_PIXELS < Image.MAX_IMAGE_PIXELS
+
+
+@pytest.mark.django_db
+def test_a_file_not_yet_cleaned_reaches_only_those_who_may_know_its_reporter(
+    client, alice, bob, carol, initech
+):
+    report = BuyerPostFactory(
+        author=alice,
+        organization=alice.party.organization,
+        supplier=initech,
+        visibility=Post.Visibility.ANONYMOUS,
+    )
+    stored_before = Attachment.objects.create(
+        post=report,
+        file=ContentFile(camera_jpeg(), name="IMG_0042.jpg"),
+        original_name="IMG_0042.jpg",
+        content_type="image/jpeg",
+        size=len(camera_jpeg()),
+    )
+    address = reverse("attachment-download", args=[stored_before.key])
+    for outsider in (carol, bob):
+        client.force_login(outsider)
+        assert client.get(address).status_code == 404
+        assert not evidence_view(report, viewer_of(outsider)).attachments
+    assert _served(client, alice, stored_before) == camera_jpeg()

@@ -482,6 +482,7 @@ def reported(initech, alice, bob):
         original_name="Alice Anderson - Acme Manufacturing inspection.jpg",
         content_type="image/jpeg",
         size=2048,
+        scrubbed=True,
     )
     named = add_report(
         incident,
@@ -866,7 +867,12 @@ def test_incident_page_costs_the_same_queries_for_one_or_many_posts(
     for _ in range(15):
         post = add_report(incident, acme)
         Attachment.objects.create(
-            post=post, file="a/b.pdf", original_name="b.pdf", content_type="application/pdf", size=1
+            post=post,
+            file="a/b.pdf",
+            original_name="b.pdf",
+            content_type="application/pdf",
+            size=1,
+            scrubbed=True,
         )
         add_report(
             incident,
