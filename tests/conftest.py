@@ -96,6 +96,18 @@ def carol(initech) -> User:
 
 
 @pytest.fixture
+def ivy(initech) -> User:
+    """Initech's admin."""
+    return SupplierMembershipFactory(
+        user__email="ivy@initech.test",
+        user__first_name="Ivy",
+        user__last_name="Ingram",
+        supplier=initech,
+        role=Membership.Role.ADMIN,
+    ).user
+
+
+@pytest.fixture
 def dave(umbrella) -> User:
     return SupplierMembershipFactory(
         user__email="dave@umbrella.test",

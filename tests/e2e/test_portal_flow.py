@@ -67,17 +67,6 @@ def cracked(alice, bob, initech) -> Incident:
     )
 
 
-@pytest.fixture
-def ivy(initech):
-    return SupplierMembershipFactory(
-        user__email="ivy@initech.test",
-        user__first_name="Ivy",
-        user__last_name="Ingram",
-        supplier=initech,
-        role=Membership.Role.ADMIN,
-    ).user
-
-
 def test_staff_acknowledge_answer_and_resolve_an_incident(page, carol, cracked, screenshot):
     login(page, "carol@initech.test")
     page.goto("/portal/incidents/")

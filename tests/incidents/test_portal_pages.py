@@ -66,18 +66,6 @@ def alice(acme) -> User:
 
 
 @pytest.fixture
-def ivy(initech) -> User:
-    """Initech's admin."""
-    return SupplierMembershipFactory(
-        user__email="ivy@initech.test",
-        user__first_name="Ivy",
-        user__last_name="Ingram",
-        supplier=initech,
-        role=Membership.Role.ADMIN,
-    ).user
-
-
-@pytest.fixture
 def vic(initech) -> User:
     """Initech's viewer: reads, never acts."""
     return SupplierMembershipFactory(

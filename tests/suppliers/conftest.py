@@ -1,23 +1,8 @@
-"""The supplier team's admin, shared by the team and invitation tests."""
+"""The supplier team pages, signed in as their admin (ivy, of tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
-
-from suppliers.models import Membership, User
-from tests.factories import SupplierMembershipFactory
-
-
-@pytest.fixture
-def ivy(initech) -> User:
-    """Initech's admin."""
-    return SupplierMembershipFactory(
-        user__email="ivy@initech.test",
-        user__first_name="Ivy",
-        user__last_name="Ingram",
-        supplier=initech,
-        role=Membership.Role.ADMIN,
-    ).user
 
 
 @pytest.fixture
