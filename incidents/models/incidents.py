@@ -26,7 +26,7 @@ from suppliers.models import Organization, Supplier
 from supplierwatch.viewers import viewer_of
 
 from .evidence import Category, PostMatch
-from .values import Severity, hour_of
+from .values import Severity, hour_of, to_the_hour
 
 if TYPE_CHECKING:
     from .values import Who
@@ -234,25 +234,38 @@ class Incident(models.Model):
 
     # --- the SLA --------------------------------------------------------------------------------
 
+    @staticmethod
+    def sla_clock_start(moment: datetime) -> datetime:
+        """When an SLA clock that starts at `moment` counts from: the first whole hour at or after
+        it, so the promise is never shortened. The moment is when evidence arrived (an incident
+        opened or reopened by a report), and a due time of `moment` + N hours would date that
+        report to the fraction of a second, even an anonymous one whose time is otherwise shown
+        only to the hour (DESIGN.md, "Anonymity must survive arithmetic"). Whole-hour due times
+        are also easier to read and to plan by."""
+        hour = to_the_hour(moment)
+        return hour if hour == moment else hour + timedelta(hours=1)
+
     def start_sla(self, start: datetime) -> None:
-        """Both promises run from `start`: a new incident, or a regression that needs a fresh
-        answer."""
+        """Both promises run from `start` (from the whole hour at or after it: sla_clock_start):
+        a new incident, or a regression that needs a fresh answer."""
+        clock = self.sla_clock_start(start)
         self.acknowledged_at = None
-        self.acknowledge_due_at = start + SLA_ACKNOWLEDGE[Severity(self.severity)]
-        self.resolve_due_at = start + SLA_RESOLVE[Severity(self.severity)]
+        self.acknowledge_due_at = clock + SLA_ACKNOWLEDGE[Severity(self.severity)]
+        self.resolve_due_at = clock + SLA_RESOLVE[Severity(self.severity)]
 
     def apply_severity(self, severity: int) -> list[str]:
-        """Set a severity and bring the due times forward when it promises sooner (never back);
-        the names of the fields that changed."""
+        """Set a severity and bring the due times forward when it promises sooner (never back),
+        counting from the whole hour at or after the incident was opened (sla_clock_start); the
+        names of the fields that changed."""
         self.severity = severity
-        start = self.created_at or timezone.now()
+        clock = self.sla_clock_start(self.created_at or timezone.now())
         changed = ["severity"]
         if self.acknowledged_at is None:
-            due = start + SLA_ACKNOWLEDGE[Severity(severity)]
+            due = clock + SLA_ACKNOWLEDGE[Severity(severity)]
             if self.acknowledge_due_at is None or due < self.acknowledge_due_at:
                 self.acknowledge_due_at = due
                 changed.append("acknowledge_due_at")
-        due = start + SLA_RESOLVE[Severity(severity)]
+        due = clock + SLA_RESOLVE[Severity(severity)]
         if self.resolve_due_at is None or due < self.resolve_due_at:
             self.resolve_due_at = due
             changed.append("resolve_due_at")
