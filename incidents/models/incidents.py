@@ -78,6 +78,19 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
             return self.filter(supplier_id=viewer.supplier_id, post_count__gt=0)
         return self.none()
 
+    def with_shown_times(self, who: Who) -> IncidentQuerySet:
+        """Each incident with `shown_created_at`, `shown_updated_at` and `shown_last_activity_at`:
+        those times as this viewer is shown them (to the hour unless Incident.shows_exact_times_to
+        it; the presenters date them the same), so lists ordered and paged by them tell no more
+        than the times do."""
+        exact = Incident.shows_exact_times_to(who)
+        return self.annotate(
+            **{
+                f"shown_{name}": F(name) if exact else hour_of(name)
+                for name in Incident.EVIDENCE_MOVED_TIMES
+            }
+        )
+
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
 
@@ -192,6 +205,18 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
+
+    # The incident's own times that evidence moves: when a report opens the incident, or joins it,
+    # they are that report's time. Supplier actions' times (acknowledged_at, resolved_at,
+    # closed_at, answers) date nothing but the supplier's own work.
+    EVIDENCE_MOVED_TIMES = ("created_at", "updated_at", "last_activity_at")
+
+    @staticmethod
+    def shows_exact_times_to(who: Who) -> bool:
+        """Does this viewer see the exact time of EVIDENCE_MOVED_TIMES and of first and last seen?
+        Operators only: to anyone else one of them may be the time of an anonymous report, which
+        would date it more exactly than the evidence shows it (to the hour, DESIGN.md)."""
+        return viewer_of(who).is_operator
 
     @property
     def is_open(self) -> bool:
