@@ -127,7 +127,10 @@ def test_an_operator_raises_the_severity_with_its_sla_and_event(op, operator, in
     assert response.status_code == 200
     incident.refresh_from_db()
     assert incident.severity == Severity.CRITICAL
-    assert incident.resolve_due_at == incident.created_at + SLA_RESOLVE[Severity.CRITICAL]
+    assert (
+        incident.resolve_due_at
+        == Incident.sla_clock_start(incident.created_at) + SLA_RESOLVE[Severity.CRITICAL]
+    )
     event = incident.events.get()
     assert (event.kind, event.actor) == (IncidentEvent.Kind.SEVERITY_CHANGED, operator)
 

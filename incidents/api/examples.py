@@ -30,11 +30,11 @@ _INCIDENT = {
     "counters": _COUNTERS,
     "first_seen_at": "2026-11-02T08:00:00Z",
     "last_seen_at": "2026-11-20T16:00:00Z",
-    "last_activity_at": "2026-11-21T09:02:11Z",
-    "created_at": "2026-11-02T08:15:03Z",
-    "updated_at": "2026-11-21T09:02:11Z",
-    "acknowledge_due_at": "2026-11-03T08:15:03Z",
-    "resolve_due_at": "2026-11-09T08:15:03Z",
+    "last_activity_at": "2026-11-21T09:00:00Z",
+    "created_at": "2026-11-02T08:00:00Z",
+    "updated_at": "2026-11-21T09:00:00Z",
+    "acknowledge_due_at": "2026-11-03T09:00:00Z",
+    "resolve_due_at": "2026-11-09T09:00:00Z",
     "acknowledged_at": "2026-11-02T11:30:00Z",
     "resolved_at": None,
     "closed_at": None,
@@ -63,7 +63,7 @@ INCIDENT_DETAIL = OpenApiExample(
     value={
         **_INCIDENT,
         "timeline": [
-            {"kind": "created", "created_at": "2026-11-02T08:15:03Z", "data": {}},
+            {"kind": "created", "created_at": "2026-11-02T08:00:00Z", "data": {}},
             {
                 "kind": "status_changed",
                 "created_at": "2026-11-02T11:30:00Z",
@@ -134,8 +134,8 @@ CSV = OpenApiExample(
         "acknowledged_at,resolved_at,acknowledge_due_at,resolve_due_at\r\n"
         '42,"Defect / nonconformance: Initech Components, lot L2291",Initech Components,'
         "initech,V01001,defect,acknowledged,high,,L2291,7,2,2,1,4,,2,2,"
-        "2026-11-02T08:00:00+00:00,2026-11-20T16:00:00+00:00,2026-11-21T09:02:11+00:00,"
-        "2026-11-02T11:30:00+00:00,,2026-11-03T08:15:03+00:00,2026-11-09T08:15:03+00:00\r\n"
+        "2026-11-02T08:00:00+00:00,2026-11-20T16:00:00+00:00,2026-11-21T09:00:00+00:00,"
+        "2026-11-02T11:30:00+00:00,,2026-11-03T09:00:00+00:00,2026-11-09T09:00:00+00:00\r\n"
     ),
     response_only=True,
 )

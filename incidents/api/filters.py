@@ -12,7 +12,7 @@ from rest_framework.filters import OrderingFilter
 from supplierwatch.inputs import clean_time
 from supplierwatch.viewers import viewer_of
 
-from ..models import Incident, Post, Severity
+from ..models import Incident, Post, Severity, to_the_hour
 from .serializers import SEVERITIES
 
 
@@ -53,8 +53,9 @@ class IncidentFilter(StrictFilterSet):
     )
     updated_since = django_filters.IsoDateTimeFilter(
         method="filter_updated_since",
-        help_text="Incidents changed at or after this time (ISO 8601), e.g. the start of your "
-        "last sync.",
+        help_text="Incidents changed at or after the start of this time's hour (ISO 8601): "
+        "incident times are given to the hour. Pass the latest `last_activity_at` you saw, or "
+        "the start of your last sync; you may see that hour's incidents again, never miss one.",
     )
 
     class Meta:
@@ -79,6 +80,12 @@ class IncidentFilter(StrictFilterSet):
         # The one rule for times (UTC, the years we store); PostgreSQL refuses offsets beyond
         # ±16 h, which ISO 8601 allows.
         value = clean_time(value, name, stored=False)
+        if not Incident.shows_exact_times_to(viewer_of(getattr(self.request, "user", None))):
+            # Compared as shown, to the hour, so probing with times between two whole hours
+            # finds out nothing finer: a shown time (to the hour) at or after the hour of
+            # `value` is an exact time at or after that hour. Inclusive on the hour, a sync
+            # that passes the time it last saw, or the time it last ran, never misses a change.
+            value = to_the_hour(value)
         # Counters and severity are written in bulk without touching updated_at; every change
         # that matters moves last_activity_at, so either one counts.
         return queryset.filter(Q(updated_at__gte=value) | Q(last_activity_at__gte=value))
@@ -110,4 +117,20 @@ class StrictOrderingFilter(OrderingFilter):
                 raise serializers.ValidationError(
                     {self.ordering_param: [f"Choose one of: {allowed}."]}
                 )
-        return super().get_ordering(request, queryset, view)
+        return self.shown(super().get_ordering(request, queryset, view), queryset)
+
+    @staticmethod
+    def shown(ordering: Sequence[str] | None, queryset: QuerySet) -> Sequence[str] | None:
+        """A documented ordering as the list orders: by `shown_<field>` where the selector
+        annotates the time the viewer is shown (selectors.incident_list), so neither the order
+        nor a cursor dates anything more exactly than the rows do; then by id, the same way, so
+        that rows shown with the same time keep one order from page to page."""
+        if not ordering:
+            return ordering
+        shown = []
+        for term in ordering:
+            sign, name = ("-", term[1:]) if term.startswith("-") else ("", term)
+            annotated = f"shown_{name}" in queryset.query.annotations
+            shown.append(f"{sign}shown_{name}" if annotated else term)
+        tiebreak = "-id" if shown[0].startswith("-") else "id"
+        return [*shown, tiebreak] if tiebreak.lstrip("-") not in shown else shown

@@ -56,7 +56,8 @@ ORDERING = OpenApiParameter(
         for field in ("last_activity_at", "created_at", "updated_at")
         for sign in ("", "-")
     ],
-    description="Sort order; `-` for descending. Default: `-last_activity_at`.",
+    description="Sort order; `-` for descending. Default: `-last_activity_at`. By the times "
+    "as given (to the hour); incidents of the same hour in the order of their ids.",
 )
 SUPPLIER_ACTIONS = {"acknowledge", "investigate", "assign", "resolve", "actions"}
 STATE_CONFLICT = OpenApiResponse(
@@ -79,7 +80,9 @@ class EvidencePagination(ApiCursorPagination):
         summary="List incidents",
         description="The incidents your key may see, newest activity first. Cursor-paginated: "
         "follow `next` until it is null. For a sync, pass `updated_since` and "
-        "`ordering=last_activity_at`.",
+        "`ordering=last_activity_at`. `created_at`, `updated_at`, `last_activity_at`, "
+        "`first_seen_at` and `last_seen_at` are given to the hour: they may be the time of an "
+        "anonymous report.",
         parameters=[ORDERING],
         examples=[examples.INCIDENT_LIST],
     ),

@@ -26,7 +26,7 @@ from suppliers.models import Organization, Supplier
 from supplierwatch.viewers import viewer_of
 
 from .evidence import Category, PostMatch
-from .values import Severity, hour_of
+from .values import Severity, hour_of, to_the_hour
 
 if TYPE_CHECKING:
     from .values import Who
@@ -77,6 +77,19 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
         if viewer.is_supplier_staff:
             return self.filter(supplier_id=viewer.supplier_id, post_count__gt=0)
         return self.none()
+
+    def with_shown_times(self, who: Who) -> IncidentQuerySet:
+        """Each incident with `shown_created_at`, `shown_updated_at` and `shown_last_activity_at`:
+        those times as this viewer is shown them (to the hour unless Incident.shows_exact_times_to
+        it; the presenters date them the same), so lists ordered and paged by them tell no more
+        than the times do."""
+        exact = Incident.shows_exact_times_to(who)
+        return self.annotate(
+            **{
+                f"shown_{name}": F(name) if exact else hour_of(name)
+                for name in Incident.EVIDENCE_MOVED_TIMES
+            }
+        )
 
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
@@ -193,6 +206,18 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
 
+    # The incident's own times that evidence moves: when a report opens the incident, or joins it,
+    # they are that report's time. Supplier actions' times (acknowledged_at, resolved_at,
+    # closed_at, answers) date nothing but the supplier's own work.
+    EVIDENCE_MOVED_TIMES = ("created_at", "updated_at", "last_activity_at")
+
+    @staticmethod
+    def shows_exact_times_to(who: Who) -> bool:
+        """Does this viewer see the exact time of EVIDENCE_MOVED_TIMES and of first and last seen?
+        Operators only: to anyone else one of them may be the time of an anonymous report, which
+        would date it more exactly than the evidence shows it (to the hour, DESIGN.md)."""
+        return viewer_of(who).is_operator
+
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
@@ -234,25 +259,38 @@ class Incident(models.Model):
 
     # --- the SLA --------------------------------------------------------------------------------
 
+    @staticmethod
+    def sla_clock_start(moment: datetime) -> datetime:
+        """When an SLA clock that starts at `moment` counts from: the first whole hour at or after
+        it, so the promise is never shortened. The moment is when evidence arrived (an incident
+        opened or reopened by a report), and a due time of `moment` + N hours would date that
+        report to the fraction of a second, even an anonymous one whose time is otherwise shown
+        only to the hour (DESIGN.md, "Anonymity must survive arithmetic"). Whole-hour due times
+        are also easier to read and to plan by."""
+        hour = to_the_hour(moment)
+        return hour if hour == moment else hour + timedelta(hours=1)
+
     def start_sla(self, start: datetime) -> None:
-        """Both promises run from `start`: a new incident, or a regression that needs a fresh
-        answer."""
+        """Both promises run from `start` (from the whole hour at or after it: sla_clock_start):
+        a new incident, or a regression that needs a fresh answer."""
+        clock = self.sla_clock_start(start)
         self.acknowledged_at = None
-        self.acknowledge_due_at = start + SLA_ACKNOWLEDGE[Severity(self.severity)]
-        self.resolve_due_at = start + SLA_RESOLVE[Severity(self.severity)]
+        self.acknowledge_due_at = clock + SLA_ACKNOWLEDGE[Severity(self.severity)]
+        self.resolve_due_at = clock + SLA_RESOLVE[Severity(self.severity)]
 
     def apply_severity(self, severity: int) -> list[str]:
-        """Set a severity and bring the due times forward when it promises sooner (never back);
-        the names of the fields that changed."""
+        """Set a severity and bring the due times forward when it promises sooner (never back),
+        counting from the whole hour at or after the incident was opened (sla_clock_start); the
+        names of the fields that changed."""
         self.severity = severity
-        start = self.created_at or timezone.now()
+        clock = self.sla_clock_start(self.created_at or timezone.now())
         changed = ["severity"]
         if self.acknowledged_at is None:
-            due = start + SLA_ACKNOWLEDGE[Severity(severity)]
+            due = clock + SLA_ACKNOWLEDGE[Severity(severity)]
             if self.acknowledge_due_at is None or due < self.acknowledge_due_at:
                 self.acknowledge_due_at = due
                 changed.append("acknowledge_due_at")
-        due = start + SLA_RESOLVE[Severity(severity)]
+        due = clock + SLA_RESOLVE[Severity(severity)]
         if self.resolve_due_at is None or due < self.resolve_due_at:
             self.resolve_due_at = due
             changed.append("resolve_due_at")

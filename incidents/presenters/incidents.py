@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from django.conf import settings
 from django.utils import timezone
@@ -102,6 +102,8 @@ class IncidentView:
     resolved_at: datetime | None
     closed_at: datetime | None
     reopened_count: int
+    # Whether first/last seen, created, updated and last activity are to the hour (the pages say so).
+    times_to_the_hour: bool
     # The colleague in charge: the supplier's own staff (and operators) only.
     assignee: Person | None
     eight_d: list[EightDStep]
@@ -183,16 +185,23 @@ def incident_detail_view(
     )
 
 
-def _seen(moment: datetime | None, viewer: Viewer) -> datetime | None:
-    """First and last seen are the times of its earliest and latest evidence: to the hour for
-    everyone but operators, since that evidence may be an anonymous report."""
-    if moment is None or viewer.is_operator:
+@overload
+def _shown(moment: datetime, exact: bool) -> datetime: ...
+@overload
+def _shown(moment: None, exact: bool) -> None: ...
+def _shown(moment: datetime | None, exact: bool) -> datetime | None:
+    """An incident time that evidence moves, exact or to the hour (Incident.shows_exact_times_to)."""
+    if moment is None or exact:
         return moment
     return to_the_hour(moment)
 
 
 def _incident_fields(incident: Incident, viewer: Viewer, now: datetime) -> dict[str, Any]:
     labels = eight_d_labels()
+    # First and last seen are its evidence's times; created, updated and last activity are moved
+    # by evidence too (Incident.EVIDENCE_MOVED_TIMES). The due times count from a whole hour
+    # (Incident.sla_clock_start); the supplier's own actions' times date only its work.
+    exact = Incident.shows_exact_times_to(viewer)
     return dict(
         id=incident.pk,
         title=incident.title,
@@ -204,17 +213,18 @@ def _incident_fields(incident: Incident, viewer: Viewer, now: datetime) -> dict[
         sku=incident.sku,
         lot=incident.lot,
         counters=counters_for(incident, viewer),
-        first_seen_at=_seen(incident.first_seen_at, viewer),
-        last_seen_at=_seen(incident.last_seen_at, viewer),
-        last_activity_at=incident.last_activity_at,
-        created_at=incident.created_at,
-        updated_at=incident.updated_at,
+        first_seen_at=_shown(incident.first_seen_at, exact),
+        last_seen_at=_shown(incident.last_seen_at, exact),
+        last_activity_at=_shown(incident.last_activity_at, exact),
+        created_at=_shown(incident.created_at, exact),
+        updated_at=_shown(incident.updated_at, exact),
         acknowledge_due_at=incident.acknowledge_due_at,
         resolve_due_at=incident.resolve_due_at,
         acknowledged_at=incident.acknowledged_at,
         resolved_at=incident.resolved_at,
         closed_at=incident.closed_at,
         reopened_count=incident.reopened_count,
+        times_to_the_hour=not exact,
         assignee=person_view(incident.assignee) if viewer.sees_supplier_side else None,
         eight_d=[
             EightDStep(name, label, getattr(incident, name)) for name, label in labels.items()

@@ -11,6 +11,7 @@ from .buyer import (
 )
 from .incidents import (
     EVIDENCE_ORDER,
+    INCIDENT_ORDER,
     active_category,
     incident_answers,
     incident_evidence,
@@ -25,6 +26,7 @@ from .suppliers import supplier_category_breakdown, supplier_complaints_per_day,
 
 __all__ = [
     "EVIDENCE_ORDER",
+    "INCIDENT_ORDER",
     "PORTAL_SORTS",
     "active_category",
     "attachment_for",

@@ -11,7 +11,16 @@ from django.db.models.functions import Coalesce
 
 from supplierwatch.viewers import Viewer
 
-from ..models import Attachment, Follow, Incident, IncidentEvent, Post, PostMatch, Response
+from ..models import (
+    Attachment,
+    Follow,
+    Incident,
+    IncidentEvent,
+    Post,
+    PostMatch,
+    Response,
+    hour_of,
+)
 from .incidents import count_subquery
 
 
@@ -54,7 +63,7 @@ FOLLOW_NEWS_KINDS = (
 
 def followed_incidents(*, viewer: Viewer) -> QuerySet[Follow]:
     """The viewer's follows of incidents they may still see, with `news`: what happened since
-    seen_at. Those with news come first, then by the incident's latest activity."""
+    seen_at. Those with news come first, then by the incident's latest activity as shown."""
     if viewer.user_id is None:
         return Follow.objects.none()  # a party, not a person, follows nothing
     new_events = IncidentEvent.objects.filter(
@@ -65,6 +74,9 @@ def followed_incidents(*, viewer: Viewer) -> QuerySet[Follow]:
     new_answers = Response.objects.visible_to(viewer).filter(
         incident_id=OuterRef("incident_id"), created_at__gt=OuterRef("seen_at")
     )
+    # By the incident's latest activity as shown (to the hour but for operators: with_shown_times).
+    activity = "incident__last_activity_at"
+    shown_activity = F(activity) if Incident.shows_exact_times_to(viewer) else hour_of(activity)
     return (
         Follow.objects.filter(
             user_id=viewer.user_id, incident__in=Incident.objects.visible_to(viewer)
@@ -77,7 +89,7 @@ def followed_incidents(*, viewer: Viewer) -> QuerySet[Follow]:
         .annotate(news=F("new_events") + F("new_answers"))
         .order_by(
             Case(When(news__gt=0, then=0), default=1),
-            "-incident__last_activity_at",
+            shown_activity.desc(),
             "-id",
         )
     )

@@ -22,7 +22,7 @@ from ..models import (
     Severity,
     overdue_condition,
 )
-from .incidents import incident_list
+from .incidents import INCIDENT_ORDER, incident_list
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,13 @@ class PortalSort:
     order_by: tuple[str, ...]
 
 
-# The orders of the portal's list, by the `sort` its form sends (forms.SORT_CHOICES offers these).
+# The orders of the portal's list, by the `sort` its form sends (forms.SORT_CHOICES offers these),
+# by the times as shown (selectors.incident_list annotates them).
 PORTAL_SORTS: dict[str, PortalSort] = {
-    "activity": PortalSort("Latest activity first", ("-last_activity_at", "-id")),
-    "severity": PortalSort("Most severe first", ("-severity", "-last_activity_at", "-id")),
-    "posts": PortalSort("Most reports first", ("-post_count", "-last_activity_at", "-id")),
-    "created": PortalSort("Newest first", ("-created_at", "-id")),
+    "activity": PortalSort("Latest activity first", ("-shown_last_activity_at", "-id")),
+    "severity": PortalSort("Most severe first", ("-severity", "-shown_last_activity_at", "-id")),
+    "posts": PortalSort("Most reports first", ("-post_count", "-shown_last_activity_at", "-id")),
+    "created": PortalSort("Newest first", ("-shown_created_at", "-id")),
 }
 
 
@@ -144,9 +145,9 @@ def portal_overview(
         for value, label in reversed(Severity.choices)
     ]
     most_severe = list(
-        open_incidents.select_related("supplier", "category", "assignee").order_by(
-            "-severity", "-last_activity_at", "-id"
-        )[:10]
+        open_incidents.with_shown_times(viewer)
+        .select_related("supplier", "category", "assignee")
+        .order_by("-severity", *INCIDENT_ORDER)[:10]
     )
     overdue = list(
         open_incidents.overdue(now)

@@ -367,8 +367,14 @@ def test_raising_the_severity_brings_the_sla_forward(incident, carol):
 
     incident.refresh_from_db()
     assert incident.severity == Severity.CRITICAL
-    assert incident.acknowledge_due_at == incident.created_at + SLA_ACKNOWLEDGE[Severity.CRITICAL]
-    assert incident.resolve_due_at == incident.created_at + SLA_RESOLVE[Severity.CRITICAL]
+    assert (
+        incident.acknowledge_due_at
+        == Incident.sla_clock_start(incident.created_at) + SLA_ACKNOWLEDGE[Severity.CRITICAL]
+    )
+    assert (
+        incident.resolve_due_at
+        == Incident.sla_clock_start(incident.created_at) + SLA_RESOLVE[Severity.CRITICAL]
+    )
     event = last_event(incident)
     assert event.kind == IncidentEvent.Kind.SEVERITY_CHANGED
     assert event.data == {"from": Severity.MEDIUM, "to": Severity.CRITICAL}

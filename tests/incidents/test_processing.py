@@ -530,8 +530,14 @@ def test_a_buyer_reporting_a_higher_severity_raises_the_incidents_severity(repor
         "report_organization": bob.party.organization_id,
     }
     # The SLA follows the severity: a critical problem is due sooner.
-    assert incident.acknowledge_due_at == incident.created_at + SLA_ACKNOWLEDGE[Severity.CRITICAL]
-    assert incident.resolve_due_at == incident.created_at + SLA_RESOLVE[Severity.CRITICAL]
+    assert (
+        incident.acknowledge_due_at
+        == Incident.sla_clock_start(incident.created_at) + SLA_ACKNOWLEDGE[Severity.CRITICAL]
+    )
+    assert (
+        incident.resolve_due_at
+        == Incident.sla_clock_start(incident.created_at) + SLA_RESOLVE[Severity.CRITICAL]
+    )
 
 
 def test_a_lower_severity_never_lowers_the_incidents_severity(report, alice, bob):
