@@ -1,8 +1,9 @@
 """supplierwatch settings, read from the environment.
 
-Defaults are safe for development: SQLite under var/, Celery tasks run eagerly in-process, e-mail
-printed to the console. Production sets DEBUG off, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and
-REDIS_URL; see the README for every variable.
+Defaults are safe for development: SQLite under var/, Celery tasks run eagerly in-process (unless
+BROKER_URL names a broker that needs no server, as `make run` does), e-mail printed to the console.
+Production sets DEBUG off, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and REDIS_URL; see the README
+for every variable.
 """
 
 from datetime import timedelta
@@ -11,6 +12,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -135,10 +137,19 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+# Where tasks go: Redis when REDIS_URL is set; else BROKER_URL, whose one accepted value,
+# `filesystem://`, keeps messages as files under VAR_DIR/broker/ for a worker on this machine
+# (what `make run` starts, beside the web server); else nowhere: a task runs where it is queued.
+BROKER_URL = env.str("BROKER_URL", default="").strip()
+if BROKER_URL and BROKER_URL != "filesystem://":
+    raise ImproperlyConfigured(
+        f"BROKER_URL: only filesystem:// is supported (got {BROKER_URL.split(':', 1)[0]}:...); "
+        "set REDIS_URL for Redis"
+    )
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = REDIS_URL or BROKER_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
-# Without a broker the whole product runs in one process: tasks execute where they are queued.
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = not (REDIS_URL or BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -148,11 +159,28 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
-# acks_late needs a visibility timeout longer than the longest task, or Redis redelivers it.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 4}
+if BROKER_URL and not REDIS_URL:
+    # One folder both ways: the web process writes a message file, the worker takes it. A file is
+    # taken when read, not when acknowledged, so a killed worker loses the tasks it held; the
+    # pending sweep queues their posts again. kombu expects the folders to exist.
+    for folder in ("messages", "control"):
+        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "data_folder_in": str(BROKER_DIR / "messages"),
+        "data_folder_out": str(BROKER_DIR / "messages"),
+        "control_folder": str(BROKER_DIR / "control"),
+    }
+else:
+    # acks_late needs a visibility timeout longer than the longest task, or Redis redelivers it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 4}
+# Beat remembers when each periodic task last ran (the image's VAR_DIR is /app/var).
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sweep-pending-posts": {"task": "incidents.tasks.sweep_pending_posts", "schedule": 60.0},
-    "detect-spikes": {"task": "incidents.tasks.detect_spikes", "schedule": 300.0},
+    "detect-spikes": {
+        "task": "incidents.tasks.detect_spikes",
+        "schedule": float(env.int("SW_SPIKE_CHECK_SECONDS", default=60)),
+    },
     # Nightly, when few posts arrive: learn from the day's reports and corrections.
     "retrain-classifier": {
         "task": "incidents.tasks.retrain_classifier",

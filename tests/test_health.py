@@ -13,7 +13,7 @@ CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
 
 
 def test_healthz_is_ok_with_database_and_eager_broker(client, settings):
-    settings.REDIS_URL = ""
+    settings.REDIS_URL = settings.BROKER_URL = ""
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
@@ -24,12 +24,45 @@ def test_healthz_is_ok_with_database_and_eager_broker(client, settings):
     assert body["broker"] == {
         "ok": True,
         "mode": "eager",
-        "detail": "no REDIS_URL: tasks run in-process",
+        "detail": "no REDIS_URL or BROKER_URL: tasks run in-process",
     }
 
 
-def test_healthz_needs_no_login_and_is_never_cached(client, settings):
+@pytest.fixture
+def filesystem_broker(settings, tmp_path):
+    """The broker of `make run`: BROKER_URL=filesystem://, messages under VAR_DIR/broker/."""
     settings.REDIS_URL = ""
+    settings.BROKER_URL = "filesystem://"
+    settings.BROKER_DIR = tmp_path / "broker"
+    (settings.BROKER_DIR / "messages").mkdir(parents=True)
+    return settings.BROKER_DIR / "messages"
+
+
+def test_healthz_reports_the_filesystem_broker_and_the_messages_no_worker_took(
+    client, filesystem_broker
+):
+    (filesystem_broker / "1_a.celery.msg").write_text("{}")
+    (filesystem_broker / "2_b.celery.msg").write_text("{}")
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    broker = response.json()["broker"]
+    assert broker["ok"] is True
+    assert broker["mode"] == "filesystem"
+    assert broker["waiting"] == 2
+
+
+def test_healthz_is_503_when_the_filesystem_broker_has_no_folder(client, filesystem_broker):
+    filesystem_broker.rmdir()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["broker"] == {"ok": False, "mode": "filesystem", "error": "FileNotFoundError"}
+    # Nothing about where the files live leaks to whoever can reach /healthz.
+    assert str(filesystem_broker.parent) not in response.content.decode()
+
+
+def test_healthz_needs_no_login_and_is_never_cached(client, settings):
+    settings.REDIS_URL = settings.BROKER_URL = ""
     response = client.get("/healthz")
     assert response.status_code == 200
     assert "no-cache" in response["Cache-Control"]
@@ -47,7 +80,7 @@ class BrokenConnection:
 
 
 def test_healthz_is_503_when_the_database_fails(client, settings, monkeypatch):
-    settings.REDIS_URL = ""
+    settings.REDIS_URL = settings.BROKER_URL = ""
     monkeypatch.setattr(health, "connection", BrokenConnection())
     response = client.get("/healthz")
     assert response.status_code == 503

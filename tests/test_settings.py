@@ -22,15 +22,23 @@ READ = (
     "'ALLOW_PRIVATE': s.SW_WEBHOOKS_ALLOW_PRIVATE, 'WEBHOOK_TIMEOUT': s.SW_WEBHOOK_TIMEOUT_SECONDS, "
     "'SECURE_COOKIES': getattr(s, 'SESSION_COOKIE_SECURE', False), "
     "'HSTS_PRELOAD': getattr(s, 'SECURE_HSTS_PRELOAD', False), "
-    "'PASSWORD_HASHERS': getattr(s, 'PASSWORD_HASHERS', None)}))"
+    "'PASSWORD_HASHERS': getattr(s, 'PASSWORD_HASHERS', None), "
+    "'BROKER': s.CELERY_BROKER_URL, 'BROKER_OPTIONS': s.CELERY_BROKER_TRANSPORT_OPTIONS, "
+    "'BEAT_FILE': s.CELERY_BEAT_SCHEDULE_FILENAME, "
+    "'SPIKE_CHECK': s.CELERY_BEAT_SCHEDULE['detect-spikes']['schedule']}))"
 )
 
 
-def settings_with(**variables: str) -> dict:
+def load_settings(**variables: str) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1", **variables}
-    finished = subprocess.run(
-        [sys.executable, "-c", READ], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    return subprocess.run(
+        [sys.executable, "-c", READ], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
+
+
+def settings_with(**variables: str) -> dict:
+    finished = load_settings(**variables)
+    assert finished.returncode == 0, finished.stderr
     return json.loads(finished.stdout)
 
 
@@ -114,3 +122,56 @@ def test_production_settings_pass_djangos_deployment_checks(tmp_path):
         check=False,
     )
     assert finished.returncode == 0, finished.stdout + finished.stderr
+
+
+# --- Where tasks run: in-process, a worker over files (make run), or workers over Redis ----------
+
+
+def test_without_a_broker_tasks_run_where_they_are_queued(tmp_path):
+    values = settings_with(DEBUG="1", VAR_DIR=str(tmp_path))
+    assert values["EAGER"] is True
+    assert values["BROKER"].startswith("memory://")
+    assert not (tmp_path / "broker").exists()
+
+
+def test_the_filesystem_broker_sends_tasks_to_a_worker_through_files_under_var_dir(tmp_path):
+    values = settings_with(DEBUG="1", VAR_DIR=str(tmp_path), BROKER_URL="filesystem://")
+    assert values["EAGER"] is False
+    assert values["BROKER"] == "filesystem://"
+    messages = str(tmp_path / "broker" / "messages")
+    # Both ways through one folder: what the web process writes is what the worker reads.
+    assert values["BROKER_OPTIONS"]["data_folder_out"] == messages
+    assert values["BROKER_OPTIONS"]["data_folder_in"] == messages
+    assert values["BROKER_OPTIONS"]["control_folder"] == str(tmp_path / "broker" / "control")
+    assert (tmp_path / "broker" / "messages").is_dir()
+    assert (tmp_path / "broker" / "control").is_dir()
+
+
+def test_redis_is_the_broker_whenever_redis_url_is_set(tmp_path):
+    values = settings_with(
+        VAR_DIR=str(tmp_path), REDIS_URL="redis://redis.example:6379/0", BROKER_URL="filesystem://"
+    )
+    assert values["EAGER"] is False
+    assert values["BROKER"] == "redis://redis.example:6379/0"
+    assert "visibility_timeout" in values["BROKER_OPTIONS"]
+    assert not (tmp_path / "broker").exists()
+
+
+def test_a_broker_url_other_than_the_filesystem_is_refused_without_echoing_it(tmp_path):
+    finished = load_settings(
+        VAR_DIR=str(tmp_path), BROKER_URL="amqp://sw:hunter2@rabbit.example:5672//"
+    )
+    assert finished.returncode != 0
+    assert "BROKER_URL: only filesystem:// is supported" in finished.stderr
+    assert "hunter2" not in finished.stderr
+    assert "rabbit.example" not in finished.stderr
+
+
+def test_beat_keeps_its_schedule_under_var_dir(tmp_path):
+    values = settings_with(VAR_DIR=str(tmp_path))
+    assert values["BEAT_FILE"] == str(tmp_path / "celerybeat-schedule")
+
+
+def test_spikes_are_looked_for_every_minute_unless_configured(tmp_path):
+    assert settings_with(VAR_DIR=str(tmp_path))["SPIKE_CHECK"] == 60.0
+    assert settings_with(VAR_DIR=str(tmp_path), SW_SPIKE_CHECK_SECONDS="15")["SPIKE_CHECK"] == 15.0
