@@ -16,11 +16,16 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
+# The web server and a Celery worker with beat (Procfile.dev), side by side under honcho: Ctrl-C
+# stops both. Without REDIS_URL their tasks travel as files under var/broker/ (BROKER_URL), so
+# queued and periodic tasks run in the worker, as in production. Honcho is given no env file:
+# .env belongs to docker compose.
 run: install
 	@mkdir -p var
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
-	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	DEBUG=$${DEBUG:-1} BROKER_URL=$${BROKER_URL-filesystem://} PATH="$(abspath $(VENV))/bin:$$PATH" \
+		$(VENV)/bin/honcho start --env /dev/null --procfile Procfile.dev --port $(PORT)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -40,4 +45,4 @@ format: install
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3* .pytest_cache .ruff_cache
+	rm -rf $(VENV) var/*.sqlite3* var/broker var/celerybeat-schedule* .pytest_cache .ruff_cache
