@@ -251,8 +251,16 @@ class EmptyActionForm(Form):
 
 
 class AssignForm(Form):
+    """Offers the colleagues who may act (User.objects.assignable_at); the service asks again."""
+
     assignee = ColleagueChoiceField(
-        label="Assign to", queryset=User.objects.none(), required=False, empty_label="Nobody"
+        label="Assign to",
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Nobody",
+        error_messages={
+            "invalid_choice": "Choose a responder or admin of your team; viewers only read."
+        },
     )
 
     def __init__(self, *args, colleagues: QuerySet[User], **kwargs) -> None:

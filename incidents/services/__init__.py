@@ -1,5 +1,6 @@
 """Every write to evidence and incidents: one function per use case, each in a transaction."""
 
+from .assignments import incidents_return_to_team
 from .attachments import (
     attachment_scrub,
     attachments_add,
@@ -9,6 +10,7 @@ from .attachments import (
 from .follows import follow_mark_seen, incident_follow, incident_unfollow
 from .ingest import IngestResult, posts_ingest
 from .lifecycle import (
+    MAY_NOT_ACT,
     NOT_A_COLLEAGUE,
     PRIVATE_ANSWER_REFUSAL,
     incident_acknowledge,
@@ -38,6 +40,7 @@ from .training import (
 )
 
 __all__ = [
+    "MAY_NOT_ACT",
     "NOT_A_COLLEAGUE",
     "PRIVATE_ANSWER_REFUSAL",
     "IngestResult",
@@ -61,6 +64,7 @@ __all__ = [
     "incident_set_severity",
     "incident_start_investigation",
     "incident_unfollow",
+    "incidents_return_to_team",
     "labelled_examples",
     "may_correct_labels",
     "may_relabel",

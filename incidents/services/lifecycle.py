@@ -25,6 +25,10 @@ EIGHT_D_FIELDS = Incident.EIGHT_D_FIELDS
 # Refusals that an adapter which looks the person or organization up (the API, by e-mail or
 # slug) gives in the same words when it finds none.
 NOT_A_COLLEAGUE = "Assign the incident to a colleague at this supplier."
+MAY_NOT_ACT = (
+    "Only responders and admins can be given incidents; this colleague is a viewer. "
+    "An admin can change their role on the team page."
+)
 PRIVATE_ANSWER_REFUSAL = (
     "Private answers go only to organizations that reported this incident by name."
 )
@@ -91,15 +95,22 @@ def incident_close(*, incident: Incident, actor: User) -> Incident:
     return _take(_begin(incident, actor, Action.CLOSE), actor, Action.CLOSE)
 
 
-@transaction.atomic
-def incident_assign(*, incident: Incident, actor: User, assignee: User | None) -> Incident:
-    """Give the incident to a colleague at the supplier (User.objects.colleagues_of), or to nobody."""
-    locked = _begin(incident, actor, Action.ASSIGN)
-    if (
-        assignee is not None
-        and not User.objects.colleagues_of(locked.supplier_id).filter(pk=assignee.pk).exists()
-    ):
-        raise ApplicationError(NOT_A_COLLEAGUE, field="assignee")
+def check_assignee(supplier_id: int, assignee: User | None) -> None:
+    """Incidents go to colleagues who may act on them (User.objects.assignable_at), or to nobody
+    (the team). A viewer, a former colleague and a stranger are refused, naming the field."""
+    if assignee is None or User.objects.assignable_at(supplier_id).filter(pk=assignee.pk).exists():
+        return
+    if User.objects.colleagues_of(supplier_id).filter(pk=assignee.pk).exists():
+        raise ApplicationError(MAY_NOT_ACT, field="assignee")
+    raise ApplicationError(NOT_A_COLLEAGUE, field="assignee")
+
+
+def record_assignment(
+    locked: Incident, assignee: User | None, actor: User | None, **extra: object
+) -> Incident:
+    """Give a locked incident to `assignee` (None: the team) and record it on the timeline, the
+    event from which the assignee is notified; nothing when it is theirs already. `extra` says
+    why, when no person chose (a routing rule, a colleague who left)."""
     if locked.assignee_id == (assignee.pk if assignee else None):
         return locked
     locked.assignee = assignee
@@ -111,8 +122,17 @@ def incident_assign(*, incident: Incident, actor: User, assignee: User | None) -
         actor,
         assignee_id=assignee.pk if assignee else None,
         assignee=assignee.display_name if assignee else None,
+        **extra,
     )
     return locked
+
+
+@transaction.atomic
+def incident_assign(*, incident: Incident, actor: User, assignee: User | None) -> Incident:
+    """Give the incident to a colleague who may act on it (check_assignee), or to nobody."""
+    locked = _begin(incident, actor, Action.ASSIGN)
+    check_assignee(locked.supplier_id, assignee)
+    return record_assignment(locked, assignee, actor)
 
 
 def _check_private_recipient(incident: Incident, organization: Organization, author: User) -> None:
