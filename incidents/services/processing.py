@@ -32,6 +32,7 @@ from ..models import (
     PostMatch,
     Severity,
 )
+from .follows import reporters_follow
 
 # Posts per Celery task: large enough that per-batch costs (queue, commit, incident locks) stay
 # small, small enough that a retried batch repeats little work.
@@ -187,11 +188,12 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
     result = ProcessResult(processed=len(evaluated))
     post_ids = [e.post.pk for e in evaluated]
     # Re-processing a post (after a correction) first takes back what it contributed before.
-    touched: set[int] = set(
+    grouped_before = set(
         PostMatch.objects.filter(post_id__in=post_ids, incident__isnull=False).values_list(
-            "incident_id", flat=True
+            "post_id", "incident_id"
         )
     )
+    touched: set[int] = {incident_id for _, incident_id in grouped_before}
     PostMatch.objects.filter(post_id__in=post_ids).delete()
 
     complaints_by_fingerprint: dict[tuple[int, str], list[_Evaluated]] = defaultdict(list)
@@ -277,6 +279,15 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
                 )
             )
     IncidentEvent.objects.bulk_create(events)
+    # Reporters follow; a report reprocessed into the same incident is no new report.
+    reporters_follow(
+        reports=(
+            (post.author_id, incident_id)
+            for incident_id, posts in new_evidence.items()
+            for post in posts
+            if post.author_id is not None and (post.pk, incident_id) not in grouped_before
+        )
+    )
     incidents_recount(incident_ids=touched, now=now, active_ids=active)
     result.incidents_touched = len(touched)
     return result
