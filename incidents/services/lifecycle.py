@@ -18,17 +18,13 @@ from supplierwatch.viewers import viewer_of
 from ..inputs import clean_answer, clean_eight_d, clean_note, clean_severity
 from ..models import Incident, IncidentEvent, Response
 from ..selectors import incident_named_organizations
+from .assignments import check_assignee, record_assignment
 from .processing import incident_change_severity
 
 Action = Incident.Action
 EIGHT_D_FIELDS = Incident.EIGHT_D_FIELDS
-# Refusals that an adapter which looks the person or organization up (the API, by e-mail or
-# slug) gives in the same words when it finds none.
-NOT_A_COLLEAGUE = "Assign the incident to a colleague at this supplier."
-MAY_NOT_ACT = (
-    "Only responders and admins can be given incidents; this colleague is a viewer. "
-    "An admin can change their role on the team page."
-)
+# A refusal that an adapter which looks the organization up (the API, by slug) gives in the same
+# words when it finds none.
 PRIVATE_ANSWER_REFUSAL = (
     "Private answers go only to organizations that reported this incident by name."
 )
@@ -93,38 +89,6 @@ def incident_resolve(*, incident: Incident, actor: User, note: str = "") -> Inci
 @transaction.atomic
 def incident_close(*, incident: Incident, actor: User) -> Incident:
     return _take(_begin(incident, actor, Action.CLOSE), actor, Action.CLOSE)
-
-
-def check_assignee(supplier_id: int, assignee: User | None) -> None:
-    """Incidents go to colleagues who may act on them (User.objects.assignable_at), or to nobody
-    (the team). A viewer, a former colleague and a stranger are refused, naming the field."""
-    if assignee is None or User.objects.assignable_at(supplier_id).filter(pk=assignee.pk).exists():
-        return
-    if User.objects.colleagues_of(supplier_id).filter(pk=assignee.pk).exists():
-        raise ApplicationError(MAY_NOT_ACT, field="assignee")
-    raise ApplicationError(NOT_A_COLLEAGUE, field="assignee")
-
-
-def record_assignment(
-    locked: Incident, assignee: User | None, actor: User | None, **extra: object
-) -> Incident:
-    """Give a locked incident to `assignee` (None: the team) and record it on the timeline, the
-    event from which the assignee is notified; nothing when it is theirs already. `extra` says
-    why, when no person chose (a routing rule, a colleague who left)."""
-    if locked.assignee_id == (assignee.pk if assignee else None):
-        return locked
-    locked.assignee = assignee
-    locked.last_activity_at = timezone.now()
-    locked.save()
-    incident_event(
-        locked,
-        IncidentEvent.Kind.ASSIGNED,
-        actor,
-        assignee_id=assignee.pk if assignee else None,
-        assignee=assignee.display_name if assignee else None,
-        **extra,
-    )
-    return locked
 
 
 @transaction.atomic

@@ -33,6 +33,7 @@ from ..models import (
     Severity,
 )
 from .follows import reporters_follow
+from .routing import incidents_route
 
 # Posts per Celery task: large enough that per-batch costs (queue, commit, incident locks) stay
 # small, small enough that a retried batch repeats little work.
@@ -210,6 +211,7 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
 
     events: list[IncidentEvent] = []
     new_evidence: dict[int, list[Post]] = defaultdict(list)
+    opened_by: list[tuple[Incident, Post]] = []
     # A fixed lock order (supplier, fingerprint) keeps concurrent workers from deadlocking.
     for (supplier_id, fingerprint), items in sorted(complaints_by_fingerprint.items()):
         incident, opened = _incident_for(
@@ -217,6 +219,9 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
         )
         if opened is IncidentEvent.Kind.CREATED:
             result.incidents_opened += 1
+            # Only what the supplier may know of routes: a private report stays unseen by it.
+            shared = [i.post for i in items if i.post.visibility != Post.Visibility.PRIVATE]
+            opened_by.extend([(incident, shared[0])] if shared else [])
         # The events that this evidence brings are dated as its reports are (to the hour for
         # whoever may not know who reported them): they would date the reports otherwise.
         reporters = reports_brought([item.post for item in items])
@@ -279,6 +284,8 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
                 )
             )
     IncidentEvent.objects.bulk_create(events)
+    # After its "created" event: a new incident goes to whom its supplier's rules name.
+    incidents_route(opened=opened_by)
     # Reporters follow; a report reprocessed into the same incident is no new report.
     reporters_follow(
         reports=(
