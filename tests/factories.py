@@ -229,6 +229,7 @@ class RoutingRuleFactory(DjangoModelFactory):
 
     class Meta:
         model = RoutingRule
+        skip_postgeneration_save = True
 
     supplier = factory.SubFactory(SupplierFactory)
     name = factory.Sequence(lambda n: f"Rule {n}")
