@@ -137,35 +137,31 @@ def incidents_route(*, opened: Sequence[tuple[Incident, Post]]) -> int:
         .values_list("routingrule_id", "user_id")
     ):
         in_turn_order[rule_id].append(user_id)
-    rules: dict[int, list[routing.Rule]] = defaultdict(list)
-    models = {rule.pk: rule for rule in locked}
+    by_supplier: dict[int, list[RoutingRule]] = defaultdict(list)
     for rule in locked:
-        rules[rule.supplier_id].append(rule.as_rule(tuple(in_turn_order[rule.pk])))
+        by_supplier[rule.supplier_id].append(rule)
     acting = {
         supplier_id: set(User.objects.assignable_at(supplier_id).values_list("pk", flat=True))
-        for supplier_id in rules
+        for supplier_id in by_supplier
     }
+    turned: set[RoutingRule] = set()
     given = 0
-    turned: set[int] = set()
     for incident, post in opened:
-        supplier_rules = rules.get(incident.supplier_id)
-        if not supplier_rules:
-            continue
+        rules = by_supplier.get(incident.supplier_id, [])
         decision = routing.decide(
-            supplier_rules, routing_case(incident, post), acting[incident.supplier_id]
+            # Read afresh for each incident: the next one of this batch takes the next turn.
+            [rule.as_rule(tuple(in_turn_order[rule.pk])) for rule in rules],
+            routing_case(incident, post),
+            acting.get(incident.supplier_id, set()),
         )
         if decision is None:
             continue
-        rule = models[decision.rule_id]
+        rule = next(rule for rule in rules if rule.pk == decision.rule_id)
         rule.turn += 1
-        turned.add(rule.pk)
-        # The next incident of this batch takes the next turn.
-        supplier_rules[:] = [
-            r if r.id != rule.pk else rule.as_rule(r.assignees) for r in supplier_rules
-        ]
+        turned.add(rule)
         assignee = User.objects.get(pk=decision.assignee_id)
         record_assignment(incident, assignee, None, rule=rule.name, rule_id=rule.pk)
         given += 1
-    for rule_id in sorted(turned):
-        RoutingRule.objects.filter(pk=rule_id).update(turn=models[rule_id].turn)
+    for rule in sorted(turned, key=lambda rule: rule.pk):
+        RoutingRule.objects.filter(pk=rule.pk).update(turn=rule.turn)
     return given

@@ -18,7 +18,12 @@ from suppliers.models import Membership, SupplierAlias, User
 from suppliers.services import membership_remove, membership_set_role
 from supplierwatch.errors import ApplicationError
 from supplierwatch.viewers import viewer_of
-from tests.factories import SupplierAliasFactory, SupplierMembershipFactory, defect_category
+from tests.factories import (
+    BuyerPostFactory,
+    SupplierAliasFactory,
+    SupplierMembershipFactory,
+    defect_category,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +155,18 @@ def test_a_group_takes_turns(report, ivy, initech, carol, responder):
     given = [report().assignee for _ in range(4)]
     in_turn = sorted([carol, responder], key=lambda user: user.pk)
     assert given == in_turn * 2
+
+
+def test_new_incidents_of_one_batch_take_turns_too(ivy, initech, carol, responder, alice):
+    add_rule(ivy, initech, carol, responder)
+    posts = [
+        BuyerPostFactory(organization=alice.party.organization, author=alice, supplier=initech)
+        for _ in range(4)
+    ]
+    services.posts_process(post_ids=[post.pk for post in posts])
+    given = [Incident.objects.get(matches__post=post).assignee for post in posts]
+    assert sorted(given.count(person) for person in (carol, responder)) == [2, 2]
+    assert RoutingRule.objects.get().turn == 4
 
 
 def test_a_private_report_s_own_incident_is_not_routed(report, ivy, initech, carol):
