@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class IncidentsConfig(AppConfig):
     name = "incidents"
     verbose_name = "Evidence and incidents"
+
+    def ready(self) -> None:
+        from suppliers.signals import colleague_stopped_acting
+
+        from .services.assignments import on_colleague_stopped_acting
+
+        # A colleague who may no longer act keeps no incidents (suppliers never imports us).
+        colleague_stopped_acting.connect(
+            on_colleague_stopped_acting, dispatch_uid="incidents-return-to-team"
+        )

@@ -19,7 +19,7 @@ from supplierwatch.errors import ApplicationError
 from supplierwatch.forms import Form, add_refusal
 
 from . import inputs
-from .models import Category, Incident, Post, Severity
+from .models import Category, Incident, Post, RoutingRule, Severity
 from .presenters import eight_d_labels
 from .selectors import PORTAL_SORTS
 from .services.attachments import ALLOWED_DESCRIPTION, ALLOWED_TYPES, MAX_FILE_BYTES, MAX_FILES
@@ -246,13 +246,26 @@ class ColleagueChoiceField(forms.ModelChoiceField):
         return obj.display_name
 
 
+class ColleaguesChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.display_name
+
+
 class EmptyActionForm(Form):
     """Acknowledge, start investigation, close: nothing to type, the CSRF token is enough."""
 
 
 class AssignForm(Form):
+    """Offers the colleagues who may act (User.objects.assignable_at); the service asks again."""
+
     assignee = ColleagueChoiceField(
-        label="Assign to", queryset=User.objects.none(), required=False, empty_label="Nobody"
+        label="Assign to",
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Nobody",
+        error_messages={
+            "invalid_choice": "Choose a responder or admin of your team; viewers only read."
+        },
     )
 
     def __init__(self, *args, colleagues: QuerySet[User], **kwargs) -> None:
@@ -363,3 +376,58 @@ class LabelForm(Form):
         if data.get("label") != COMPLAINT:
             data["category"] = None
         return data
+
+
+class RoutingRuleForm(Form):
+    """An assignment rule: conditions (empty: any) and the colleagues who may act that it names.
+    services.routing_rule_save checks all of it again."""
+
+    name = forms.CharField(max_length=inputs.RULE_NAME_MAX)
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.active(), required=False, empty_label="Any category"
+    )
+    severity_match = forms.ChoiceField(
+        label="Severity", choices=RoutingRule.SeverityMatch.choices, required=False
+    )
+    severity = forms.TypedChoiceField(
+        label="Severity level",
+        choices=[("", "Any severity"), *Severity.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    sku_prefix = forms.CharField(
+        label="SKU starts with", max_length=inputs.CODE_MAX, required=False
+    )
+    lot_prefix = forms.CharField(
+        label="Lot starts with", max_length=inputs.CODE_MAX, required=False
+    )
+    source = forms.ChoiceField(choices=RoutingRule.Source.choices, required=False)
+    assignees = ColleaguesChoiceField(
+        label="Assign to",
+        queryset=User.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="One colleague, or several to take turns (round-robin).",
+        error_messages={
+            "invalid_choice": "Choose responders or admins of your team; viewers only read."
+        },
+    )
+
+    def __init__(self, *args: Any, assignable: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignees"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = assignable
+
+    @classmethod
+    def initial_of(cls, rule: RoutingRule) -> dict[str, Any]:
+        return {
+            "name": rule.name,
+            "category": rule.category_id,
+            "severity_match": rule.severity_match,
+            "severity": rule.severity,
+            "sku_prefix": rule.sku_prefix,
+            "lot_prefix": rule.lot_prefix,
+            "source": rule.source,
+            "assignees": [user.pk for user in rule.assignees.all()],
+        }

@@ -22,6 +22,8 @@ from supplierwatch.inputs import (
     clean_url,
 )
 
+from .grouping import normalise_code
+
 SOURCE_MAX = 50
 # A feed's name: what (source, external_id) identifies a post by.
 SOURCE_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,49}$"
@@ -185,3 +187,48 @@ def clean_note(note: Any) -> str:
 def clean_eight_d(steps: Mapping[str, Any]) -> dict[str, str]:
     """Steps of the 8D answer by field name; an empty step clears what was recorded."""
     return {name: clean_text(text, name, max_length=ANSWER_MAX) for name, text in steps.items()}
+
+
+RULE_NAME_MAX = 100
+RULE_SOURCES = ("", "buyer", "public")
+RULE_SEVERITY_MATCHES = ("at_least", "exactly")
+
+
+@dataclass(frozen=True)
+class RoutingRuleInput:
+    name: str
+    severity: int | None
+    severity_match: str
+    sku_prefix: str
+    lot_prefix: str
+    source: str
+
+
+def clean_routing_rule(
+    *,
+    name: Any,
+    severity: Any = None,
+    severity_match: Any = "at_least",
+    sku_prefix: Any = "",
+    lot_prefix: Any = "",
+    source: Any = "",
+) -> RoutingRuleInput:
+    """An assignment rule's name and conditions as stored (codes written as grouping writes
+    them), or InputError naming the first field at fault. Empty conditions match anything."""
+    return RoutingRuleInput(
+        name=clean_text(
+            name, "name", max_length=RULE_NAME_MAX, required=True, required_reason="Name the rule."
+        ),
+        severity=None if severity in (None, "") else clean_severity(severity),
+        severity_match=clean_choice(
+            severity_match or "at_least",
+            "severity_match",
+            RULE_SEVERITY_MATCHES,
+            "Choose at least or exactly.",
+        ),
+        sku_prefix=normalise_code(clean_text(sku_prefix, "sku_prefix", max_length=CODE_MAX)),
+        lot_prefix=normalise_code(clean_text(lot_prefix, "lot_prefix", max_length=CODE_MAX)),
+        source=clean_choice(
+            source or "", "source", RULE_SOURCES, "Choose buyer reports, public posts or any."
+        ),
+    )

@@ -3,7 +3,7 @@ attachments), the supplier portal's (/portal/) and label corrections (/posts/<id
 
 from django.urls import path
 
-from .views import buyer, labels, portal
+from .views import buyer, labels, portal, rules
 
 urlpatterns = [
     # Buyers (and operators)
@@ -23,6 +23,10 @@ urlpatterns = [
         portal.incident_action,
         name="portal-incident-action",
     ),
+    path("portal/rules/", rules.rule_list, name="portal-rules"),
+    path("portal/rules/<int:pk>/", rules.rule_edit, name="portal-rule"),
+    path("portal/rules/<int:pk>/delete/", rules.rule_delete, name="portal-rule-delete"),
+    path("portal/rules/<int:pk>/move/", rules.rule_move, name="portal-rule-move"),
     # Whoever may correct a public post's label
     path("posts/<int:post_id>/label/", labels.post_label, name="post-label"),
 ]

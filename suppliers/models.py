@@ -43,11 +43,16 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email__iexact=email)
 
     def colleagues_of(self, supplier_id: int) -> models.QuerySet[User]:
-        """The people of a supplier's team who can be given work: active, and persons (an API
-        key's service user is nobody's colleague)."""
+        """The people of a supplier's team: active, and persons (an API key's service user is
+        nobody's colleague)."""
         return self.filter(
             membership__supplier_id=supplier_id, is_active=True, is_service_account=False
         ).order_by("first_name", "last_name", "email")
+
+    def assignable_at(self, supplier_id: int) -> models.QuerySet[User]:
+        """The colleagues who can be given an incident: those who may act on it (responders and
+        admins). A viewer only reads, so work given to one would wait for nobody."""
+        return self.colleagues_of(supplier_id).filter(membership__role__in=Membership.ACTING_ROLES)
 
 
 class User(AbstractUser):

@@ -14,6 +14,7 @@ from incidents.models import (
     Post,
     PostMatch,
     Response,
+    RoutingRule,
     Severity,
 )
 from suppliers.models import Membership, Organization, Supplier, SupplierAlias, User, VendorCode
@@ -220,3 +221,21 @@ class IncidentEventFactory(DjangoModelFactory):
     kind = IncidentEvent.Kind.CREATED
     actor = None
     data = factory.LazyFunction(dict)
+
+
+class RoutingRuleFactory(DjangoModelFactory):
+    """A rule without conditions; `assignees=[...]` names its colleagues (services check them:
+    this writes rows as they are given)."""
+
+    class Meta:
+        model = RoutingRule
+        skip_postgeneration_save = True
+
+    supplier = factory.SubFactory(SupplierFactory)
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    position = factory.Sequence(lambda n: n)
+
+    @factory.post_generation
+    def assignees(self, create: bool, extracted: list[User] | None, **kwargs: object) -> None:
+        if create and extracted:
+            self.assignees.set(extracted)

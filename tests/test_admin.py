@@ -21,6 +21,7 @@ from tests.factories import (
     PostMatchFactory,
     PublicPostFactory,
     ResponseFactory,
+    RoutingRuleFactory,
     SupplierAliasFactory,
     VendorCodeFactory,
 )
@@ -75,6 +76,7 @@ def world(alice, bob, carol, dave, operator, acme, globex, initech, umbrella):
     Invitation.objects.create(
         supplier=initech, email="new@initech.test", role="viewer", invited_by=carol
     )
+    RoutingRuleFactory(supplier=initech, name="Defects", severity=3, assignees=[carol])
     AccessAttempt.objects.create(
         username="alice@acme.test", ip_address="203.0.113.7", failures_since_start=5
     )

@@ -59,7 +59,7 @@ class AssigneeForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["assignee"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = User.objects.colleagues_of(supplier_id)
+        field.queryset = User.objects.assignable_at(supplier_id)
 
 
 def _lifecycle_action(name: str, description: str, done: str) -> Callable[..., None]:

@@ -164,8 +164,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         summary="Assign an incident to a colleague",
-        description="Supplier keys (write scope). `assignee` is the e-mail address of a person "
-        "of your supplier; null unassigns.",
+        description="Supplier keys (write scope). `assignee` is the e-mail address of a "
+        "responder or admin of your supplier (viewers only read, and are refused with a 422 "
+        "naming `assignee`); null gives the incident back to the team.",
         request=AssignSerializer,
         responses={200: IncidentSerializer, 409: STATE_CONFLICT, 422: UNPROCESSABLE},
         examples=[examples.ASSIGN, examples.INCIDENT],
@@ -183,6 +184,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             )
             if assignee is None:
                 raise ApplicationError(services.NOT_A_COLLEAGUE, field="assignee")
+            # A viewer is found here and refused by the service, in its words.
         incident = services.incident_assign(
             incident=incident, actor=person(request.user), assignee=assignee
         )

@@ -21,6 +21,7 @@ from .incidents import (
     ResponseQuerySet,
     overdue_condition,
 )
+from .routing import RoutingRule
 from .values import Severity, hour_of, to_the_hour
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "PostQuerySet",
     "Response",
     "ResponseQuerySet",
+    "RoutingRule",
     "Severity",
     "attachment_path",
     "hour_of",

@@ -20,6 +20,8 @@ from ..models import Incident, IncidentEvent, Response, Severity, to_the_hour
 Kind = IncidentEvent.Kind
 # What changed an incident's severity, by the `by` of its event (a JSON value of any type).
 _CHANGED_BY: dict[object, str] = {"report": " by a new report", "spike": " by a spike"}
+# Why an incident went back to the team, by the `reason` of its assignment event.
+_BACK_BECAUSE: dict[object, str] = {"left": "left the team", "viewer": "is now a viewer"}
 
 
 def _plural(count: int, word: str) -> str:
@@ -79,11 +81,15 @@ def event_sentence(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> 
             f"to {after.label if after else 'unknown'}{reason}."
         )
     if kind == Kind.ASSIGNED:
+        # Whom a supplier gives work to, and why, is its own business.
         if not data.get("assignee_id"):
+            if viewer.sees_supplier_side and data.get("previous"):
+                why = _BACK_BECAUSE.get(data.get("reason"), "may no longer act")
+                return f"Back with the team: {data['previous']} {why}."
             return "No longer assigned to anybody."
-        # Whom a supplier gives work to is its own business.
         if viewer.sees_supplier_side:
-            return f"Assigned to {data.get('assignee') or 'a colleague'}."
+            by_rule = f" by the rule “{data['rule']}”" if data.get("rule") else ""
+            return f"Assigned to {data.get('assignee') or 'a colleague'}{by_rule}."
         return f"Assigned to a person at {supplier_name}."
     if kind == Kind.RESPONSE:
         if data.get("visibility") == Response.Visibility.ORGANIZATION:
@@ -113,6 +119,8 @@ def event_actor(event: IncidentEvent, viewer: Viewer) -> str:
         return ""
     actor = event.actor
     if actor is None:
+        if event.kind == Kind.ASSIGNED and (event.data or {}).get("rule"):
+            return "an assignment rule"
         return "spike detection" if event.kind == Kind.SPIKE else "supplierwatch"
     if viewer.is_operator:
         return actor.display_name
@@ -148,7 +156,11 @@ def event_data(event: IncidentEvent, viewer: Viewer) -> dict[str, Any]:
             "to": after.slug if after else None,
         }
     if kind == Kind.ASSIGNED:
-        return {"assignee": data.get("assignee")} if viewer.sees_supplier_side else {}
+        if not viewer.sees_supplier_side:
+            return {}
+        # Why, when no person chose: the rule that did, or the reason it went back to the team.
+        extra = {key: data[key] for key in ("rule", "reason") if data.get(key)}
+        return {"assignee": data.get("assignee"), **extra}
     if kind in IncidentEvent.ANSWER_KINDS:
         return {"response_id": data.get("response_id"), "visibility": data.get("visibility")}
     if kind == Kind.ACTION_RECORDED:

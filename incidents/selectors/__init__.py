@@ -22,12 +22,14 @@ from .incidents import (
     incident_timeline,
 )
 from .portal import PORTAL_SORTS, portal_incident_search, portal_overview
+from .routing import RuleRow, routing_rules
 from .suppliers import supplier_category_breakdown, supplier_complaints_per_day, supplier_scorecard
 
 __all__ = [
     "EVIDENCE_ORDER",
     "INCIDENT_ORDER",
     "PORTAL_SORTS",
+    "RuleRow",
     "active_category",
     "attachment_for",
     "followed_incidents",
@@ -43,6 +45,7 @@ __all__ = [
     "portal_overview",
     "report_by_external_id",
     "report_incident_id",
+    "routing_rules",
     "supplier_category_breakdown",
     "supplier_complaints_per_day",
     "supplier_scorecard",

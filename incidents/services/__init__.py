@@ -1,5 +1,6 @@
 """Every write to evidence and incidents: one function per use case, each in a transaction."""
 
+from .assignments import MAY_NOT_ACT, NOT_A_COLLEAGUE, incidents_return_to_team
 from .attachments import (
     attachment_scrub,
     attachments_add,
@@ -9,7 +10,6 @@ from .attachments import (
 from .follows import follow_mark_seen, incident_follow, incident_unfollow
 from .ingest import IngestResult, posts_ingest
 from .lifecycle import (
-    NOT_A_COLLEAGUE,
     PRIVATE_ANSWER_REFUSAL,
     incident_acknowledge,
     incident_assign,
@@ -24,6 +24,13 @@ from .lifecycle import (
 from .posts import post_update, posts_delete
 from .processing import ProcessResult, posts_mark_failed, posts_process, posts_queue
 from .reports import post_report
+from .routing import (
+    incidents_route,
+    may_manage_rules,
+    routing_rule_delete,
+    routing_rule_move,
+    routing_rule_save,
+)
 from .spikes import spikes_detect
 from .training import (
     TrainingResult,
@@ -38,6 +45,7 @@ from .training import (
 )
 
 __all__ = [
+    "MAY_NOT_ACT",
     "NOT_A_COLLEAGUE",
     "PRIVATE_ANSWER_REFUSAL",
     "IngestResult",
@@ -61,8 +69,11 @@ __all__ = [
     "incident_set_severity",
     "incident_start_investigation",
     "incident_unfollow",
+    "incidents_return_to_team",
+    "incidents_route",
     "labelled_examples",
     "may_correct_labels",
+    "may_manage_rules",
     "may_relabel",
     "post_relabel",
     "post_report",
@@ -74,5 +85,8 @@ __all__ = [
     "posts_process",
     "posts_queue",
     "posts_relabel",
+    "routing_rule_delete",
+    "routing_rule_move",
+    "routing_rule_save",
     "spikes_detect",
 ]

@@ -1,6 +1,14 @@
-"""Buyers following incidents: follow, unfollow, and marking what they have seen."""
+"""Buyers following incidents: follow, unfollow, and marking what they have seen.
+
+A reporter follows the incident their report is grouped into (reporters_follow), as a help desk
+subscribes whoever writes in. Unfollowing is respected: nothing but a new report of theirs into the
+same incident makes them follow it again (someone who writes again wants to hear the answer);
+other people's reports, a reprocessed report, a status change do not.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,3 +39,23 @@ def follow_mark_seen(*, user: User, incident: Incident) -> bool:
     """Everything on the incident up to now has been seen, if the person follows it (one UPDATE);
     whether they do."""
     return bool(Follow.objects.filter(user=user, incident=incident).update(seen_at=timezone.now()))
+
+
+def reporters_follow(*, reports: Iterable[tuple[int, int]]) -> None:
+    """The authors of newly grouped reports follow their incidents: (author id, incident id)
+    pairs, one query whatever their number. An API key's service user follows nothing; a
+    follow that exists stays as it is (with what was seen)."""
+    pairs = set(reports)
+    people = set(
+        User.objects.filter(
+            pk__in={author for author, _ in pairs}, is_active=True, is_service_account=False
+        ).values_list("pk", flat=True)
+    )
+    Follow.objects.bulk_create(
+        [
+            Follow(user_id=author, incident_id=incident)
+            for author, incident in pairs
+            if author in people
+        ],
+        ignore_conflicts=True,
+    )

@@ -18,13 +18,13 @@ from supplierwatch.viewers import viewer_of
 from ..inputs import clean_answer, clean_eight_d, clean_note, clean_severity
 from ..models import Incident, IncidentEvent, Response
 from ..selectors import incident_named_organizations
+from .assignments import check_assignee, record_assignment
 from .processing import incident_change_severity
 
 Action = Incident.Action
 EIGHT_D_FIELDS = Incident.EIGHT_D_FIELDS
-# Refusals that an adapter which looks the person or organization up (the API, by e-mail or
-# slug) gives in the same words when it finds none.
-NOT_A_COLLEAGUE = "Assign the incident to a colleague at this supplier."
+# A refusal that an adapter which looks the organization up (the API, by slug) gives in the same
+# words when it finds none.
 PRIVATE_ANSWER_REFUSAL = (
     "Private answers go only to organizations that reported this incident by name."
 )
@@ -93,26 +93,10 @@ def incident_close(*, incident: Incident, actor: User) -> Incident:
 
 @transaction.atomic
 def incident_assign(*, incident: Incident, actor: User, assignee: User | None) -> Incident:
-    """Give the incident to a colleague at the supplier (User.objects.colleagues_of), or to nobody."""
+    """Give the incident to a colleague who may act on it (check_assignee), or to nobody."""
     locked = _begin(incident, actor, Action.ASSIGN)
-    if (
-        assignee is not None
-        and not User.objects.colleagues_of(locked.supplier_id).filter(pk=assignee.pk).exists()
-    ):
-        raise ApplicationError(NOT_A_COLLEAGUE, field="assignee")
-    if locked.assignee_id == (assignee.pk if assignee else None):
-        return locked
-    locked.assignee = assignee
-    locked.last_activity_at = timezone.now()
-    locked.save()
-    incident_event(
-        locked,
-        IncidentEvent.Kind.ASSIGNED,
-        actor,
-        assignee_id=assignee.pk if assignee else None,
-        assignee=assignee.display_name if assignee else None,
-    )
-    return locked
+    check_assignee(locked.supplier_id, assignee)
+    return record_assignment(locked, assignee, actor)
 
 
 def _check_private_recipient(incident: Incident, organization: Organization, author: User) -> None:

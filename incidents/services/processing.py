@@ -32,6 +32,8 @@ from ..models import (
     PostMatch,
     Severity,
 )
+from .follows import reporters_follow
+from .routing import incidents_route
 
 # Posts per Celery task: large enough that per-batch costs (queue, commit, incident locks) stay
 # small, small enough that a retried batch repeats little work.
@@ -187,11 +189,12 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
     result = ProcessResult(processed=len(evaluated))
     post_ids = [e.post.pk for e in evaluated]
     # Re-processing a post (after a correction) first takes back what it contributed before.
-    touched: set[int] = set(
+    grouped_before = set(
         PostMatch.objects.filter(post_id__in=post_ids, incident__isnull=False).values_list(
-            "incident_id", flat=True
+            "post_id", "incident_id"
         )
     )
+    touched: set[int] = {incident_id for _, incident_id in grouped_before}
     PostMatch.objects.filter(post_id__in=post_ids).delete()
 
     complaints_by_fingerprint: dict[tuple[int, str], list[_Evaluated]] = defaultdict(list)
@@ -208,6 +211,7 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
 
     events: list[IncidentEvent] = []
     new_evidence: dict[int, list[Post]] = defaultdict(list)
+    opened_by: list[tuple[Incident, Post]] = []
     # A fixed lock order (supplier, fingerprint) keeps concurrent workers from deadlocking.
     for (supplier_id, fingerprint), items in sorted(complaints_by_fingerprint.items()):
         incident, opened = _incident_for(
@@ -215,6 +219,9 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
         )
         if opened is IncidentEvent.Kind.CREATED:
             result.incidents_opened += 1
+            # Only what the supplier may know of routes: a private report stays unseen by it.
+            shared = [i.post for i in items if i.post.visibility != Post.Visibility.PRIVATE]
+            opened_by.extend([(incident, shared[0])] if shared else [])
         # The events that this evidence brings are dated as its reports are (to the hour for
         # whoever may not know who reported them): they would date the reports otherwise.
         reporters = reports_brought([item.post for item in items])
@@ -277,6 +284,17 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
                 )
             )
     IncidentEvent.objects.bulk_create(events)
+    # After its "created" event: a new incident goes to whom its supplier's rules name.
+    incidents_route(opened=opened_by)
+    # Reporters follow; a report reprocessed into the same incident is no new report.
+    reporters_follow(
+        reports=(
+            (post.author_id, incident_id)
+            for incident_id, posts in new_evidence.items()
+            for post in posts
+            if post.author_id is not None and (post.pk, incident_id) not in grouped_before
+        )
+    )
     incidents_recount(incident_ids=touched, now=now, active_ids=active)
     result.incidents_touched = len(touched)
     return result

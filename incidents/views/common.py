@@ -71,6 +71,8 @@ buyer_required = viewer_required(lambda viewer: viewer.is_buyer)
 # Operators see everything, the buyers' pages included; supplier staff use the portal's pages.
 buyer_or_operator_required = viewer_required(lambda v: v.is_buyer or v.is_operator)
 supplier_staff_required = viewer_required(lambda viewer: viewer.is_supplier_staff)
+# A supplier's admins (who manage its team and its assignment rules).
+supplier_admin_required = viewer_required(lambda v: v.is_supplier_staff and v.is_admin)
 
 
 def membership_of(request: HttpRequest) -> Membership:

@@ -184,7 +184,7 @@ ACTIONS: dict[str, Action] = {
 def _form_kwargs(name: str, viewer: Viewer, incident: Incident) -> dict[str, Any]:
     if name == A.ASSIGN:
         return {
-            "colleagues": User.objects.colleagues_of(incident.supplier_id),
+            "colleagues": User.objects.assignable_at(incident.supplier_id),
             "initial": {"assignee": incident.assignee_id},
         }
     if name == A.RESPOND:

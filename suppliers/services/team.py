@@ -23,6 +23,7 @@ from supplierwatch.errors import ApplicationError
 from supplierwatch.viewers import viewer_of
 
 from ..models import Invitation, Membership, Supplier, User
+from ..signals import colleague_stopped_acting
 
 
 def _require_supplier_admin(actor: User, supplier_id: int) -> None:
@@ -297,7 +298,9 @@ def membership_send_invitation(*, membership_id: int, invited_by: User | None = 
 
 @transaction.atomic
 def membership_set_role(*, membership: Membership, role: str, actor: User) -> Membership:
-    """Change a colleague's role; a supplier always keeps at least one admin."""
+    """Change a colleague's role; a supplier always keeps at least one admin. A colleague made a
+    viewer may no longer act: their open incidents go back to the team (colleague_stopped_acting,
+    in this transaction)."""
     if membership.supplier_id is None:
         raise ApplicationError("Only supplier staff have these roles.", field="role")
     _require_supplier_admin(actor, membership.supplier_id)
@@ -307,14 +310,24 @@ def membership_set_role(*, membership: Membership, role: str, actor: User) -> Me
     if membership.role == role:
         return membership
     _require_another_admin(membership, admins)
+    could_act = membership.role in Membership.ACTING_ROLES
     membership.role = role
     membership.save(update_fields=["role"])
+    if could_act and role not in Membership.ACTING_ROLES:
+        colleague_stopped_acting.send(
+            sender=Membership,
+            supplier_id=membership.supplier_id,
+            user=membership.user,
+            actor=actor,
+            reason="viewer",
+        )
     return membership
 
 
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: User) -> None:
-    """Remove a colleague from the team; their account is deactivated, their answers stay.
+    """Remove a colleague from the team; their account is deactivated, their answers stay, and
+    their open incidents go back to the team (colleague_stopped_acting, in this transaction).
 
     Nobody removes themselves (another admin does it) and the last admin is never removed.
     """
@@ -327,6 +340,13 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
     membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
     _require_another_admin(membership, admins)
     user = membership.user
+    colleague_stopped_acting.send(
+        sender=Membership,
+        supplier_id=membership.supplier_id,
+        user=user,
+        actor=actor,
+        reason="left",
+    )
     membership.delete()
     # Without a party the account sees nothing anyway; inactive, its open sessions end too.
     user.is_active = False

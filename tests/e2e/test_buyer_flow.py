@@ -100,8 +100,12 @@ def test_buyer_reports_a_problem_and_lands_on_its_incident(
     assert page.get_by_text("Incoming inspection rejected 246 units of lot L-2611").is_visible()
     assert page.get_by_text("Lot L-2611: housings crack when torqued").is_visible()
     assert page.get_by_role("link", name="crack.png").is_visible()
-    # Follow without a page load (htmx swaps the button).
-    page.get_by_role("button", name="Follow").click()
+    # The reporter follows it from the start; unfollowing and following again need no page
+    # load (htmx swaps the button).
+    page.get_by_role("button", name=re.compile("Following")).click()
+    page.get_by_role("button", name="Follow", exact=True).wait_for()
+    assert not incident.follows.filter(user=alice).exists()
+    page.get_by_role("button", name="Follow", exact=True).click()
     page.get_by_role("button", name=re.compile("Following")).wait_for()
     assert incident.follows.filter(user=alice).exists()
     screenshot(page, "incident-after-report")

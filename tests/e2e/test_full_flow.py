@@ -62,7 +62,7 @@ def test_report_answer_resolve_and_the_buyer_sees_it(
     incident = Incident.objects.get(matches__post__author=alice)
     assert Post.objects.get(author=alice).status == Post.Status.PROCESSED
     buyer.goto(f"/incidents/{incident.pk}/")
-    buyer.get_by_role("button", name="Follow").click()
+    # A reporter follows the incident of their report from the start.
     buyer.get_by_role("button", name=re.compile("Following")).wait_for()
 
     staff = new_page()

@@ -22,6 +22,7 @@ from tests.factories import (
     CategoryFactory,
     OrganizationFactory,
     SupplierAliasFactory,
+    SupplierMembershipFactory,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -257,3 +258,27 @@ def test_two_workers_given_the_same_batch_process_each_post_once(initech, defect
     (incident,) = Incident.objects.all()
     assert counters(incident) == truth(ids)
     assert IncidentEvent.objects.filter(kind=IncidentEvent.Kind.CREATED).count() == 1
+
+
+def test_workers_opening_incidents_at_once_give_each_round_robin_turn_once(
+    initech, defect, buyers, ivy
+):
+    group = [SupplierMembershipFactory(supplier=initech).user for _ in range(3)]
+    rule = services.routing_rule_save(actor=ivy, supplier=initech, name="Turns", assignees=group)
+    posts = []
+    for n in range(THREADS * 3):  # every post a lot of its own: a new incident each
+        posts += buyer_posts(
+            1, supplier=initech, category=defect, buyers=buyers, lot=f"RR-{n}", prefix=f"rr{n}"
+        )
+    posts = [p for p in posts if p.visibility != Post.Visibility.PRIVATE]
+    ids = [p.pk for p in posts]
+
+    run_at_once([ids[i::THREADS] for i in range(THREADS)])
+
+    incidents = Incident.objects.filter(lot__startswith="RR-")
+    assert incidents.count() == len(ids)
+    given = [i.assignee_id for i in incidents]
+    rule.refresh_from_db()
+    assert rule.turn == len(ids)
+    per_person = sorted(given.count(user.pk) for user in group)
+    assert per_person[-1] - per_person[0] <= 1, per_person

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents import services
-from incidents.models import Category, Incident, Post, Severity
+from incidents.models import Category, Incident, Post, RoutingRule, Severity
 from suppliers.models import Membership, Organization, Supplier, SupplierAlias, User, VendorCode
 
 ORGANIZATIONS = [
@@ -174,6 +174,7 @@ class Command(BaseCommand):
             # Process here rather than wait for a worker, so the demo is complete on return.
             services.posts_process(post_ids=new_post_ids)
             self._walk_lifecycle(suppliers, users)
+        self._routing_rules(suppliers, users)
         self._print_summary()
 
     # --- parties --------------------------------------------------------------------------
@@ -399,6 +400,20 @@ class Command(BaseCommand):
                 external_id="demo-report-regression",
             )
             services.posts_process(post_ids=[post.pk])
+
+    def _routing_rules(self, suppliers, users) -> None:
+        """Initech's admin gives new high and critical incidents to its responder (after the demo
+        incidents exist: they stay as the lifecycle left them); new reports show it at work."""
+        initech = suppliers["initech"]
+        if RoutingRule.objects.filter(supplier=initech).exists():
+            return
+        services.routing_rule_save(
+            actor=users["quality@initech.test"],
+            supplier=initech,
+            name="High and critical to Ivan",
+            severity=Severity.HIGH,
+            assignees=[users["responder@initech.test"]],
+        )
 
     def _print_summary(self) -> None:
         by_status = {
