@@ -32,6 +32,7 @@ from ..models import (
     PostMatch,
     Severity,
 )
+from ..signals import events_announce
 
 # Posts per Celery task: large enough that per-batch costs (queue, commit, incident locks) stay
 # small, small enough that a retried batch repeats little work.
@@ -276,7 +277,7 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
                     },
                 )
             )
-    IncidentEvent.objects.bulk_create(events)
+    events_announce(IncidentEvent.objects.bulk_create(events))
     incidents_recount(incident_ids=touched, now=now, active_ids=active)
     result.incidents_touched = len(touched)
     return result
