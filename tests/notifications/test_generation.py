@@ -1,0 +1,181 @@
+"""Who is told of what: each kind of event reaches exactly the people it concerns, once, with
+nothing they may not see."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from incidents import services
+from incidents.models import Incident, IncidentEvent, Post
+from notifications.models import GeneratedEvent, Kind, Notification
+from notifications.selectors import event_recipients
+from notifications.services import events_to_generate, notifications_generate
+from notifications.tasks import generate_notifications, sweep_notifications
+from suppliers.models import Membership
+from tests.factories import SupplierMembershipFactory
+
+from .conftest import PO_NUMBER
+
+pytestmark = pytest.mark.django_db
+
+
+def told(kind=None) -> set[tuple[str, str]]:
+    rows = Notification.objects.all()
+    if kind is not None:
+        rows = rows.filter(kind=kind)
+    return {(row.recipient.email, row.kind) for row in rows}
+
+
+@pytest.fixture
+def viewer_role(initech):
+    """Initech's read-only colleague."""
+    return SupplierMembershipFactory(
+        user__email="vera@initech.test", supplier=initech, role=Membership.Role.VIEWER
+    ).user
+
+
+def test_a_new_incident_tells_the_suppliers_acting_staff(
+    report, alice, carol, ivy, dave, viewer_role
+):
+    report(alice)
+    assert told() == {
+        ("carol@initech.test", Kind.NEW_INCIDENT),
+        ("ivy@initech.test", Kind.NEW_INCIDENT),
+    }
+
+
+def test_a_new_incident_of_private_reports_tells_nobody_at_the_supplier(report, alice, carol):
+    report(alice, visibility=Post.Visibility.PRIVATE)
+    assert Notification.objects.count() == 0
+
+
+def test_an_assignment_tells_the_assignee_only(report, committed, alice, carol, ivy):
+    incident = report(alice)
+    Notification.objects.all().delete()
+    committed(services.incident_assign, incident=incident, actor=ivy, assignee=carol)
+    assert told() == {("carol@initech.test", Kind.ASSIGNED)}
+
+
+def test_nobody_is_told_of_their_own_action(report, committed, alice, carol):
+    incident = report(alice)
+    Notification.objects.all().delete()
+    committed(services.incident_assign, incident=incident, actor=carol, assignee=carol)
+    assert Notification.objects.count() == 0
+
+
+def test_new_evidence_tells_the_assignee_not_the_team(report, committed, alice, bob, carol, ivy):
+    incident = report(alice)
+    committed(services.incident_assign, incident=incident, actor=ivy, assignee=carol)
+    Notification.objects.all().delete()
+    assert report(bob).pk == incident.pk
+    assert told() == {("carol@initech.test", Kind.NEW_EVIDENCE)}
+
+
+def test_an_answer_tells_reporters_and_followers_who_may_read_it(
+    report, committed, alice, bob, carol, acme
+):
+    incident = report(alice)
+    committed(services.incident_follow, user=bob, incident=incident)
+    Notification.objects.all().delete()
+    committed(services.incident_respond, incident=incident, author=carol, body="Lot quarantined.")
+    assert told() == {("alice@acme.test", Kind.ANSWER), ("bob@globex.test", Kind.ANSWER)}
+    assert "Lot quarantined." in Notification.objects.get(recipient=bob).text
+
+
+def test_a_private_answer_reaches_only_its_organization(report, committed, alice, bob, carol, acme):
+    incident = report(alice, visibility=Post.Visibility.NAMED)
+    committed(services.incident_follow, user=bob, incident=incident)
+    Notification.objects.all().delete()
+    committed(
+        services.incident_respond,
+        incident=incident,
+        author=carol,
+        body="Only for Acme: credit note 77.",
+        organization=acme,
+    )
+    assert told() == {("alice@acme.test", Kind.ANSWER)}
+    assert not Notification.objects.filter(text__contains="credit note").exclude(recipient=alice)
+
+
+def test_resolving_tells_the_buyers_and_answering_tells_them_once(report, committed, alice, carol):
+    incident = report(alice)
+    Notification.objects.all().delete()
+    committed(services.incident_respond, incident=incident, author=carol, body="On it.")
+    assert told() == {("alice@acme.test", Kind.ANSWER)}
+    committed(services.incident_resolve, incident=incident, actor=carol, note="Supplier fixed it")
+    assert told(Kind.STATUS) == {("alice@acme.test", Kind.STATUS)}
+    resolved = Notification.objects.get(kind=Kind.STATUS)
+    assert resolved.title.startswith("Resolved: ")
+    assert resolved.url == f"/incidents/{incident.pk}/"
+
+
+def test_supplier_staff_are_linked_to_the_portal(report, alice, carol):
+    incident = report(alice)
+    assert Notification.objects.get(recipient=carol).url == f"/portal/incidents/{incident.pk}/"
+
+
+def test_a_spike_tells_the_suppliers_acting_staff(report, alice, carol, ivy):
+    incident = report(alice)
+    Notification.objects.all().delete()
+    event = IncidentEvent.objects.create(
+        incident=incident, kind=IncidentEvent.Kind.SPIKE, data={"complaints_last_hour": 9}
+    )
+    generate_notifications([event.pk])
+    assert told() == {("carol@initech.test", Kind.SPIKE), ("ivy@initech.test", Kind.SPIKE)}
+
+
+def test_generating_twice_tells_each_person_once(report, alice, carol, ivy):
+    incident = report(alice)
+    created = IncidentEvent.objects.get(incident=incident, kind=IncidentEvent.Kind.CREATED)
+    before = Notification.objects.count()
+    notifications_generate(event_ids=[created.pk])
+    generate_notifications([created.pk])
+    assert Notification.objects.count() == before == 2
+    assert len(mail.outbox) == 2
+
+
+def test_the_sweep_generates_what_was_never_generated(report, alice, carol):
+    incident = report(alice)
+    Notification.objects.all().delete()
+    GeneratedEvent.objects.all().delete()
+    assert events_to_generate()
+    sweep_notifications()
+    assert told() == {("carol@initech.test", Kind.NEW_INCIDENT)}
+    assert events_to_generate() == []
+    sweep_notifications()
+    assert Notification.objects.filter(incident=incident).count() == 1
+
+
+def test_an_event_of_an_incident_the_buyer_cannot_see_reaches_no_buyer(alice, initech):
+    incident = Incident.objects.create(supplier=initech, fingerprint="x", title="Nothing shared")
+    event = IncidentEvent.objects.create(
+        incident=incident,
+        kind=IncidentEvent.Kind.STATUS_CHANGED,
+        data={"from": "new", "to": "resolved"},
+    )
+    assert event_recipients(event) == []
+
+
+def test_the_anonymous_reporter_never_reaches_the_supplier(
+    report, committed, alice, bob, carol, ivy
+):
+    """A scan of everything told to Initech's staff, and e-mailed to anyone but Acme, for Alice's
+    name, address, organization and PO number."""
+    incident = report(alice)
+    committed(services.incident_assign, incident=incident, actor=ivy, assignee=carol)
+    report(bob)
+    committed(services.incident_respond, incident=incident, author=carol, body="Quarantined.")
+    committed(services.incident_resolve, incident=incident, actor=carol)
+    secrets = ["Alice", "alice@acme.test", "Acme", PO_NUMBER]
+    supplier_side = Notification.objects.filter(recipient__membership__supplier__isnull=False)
+    assert supplier_side.count() >= 4
+    for row in supplier_side:
+        for secret in secrets:
+            assert secret not in f"{row.title} {row.text} {row.url}", (row.kind, secret)
+    others = [message for message in mail.outbox if "alice@acme.test" not in message.to]
+    assert others
+    for message in others:
+        html = message.alternatives[0][0]
+        for secret in secrets:
+            assert secret not in f"{message.subject} {message.body} {html}", secret
