@@ -179,3 +179,19 @@ def test_the_anonymous_reporter_never_reaches_the_supplier(
         html = message.alternatives[0][0]
         for secret in secrets:
             assert secret not in f"{message.subject} {message.body} {html}", secret
+
+
+def test_a_failure_to_queue_notifications_does_not_fail_the_answer(
+    report, committed, monkeypatch, alice, carol
+):
+    incident = report(alice)
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(generate_notifications, "delay", broker_down)
+    committed(services.incident_respond, incident=incident, author=carol, body="On it.")
+    assert not Notification.objects.filter(kind=Kind.ANSWER).exists()
+    monkeypatch.undo()
+    sweep_notifications()
+    assert told(Kind.ANSWER) == {("alice@acme.test", Kind.ANSWER)}
