@@ -26,7 +26,7 @@ class Content:
 
 def _headline(kind: str, event: IncidentEvent, status_label: str, supplier: str) -> str:
     if kind == Kind.NEW_INCIDENT:
-        return "Reopened" if event.kind == IncidentEvent.Kind.REOPENED else "New incident"
+        return "New incident" if event.kind == IncidentEvent.Kind.CREATED else "Reopened"
     if kind == Kind.ASSIGNED:
         return "Assigned to you"
     if kind == Kind.NEW_EVIDENCE:

@@ -52,6 +52,9 @@ def notification_kinds(event: IncidentEvent) -> tuple[str | None, str | None]:
         return None, Kind.ANSWER
     if kind == EventKind.STATUS_CHANGED and data.get("by") == "answer":
         return None, None  # acknowledged by answering: the answer is the news
+    if kind == EventKind.STATUS_CHANGED and data.get("to") == Incident.Status.REOPENED:
+        # A rejected resolution: work again for the supplier, news for the buyers.
+        return Kind.NEW_INCIDENT, Kind.STATUS
     if kind == EventKind.STATUS_CHANGED and data.get("to") in TOLD_STATUSES:
         return None, Kind.STATUS
     return None, None

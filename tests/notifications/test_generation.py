@@ -195,3 +195,21 @@ def test_a_failure_to_queue_notifications_does_not_fail_the_answer(
     monkeypatch.undo()
     sweep_notifications()
     assert told(Kind.ANSWER) == {("alice@acme.test", Kind.ANSWER)}
+
+
+def test_a_rejected_resolution_tells_the_assignee_and_the_other_buyers(
+    report, alice, bob, carol, ivy, committed
+):
+    incident = report(alice)
+    committed(services.incident_assign, incident=incident, actor=ivy, assignee=carol)
+    committed(services.incident_follow, user=bob, incident=incident)
+    Notification.objects.all().delete()
+    event = IncidentEvent.objects.create(
+        incident=incident,
+        kind=IncidentEvent.Kind.STATUS_CHANGED,
+        actor=alice,
+        data={"from": "resolved", "to": "reopened"},
+    )
+    generate_notifications([event.pk])
+    assert told() == {("carol@initech.test", Kind.NEW_INCIDENT), ("bob@globex.test", Kind.STATUS)}
+    assert Notification.objects.get(recipient=carol).title.startswith("Reopened: ")
