@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import Notification, NotificationPreference
+from .models import DigestSchedule, Notification, NotificationPreference
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -41,4 +41,12 @@ class NotificationPreferenceAdmin(ReadOnlyAdmin):
     list_display = ["user", "kind", "delivery", "updated_at"]
     list_filter = ["kind", "delivery"]
     search_fields = ["user__email"]
+    list_select_related = ["user"]
+
+
+@admin.register(DigestSchedule)
+class DigestScheduleAdmin(ReadOnlyAdmin):
+    list_display = ["user", "hour", "time_zone", "last_sent_on"]
+    list_filter = ["hour"]
+    search_fields = ["user__email", "time_zone"]
     list_select_related = ["user"]

@@ -38,6 +38,7 @@ class Notification(models.Model):
 
     class EmailStatus(models.TextChoices):
         PENDING = "pending", "To send"
+        DIGEST = "digest", "For the daily digest"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         NOT_WANTED = "not_wanted", "Not wanted (preferences)"
@@ -104,6 +105,7 @@ class NotificationPreference(models.Model):
 
     class Delivery(models.TextChoices):
         IMMEDIATELY = "immediately", "Immediately"
+        DIGEST = "digest", "In a daily digest"
         NEVER = "never", "Never"
 
     user = models.ForeignKey(
@@ -122,3 +124,31 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.kind} {self.delivery}"
+
+
+class DigestSchedule(models.Model):
+    """When a person's daily digest goes out: at a whole hour of their own time zone. Without a
+    row: DEFAULT_DIGEST_HOUR in UTC."""
+
+    DEFAULT_HOUR = 8
+    DEFAULT_TIME_ZONE = "UTC"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="digest_schedule",
+    )
+    hour = models.PositiveSmallIntegerField(default=DEFAULT_HOUR)
+    time_zone = models.CharField(max_length=64, default=DEFAULT_TIME_ZONE)
+    # The local day of the last digest, set by the one worker that claims the day (a conditional
+    # UPDATE): never two digests in a day.
+    last_sent_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(hour__lte=23), name="digest_hour_of_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"digest of {self.user_id} at {self.hour}:00 {self.time_zone}"

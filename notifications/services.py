@@ -18,7 +18,8 @@ from incidents.models import IncidentEvent
 from suppliers.models import User
 from supplierwatch.errors import ApplicationError
 
-from .models import GeneratedEvent, Kind, Notification, NotificationPreference
+from .inputs import clean_digest_hour, clean_time_zone
+from .models import DigestSchedule, GeneratedEvent, Kind, Notification, NotificationPreference
 from .presenters import notification_content
 from .selectors import event_recipients
 
@@ -31,8 +32,11 @@ def email_wanted(preferences: Mapping[tuple[int, str], str], user: User, kind: s
     """The e-mail status a new notification starts with."""
     if not (user.email or "").strip():
         return EmailStatus.NO_ADDRESS
-    if preferences.get((user.pk, kind), Delivery.IMMEDIATELY) == Delivery.NEVER:
+    delivery = preferences.get((user.pk, kind), Delivery.IMMEDIATELY)
+    if delivery == Delivery.NEVER:
         return EmailStatus.NOT_WANTED
+    if delivery == Delivery.DIGEST:
+        return EmailStatus.DIGEST
     return EmailStatus.PENDING
 
 
@@ -123,7 +127,9 @@ def preferences_set(*, user: User, deliveries: Mapping[str, str]) -> None:
     """Store how this person wants e-mail of each kind (kinds not given keep theirs)."""
     for kind, delivery in deliveries.items():
         if kind not in Kind.values or delivery not in Delivery.values:
-            raise ApplicationError("Choose immediately or never.", field=kind, code="invalid")
+            raise ApplicationError(
+                "Choose immediately, in a daily digest or never.", field=kind, code="invalid"
+            )
         NotificationPreference.objects.update_or_create(
             user=user, kind=kind, defaults={"delivery": delivery}
         )
@@ -133,3 +139,18 @@ def preferences_of(user: User) -> dict[str, str]:
     """Every kind's delivery for this person, defaults included."""
     stored = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "delivery"))
     return {kind: stored.get(kind, Delivery.IMMEDIATELY) for kind in Kind.values}
+
+
+@transaction.atomic
+def digest_schedule_set(*, user: User, hour: object, time_zone: object) -> DigestSchedule:
+    """When this person's daily digest goes out: a whole hour of their time zone."""
+    schedule, _ = DigestSchedule.objects.update_or_create(
+        user=user,
+        defaults={"hour": clean_digest_hour(hour), "time_zone": clean_time_zone(time_zone)},
+    )
+    return schedule
+
+
+def digest_schedule_of(user: User) -> DigestSchedule:
+    """The person's digest schedule, the default one when they never chose (unsaved)."""
+    return DigestSchedule.objects.filter(user=user).first() or DigestSchedule(user=user)

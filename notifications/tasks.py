@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 
-from . import emails, services
+from . import digests, emails, services
 
 logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
@@ -80,3 +80,11 @@ def send_notification_email(self, notification_id: int) -> str:
             max_retries=settings.SW_NOTIFICATION_EMAIL_MAX_ATTEMPTS + 2,
         )
     return attempt.outcome
+
+
+# Not acks_late: a digest run redelivered after a lost acknowledgement would only find its days
+# claimed; a lost run is made up by the next one (digests are due from the chosen hour on).
+@shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=3)
+def send_digests() -> dict:
+    """Beat: send the daily digests due now."""
+    return digests.digests_send()

@@ -12,6 +12,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from suppliers.models import User, person
+from supplierwatch.errors import ApplicationError
+from supplierwatch.forms import add_refusal
 
 from . import selectors, services
 from .forms import PreferencesForm, kinds_for
@@ -62,12 +64,25 @@ def preferences(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = PreferencesForm(request.POST, kinds=kinds)
         if form.is_valid():
-            services.preferences_set(user=user, deliveries=form.cleaned_data)
-            messages.success(request, "Your notification settings are saved.")
-            return redirect("notification-settings")
+            data = form.cleaned_data
+            try:
+                services.digest_schedule_set(
+                    user=user, hour=data["hour"], time_zone=data["time_zone"]
+                )
+                services.preferences_set(user=user, deliveries={kind: data[kind] for kind in kinds})
+            except ApplicationError as error:
+                add_refusal(form, error)
+            else:
+                messages.success(request, "Your notification settings are saved.")
+                return redirect("notification-settings")
     else:
         current = services.preferences_of(user)
-        form = PreferencesForm(initial={kind: current[kind] for kind in kinds}, kinds=kinds)
+        schedule = services.digest_schedule_of(user)
+        initial = {kind: current[kind] for kind in kinds}
+        form = PreferencesForm(
+            initial={**initial, "hour": schedule.hour, "time_zone": schedule.time_zone},
+            kinds=kinds,
+        )
     return render(request, "notifications/settings.html", {"form": form})
 
 

@@ -165,6 +165,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10.0,
     },
     "sweep-notifications": {"task": "notifications.tasks.sweep_notifications", "schedule": 30.0},
+    # Digests go out at a whole hour of each person's time zone: a run every quarter hour.
+    "send-digests": {"task": "notifications.tasks.send_digests", "schedule": 900.0},
     "requeue-webhook-deliveries": {
         "task": "integrations.tasks.requeue_webhook_deliveries",
         "schedule": 300.0,

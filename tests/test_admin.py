@@ -11,7 +11,7 @@ from django.urls import reverse
 from incidents.models import ClassifierModel, Post
 from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.services import api_key_issue, api_key_revoke
-from notifications.models import Notification, NotificationPreference
+from notifications.models import DigestSchedule, Notification, NotificationPreference
 from suppliers.models import Invitation, Membership, User
 from supplierwatch.api.models import IdempotencyRecord
 from tests.factories import (
@@ -91,6 +91,7 @@ def world(alice, bob, carol, dave, operator, acme, globex, initech, umbrella):
         email_error="SMTPServerDisconnected",
     )
     NotificationPreference.objects.create(user=carol, kind="spike", delivery="never")
+    DigestSchedule.objects.create(user=carol, hour=8, time_zone="Europe/Berlin")
 
 
 def test_every_model_of_the_product_is_registered():

@@ -33,6 +33,7 @@ def test_the_settings_page_offers_ones_own_sides_kinds_and_saves_them(client, ca
     page = client.get(reverse("notification-settings")).content.decode()
     assert Kind.ASSIGNED.label in page and Kind.ANSWER.label not in page
     form = {kind: "immediately" for kind in ("new_incident", "new_evidence", "spike")}
+    form |= {"hour": "8", "time_zone": "Europe/Berlin"}
     response = client.post(reverse("notification-settings"), {**form, "assigned": "never"})
     assert response.status_code == 302
     assert preferences_of(carol)[Kind.ASSIGNED] == Delivery.NEVER
