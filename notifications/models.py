@@ -20,10 +20,14 @@ class Kind(models.TextChoices):
     # To buyers.
     ANSWER = "answer", "An answer on an incident you reported or follow"
     STATUS = "status", "An incident you reported or follow acknowledged, resolved or reopened"
+    SUPPLIER_SPIKE = (
+        "supplier_spike",
+        "A spike of complaints about a supplier you have a vendor code for or follow",
+    )
 
 
 SUPPLIER_KINDS = (Kind.NEW_INCIDENT, Kind.ASSIGNED, Kind.NEW_EVIDENCE, Kind.SPIKE)
-BUYER_KINDS = (Kind.ANSWER, Kind.STATUS)
+BUYER_KINDS = (Kind.ANSWER, Kind.STATUS, Kind.SUPPLIER_SPIKE)
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):

@@ -33,6 +33,8 @@ def _headline(kind: str, event: IncidentEvent, status_label: str, supplier: str)
         return "New evidence"
     if kind == Kind.SPIKE:
         return "Spike"
+    if kind == Kind.SUPPLIER_SPIKE:
+        return f"Spike at {supplier}"
     if kind == Kind.ANSWER:
         return f"{supplier} answered"
     return status_label

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from incidents.models import Follow, Incident, IncidentEvent, PostMatch, Response
-from suppliers.models import Membership, User
+from suppliers.models import Membership, User, VendorCode
 from supplierwatch.viewers import Viewer
 
 from .models import Kind, Notification
@@ -47,7 +47,7 @@ def notification_kinds(event: IncidentEvent) -> tuple[str | None, str | None]:
     if kind == EventKind.POST_ADDED:
         return Kind.NEW_EVIDENCE, None
     if kind == EventKind.SPIKE:
-        return Kind.SPIKE, None
+        return Kind.SPIKE, Kind.SUPPLIER_SPIKE
     if kind == EventKind.RESPONSE:
         return None, Kind.ANSWER
     if kind == EventKind.STATUS_CHANGED and data.get("by") == "answer":
@@ -85,17 +85,21 @@ def _supplier_staff(event: IncidentEvent, kind: str) -> list[User]:
 
 
 def _buyers(event: IncidentEvent, kind: str) -> list[Recipient]:
-    """Reporters and followers of the incident, by organization, who may see it (and the answer)."""
+    """Reporters and followers of the incident (for a spike: the buyers of its supplier), by
+    organization, who may see it (and the answer)."""
     incident = event.incident
     reporters = PostMatch.objects.filter(incident=incident, post__author__isnull=False).values(
         "post__author"
     )
     followers = Follow.objects.filter(incident=incident).values("user")
-    people = list(
-        _people()
-        .filter(membership__organization__isnull=False)
-        .filter(Q(pk__in=reporters) | Q(pk__in=followers))
-    )
+    concerned = Q(pk__in=reporters) | Q(pk__in=followers)
+    if kind == Kind.SUPPLIER_SPIKE:
+        # A spike is news for everyone who buys from the supplier (their ERP knows it), and for
+        # whoever follows one of its incidents.
+        buying = VendorCode.objects.filter(supplier_id=incident.supplier_id).values("organization")
+        following = Follow.objects.filter(incident__supplier_id=incident.supplier_id).values("user")
+        concerned = Q(membership__organization__in=buying) | Q(pk__in=following)
+    people = list(_people().filter(membership__organization__isnull=False).filter(concerned))
     response_id = (event.data or {}).get("response_id")
     recipients = []
     organizations = {

@@ -13,7 +13,7 @@ from notifications.selectors import event_recipients
 from notifications.services import events_to_generate, notifications_generate
 from notifications.tasks import generate_notifications, sweep_notifications
 from suppliers.models import Membership
-from tests.factories import SupplierMembershipFactory
+from tests.factories import SupplierMembershipFactory, VendorCodeFactory
 
 from .conftest import PO_NUMBER
 
@@ -115,14 +115,35 @@ def test_supplier_staff_are_linked_to_the_portal(report, alice, carol):
     assert Notification.objects.get(recipient=carol).url == f"/portal/incidents/{incident.pk}/"
 
 
-def test_a_spike_tells_the_suppliers_acting_staff(report, alice, carol, ivy):
+def test_a_spike_tells_the_suppliers_acting_staff_and_its_buyers(
+    report, committed, alice, bob, carol, ivy, dave, globex, initech, umbrella
+):
     incident = report(alice)
+    VendorCodeFactory(organization=globex, supplier=initech, code="V-1")
+    VendorCodeFactory(organization=globex, supplier=umbrella, code="V-2")
     Notification.objects.all().delete()
     event = IncidentEvent.objects.create(
         incident=incident, kind=IncidentEvent.Kind.SPIKE, data={"complaints_last_hour": 9}
     )
     generate_notifications([event.pk])
-    assert told() == {("carol@initech.test", Kind.SPIKE), ("ivy@initech.test", Kind.SPIKE)}
+    assert told() == {
+        ("carol@initech.test", Kind.SPIKE),
+        ("ivy@initech.test", Kind.SPIKE),
+        ("bob@globex.test", Kind.SUPPLIER_SPIKE),
+    }
+    assert Notification.objects.get(recipient=bob).title.startswith("Spike at Initech Components")
+
+
+def test_a_spike_tells_the_followers_of_the_suppliers_incidents(report, committed, alice, bob):
+    incident = report(alice)
+    committed(services.incident_follow, user=bob, incident=incident)
+    Notification.objects.all().delete()
+    other = IncidentEvent.objects.create(
+        incident=report(alice, lot="L-7"), kind=IncidentEvent.Kind.SPIKE, data={}
+    )
+    assert other.incident_id != incident.pk
+    generate_notifications([other.pk])
+    assert ("bob@globex.test", Kind.SUPPLIER_SPIKE) in told()
 
 
 def test_generating_twice_tells_each_person_once(report, alice, carol, ivy):
