@@ -116,7 +116,7 @@ def digest_send(*, user_id: int, day: date, now: datetime) -> str:
             recipient_id=user_id, email_status=EmailStatus.DIGEST, created_at__lte=now
         )
         .select_related("recipient")
-        .order_by("created_at", "id")
+        .order_by("shown_at", "id")
     )
     if not notifications:
         return "empty"

@@ -59,6 +59,11 @@ class Notification(models.Model):
     # The incident page this person uses (the buyers' page or the portal's), a path.
     url = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the event happened as this person is shown it (presenters.event_time): to the hour when
+    # it brought reports whose reporters they may not know. The inbox shows and orders by it, so
+    # the row dates such a report no better than the incident's timeline does.
+    shown_at = models.DateTimeField()
+    shown_to_the_hour = models.BooleanField(default=False)
     read_at = models.DateTimeField(null=True, blank=True)
 
     email_status = models.CharField(
@@ -73,7 +78,7 @@ class Notification(models.Model):
     objects = NotificationQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-shown_at", "-id"]
         constraints = [
             # Two workers generating for one event can never tell one person twice.
             models.UniqueConstraint("event", "recipient", name="notification_once_per_recipient"),
@@ -84,7 +89,7 @@ class Notification(models.Model):
                 condition=Q(read_at__isnull=True),
                 name="notification_unread",
             ),
-            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox"),
+            models.Index(fields=["recipient", "-shown_at", "-id"], name="notification_inbox"),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ recipient's Viewer, so nothing reaches a person that the incident's pages would 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.urls import reverse
 from django.utils.text import Truncator
@@ -22,6 +23,8 @@ class Content:
     title: str
     text: str
     url: str
+    shown_at: datetime
+    shown_to_the_hour: bool
 
 
 def _headline(kind: str, event: IncidentEvent, status_label: str, supplier: str) -> str:
@@ -66,4 +69,10 @@ def notification_content(
     if response is not None:
         lines.append(Truncator(answer_view(response, viewer).body).words(ANSWER_EXCERPT_WORDS))
     title = Truncator(f"{headline}: #{view.id} {view.title}").chars(255)
-    return Content(title=title, text="\n\n".join(lines), url=incident_url(incident, viewer))
+    return Content(
+        title=title,
+        text="\n\n".join(lines),
+        url=incident_url(incident, viewer),
+        shown_at=entry.when,
+        shown_to_the_hour=entry.when_to_the_hour,
+    )

@@ -146,8 +146,8 @@ def event_recipients(event: IncidentEvent) -> list[Recipient]:
 
 
 def inbox(user: User) -> QuerySet[Notification]:
-    """A person's notifications, newest first."""
-    return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
+    """A person's notifications, newest first (by the time they are shown: Notification.shown_at)."""
+    return Notification.objects.filter(recipient=user).order_by("-shown_at", "-id")
 
 
 def unread_count(user: User, *, limit: int | None = None) -> int:

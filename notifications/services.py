@@ -76,6 +76,8 @@ def notifications_generate(*, event_ids: Iterable[int]) -> list[int]:
                 title=content.title,
                 text=content.text,
                 url=content.url,
+                shown_at=content.shown_at,
+                shown_to_the_hour=content.shown_to_the_hour,
                 email_status=status,
                 email_error="The person has no e-mail address."
                 if status == EmailStatus.NO_ADDRESS

@@ -87,6 +87,7 @@ def world(alice, bob, carol, dave, operator, acme, globex, initech, umbrella):
         title="New incident",
         text="Incident opened from new evidence.",
         url=f"/portal/incidents/{incident.pk}/",
+        shown_at=incident.created_at,
         email_status=Notification.EmailStatus.FAILED,
         email_error="SMTPServerDisconnected",
     )

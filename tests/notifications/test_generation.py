@@ -234,3 +234,27 @@ def test_a_rejected_resolution_tells_the_assignee_and_the_other_buyers(
     generate_notifications([event.pk])
     assert told() == {("carol@initech.test", Kind.NEW_INCIDENT), ("bob@globex.test", Kind.STATUS)}
     assert Notification.objects.get(recipient=carol).title.startswith("Reopened: ")
+
+
+def test_an_anonymous_report_is_dated_to_the_hour_in_the_suppliers_inbox(
+    report, client, alice, carol
+):
+    incident = report(alice)
+    row = Notification.objects.get(recipient=carol)
+    created = IncidentEvent.objects.get(incident=incident, kind=IncidentEvent.Kind.CREATED)
+    assert row.shown_to_the_hour
+    assert row.shown_at == created.created_at.replace(minute=0, second=0, microsecond=0)
+    client.force_login(carol)
+    page = client.get("/inbox/").content.decode()
+    assert f"{row.shown_at:%H}:00–{row.shown_at:%H}:59" in page
+    assert f"{created.created_at:%H:%M}" not in page or created.created_at.minute == 0
+
+
+def test_a_named_report_and_the_suppliers_own_actions_keep_their_exact_time(
+    report, committed, alice, carol, ivy
+):
+    incident = report(alice, visibility=Post.Visibility.NAMED)
+    committed(services.incident_assign, incident=incident, actor=ivy, assignee=carol)
+    for row in Notification.objects.filter(recipient=carol):
+        assert not row.shown_to_the_hour
+        assert row.shown_at == row.event.created_at

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from notifications.models import Notification
 from tests.factories import IncidentEventFactory, IncidentFactory
@@ -27,6 +28,7 @@ def notify(user, n=1, **extra) -> list[Notification]:
                 title=f"Answered #{i}",
                 text="Initech Components answered publicly.",
                 url=f"/incidents/{event.incident_id}/",
+                shown_at=timezone.now(),
                 **extra,
             )
         )
@@ -120,7 +122,14 @@ def test_a_notification_for_a_deleted_incident_goes_with_it(alice):
     incident = IncidentFactory()
     event = IncidentEventFactory(incident=incident)
     Notification.objects.create(
-        recipient=alice, event=event, incident=incident, kind="answer", title="t", text="x", url="/"
+        recipient=alice,
+        event=event,
+        incident=incident,
+        kind="answer",
+        title="t",
+        text="x",
+        url="/",
+        shown_at=timezone.now(),
     )
     incident.delete()
     assert not Notification.objects.exists()
