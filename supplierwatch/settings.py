@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "suppliers",
     "incidents",
     "integrations",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "supplierwatch.context_processors.viewer",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -155,6 +157,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
+# The queue tasks go to unless routed elsewhere, those that tasks queue included.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
@@ -190,6 +194,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.dispatch_webhook_events",
         "schedule": 10.0,
     },
+    "sweep-notifications": {"task": "notifications.tasks.sweep_notifications", "schedule": 30.0},
+    # Digests go out at a whole hour of each person's time zone: a run every quarter hour.
+    "send-digests": {"task": "notifications.tasks.send_digests", "schedule": 900.0},
     "requeue-webhook-deliveries": {
         "task": "integrations.tasks.requeue_webhook_deliveries",
         "schedule": 300.0,
@@ -250,6 +257,8 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds before a silent mail server counts as a failed attempt (a notification retries later).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="supplierwatch <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -422,3 +431,11 @@ SW_WEBHOOK_RETRY_BASE_SECONDS = env.int("SW_WEBHOOK_RETRY_BASE_SECONDS", default
 SW_WEBHOOK_RETRY_MAX_SECONDS = env.int("SW_WEBHOOK_RETRY_MAX_SECONDS", default=900)
 # A subscription is switched off after this many deliveries in a row failed every retry.
 SW_WEBHOOK_DISABLE_AFTER = env.int("SW_WEBHOOK_DISABLE_AFTER", default=5)
+
+# --- Notifications -------------------------------------------------------------------------
+# A notification's e-mail is tried this many times (SMTP refused or timed out), then marked failed.
+SW_NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("SW_NOTIFICATION_EMAIL_MAX_ATTEMPTS", default=5)
+# The first retry waits this long; each further one twice as long.
+SW_NOTIFICATION_EMAIL_BACKOFF_SECONDS = env.int("SW_NOTIFICATION_EMAIL_BACKOFF_SECONDS", default=60)
+# The sweep generates the notifications of events up to this old that were never told.
+SW_NOTIFICATION_SWEEP_HOURS = env.int("SW_NOTIFICATION_SWEEP_HOURS", default=24)

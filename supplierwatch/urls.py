@@ -26,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("supplierwatch.api_urls")),
     path("settings/api-keys/", include("integrations.urls")),
+    path("inbox/", include("notifications.urls")),
     path("", home, name="home"),
     path("", include("incidents.urls")),
     path("portal/team/", include("suppliers.urls")),

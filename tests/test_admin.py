@@ -11,6 +11,7 @@ from django.urls import reverse
 from incidents.models import ClassifierModel, Post
 from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.services import api_key_issue, api_key_revoke
+from notifications.models import DigestSchedule, Notification, NotificationPreference
 from suppliers.models import Invitation, Membership, User
 from supplierwatch.api.models import IdempotencyRecord
 from tests.factories import (
@@ -80,6 +81,20 @@ def world(alice, bob, carol, dave, operator, acme, globex, initech, umbrella):
     AccessAttempt.objects.create(
         username="alice@acme.test", ip_address="203.0.113.7", failures_since_start=5
     )
+    Notification.objects.create(
+        recipient=carol,
+        event=incident.events.first(),
+        incident=incident,
+        kind="new_incident",
+        title="New incident",
+        text="Incident opened from new evidence.",
+        url=f"/portal/incidents/{incident.pk}/",
+        shown_at=incident.created_at,
+        email_status=Notification.EmailStatus.FAILED,
+        email_error="SMTPServerDisconnected",
+    )
+    NotificationPreference.objects.create(user=carol, kind="spike", delivery="never")
+    DigestSchedule.objects.create(user=carol, hour=8, time_zone="Europe/Berlin")
 
 
 def test_every_model_of_the_product_is_registered():

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ("supplierwatch", "suppliers", "incidents", "integrations")
+APPS = ("supplierwatch", "suppliers", "incidents", "integrations", "notifications")
 MAX_MODULE_LINES = 550
 
 

@@ -50,6 +50,8 @@ class Worker:
             "DJANGO_SETTINGS_MODULE": "supplierwatch.settings",
             "DEBUG": "1",
             "DB_CONN_MAX_AGE": "0",
+            # What its tasks queue (an e-mail after a notification) stays in the test's queue.
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
         }
         command = [
             sys.executable,

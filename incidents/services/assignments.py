@@ -13,6 +13,7 @@ from suppliers.models import User
 from supplierwatch.errors import ApplicationError
 
 from ..models import Incident, IncidentEvent
+from ..signals import events_announce
 
 # Refusals that an adapter which looks the person up (the API, by e-mail) gives in the same words
 # when it finds none.
@@ -47,7 +48,7 @@ def record_assignment(
     locked.assignee = assignee
     locked.last_activity_at = timezone.now()
     locked.save()
-    IncidentEvent.objects.create(
+    event = IncidentEvent.objects.create(
         incident=locked,
         kind=IncidentEvent.Kind.ASSIGNED,
         actor=actor,
@@ -57,6 +58,8 @@ def record_assignment(
             **extra,
         },
     )
+    # Told to the assignee by the notifications, whoever or whatever gave it.
+    events_announce([event])
     return locked
 
 

@@ -18,6 +18,7 @@ from supplierwatch.viewers import viewer_of
 from ..inputs import clean_answer, clean_eight_d, clean_note, clean_severity
 from ..models import Incident, IncidentEvent, Response
 from ..selectors import incident_named_organizations
+from ..signals import events_announce
 from .assignments import check_assignee, record_assignment
 from .processing import incident_change_severity
 
@@ -32,7 +33,9 @@ PRIVATE_ANSWER_REFUSAL = (
 
 def incident_event(incident: Incident, kind: str, actor: User | None, **data: object) -> None:
     """Record one step of the incident's timeline (the outbox of webhooks and notifications)."""
-    IncidentEvent.objects.create(incident=incident, kind=kind, actor=actor, data=data)
+    events_announce(
+        [IncidentEvent.objects.create(incident=incident, kind=kind, actor=actor, data=data)]
+    )
 
 
 def require_actor(actor: User | None, incident: Incident) -> None:
@@ -137,7 +140,8 @@ def incident_respond(
     )
     # Answering acknowledges: an open incident moves on, a resolved one stays where it is.
     if locked.allows(Action.ACKNOWLEDGE):
-        _take(locked, author, Action.ACKNOWLEDGE)
+        # "by": the answer's own notification tells the buyers; this one need not (notifications).
+        _take(locked, author, Action.ACKNOWLEDGE, by="answer")
     else:
         locked.last_activity_at = timezone.now()
         locked.save()

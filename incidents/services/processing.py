@@ -32,6 +32,7 @@ from ..models import (
     PostMatch,
     Severity,
 )
+from ..signals import events_announce
 from .follows import reporters_follow
 from .routing import incidents_route
 
@@ -212,6 +213,7 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
     events: list[IncidentEvent] = []
     new_evidence: dict[int, list[Post]] = defaultdict(list)
     opened_by: list[tuple[Incident, Post]] = []
+    opened_ids: set[int] = set()
     # A fixed lock order (supplier, fingerprint) keeps concurrent workers from deadlocking.
     for (supplier_id, fingerprint), items in sorted(complaints_by_fingerprint.items()):
         incident, opened = _incident_for(
@@ -226,6 +228,7 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
         # whoever may not know who reported them): they would date the reports otherwise.
         reporters = reports_brought([item.post for item in items])
         if opened is not None:
+            opened_ids.add(incident.pk)
             events.append(
                 IncidentEvent(incident=incident, kind=opened, data={"by": "pipeline", **reporters})
             )
@@ -280,10 +283,12 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
                         "public_posts": sum(1 for p in shared if not p.is_buyer_post),
                         "post_ids": [p.pk for p in shared],
                         **reports_brought(shared),
+                        # The evidence that opened (or reopened) the incident: no news beside that.
+                        **({"opening": True} if incident_id in opened_ids else {}),
                     },
                 )
             )
-    IncidentEvent.objects.bulk_create(events)
+    events_announce(IncidentEvent.objects.bulk_create(events))
     # After its "created" event: a new incident goes to whom its supplier's rules name.
     incidents_route(opened=opened_by)
     # Reporters follow; a report reprocessed into the same incident is no new report.

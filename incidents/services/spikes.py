@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from ..models import Incident, IncidentEvent, Post, PostMatch, Severity
+from ..signals import events_announce
 from ..spikes import SpikeRule, expected_count, is_spike
 from .processing import incident_change_severity
 
@@ -82,11 +83,12 @@ def _record_spike(*, supplier_id: int, recent: int, expected: float, now: dateti
     if busiest is None:
         return None
     incident = Incident.objects.select_for_update().get(pk=busiest["incident_id"])
-    IncidentEvent.objects.create(
+    spike = IncidentEvent.objects.create(
         incident=incident,
         kind=IncidentEvent.Kind.SPIKE,
         data={"complaints_last_hour": recent, "expected": round(expected, 2)},
     )
+    events_announce([spike])
     if incident.severity < Severity.CRITICAL:
         incident_change_severity(incident, incident.severity + 1, by="spike").save()
     Incident.objects.filter(pk=incident.pk).update(last_activity_at=now)

@@ -705,11 +705,12 @@ def _queries(client, url: str, **params) -> int:
     return len(captured)
 
 
+# Every full page counts the unread notifications once, for the inbox bell in its header.
 PAGES = [
-    ("dashboard", lambda w: reverse("buyer-home"), {}, 11),
-    ("incident", lambda w: _incident_url(w.incident), {}, 15),
-    ("supplier", lambda w: reverse("supplier-detail", args=[w.incident.supplier.slug]), {}, 12),
-    ("report form", lambda w: reverse("buyer-report"), {}, 7),
+    ("dashboard", lambda w: reverse("buyer-home"), {}, 12),
+    ("incident", lambda w: _incident_url(w.incident), {}, 16),
+    ("supplier", lambda w: reverse("supplier-detail", args=[w.incident.supplier.slug]), {}, 13),
+    ("report form", lambda w: reverse("buyer-report"), {}, 8),
     (
         "supplier search",
         lambda w: reverse("buyer-supplier-choices"),

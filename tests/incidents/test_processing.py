@@ -490,7 +490,13 @@ def test_opening_an_incident_writes_a_created_and_an_evidence_event(report, alic
         "unnamed_reports": 1,
         "report_organization": post.organization_id,
     }
-    assert added.data == {"posts": 1, "public_posts": 0, "post_ids": [post.pk], **brought}
+    assert added.data == {
+        "posts": 1,
+        "public_posts": 0,
+        "post_ids": [post.pk],
+        **brought,
+        "opening": True,
+    }
     assert created.data == {"by": "pipeline", **brought}
 
 

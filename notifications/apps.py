@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "notifications"
+
+    def ready(self) -> None:
+        from incidents.signals import events_recorded
+
+        from .tasks import queue_generation
+
+        events_recorded.connect(queue_generation, dispatch_uid="notifications-generate")

@@ -1,0 +1,78 @@
+"""What a notification says to its recipient: built from the incidents' presenters with the
+recipient's Viewer, so nothing reaches a person that the incident's pages would not show them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.urls import reverse
+from django.utils.text import Truncator
+
+from incidents.models import Incident, IncidentEvent, Response
+from incidents.presenters import answer_view, incident_view, timeline_entry
+from supplierwatch.viewers import Viewer
+
+from .models import Kind
+
+ANSWER_EXCERPT_WORDS = 60
+
+
+@dataclass(frozen=True)
+class Content:
+    title: str
+    text: str
+    url: str
+    shown_at: datetime
+    shown_to_the_hour: bool
+
+
+def _headline(kind: str, event: IncidentEvent, status_label: str, supplier: str) -> str:
+    if kind == Kind.NEW_INCIDENT:
+        return "New incident" if event.kind == IncidentEvent.Kind.CREATED else "Reopened"
+    if kind == Kind.ASSIGNED:
+        return "Assigned to you"
+    if kind == Kind.NEW_EVIDENCE:
+        return "New evidence"
+    if kind == Kind.SPIKE:
+        return "Spike"
+    if kind == Kind.SUPPLIER_SPIKE:
+        return f"Spike at {supplier}"
+    if kind == Kind.ANSWER:
+        return f"{supplier} answered"
+    return status_label
+
+
+def incident_url(incident: Incident, viewer: Viewer) -> str:
+    """The incident page this viewer uses: the portal's for the supplier's staff."""
+    name = "portal-incident" if viewer.is_supplier_staff else "incident-detail"
+    return reverse(name, args=[incident.pk])
+
+
+def notification_content(
+    *,
+    kind: str,
+    event: IncidentEvent,
+    incident: Incident,
+    viewer: Viewer,
+    response: Response | None = None,
+) -> Content:
+    """The title (the e-mail's subject), the text and the link of a notification for `viewer`."""
+    view = incident_view(incident, viewer)
+    entry = timeline_entry(event, viewer, view.supplier.name)
+    headline = _headline(kind, event, view.status_label, view.supplier.name)
+    # Who did it, as the timeline names them to this viewer (the supplier's own staff only).
+    by = f" By {entry.actor}." if entry.actor and event.actor_id is not None else ""
+    lines = [entry.text + by]
+    if entry.note:
+        lines.append(entry.note)
+    if response is not None:
+        lines.append(Truncator(answer_view(response, viewer).body).words(ANSWER_EXCERPT_WORDS))
+    title = Truncator(f"{headline}: #{view.id} {view.title}").chars(255)
+    return Content(
+        title=title,
+        text="\n\n".join(lines),
+        url=incident_url(incident, viewer),
+        shown_at=entry.when,
+        shown_to_the_hour=entry.when_to_the_hour,
+    )

@@ -1,0 +1,158 @@
+"""Every write of the notifications: generating them from the outbox, reading them, preferences.
+
+Generation is safe to run twice and concurrently: a notification is unique per event and
+recipient (the database refuses a second), and rows are inserted ignoring that conflict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from incidents.models import IncidentEvent
+from suppliers.models import User
+from supplierwatch.errors import ApplicationError
+
+from .inputs import clean_digest_hour, clean_time_zone
+from .models import DigestSchedule, GeneratedEvent, Kind, Notification, NotificationPreference
+from .presenters import notification_content
+from .selectors import event_recipients
+
+Delivery = NotificationPreference.Delivery
+EmailStatus = Notification.EmailStatus
+GENERATE_BATCH = 200
+
+
+def email_wanted(preferences: Mapping[tuple[int, str], str], user: User, kind: str) -> str:
+    """The e-mail status a new notification starts with."""
+    if not (user.email or "").strip():
+        return EmailStatus.NO_ADDRESS
+    delivery = preferences.get((user.pk, kind), Delivery.IMMEDIATELY)
+    if delivery == Delivery.NEVER:
+        return EmailStatus.NOT_WANTED
+    if delivery == Delivery.DIGEST:
+        return EmailStatus.DIGEST
+    return EmailStatus.PENDING
+
+
+@transaction.atomic
+def notifications_generate(*, event_ids: Iterable[int]) -> list[int]:
+    """Create the notifications of these events (those not created yet); the ids of the ones
+    whose e-mail is still to send, for the caller to queue after commit."""
+    event_ids = sorted(set(event_ids))
+    events = list(
+        IncidentEvent.objects.filter(pk__in=event_ids).select_related(
+            "incident__supplier", "incident__category", "incident__assignee"
+        )
+    )
+    planned = [(event, recipient) for event in events for recipient in event_recipients(event)]
+    preferences = {
+        (user_id, kind): delivery
+        for user_id, kind, delivery in NotificationPreference.objects.filter(
+            user_id__in={recipient.user.pk for _, recipient in planned}
+        ).values_list("user_id", "kind", "delivery")
+    }
+    rows = []
+    for event, recipient in planned:
+        content = notification_content(
+            kind=recipient.kind,
+            event=event,
+            incident=event.incident,
+            viewer=recipient.user.viewer,
+            response=recipient.response,
+        )
+        status = email_wanted(preferences, recipient.user, recipient.kind)
+        rows.append(
+            Notification(
+                recipient=recipient.user,
+                event=event,
+                incident=event.incident,
+                kind=recipient.kind,
+                title=content.title,
+                text=content.text,
+                url=content.url,
+                shown_at=content.shown_at,
+                shown_to_the_hour=content.shown_to_the_hour,
+                email_status=status,
+                email_error="The person has no e-mail address."
+                if status == EmailStatus.NO_ADDRESS
+                else "",
+            )
+        )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    GeneratedEvent.objects.bulk_create(
+        [GeneratedEvent(event=event) for event in events], ignore_conflicts=True
+    )
+    return list(
+        Notification.objects.filter(
+            event_id__in=event_ids, email_status=EmailStatus.PENDING, email_claimed_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+
+
+def events_to_generate(*, limit: int = GENERATE_BATCH) -> list[int]:
+    """Recent events whose notifications were never generated (a lost task, a crash after
+    commit). Older ones are left alone: telling of them now would be news of the past."""
+    since = timezone.now() - timedelta(hours=settings.SW_NOTIFICATION_SWEEP_HOURS)
+    generated = GeneratedEvent.objects.filter(event=OuterRef("pk"))
+    return list(
+        IncidentEvent.objects.filter(created_at__gte=since)
+        .exclude(Exists(generated))
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+@transaction.atomic
+def notification_mark_read(*, notification: Notification) -> Notification:
+    """Mark one of a person's notifications read (the view found it among theirs)."""
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at
+        )
+    return notification
+
+
+@transaction.atomic
+def notifications_mark_all_read(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user).unread().update(read_at=timezone.now())
+
+
+@transaction.atomic
+def preferences_set(*, user: User, deliveries: Mapping[str, str]) -> None:
+    """Store how this person wants e-mail of each kind (kinds not given keep theirs)."""
+    for kind, delivery in deliveries.items():
+        if kind not in Kind.values or delivery not in Delivery.values:
+            raise ApplicationError(
+                "Choose immediately, in a daily digest or never.", field=kind, code="invalid"
+            )
+        NotificationPreference.objects.update_or_create(
+            user=user, kind=kind, defaults={"delivery": delivery}
+        )
+
+
+def preferences_of(user: User) -> dict[str, str]:
+    """Every kind's delivery for this person, defaults included."""
+    stored = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "delivery"))
+    return {kind: stored.get(kind, Delivery.IMMEDIATELY) for kind in Kind.values}
+
+
+@transaction.atomic
+def digest_schedule_set(*, user: User, hour: object, time_zone: object) -> DigestSchedule:
+    """When this person's daily digest goes out: a whole hour of their time zone."""
+    schedule, _ = DigestSchedule.objects.update_or_create(
+        user=user,
+        defaults={"hour": clean_digest_hour(hour), "time_zone": clean_time_zone(time_zone)},
+    )
+    return schedule
+
+
+def digest_schedule_of(user: User) -> DigestSchedule:
+    """The person's digest schedule, the default one when they never chose (unsaved)."""
+    return DigestSchedule.objects.filter(user=user).first() or DigestSchedule(user=user)

@@ -1,0 +1,90 @@
+"""Celery tasks of the notifications: thin, take ids, call a service, safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, transaction
+
+from . import digests, emails, services
+
+logger = logging.getLogger(__name__)
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+
+def queue_generation(sender: object, event_ids: list[int], **kwargs: object) -> None:
+    """incidents.signals.events_recorded (after commit): generate these events' notifications.
+    A failure here must not fail the request that recorded them: the sweep catches up."""
+    try:
+        generate_notifications.delay(event_ids)
+    except Exception:
+        logger.exception("notifications of events %s not generated now; the sweep will", event_ids)
+
+
+def _queue_emails(notification_ids: list[int]) -> None:
+    def enqueue() -> None:
+        for notification_id in notification_ids:
+            send_notification_email.delay(notification_id)
+
+    transaction.on_commit(enqueue)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=5,
+    max_retries=5,
+    ignore_result=True,
+)
+def generate_notifications(event_ids: list[int]) -> int:
+    """Tell these events to the people they concern: inbox rows, then their e-mails."""
+    with transaction.atomic():
+        to_send = services.notifications_generate(event_ids=event_ids)
+        _queue_emails(to_send)
+    return len(to_send)
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=3)
+def sweep_notifications() -> dict:
+    """Beat: generate what a lost signal or task left behind, and queue lost e-mails again."""
+    event_ids = services.events_to_generate()
+    if event_ids:
+        generate_notifications.run(event_ids)
+    lost = emails.emails_to_requeue()
+    _queue_emails(lost)
+    return {"events": len(event_ids), "emails": len(lost)}
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=5,
+    max_retries=None,
+    ignore_result=True,
+)
+def send_notification_email(self, notification_id: int) -> str:
+    """One attempt; a failed one is retried after a backoff. The row counts the attempts and stops
+    at SW_NOTIFICATION_EMAIL_MAX_ATTEMPTS, so Celery's own retry limit is only a backstop."""
+    attempt = emails.notification_email_send(notification_id=notification_id)
+    while attempt.outcome == "retry" and self.request.is_eager:
+        # No broker to wake a retry up later (`make run` without Redis): retry at once, bounded.
+        attempt = emails.notification_email_send(notification_id=notification_id)
+    if attempt.outcome == "retry":
+        raise self.retry(
+            countdown=attempt.retry_in,
+            max_retries=settings.SW_NOTIFICATION_EMAIL_MAX_ATTEMPTS + 2,
+        )
+    return attempt.outcome
+
+
+# Not acks_late: a digest run redelivered after a lost acknowledgement would only find its days
+# claimed; a lost run is made up by the next one (digests are due from the chosen hour on).
+@shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=3)
+def send_digests() -> dict:
+    """Beat: send the daily digests due now."""
+    return digests.digests_send()
