@@ -24,7 +24,7 @@ run: install
 	@mkdir -p var
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
-	DEBUG=$${DEBUG:-1} BROKER_URL=$${BROKER_URL-filesystem://} PATH="$(abspath $(VENV))/bin:$$PATH" \
+	DEBUG=$${DEBUG:-1} BROKER_URL=$${BROKER_URL-filesystem://} SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} PATH="$(abspath $(VENV))/bin:$$PATH" \
 		$(VENV)/bin/honcho start --env /dev/null --procfile Procfile.dev --port $(PORT)
 
 test: install
