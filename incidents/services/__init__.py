@@ -28,7 +28,6 @@ from .replies import (
     incident_accept_resolution,
     incident_reject_resolution,
     incident_reply,
-    may_answer_back,
 )
 from .reports import post_report
 from .routing import (
@@ -83,7 +82,6 @@ __all__ = [
     "incidents_return_to_team",
     "incidents_route",
     "labelled_examples",
-    "may_answer_back",
     "may_correct_labels",
     "may_manage_rules",
     "may_relabel",

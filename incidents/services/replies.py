@@ -33,14 +33,6 @@ def _reports(incident: Incident, organization_id: int) -> set[str]:
     )
 
 
-def may_answer_back(user: User | None, incident: Incident) -> bool:
-    """Does this person belong to an organization with a shared report in the incident?"""
-    viewer = viewer_of(user)
-    if not viewer.is_buyer or viewer.organization_id is None:
-        return False
-    return bool(_reports(incident, viewer.organization_id))
-
-
 def _reporting_organization(user: User, incident: Incident) -> tuple[int, bool]:
     """The actor's organization and whether it reported by name; refused otherwise."""
     viewer = viewer_of(user)
