@@ -353,6 +353,25 @@ class ResolveForm(Form):
     )
 
 
+# --- the buyer answers back -------------------------------------------------------------------
+
+
+class ReplyForm(Form):
+    body = forms.CharField(
+        label="Your reply to the supplier",
+        max_length=inputs.ANSWER_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class RejectForm(Form):
+    reason = forms.CharField(
+        label="Why the problem is not solved",
+        max_length=inputs.NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 # --- a public post's label ----------------------------------------------------------------------
 
 COMPLAINT = "complaint"

@@ -179,6 +179,24 @@ def clean_answer(body: Any, field: str = "body") -> str:
     )
 
 
+def clean_reply(body: Any, field: str = "body") -> str:
+    """The words of a reporting buyer's reply to the supplier."""
+    return clean_text(
+        body, field, max_length=ANSWER_MAX, required=True, required_reason="Write a reply."
+    )
+
+
+def clean_rejection_reason(reason: Any, field: str = "reason") -> str:
+    """Why a reporting buyer rejects a resolution: required, so the supplier knows what to do."""
+    return clean_text(
+        reason,
+        field,
+        max_length=NOTE_MAX,
+        required=True,
+        required_reason="Say why the resolution does not solve the problem.",
+    )
+
+
 def clean_note(note: Any) -> str:
     """A resolution note (optional)."""
     return clean_text(note, "note", max_length=NOTE_MAX)

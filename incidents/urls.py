@@ -3,7 +3,7 @@ attachments), the supplier portal's (/portal/) and label corrections (/posts/<id
 
 from django.urls import path
 
-from .views import buyer, labels, portal, rules
+from .views import buyer, labels, portal, replies, rules
 
 urlpatterns = [
     # Buyers (and operators)
@@ -12,6 +12,11 @@ urlpatterns = [
     path("buyer/report/suppliers/", buyer.supplier_choices, name="buyer-supplier-choices"),
     path("incidents/<int:pk>/", buyer.incident_detail, name="incident-detail"),
     path("incidents/<int:pk>/follow/", buyer.incident_follow, name="incident-follow"),
+    path(
+        "incidents/<int:pk>/<slug:action>/",
+        replies.incident_answer_back,
+        name="incident-answer-back",
+    ),
     path("suppliers/<slug:slug>/", buyer.supplier_detail, name="supplier-detail"),
     path("attachments/<uuid:key>/", buyer.attachment_download, name="attachment-download"),
     # Supplier staff

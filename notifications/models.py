@@ -17,6 +17,11 @@ class Kind(models.TextChoices):
     ASSIGNED = "assigned", "An incident assigned to you"
     NEW_EVIDENCE = "new_evidence", "New evidence on an incident assigned to you"
     SPIKE = "spike", "A spike of complaints about your company"
+    BUYER_REPLY = "buyer_reply", "A reporting buyer's reply on an incident for you or your team"
+    RESOLUTION_REJECTED = (
+        "resolution_rejected",
+        "A reporting buyer rejecting a resolution (the incident reopens)",
+    )
     # To buyers.
     ANSWER = "answer", "An answer on an incident you reported or follow"
     STATUS = "status", "An incident you reported or follow acknowledged, resolved or reopened"
@@ -26,7 +31,14 @@ class Kind(models.TextChoices):
     )
 
 
-SUPPLIER_KINDS = (Kind.NEW_INCIDENT, Kind.ASSIGNED, Kind.NEW_EVIDENCE, Kind.SPIKE)
+SUPPLIER_KINDS = (
+    Kind.NEW_INCIDENT,
+    Kind.ASSIGNED,
+    Kind.NEW_EVIDENCE,
+    Kind.BUYER_REPLY,
+    Kind.RESOLUTION_REJECTED,
+    Kind.SPIKE,
+)
 BUYER_KINDS = (Kind.ANSWER, Kind.STATUS, Kind.SUPPLIER_SPIKE)
 
 

@@ -9,8 +9,8 @@ from datetime import datetime
 from django.urls import reverse
 from django.utils.text import Truncator
 
-from incidents.models import Incident, IncidentEvent, Response
-from incidents.presenters import answer_view, incident_view, timeline_entry
+from incidents.models import Incident, IncidentEvent, Reply, Response
+from incidents.presenters import answer_view, incident_view, reply_view, timeline_entry
 from supplierwatch.viewers import Viewer
 
 from .models import Kind
@@ -38,6 +38,10 @@ def _headline(kind: str, event: IncidentEvent, status_label: str, supplier: str)
         return "Spike"
     if kind == Kind.SUPPLIER_SPIKE:
         return f"Spike at {supplier}"
+    if kind == Kind.BUYER_REPLY:
+        return "A reporting buyer replied"
+    if kind == Kind.RESOLUTION_REJECTED:
+        return "Resolution rejected"
     if kind == Kind.ANSWER:
         return f"{supplier} answered"
     return status_label
@@ -56,6 +60,7 @@ def notification_content(
     incident: Incident,
     viewer: Viewer,
     response: Response | None = None,
+    reply: Reply | None = None,
 ) -> Content:
     """The title (the e-mail's subject), the text and the link of a notification for `viewer`."""
     view = incident_view(incident, viewer)
@@ -68,6 +73,8 @@ def notification_content(
         lines.append(entry.note)
     if response is not None:
         lines.append(Truncator(answer_view(response, viewer).body).words(ANSWER_EXCERPT_WORDS))
+    if reply is not None:
+        lines.append(Truncator(reply_view(reply, viewer).body).words(ANSWER_EXCERPT_WORDS))
     title = Truncator(f"{headline}: #{view.id} {view.title}").chars(255)
     return Content(
         title=title,

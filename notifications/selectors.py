@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from incidents.models import Follow, Incident, IncidentEvent, PostMatch, Response
+from incidents.models import Follow, Incident, IncidentEvent, PostMatch, Reply, Response
 from suppliers.models import Membership, User, VendorCode
 from supplierwatch.viewers import Viewer
 
@@ -31,6 +31,8 @@ class Recipient:
     kind: str
     # The answer an answer notification is about, as the recipient may read it.
     response: Response | None = None
+    # The reply a reply notification is about (the supplier's staff read every reply).
+    reply: Reply | None = None
 
 
 def notification_kinds(event: IncidentEvent) -> tuple[str | None, str | None]:
@@ -55,12 +57,19 @@ def notification_kinds(event: IncidentEvent) -> tuple[str | None, str | None]:
         return None, Kind.ANSWER
     if kind == EventKind.STATUS_CHANGED and data.get("by") == "answer":
         return None, None  # acknowledged by answering: the answer is the news
+    if kind == EventKind.BUYER_REPLY:
+        return Kind.BUYER_REPLY, None
+    if kind == EventKind.STATUS_CHANGED and data.get("by") == "rejection":
+        # Work again for the supplier, news for the buyers (without the reason: event_note).
+        return Kind.RESOLUTION_REJECTED, Kind.STATUS
     if kind == EventKind.STATUS_CHANGED and data.get("to") == Incident.Status.REOPENED:
-        # A rejected resolution: work again for the supplier, news for the buyers.
         return Kind.NEW_INCIDENT, Kind.STATUS
     if kind == EventKind.STATUS_CHANGED and data.get("to") in TOLD_STATUSES:
         return None, Kind.STATUS
     return None, None
+
+
+_ASSIGNEE_OR_TEAM = (Kind.NEW_INCIDENT, Kind.BUYER_REPLY, Kind.RESOLUTION_REJECTED)
 
 
 def _people() -> QuerySet[User]:
@@ -82,7 +91,8 @@ def _supplier_staff(event: IncidentEvent, kind: str) -> list[User]:
         return list(acting.filter(pk=assignee_id)) if isinstance(assignee_id, int) else []
     if kind == Kind.NEW_EVIDENCE:
         return list(acting.filter(pk=incident.assignee_id)) if incident.assignee_id else []
-    if kind == Kind.NEW_INCIDENT and incident.assignee_id:
+    # Who works on the incident hears of it; with nobody assigned, the team does.
+    if kind in _ASSIGNEE_OR_TEAM and incident.assignee_id:
         return list(acting.filter(pk=incident.assignee_id))
     return list(acting)
 
@@ -140,8 +150,17 @@ def event_recipients(event: IncidentEvent) -> list[Recipient]:
     supplier_kind, buyer_kind = notification_kinds(event)
     recipients: list[Recipient] = []
     if supplier_kind is not None:
+        reply = None
+        reply_id = (event.data or {}).get("reply_id")
+        if supplier_kind == Kind.BUYER_REPLY and isinstance(reply_id, int):
+            reply = (
+                Reply.objects.visible_to(Viewer.party(supplier_id=event.incident.supplier_id))
+                .filter(pk=reply_id)
+                .first()
+            )
         recipients += [
-            Recipient(user, supplier_kind) for user in _supplier_staff(event, supplier_kind)
+            Recipient(user, supplier_kind, reply=reply)
+            for user in _supplier_staff(event, supplier_kind)
         ]
     if buyer_kind is not None:
         recipients += _buyers(event, buyer_kind)

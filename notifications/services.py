@@ -65,6 +65,7 @@ def notifications_generate(*, event_ids: Iterable[int]) -> list[int]:
             incident=event.incident,
             viewer=recipient.user.viewer,
             response=recipient.response,
+            reply=recipient.reply,
         )
         status = email_wanted(preferences, recipient.user, recipient.kind)
         rows.append(

@@ -103,6 +103,28 @@ RESPOND = OpenApiExample(
     value={"body": "We have quarantined lot L2291 and are shipping replacements this week."},
     request_only=True,
 )
+REPLY = OpenApiExample(
+    "A reply",
+    value={"body": "The replacement lot arrived, but 3 of 40 boxes show the same crack."},
+    request_only=True,
+)
+_REPLY = {
+    "id": 12,
+    "body": "The replacement lot arrived, but 3 of 40 boxes show the same crack.",
+    "organization": None,
+    "author": None,
+    "created_at": "2026-03-04T10:15:00Z",
+    "is_own": False,
+}
+REPLY_CREATED = OpenApiExample("A reply", value=_REPLY, response_only=True, status_codes=["201"])
+REPLY_LIST = OpenApiExample(
+    "Replies, as the supplier reads an anonymous reporter's", value=[_REPLY], response_only=True
+)
+REJECT = OpenApiExample(
+    "Reject",
+    value={"reason": "The replacement lot has the same crack in 3 of 40 boxes."},
+    request_only=True,
+)
 RESPONSE = OpenApiExample("An answer", value=_RESPONSE, response_only=True, status_codes=["201"])
 RESPONSE_LIST = OpenApiExample("Answers", value=[_RESPONSE], response_only=True)
 EVIDENCE_LIST = OpenApiExample(

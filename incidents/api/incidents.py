@@ -25,13 +25,19 @@ from rest_framework.response import Response
 
 from suppliers.models import Organization, User, person
 from supplierwatch.api.pagination import ApiCursorPagination
-from supplierwatch.api.permissions import IsSupplierStaff, request_viewer
+from supplierwatch.api.permissions import IsBuyer, IsSupplierStaff, request_viewer
 from supplierwatch.errors import ApplicationError
 
 from .. import selectors, services
 from ..exports import incidents_csv
 from ..models import Incident
-from ..presenters import answer_view, evidence_view, incident_detail_view, incident_view
+from ..presenters import (
+    answer_view,
+    evidence_view,
+    incident_detail_view,
+    incident_view,
+    reply_view,
+)
 from . import examples
 from .filters import IncidentFilter, StrictOrderingFilter
 from .serializers import (
@@ -40,6 +46,9 @@ from .serializers import (
     EvidenceSerializer,
     IncidentDetailSerializer,
     IncidentSerializer,
+    RejectSerializer,
+    ReplyInputSerializer,
+    ReplySerializer,
     ResolveSerializer,
     RespondSerializer,
     ResponseSerializer,
@@ -60,6 +69,8 @@ ORDERING = OpenApiParameter(
     "as given (to the hour); incidents of the same hour in the order of their ids.",
 )
 SUPPLIER_ACTIONS = {"acknowledge", "investigate", "assign", "resolve", "actions"}
+# What reporting organizations do (services.replies checks that the organization reported).
+BUYER_ACTIONS = {"accept", "reject"}
 STATE_CONFLICT = OpenApiResponse(
     description="The incident's status does not allow this action now (e.g. it is resolved)."
 )
@@ -110,6 +121,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         answering = self.action == "responses" and self.request.method == "POST"
         if self.action in SUPPLIER_ACTIONS or answering:
             permissions.append(IsSupplierStaff())
+        replying = self.action == "replies" and self.request.method == "POST"
+        if self.action in BUYER_ACTIONS or replying:
+            permissions.append(IsBuyer())
         return permissions
 
     def _incident(self, incident: Incident) -> dict[str, Any]:
@@ -270,6 +284,80 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(
             ResponseSerializer(answer_view(answer, viewer)).data, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        methods=["GET"],
+        summary="List the replies of reporting organizations",
+        description="Replies are between one reporting organization and the supplier: a buyer "
+        "key reads its own organization's, a supplier key every reply on its incidents, with "
+        "`organization` only when that organization reported the incident by name.",
+        responses=ReplySerializer(many=True),
+        examples=[examples.REPLY_LIST],
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Reply to the supplier",
+        description="Buyer keys (write scope) of an organization with an anonymous or named "
+        "report in the incident; others get a 403. An anonymous reporter's reply does not "
+        "tell the supplier who wrote it.",
+        request=ReplyInputSerializer,
+        responses={201: ReplySerializer, 409: STATE_CONFLICT},
+        examples=[examples.REPLY, examples.REPLY_CREATED],
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def replies(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        viewer = request_viewer(request)
+        if request.method == "GET":
+            replies = selectors.incident_replies(viewer=viewer, incident=incident)
+            return Response(
+                ReplySerializer([reply_view(r, viewer) for r in replies], many=True).data
+            )
+        serializer = ReplyInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reply = services.incident_reply(
+            incident=incident, author=person(request.user), body=serializer.validated_data["body"]
+        )
+        reply = selectors.incident_replies(viewer=viewer, incident=incident).get(pk=reply.pk)
+        return Response(
+            ReplySerializer(reply_view(reply, viewer)).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="Accept a resolution",
+        description="Buyer keys (write scope) of a reporting organization, on a resolved "
+        "incident: records that the resolution solves your problem (the incident stays "
+        "resolved; the supplier closes it). Accepting twice changes nothing.",
+        request=None,
+        responses={200: IncidentSerializer, 409: STATE_CONFLICT},
+        examples=[examples.INCIDENT],
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        incident = services.incident_accept_resolution(
+            incident=self.get_object(), actor=person(request.user)
+        )
+        return Response(self._incident(incident))
+
+    @extend_schema(
+        summary="Reject a resolution",
+        description="Buyer keys (write scope) of a reporting organization, on a resolved "
+        "incident: the incident reopens with fresh SLA due times and the supplier reads your "
+        "reason (without your organization's name if you reported anonymously).",
+        request=RejectSerializer,
+        responses={200: IncidentSerializer, 409: STATE_CONFLICT, 422: UNPROCESSABLE},
+        examples=[examples.REJECT, examples.INCIDENT],
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        serializer = RejectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        incident = services.incident_reject_resolution(
+            incident=self.get_object(),
+            actor=person(request.user),
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(self._incident(incident))
 
     @extend_schema(
         summary="List the evidence of an incident",

@@ -152,6 +152,30 @@ class ResponseSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class ReplySerializer(serializers.Serializer):
+    """A reporting organization's reply to the supplier (presenters.ReplyView)."""
+
+    id = serializers.IntegerField()
+    body = serializers.CharField()
+    organization = OrganizationRefSerializer(
+        allow_null=True,
+        help_text="Who replied: to the supplier, only an organization that reported by name.",
+    )
+    author = PersonSerializer(allow_null=True, help_text="Its own organization's keys only.")
+    created_at = serializers.DateTimeField()
+    is_own = serializers.BooleanField(help_text="Your organization wrote it.")
+
+
+class ReplyInputSerializer(serializers.Serializer):
+    body = strict.CharField(max_length=inputs.ANSWER_MAX)
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = strict.CharField(
+        max_length=inputs.NOTE_MAX, help_text="Why the problem is not solved (required)."
+    )
+
+
 class IncidentDetailSerializer(IncidentSerializer):
     """An incident with its timeline and the answers this viewer may read (set by the view)."""
 

@@ -21,6 +21,7 @@ from .incidents import (
     ResponseQuerySet,
     overdue_condition,
 )
+from .replies import Reply, ReplyQuerySet
 from .routing import RoutingRule
 from .values import Severity, hour_of, to_the_hour
 
@@ -37,6 +38,8 @@ __all__ = [
     "Post",
     "PostMatch",
     "PostQuerySet",
+    "Reply",
+    "ReplyQuerySet",
     "Response",
     "ResponseQuerySet",
     "RoutingRule",

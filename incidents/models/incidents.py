@@ -123,6 +123,12 @@ class Incident(models.Model):
         RESOLVE = "resolve", "Resolve"
         CLOSE = "close", "Close"
 
+    class BuyerAction(models.TextChoices):
+        """What a reporting organization's members do with a resolved incident."""
+
+        ACCEPT = "accept", "Accept the resolution"
+        REJECT = "reject", "Reject the resolution"
+
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="incidents")
     category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
@@ -257,6 +263,14 @@ class Incident(models.Model):
         self.last_activity_at = now
         return previous
 
+    def reopen(self, now: datetime) -> None:
+        """Back to work: a regression, or a reporting buyer rejecting the resolution. Both SLA
+        clocks start again, since it needs a fresh answer."""
+        self.status = self.Status.REOPENED
+        self.reopened_count += 1
+        self.resolved_at = None
+        self.start_sla(now)
+
     # --- the SLA --------------------------------------------------------------------------------
 
     @staticmethod
@@ -326,6 +340,8 @@ _ACTION_STATUSES: dict[str, tuple[str, ...]] = {
     _A.SET_SEVERITY: Incident.OPEN_STATUSES,
     _A.RESOLVE: Incident.OPEN_STATUSES,
     _A.CLOSE: (_S.RESOLVED,),
+    Incident.BuyerAction.ACCEPT: (_S.RESOLVED,),
+    Incident.BuyerAction.REJECT: (_S.RESOLVED,),
 }
 # The status each status-changing action leads to.
 _LEADS_TO: dict[str, str] = {
@@ -348,6 +364,8 @@ _REFUSALS: dict[str, str] = {
     _A.SET_SEVERITY: "Only an open incident's severity changes.",
     _A.RESOLVE: "This incident is not open.",
     _A.CLOSE: "Resolve the incident before closing it.",
+    Incident.BuyerAction.ACCEPT: "Only a resolved incident's resolution can be accepted.",
+    Incident.BuyerAction.REJECT: "Only a resolved incident's resolution can be rejected.",
 }
 
 
@@ -452,6 +470,8 @@ class IncidentEvent(models.Model):
         RESPONSE = "response", "Answered"
         RESPONSE_EDITED = "response_edited", "Answer edited"
         ACTION_RECORDED = "action_recorded", "8D action recorded"
+        BUYER_REPLY = "buyer_reply", "A reporting organization replied"
+        RESOLUTION_ACCEPTED = "resolution_accepted", "Resolution accepted"
 
     # Kinds about one answer (data["response_id"]): shown only to whoever may read that answer.
     ANSWER_KINDS = (Kind.RESPONSE, Kind.RESPONSE_EDITED)

@@ -7,15 +7,18 @@ from .evidence import attachment_views, evidence_view, person_view
 from .incidents import (
     Counters,
     IncidentView,
+    ReplyView,
     answer_view,
     counters_for,
     incident_detail_view,
     incident_view,
+    reply_view,
 )
 
 __all__ = [
     "Counters",
     "IncidentView",
+    "ReplyView",
     "answer_view",
     "attachment_views",
     "counters_for",
@@ -26,5 +29,6 @@ __all__ = [
     "incident_detail_view",
     "incident_view",
     "person_view",
+    "reply_view",
     "timeline_entry",
 ]

@@ -50,6 +50,14 @@ def eight_d_labels() -> dict[str, str]:
     return {name: _verbose_name(name) for name in Incident.EIGHT_D_FIELDS}
 
 
+def _reporter(data: dict[str, Any], key: str, viewer: Viewer) -> str:
+    """A reporting organization that acted, as this viewer may know it: never by name here (an
+    anonymous reporter stays anonymous; a named one's reply names it in the replies list)."""
+    if viewer.is_buyer and data.get(key) == viewer.organization_id:
+        return "Your organization"
+    return "A reporting organization"
+
+
 def event_sentence(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> str:
     """One event in plain words, from the fields this viewer may know."""
     data = event.data or {}
@@ -68,6 +76,12 @@ def event_sentence(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> 
             f"Spike: {data.get('complaints_last_hour', 'many')} complaints in an hour, "
             f"about {data.get('expected', 0)} expected."
         )
+    if kind == Kind.STATUS_CHANGED and data.get("by") == "rejection":
+        return f"{_reporter(data, 'rejected_by', viewer)} rejected the resolution: reopened."
+    if kind == Kind.BUYER_REPLY:
+        return f"{_reporter(data, 'reply_organization', viewer)} replied to {supplier_name}."
+    if kind == Kind.RESOLUTION_ACCEPTED:
+        return f"{_reporter(data, 'reply_organization', viewer)} accepted the resolution."
     if kind == Kind.STATUS_CHANGED:
         return (
             f"Status changed from {_status_label(data.get('from'))} "
@@ -105,11 +119,16 @@ def event_sentence(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> 
     return event.get_kind_display() + "."
 
 
-def event_note(event: IncidentEvent) -> str:
-    """The words a person wrote with the event (a resolution note), shown beside its sentence."""
+def event_note(event: IncidentEvent, viewer: Viewer) -> str:
+    """The words a person wrote with the event (a resolution note, a rejection's reason), shown
+    beside its sentence. A rejection's reason is for the supplier and its own organization."""
     if event.kind != Kind.STATUS_CHANGED:
         return ""
-    return str((event.data or {}).get("note") or "").strip()
+    data = event.data or {}
+    if data.get("by") == "rejection":
+        mine = viewer.is_buyer and data.get("rejected_by") == viewer.organization_id
+        return str(data.get("reason") or "").strip() if viewer.sees_supplier_side or mine else ""
+    return str(data.get("note") or "").strip()
 
 
 def event_actor(event: IncidentEvent, viewer: Viewer) -> str:
@@ -129,6 +148,8 @@ def event_actor(event: IncidentEvent, viewer: Viewer) -> str:
         return actor.display_name
     if actor.is_staff:
         return "supplierwatch operator"
+    if party is not None and party.organization_id is not None:
+        return "a reporting organization"  # never which: an anonymous reporter stays anonymous
     return "a former colleague" if party is None else "someone outside your team"
 
 
@@ -146,9 +167,13 @@ def event_data(event: IncidentEvent, viewer: Viewer) -> dict[str, Any]:
         }
     if kind == Kind.STATUS_CHANGED:
         result = {"from": data.get("from"), "to": data.get("to")}
-        if data.get("note"):
-            result["note"] = data["note"]
+        if data.get("by") == "rejection":
+            result["rejected"] = True
+        if note := event_note(event, viewer):
+            result["reason" if data.get("by") == "rejection" else "note"] = note
         return result
+    if kind == Kind.BUYER_REPLY:
+        return {"reply_id": data.get("reply_id")}
     if kind == Kind.SEVERITY_CHANGED:
         before, after = _severity(data.get("from")), _severity(data.get("to"))
         return {
@@ -194,6 +219,6 @@ def timeline_entry(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> 
         when_to_the_hour=event.hides_time_from(viewer),
         kind=event.kind,
         text=event_sentence(event, viewer, supplier_name),
-        note=event_note(event),
+        note=event_note(event, viewer),
         actor=event_actor(event, viewer),
     )

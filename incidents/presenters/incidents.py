@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from supplierwatch.viewers import Viewer
 
-from ..models import Category, Incident, IncidentEvent, Response, Severity, to_the_hour
+from ..models import (
+    Category,
+    Incident,
+    IncidentEvent,
+    Reply,
+    Response,
+    Severity,
+    to_the_hour,
+)
 from .events import eight_d_labels, event_data, event_time
 from .evidence import Party, Person, person_view
 
@@ -260,4 +268,32 @@ def answer_view(response: Response, viewer: Viewer) -> AnswerView:
         organization=Party(organization.slug, organization.name) if organization else None,
         author=person_view(response.author) if viewer.sees_supplier_side else None,
         created_at=response.created_at,
+    )
+
+
+@dataclass(frozen=True)
+class ReplyView:
+    id: int
+    body: str
+    # Which organization replied: its own members and operators always; the supplier only when
+    # the organization reported by name (Reply.named). An anonymous reporter stays anonymous.
+    organization: Party | None
+    # Who wrote it: its own organization and operators only.
+    author: Person | None
+    created_at: datetime
+    is_own: bool
+
+
+def reply_view(reply: Reply, viewer: Viewer) -> ReplyView:
+    """A reply the viewer may read (Reply.objects.visible_to decided that)."""
+    own = viewer.is_buyer and reply.organization_id == viewer.organization_id
+    organization = reply.organization
+    shows_organization = own or viewer.is_operator or (viewer.is_supplier_staff and reply.named)
+    return ReplyView(
+        id=reply.pk,
+        body=reply.body,
+        organization=Party(organization.slug, organization.name) if shows_organization else None,
+        author=person_view(reply.author) if own or viewer.is_operator else None,
+        created_at=reply.created_at,
+        is_own=own,
     )

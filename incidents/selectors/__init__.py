@@ -19,6 +19,7 @@ from .incidents import (
     incident_list,
     incident_named_organizations,
     incident_private_reports,
+    incident_replies,
     incident_timeline,
 )
 from .portal import PORTAL_SORTS, portal_incident_search, portal_overview
@@ -39,6 +40,7 @@ __all__ = [
     "incident_list",
     "incident_named_organizations",
     "incident_private_reports",
+    "incident_replies",
     "incident_timeline",
     "organization_reports_with_incidents",
     "portal_incident_search",

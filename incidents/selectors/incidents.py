@@ -30,6 +30,7 @@ from ..models import (
     IncidentQuerySet,
     Post,
     PostMatch,
+    Reply,
     Response,
 )
 
@@ -91,6 +92,16 @@ def incident_answers(*, viewer: Viewer, incident: Incident) -> QuerySet[Response
     )
 
 
+def incident_replies(*, viewer: Viewer, incident: Incident) -> QuerySet[Reply]:
+    """The replies of reporting organizations that this viewer may read, oldest first, with
+    their organization and author (presenters.reply_view decides what of them is shown)."""
+    return (
+        Reply.objects.visible_to(viewer)
+        .filter(incident=incident)
+        .select_related("organization", "author")
+    )
+
+
 # The evidence lists' and the timelines' order: newest first by the time each row is shown with.
 EVIDENCE_ORDER = ("-shown_at", "-id")
 TIMELINE_ORDER = ("-shown_at", "-id")
@@ -144,14 +155,18 @@ def incident_timeline(*, viewer: Viewer, incident: Incident) -> QuerySet[Inciden
     colleagues by name)."""
     readable = Response.objects.visible_to(viewer).filter(incident=incident).values("id")
     about_answer = Q(kind__in=IncidentEvent.ANSWER_KINDS)
-    return (
+    events = (
         IncidentEvent.objects.filter(incident=incident)
         .with_shown_time(viewer)
         .alias(answer_id=Cast(KeyTextTransform("response_id", "data"), BigIntegerField()))
         .filter(~about_answer | Q(answer_id__in=readable))
-        .select_related("actor__membership")
-        .order_by(*TIMELINE_ORDER)
     )
+    if not viewer.sees_supplier_side:
+        # A reply or an acceptance is between its organization and the supplier.
+        events = events.alias(
+            said_by=Cast(KeyTextTransform("reply_organization", "data"), BigIntegerField())
+        ).filter(Q(said_by__isnull=True) | Q(said_by=viewer.organization_id))
+    return events.select_related("actor__membership").order_by(*TIMELINE_ORDER)
 
 
 def incident_named_organizations(*, viewer: Viewer, incident: Incident) -> QuerySet[Organization]:

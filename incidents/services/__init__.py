@@ -23,6 +23,12 @@ from .lifecycle import (
 )
 from .posts import post_update, posts_delete
 from .processing import ProcessResult, posts_mark_failed, posts_process, posts_queue
+from .replies import (
+    NOT_A_REPORTER,
+    incident_accept_resolution,
+    incident_reject_resolution,
+    incident_reply,
+)
 from .reports import post_report
 from .routing import (
     incidents_route,
@@ -47,6 +53,7 @@ from .training import (
 __all__ = [
     "MAY_NOT_ACT",
     "NOT_A_COLLEAGUE",
+    "NOT_A_REPORTER",
     "PRIVATE_ANSWER_REFUSAL",
     "IngestResult",
     "ProcessResult",
@@ -58,11 +65,14 @@ __all__ = [
     "classifier_deactivate_all",
     "classifier_train",
     "follow_mark_seen",
+    "incident_accept_resolution",
     "incident_acknowledge",
     "incident_assign",
     "incident_close",
     "incident_follow",
     "incident_record_actions",
+    "incident_reject_resolution",
+    "incident_reply",
     "incident_resolve",
     "incident_respond",
     "incident_response_edit",

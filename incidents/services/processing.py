@@ -346,11 +346,7 @@ def _incident_for(
         with transaction.atomic():
             if decision.action is grouping.Action.REOPEN:
                 assert last_resolved is not None  # decided from its id
-                last_resolved.status = Incident.Status.REOPENED
-                last_resolved.reopened_count += 1
-                last_resolved.resolved_at = None
-                # A regression needs a fresh answer: both SLA clocks start again.
-                last_resolved.start_sla(now)
+                last_resolved.reopen(now)
                 last_resolved.save()
                 return last_resolved, IncidentEvent.Kind.REOPENED
             return _incident_open(

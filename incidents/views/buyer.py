@@ -27,7 +27,7 @@ from supplierwatch.viewers import Viewer, viewer_of
 
 from .. import selectors, services
 from ..charts import BarChart, daily_points, weekly_points
-from ..forms import ReportForm
+from ..forms import ReplyForm, ReportForm
 from ..models import Incident, Post
 from ..presenters import attachment_views, incident_view, timeline_entry
 from .common import (
@@ -175,6 +175,10 @@ def incident_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpRespon
             lambda event: timeline_entry(event, viewer, incident.supplier.name),
         ),
         "following": following,
+        # A reporting organization's members answer back (views.replies): an organization with a
+        # shared report in it (`own_shares`, annotated by the selector), as services.replies says.
+        "may_answer_back": viewer.is_buyer and bool(getattr(incident, "own_shares", False)),
+        "reply_form": ReplyForm(),
     }
     return render(request, "incidents/detail.html", context)
 

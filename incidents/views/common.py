@@ -18,7 +18,7 @@ from django_htmx.middleware import HtmxDetails
 from supplierwatch.viewers import Viewer, viewer_of
 
 from .. import selectors
-from ..presenters import answer_view, evidence_view, incident_view
+from ..presenters import answer_view, evidence_view, incident_view, reply_view
 
 if TYPE_CHECKING:
     from suppliers.models import Membership, User
@@ -119,7 +119,8 @@ def incident_page(
 ) -> dict[str, Any]:
     """The context both incident pages start from: the incident as this viewer sees it
     (`incident`), a page of the evidence the viewer may read, chosen by the query parameter
-    `evidence_param` (`evidence`), and the answers the viewer may read (`answers`)."""
+    `evidence_param` (`evidence`), and the answers and replies the viewer may read (`answers`,
+    `replies`)."""
     evidence = selectors.incident_evidence(viewer=viewer, incident=incident)
     return {
         "incident": incident_view(incident, viewer),
@@ -130,5 +131,9 @@ def incident_page(
         "answers": [
             answer_view(answer, viewer)
             for answer in selectors.incident_answers(viewer=viewer, incident=incident)
+        ],
+        "replies": [
+            reply_view(reply, viewer)
+            for reply in selectors.incident_replies(viewer=viewer, incident=incident)
         ],
     }
