@@ -17,6 +17,8 @@ class Kind(models.TextChoices):
     ASSIGNED = "assigned", "An incident assigned to you"
     NEW_EVIDENCE = "new_evidence", "New evidence on an incident assigned to you"
     SPIKE = "spike", "A spike of complaints about your company"
+    SLA_WARNING = "sla_warning", "SLA about to be breached on an incident of yours"
+    SLA_BREACHED = "sla_breached", "SLA breached on an incident of yours"
     # To buyers.
     ANSWER = "answer", "An answer on an incident you reported or follow"
     STATUS = "status", "An incident you reported or follow acknowledged, resolved or reopened"
@@ -26,7 +28,14 @@ class Kind(models.TextChoices):
     )
 
 
-SUPPLIER_KINDS = (Kind.NEW_INCIDENT, Kind.ASSIGNED, Kind.NEW_EVIDENCE, Kind.SPIKE)
+SUPPLIER_KINDS = (
+    Kind.NEW_INCIDENT,
+    Kind.ASSIGNED,
+    Kind.NEW_EVIDENCE,
+    Kind.SLA_WARNING,
+    Kind.SLA_BREACHED,
+    Kind.SPIKE,
+)
 BUYER_KINDS = (Kind.ANSWER, Kind.STATUS, Kind.SUPPLIER_SPIKE)
 
 

@@ -18,6 +18,17 @@ def _migrate(target: tuple[str, str]) -> None:
     ContentType.objects.clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _latest_schema_after():
+    """Every app back at its latest migration: moving one app back and forth also moves back the
+    migrations of other apps that depend on it, and forward again only those its target needs."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    ContentType.objects.clear_cache()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_idempotency_records_permissions_move_with_it_to_the_api_app():
     """Staff given a permission on idempotency records while they lived in `integrations` keep it

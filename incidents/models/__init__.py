@@ -11,8 +11,6 @@ from .evidence import (
     identity_hidden_condition,
 )
 from .incidents import (
-    SLA_ACKNOWLEDGE,
-    SLA_RESOLVE,
     Follow,
     Incident,
     IncidentEvent,
@@ -22,6 +20,7 @@ from .incidents import (
     overdue_condition,
 )
 from .routing import RoutingRule
+from .sla import SLA_ACKNOWLEDGE, SLA_RESOLVE, SlaAlert
 from .values import Severity, hour_of, to_the_hour
 
 __all__ = [
@@ -41,6 +40,7 @@ __all__ = [
     "ResponseQuerySet",
     "RoutingRule",
     "Severity",
+    "SlaAlert",
     "attachment_path",
     "hour_of",
     "identity_hidden_condition",

@@ -10,7 +10,13 @@ from django.core import mail
 from django.urls import reverse
 
 from notifications.digests import digest_day, digests_send
-from notifications.models import DigestSchedule, Kind, Notification, NotificationPreference
+from notifications.models import (
+    SUPPLIER_KINDS,
+    DigestSchedule,
+    Kind,
+    Notification,
+    NotificationPreference,
+)
 from notifications.tasks import send_digests
 
 from .test_email import RefusingBackend
@@ -138,7 +144,7 @@ def test_two_runs_at_once_send_one_digest(report, alice, digesting):
 
 def test_the_settings_page_sets_the_digest_hour_and_zone(client, carol):
     client.force_login(carol)
-    form = {kind: "digest" for kind in ("new_incident", "assigned", "new_evidence", "spike")}
+    form = {kind: "digest" for kind in SUPPLIER_KINDS}
     response = client.post(
         reverse("notification-settings"), {**form, "hour": "17", "time_zone": "Asia/Tokyo"}
     )
@@ -150,7 +156,7 @@ def test_the_settings_page_sets_the_digest_hour_and_zone(client, carol):
 @pytest.mark.parametrize(("hour", "zone"), [("8", "Mars/Olympus_Mons"), ("25", "UTC"), ("8", "")])
 def test_an_invalid_time_zone_or_hour_is_refused_with_a_message(client, carol, hour, zone):
     client.force_login(carol)
-    form = {kind: "digest" for kind in ("new_incident", "assigned", "new_evidence", "spike")}
+    form = {kind: "digest" for kind in SUPPLIER_KINDS}
     response = client.post(
         reverse("notification-settings"), {**form, "hour": hour, "time_zone": zone}
     )

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from notifications.models import Kind, Notification, NotificationPreference
+from notifications.models import SUPPLIER_KINDS, Kind, Notification, NotificationPreference
 from notifications.services import preferences_of
 from notifications.unsubscribe import unsubscribe_path, unsubscribe_token
 
@@ -32,7 +32,7 @@ def test_the_settings_page_offers_ones_own_sides_kinds_and_saves_them(client, ca
     client.force_login(carol)
     page = client.get(reverse("notification-settings")).content.decode()
     assert Kind.ASSIGNED.label in page and Kind.ANSWER.label not in page
-    form = {kind: "immediately" for kind in ("new_incident", "new_evidence", "spike")}
+    form = {kind: "immediately" for kind in SUPPLIER_KINDS}
     form |= {"hour": "8", "time_zone": "Europe/Berlin"}
     response = client.post(reverse("notification-settings"), {**form, "assigned": "never"})
     assert response.status_code == 302
