@@ -140,7 +140,7 @@ class Incident(models.Model):
 
     # SLA and lifecycle
     # When both promises run from (Incident.sla_clock_start); a reopening starts them again.
-    sla_started_at = models.DateTimeField(null=True, blank=True)
+    sla_started_at = models.DateTimeField("SLA clock started", null=True, blank=True)
     acknowledge_due_at = models.DateTimeField(null=True, blank=True)
     resolve_due_at = models.DateTimeField(null=True, blank=True)
     # How long the first answer and the resolution took from sla_started_at (the scorecard's).

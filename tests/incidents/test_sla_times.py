@@ -102,3 +102,12 @@ def test_the_buyers_tables_show_what_is_due(client, alice, initech, incident, ca
     client.force_login(alice)
     text = client.get(reverse("supplier-detail", args=[initech.slug])).content.decode()
     assert f'Resolution due <time datetime="{incident.resolve_due_at.isoformat()}' in text
+
+
+def test_operators_read_the_sla_start_and_times_in_the_admin(client, operator, incident, carol):
+    services.incident_acknowledge(incident=incident, actor=carol)
+    client.force_login(operator)
+    page = client.get(reverse("admin:incidents_incident_change", args=[incident.pk]))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "SLA clock started" in text and "Time to first answer" in text
