@@ -85,3 +85,9 @@ def retrain_classifier() -> dict:
         "version": result.model.version if result.model else None,
         "reason": result.reason,
     }
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=3)
+def record_sla_alerts() -> int:
+    """Record the SLA warnings and breaches that have come due (each once: safe to run twice)."""
+    return services.sla_alerts_record()

@@ -99,6 +99,8 @@ class WebhookSubscription(models.Model):
         RESOLVED = "incident.resolved", "The incident was resolved"
         REOPENED = "incident.reopened", "New evidence reopened a resolved incident"
         SPIKE = "incident.spike", "Complaints about the supplier spiked"
+        SLA_WARNING = "incident.sla_warning", "A promised answer or resolution is due soon"
+        SLA_BREACHED = "incident.sla_breached", "A promised answer or resolution is overdue"
 
     organization = models.ForeignKey(
         Organization,

@@ -22,6 +22,8 @@ class Kind(models.TextChoices):
         "resolution_rejected",
         "A reporting buyer rejecting a resolution (the incident reopens)",
     )
+    SLA_WARNING = "sla_warning", "SLA about to be breached on an incident of yours"
+    SLA_BREACHED = "sla_breached", "SLA breached on an incident of yours"
     # To buyers.
     ANSWER = "answer", "An answer on an incident you reported or follow"
     STATUS = "status", "An incident you reported or follow acknowledged, resolved or reopened"
@@ -37,6 +39,8 @@ SUPPLIER_KINDS = (
     Kind.NEW_EVIDENCE,
     Kind.BUYER_REPLY,
     Kind.RESOLUTION_REJECTED,
+    Kind.SLA_WARNING,
+    Kind.SLA_BREACHED,
     Kind.SPIKE,
 )
 BUYER_KINDS = (Kind.ANSWER, Kind.STATUS, Kind.SUPPLIER_SPIKE)

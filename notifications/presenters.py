@@ -36,6 +36,10 @@ def _headline(kind: str, event: IncidentEvent, status_label: str, supplier: str)
         return "New evidence"
     if kind == Kind.SPIKE:
         return "Spike"
+    if kind == Kind.SLA_WARNING:
+        return "SLA about to be breached"
+    if kind == Kind.SLA_BREACHED:
+        return "SLA breached"
     if kind == Kind.SUPPLIER_SPIKE:
         return f"Spike at {supplier}"
     if kind == Kind.BUYER_REPLY:

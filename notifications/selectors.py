@@ -53,6 +53,10 @@ def notification_kinds(event: IncidentEvent) -> tuple[str | None, str | None]:
         return (None if data.get("opening") else Kind.NEW_EVIDENCE), None
     if kind == EventKind.SPIKE:
         return Kind.SPIKE, Kind.SUPPLIER_SPIKE
+    if kind == EventKind.SLA_WARNING:
+        return Kind.SLA_WARNING, None
+    if kind == EventKind.SLA_BREACHED:
+        return Kind.SLA_BREACHED, None
     if kind == EventKind.RESPONSE:
         return None, Kind.ANSWER
     if kind == EventKind.STATUS_CHANGED and data.get("by") == "answer":
@@ -94,6 +98,10 @@ def _supplier_staff(event: IncidentEvent, kind: str) -> list[User]:
     # Who works on the incident hears of it; with nobody assigned, the team does.
     if kind in _ASSIGNEE_OR_TEAM and incident.assignee_id:
         return list(acting.filter(pk=incident.assignee_id))
+    if kind in (Kind.SLA_WARNING, Kind.SLA_BREACHED):
+        # The one it is assigned to, or the team while nobody (who may act) has it.
+        assignee = list(acting.filter(pk=incident.assignee_id)) if incident.assignee_id else []
+        return assignee or list(acting)
     return list(acting)
 
 

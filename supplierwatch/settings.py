@@ -194,6 +194,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.dispatch_webhook_events",
         "schedule": 10.0,
     },
+    "record-sla-alerts": {"task": "incidents.tasks.record_sla_alerts", "schedule": 60.0},
     "sweep-notifications": {"task": "notifications.tasks.sweep_notifications", "schedule": 30.0},
     # Digests go out at a whole hour of each person's time zone: a run every quarter hour.
     "send-digests": {"task": "notifications.tasks.send_digests", "schedule": 900.0},
@@ -414,6 +415,13 @@ LOGGING = {
 SW_REOPEN_WINDOW_DAYS = env.int("SW_REOPEN_WINDOW_DAYS", default=30)
 # Posts still pending after this many minutes are queued again by the sweep.
 SW_PENDING_SWEEP_MINUTES = env.int("SW_PENDING_SWEEP_MINUTES", default=5)
+# An SLA warning comes when this part of a promise's time is left (0.25: 1 hour before a 4-hour
+# first answer is due); the breach at the due time. The check takes at most SW_SLA_CHECK_BATCH
+# incidents per promise and stage a run (every minute); the next run takes the rest.
+SW_SLA_WARNING_FRACTION = env.float("SW_SLA_WARNING_FRACTION", default=0.25)
+if not 0 < SW_SLA_WARNING_FRACTION < 1:
+    raise ImproperlyConfigured("SW_SLA_WARNING_FRACTION must lie between 0 and 1.")
+SW_SLA_CHECK_BATCH = env.int("SW_SLA_CHECK_BATCH", default=500)
 SW_DEMO_PASSWORD = env.str("SW_DEMO_PASSWORD", default="supplierwatch")
 
 # --- API and webhooks ----------------------------------------------------------------------

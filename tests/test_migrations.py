@@ -18,6 +18,17 @@ def _migrate(target: tuple[str, str]) -> None:
     ContentType.objects.clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _latest_schema_after():
+    """Every app back at its latest migration: moving one app back and forth also moves back the
+    migrations of other apps that depend on it, and forward again only those its target needs."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    ContentType.objects.clear_cache()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_idempotency_records_permissions_move_with_it_to_the_api_app():
     """Staff given a permission on idempotency records while they lived in `integrations` keep it
@@ -109,3 +120,45 @@ def test_receivers_answers_logged_before_are_cut_to_their_status_line(acme):
     finally:
         _migrate(("integrations", "0003_delivery_errors_as_status_lines"))
     assert set(WebhookDelivery.objects.values_list("last_error", flat=True)) == set(errors.values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_incidents_get_their_sla_start_and_times_from_their_history(initech):
+    """The clocks of an incident started at the whole hour after it opened, or after its last
+    reopening; the times to first answer and to resolution count from there."""
+    from datetime import UTC, datetime, timedelta
+
+    from incidents.models import Incident
+
+    before = ("incidents", "0013_sla_alerts_and_times")
+    _migrate(before)
+    try:
+        apps = MigrationExecutor(connection).loader.project_state(before).apps
+        Old = apps.get_model("incidents", "Incident")
+        Event = apps.get_model("incidents", "IncidentEvent")
+        opened = datetime(2026, 11, 2, 8, 20, tzinfo=UTC)
+        fields = {"supplier_id": initech.pk, "title": "Cracked", "severity": 3}
+        answered = Old.objects.create(
+            fingerprint="a",
+            acknowledge_due_at=opened,
+            acknowledged_at=datetime(2026, 11, 2, 11, 30, tzinfo=UTC),
+            resolved_at=datetime(2026, 11, 3, 9, 0, tzinfo=UTC),
+            status="resolved",
+            **fields,
+        )
+        reopened = Old.objects.create(
+            fingerprint="b", acknowledge_due_at=opened, status="reopened", **fields
+        )
+        Old.objects.filter(pk__in=[answered.pk, reopened.pk]).update(created_at=opened)
+        event = Event.objects.create(incident=reopened, kind="reopened")
+        Event.objects.filter(pk=event.pk).update(
+            created_at=datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
+        )
+    finally:
+        _migrate(("incidents", "0014_sla_times_of_existing_incidents"))
+    answered, reopened = Incident.objects.order_by("fingerprint")
+    assert answered.sla_started_at == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    assert answered.time_to_first_answer == timedelta(hours=2, minutes=30)
+    assert answered.time_to_resolution == timedelta(days=1)
+    assert reopened.sla_started_at == datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
+    assert reopened.time_to_first_answer is None

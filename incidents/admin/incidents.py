@@ -122,10 +122,13 @@ class IncidentAdmin(OperatorsChangeAdmin):
                     "status",
                     "severity",
                     "assignee",
+                    "sla_started_at",
                     "acknowledge_due_at",
                     "resolve_due_at",
                     "acknowledged_at",
+                    "time_to_first_answer",
                     "resolved_at",
+                    "time_to_resolution",
                     "closed_at",
                     "reopened_count",
                 ]

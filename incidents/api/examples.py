@@ -39,6 +39,8 @@ _INCIDENT = {
     "resolved_at": None,
     "closed_at": None,
     "reopened_count": 0,
+    "seconds_to_first_answer": 9000,
+    "seconds_to_resolution": None,
     "assignee": None,
     "containment": "Lot L2291 quarantined at our warehouse; replacement parts shipped.",
     "root_cause": "",

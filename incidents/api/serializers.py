@@ -117,6 +117,16 @@ class IncidentSerializer(serializers.Serializer):
     resolved_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
     reopened_count = serializers.IntegerField()
+    seconds_to_first_answer = serializers.IntegerField(
+        allow_null=True,
+        help_text="How long the first answer took, from when the SLA clock started (the first "
+        "whole hour at or after the incident opened or reopened); null until it is given.",
+    )
+    seconds_to_resolution = serializers.IntegerField(
+        allow_null=True,
+        help_text="How long the resolution took from when the SLA clock started; null until "
+        "it is resolved.",
+    )
     assignee = PersonSerializer(
         allow_null=True,
         help_text="The supplier's colleague in charge (the supplier's own keys only).",

@@ -11,8 +11,6 @@ from .evidence import (
     identity_hidden_condition,
 )
 from .incidents import (
-    SLA_ACKNOWLEDGE,
-    SLA_RESOLVE,
     Follow,
     Incident,
     IncidentEvent,
@@ -23,6 +21,7 @@ from .incidents import (
 )
 from .replies import Reply, ReplyQuerySet
 from .routing import RoutingRule
+from .sla import SLA_ACKNOWLEDGE, SLA_RESOLVE, SlaAlert
 from .values import Severity, hour_of, to_the_hour
 
 __all__ = [
@@ -44,6 +43,7 @@ __all__ = [
     "ResponseQuerySet",
     "RoutingRule",
     "Severity",
+    "SlaAlert",
     "attachment_path",
     "hour_of",
     "identity_hidden_condition",

@@ -26,24 +26,12 @@ from suppliers.models import Organization, Supplier
 from supplierwatch.viewers import viewer_of
 
 from .evidence import Category, PostMatch
+from .sla import SLA_ACKNOWLEDGE, SLA_RESOLVE
 from .values import Severity, hour_of, to_the_hour
 
 if TYPE_CHECKING:
     from .values import Who
 
-# The promised time to a first answer and to resolution, by severity (the SLA).
-SLA_ACKNOWLEDGE = {
-    Severity.CRITICAL: timedelta(hours=4),
-    Severity.HIGH: timedelta(hours=24),
-    Severity.MEDIUM: timedelta(hours=72),
-    Severity.LOW: timedelta(hours=120),
-}
-SLA_RESOLVE = {
-    Severity.CRITICAL: timedelta(days=3),
-    Severity.HIGH: timedelta(days=7),
-    Severity.MEDIUM: timedelta(days=14),
-    Severity.LOW: timedelta(days=30),
-}
 # The statuses of an incident that is still being worked on (Incident.Status's values).
 OPEN_STATUSES = ("new", "acknowledged", "investigating", "reopened")
 
@@ -157,8 +145,13 @@ class Incident(models.Model):
     last_activity_at = models.DateTimeField(auto_now_add=True)
 
     # SLA and lifecycle
+    # When both promises run from (Incident.sla_clock_start); a reopening starts them again.
+    sla_started_at = models.DateTimeField("SLA clock started", null=True, blank=True)
     acknowledge_due_at = models.DateTimeField(null=True, blank=True)
     resolve_due_at = models.DateTimeField(null=True, blank=True)
+    # How long the first answer and the resolution took from sla_started_at (the scorecard's).
+    time_to_first_answer = models.DurationField(null=True, blank=True)
+    time_to_resolution = models.DurationField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -254,10 +247,12 @@ class Incident(models.Model):
         the status it left. The caller has checked `allows(action)`."""
         previous = self.status
         self.status = _LEADS_TO[action]
-        if self.status != self.Status.CLOSED:
-            self.acknowledged_at = self.acknowledged_at or now
+        if self.status != self.Status.CLOSED and self.acknowledged_at is None:
+            self.acknowledged_at = now
+            self.time_to_first_answer = self.sla_elapsed(now)
         if self.status == self.Status.RESOLVED:
             self.resolved_at = now
+            self.time_to_resolution = self.sla_elapsed(now)
         elif self.status == self.Status.CLOSED:
             self.closed_at = now
         self.last_activity_at = now
@@ -288,16 +283,25 @@ class Incident(models.Model):
         """Both promises run from `start` (from the whole hour at or after it: sla_clock_start):
         a new incident, or a regression that needs a fresh answer."""
         clock = self.sla_clock_start(start)
+        self.sla_started_at = clock
         self.acknowledged_at = None
+        self.time_to_first_answer = self.time_to_resolution = None
         self.acknowledge_due_at = clock + SLA_ACKNOWLEDGE[Severity(self.severity)]
         self.resolve_due_at = clock + SLA_RESOLVE[Severity(self.severity)]
 
+    def sla_elapsed(self, now: datetime) -> timedelta | None:
+        """How long since the SLA clock started; nothing before it (an answer within the hour a
+        report came in) counts as no time at all."""
+        if self.sla_started_at is None:
+            return None
+        return max(now - self.sla_started_at, timedelta(0))
+
     def apply_severity(self, severity: int) -> list[str]:
         """Set a severity and bring the due times forward when it promises sooner (never back),
-        counting from the whole hour at or after the incident was opened (sla_clock_start); the
+        counting from the current SLA start (a reopened incident's, not its first opening's); the
         names of the fields that changed."""
         self.severity = severity
-        clock = self.sla_clock_start(self.created_at or timezone.now())
+        clock = self.sla_started_at or self.sla_clock_start(self.created_at or timezone.now())
         changed = ["severity"]
         if self.acknowledged_at is None:
             due = clock + SLA_ACKNOWLEDGE[Severity(severity)]
@@ -472,9 +476,13 @@ class IncidentEvent(models.Model):
         ACTION_RECORDED = "action_recorded", "8D action recorded"
         BUYER_REPLY = "buyer_reply", "A reporting organization replied"
         RESOLUTION_ACCEPTED = "resolution_accepted", "Resolution accepted"
+        SLA_WARNING = "sla_warning", "SLA about to be breached"
+        SLA_BREACHED = "sla_breached", "SLA breached"
 
     # Kinds about one answer (data["response_id"]): shown only to whoever may read that answer.
     ANSWER_KINDS = (Kind.RESPONSE, Kind.RESPONSE_EDITED)
+    # Kinds about a promise (data["promise"], data["due_at"]): services.sla_alerts_record's.
+    SLA_KINDS = (Kind.SLA_WARNING, Kind.SLA_BREACHED)
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -15,7 +15,7 @@ from django.db.models import Field
 
 from supplierwatch.viewers import Viewer
 
-from ..models import Incident, IncidentEvent, Response, Severity, to_the_hour
+from ..models import Incident, IncidentEvent, Response, Severity, SlaAlert, to_the_hour
 
 Kind = IncidentEvent.Kind
 # What changed an incident's severity, by the `by` of its event (a JSON value of any type).
@@ -116,7 +116,21 @@ def event_sentence(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> 
         labels = eight_d_labels()
         names = [labels[name] for name in data.get("fields") or [] if name in labels]
         return f"8D answer updated: {', '.join(names) or 'no step'}."
+    if kind in IncidentEvent.SLA_KINDS:
+        return _sla_sentence(kind, data)
     return event.get_kind_display() + "."
+
+
+def _sla_sentence(kind: str, data: dict[str, Any]) -> str:
+    value = data.get("promise")
+    promise = SlaAlert.Promise(value).label if value in SlaAlert.Promise.values else "An answer"
+    try:
+        due = datetime.fromisoformat(str(data.get("due_at"))).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        due = "its due time"
+    if kind == Kind.SLA_WARNING:
+        return f"SLA about to be breached: {promise.lower()} due by {due}."
+    return f"SLA breached: {promise.lower()} was due by {due}."
 
 
 def event_note(event: IncidentEvent, viewer: Viewer) -> str:
@@ -190,6 +204,8 @@ def event_data(event: IncidentEvent, viewer: Viewer) -> dict[str, Any]:
         return {"response_id": data.get("response_id"), "visibility": data.get("visibility")}
     if kind == Kind.ACTION_RECORDED:
         return {"fields": list(data.get("fields", []))}
+    if kind in IncidentEvent.SLA_KINDS:
+        return {"promise": data.get("promise"), "due_at": data.get("due_at")}
     return {}
 
 

@@ -4,8 +4,8 @@ export and the webhooks show, and the supplier's answers as that viewer may read
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, overload
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple, overload
 
 from django.conf import settings
 from django.utils import timezone
@@ -86,6 +86,12 @@ class EightDStep:
     text: str
 
 
+class DuePromise(NamedTuple):
+    label: str
+    due_at: datetime
+    late: bool
+
+
 @dataclass(frozen=True)
 class IncidentView:
     id: int
@@ -110,6 +116,9 @@ class IncidentView:
     resolved_at: datetime | None
     closed_at: datetime | None
     reopened_count: int
+    # How long the first answer and the resolution took from the SLA clock's start (the scorecard's).
+    time_to_first_answer: timedelta | None
+    time_to_resolution: timedelta | None
     # Whether first/last seen, created, updated and last activity are to the hour (the pages say so).
     times_to_the_hour: bool
     # The colleague in charge: the supplier's own staff (and operators) only.
@@ -126,6 +135,26 @@ class IncidentView:
     def overdue(self) -> bool:
         """Open and past a promise (Incident.is_overdue)."""
         return self.acknowledge_overdue or self.resolve_overdue
+
+    @property
+    def next_promise(self) -> DuePromise | None:
+        """What an open incident waits on, as the lists show it: its first answer until it is
+        given, then its resolution; None once it is resolved or closed."""
+        if self.status not in Incident.OPEN_STATUSES:
+            return None
+        if self.acknowledged_at is None and self.acknowledge_due_at is not None:
+            return DuePromise("First answer", self.acknowledge_due_at, self.acknowledge_overdue)
+        if self.resolve_due_at is not None:
+            return DuePromise("Resolution", self.resolve_due_at, self.resolve_overdue)
+        return None
+
+    @property
+    def seconds_to_first_answer(self) -> int | None:
+        return _seconds(self.time_to_first_answer)
+
+    @property
+    def seconds_to_resolution(self) -> int | None:
+        return _seconds(self.time_to_resolution)
 
     @property
     def severity_label(self) -> str:
@@ -146,6 +175,10 @@ class IncidentView:
     @property
     def eight_d_texts(self) -> dict[str, str]:
         return {step.field: step.text for step in self.eight_d}
+
+
+def _seconds(duration: timedelta | None) -> int | None:
+    return None if duration is None else int(duration.total_seconds())
 
 
 @dataclass(frozen=True)
@@ -232,6 +265,8 @@ def _incident_fields(incident: Incident, viewer: Viewer, now: datetime) -> dict[
         resolved_at=incident.resolved_at,
         closed_at=incident.closed_at,
         reopened_count=incident.reopened_count,
+        time_to_first_answer=incident.time_to_first_answer,
+        time_to_resolution=incident.time_to_resolution,
         times_to_the_hour=not exact,
         assignee=person_view(incident.assignee) if viewer.sees_supplier_side else None,
         eight_d=[

@@ -37,6 +37,7 @@ from .routing import (
     routing_rule_move,
     routing_rule_save,
 )
+from .sla import sla_alerts_record
 from .spikes import spikes_detect
 from .training import (
     TrainingResult,
@@ -98,5 +99,6 @@ __all__ = [
     "routing_rule_delete",
     "routing_rule_move",
     "routing_rule_save",
+    "sla_alerts_record",
     "spikes_detect",
 ]

@@ -37,6 +37,10 @@ def event_type_for(event: IncidentEvent) -> str | None:
         return Event.REOPENED
     if event.kind == Kind.SPIKE:
         return Event.SPIKE
+    if event.kind == Kind.SLA_WARNING:
+        return Event.SLA_WARNING
+    if event.kind == Kind.SLA_BREACHED:
+        return Event.SLA_BREACHED
     if event.kind == Kind.RESPONSE:
         return Event.ANSWERED
     if event.kind == Kind.STATUS_CHANGED:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -378,6 +380,20 @@ def test_raising_the_severity_brings_the_sla_forward(incident, carol):
     event = last_event(incident)
     assert event.kind == IncidentEvent.Kind.SEVERITY_CHANGED
     assert event.data == {"from": Severity.MEDIUM, "to": Severity.CRITICAL}
+
+
+def test_raising_the_severity_of_a_reopened_incident_counts_from_its_reopening(incident, carol):
+    reopened_at = incident.created_at + timedelta(days=40)
+    incident.start_sla(reopened_at)
+    incident.save()
+
+    services.incident_set_severity(incident=incident, actor=carol, severity=Severity.CRITICAL)
+
+    incident.refresh_from_db()
+    clock = Incident.sla_clock_start(reopened_at)
+    # Counted from the first opening, both promises would be long past: breached at once.
+    assert incident.acknowledge_due_at == clock + SLA_ACKNOWLEDGE[Severity.CRITICAL]
+    assert incident.resolve_due_at == clock + SLA_RESOLVE[Severity.CRITICAL]
 
 
 def test_setting_the_same_severity_writes_no_event(incident, carol):
