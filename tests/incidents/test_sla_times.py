@@ -111,3 +111,17 @@ def test_operators_read_the_sla_start_and_times_in_the_admin(client, operator, i
     text = page.content.decode()
     assert page.status_code == 200
     assert "SLA clock started" in text and "Time to first answer" in text
+
+
+def test_an_answer_within_the_hour_of_the_report_reads_so_not_as_zero_minutes(
+    client, incident, carol
+):
+    Incident.objects.filter(pk=incident.pk).update(
+        acknowledged_at=incident.sla_started_at,
+        time_to_first_answer=timedelta(0),
+        status=Incident.Status.ACKNOWLEDGED,
+    )
+    client.force_login(carol)
+    text = client.get(reverse("portal-incident", args=[incident.pk])).content.decode()
+    assert "within the hour it came in" in text
+    assert "0\xa0minutes" not in text
