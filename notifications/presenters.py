@@ -27,9 +27,14 @@ class Content:
     shown_to_the_hour: bool
 
 
-def _headline(kind: str, event: IncidentEvent, status_label: str, supplier: str) -> str:
+def _headline(
+    kind: str, event: IncidentEvent, status_label: str, supplier: str, *, yours: bool
+) -> str:
     if kind == Kind.NEW_INCIDENT:
-        return "New incident" if event.kind == IncidentEvent.Kind.CREATED else "Reopened"
+        if event.kind != IncidentEvent.Kind.CREATED:
+            return "Reopened"
+        # A rule's assignment is told with the new incident: say whose it is.
+        return "New incident, assigned to you" if yours else "New incident"
     if kind == Kind.ASSIGNED:
         return "Assigned to you"
     if kind == Kind.NEW_EVIDENCE:
@@ -69,7 +74,8 @@ def notification_content(
     """The title (the e-mail's subject), the text and the link of a notification for `viewer`."""
     view = incident_view(incident, viewer)
     entry = timeline_entry(event, viewer, view.supplier.name)
-    headline = _headline(kind, event, view.status_label, view.supplier.name)
+    yours = viewer.user_id is not None and incident.assignee_id == viewer.user_id
+    headline = _headline(kind, event, view.status_label, view.supplier.name, yours=yours)
     # Who did it, as the timeline names them to this viewer (the supplier's own staff only).
     by = f" By {entry.actor}." if entry.actor and event.actor_id is not None else ""
     lines = [entry.text + by]

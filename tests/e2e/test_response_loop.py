@@ -108,7 +108,7 @@ def test_a_report_is_routed_answered_resolved_rejected_and_reopened(
 
     # 3. Rita is told: the bell's count, the inbox entry, and an e-mail.
     assigned = told(worker, rita, Kind.NEW_INCIDENT)
-    assert assigned.title.startswith(f"New incident: #{incident.pk} ")
+    assert assigned.title.startswith(f"New incident, assigned to you: #{incident.pk} ")
     if worker is None:
         to_rita = [message for message in mail.outbox if message.to == [RITA]]
         assert [message.subject for message in to_rita] == [assigned.title]

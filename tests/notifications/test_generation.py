@@ -63,8 +63,9 @@ def test_an_incident_a_rule_gives_to_a_colleague_tells_that_colleague(
     RoutingRuleFactory(supplier=initech, assignees=[carol])
     incident = report(alice)
     assert Incident.objects.get(pk=incident.pk).assignee == carol
-    # One notification: the new incident, to its assignee alone.
+    # One notification: the new incident, to its assignee alone, saying it is hers.
     assert told() == {("carol@initech.test", Kind.NEW_INCIDENT)}
+    assert Notification.objects.get().title.startswith("New incident, assigned to you: #")
 
 
 def test_nobody_is_told_of_their_own_action(report, committed, alice, carol):
