@@ -77,7 +77,20 @@ def notification_content(
     yours = viewer.user_id is not None and incident.assignee_id == viewer.user_id
     headline = _headline(kind, event, view.status_label, view.supplier.name, yours=yours)
     # Who did it, as the timeline names them to this viewer (the supplier's own staff only).
-    by = f" By {entry.actor}." if entry.actor and event.actor_id is not None else ""
+    # Not for a buyer's act, whose sentence already says who ("A reporting organization ...").
+    names_its_actor = (
+        event.kind
+        in (
+            IncidentEvent.Kind.BUYER_REPLY,
+            IncidentEvent.Kind.RESOLUTION_ACCEPTED,
+        )
+        or (event.data or {}).get("by") == "rejection"
+    )
+    by = (
+        f" By {entry.actor}."
+        if entry.actor and event.actor_id is not None and not names_its_actor
+        else ""
+    )
     lines = [entry.text + by]
     if entry.note:
         lines.append(entry.note)

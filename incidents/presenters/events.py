@@ -77,7 +77,8 @@ def event_sentence(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> 
             f"about {data.get('expected', 0)} expected."
         )
     if kind == Kind.STATUS_CHANGED and data.get("by") == "rejection":
-        return f"{_reporter(data, 'rejected_by', viewer)} rejected the resolution: reopened."
+        who = _reporter(data, "rejected_by", viewer)
+        return f"{who} rejected the resolution; the incident is open again."
     if kind == Kind.BUYER_REPLY:
         return f"{_reporter(data, 'reply_organization', viewer)} replied to {supplier_name}."
     if kind == Kind.RESOLUTION_ACCEPTED:

@@ -189,7 +189,10 @@ def test_the_supplier_reads_a_rejections_reason_without_who_rejected(incident, a
         for event in selectors.incident_timeline(viewer=carol.viewer, incident=incident)
     ]
     [rejection] = [entry for entry in entries if entry.note == "Same crack."]
-    assert rejection.text == "A reporting organization rejected the resolution: reopened."
+    assert (
+        rejection.text
+        == "A reporting organization rejected the resolution; the incident is open again."
+    )
     assert rejection.actor == "a reporting organization"
     assert not any(name in shown(entries) for name in ACME_IDENTITY)
 

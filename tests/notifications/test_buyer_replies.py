@@ -87,7 +87,10 @@ def test_a_rejection_tells_the_supplier_with_the_reason_and_the_buyers_without(
         ("carol@initech.test", Kind.RESOLUTION_REJECTED),
         ("ivy@initech.test", Kind.RESOLUTION_REJECTED),
     }
-    assert "Same crack." in Notification.objects.get(recipient=carol).text
+    told_carol = Notification.objects.get(recipient=carol).text
+    assert "Same crack." in told_carol
+    # Who rejected is said once, in the sentence, not again as "By a reporting organization."
+    assert told_carol.lower().count("a reporting organization") == 1, told_carol
     follower = Notification.objects.get(recipient=bob)
     assert follower.kind == Kind.STATUS and "Same crack." not in follower.text
     assert "rejected the resolution" in follower.text
