@@ -13,27 +13,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name="incidentevent",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("created", "Created"),
-                    ("post_added", "Evidence added"),
-                    ("reopened", "Reopened (regression)"),
-                    ("spike", "Spike"),
-                    ("status_changed", "Status changed"),
-                    ("severity_changed", "Severity changed"),
-                    ("assigned", "Assigned"),
-                    ("response", "Answered"),
-                    ("response_edited", "Answer edited"),
-                    ("action_recorded", "8D action recorded"),
-                    ("buyer_reply", "A reporting organization replied"),
-                    ("resolution_accepted", "Resolution accepted"),
-                ],
-                max_length=20,
-            ),
-        ),
         migrations.CreateModel(
             name="Reply",
             fields=[

@@ -25,27 +25,6 @@ class Migration(migrations.Migration):
             name="time_to_resolution",
             field=models.DurationField(blank=True, null=True),
         ),
-        migrations.AlterField(
-            model_name="incidentevent",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("created", "Created"),
-                    ("post_added", "Evidence added"),
-                    ("reopened", "Reopened (regression)"),
-                    ("spike", "Spike"),
-                    ("status_changed", "Status changed"),
-                    ("severity_changed", "Severity changed"),
-                    ("assigned", "Assigned"),
-                    ("response", "Answered"),
-                    ("response_edited", "Answer edited"),
-                    ("action_recorded", "8D action recorded"),
-                    ("sla_warning", "SLA about to be breached"),
-                    ("sla_breached", "SLA breached"),
-                ],
-                max_length=20,
-            ),
-        ),
         migrations.CreateModel(
             name="SlaAlert",
             fields=[
