@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.utils import timezone
+
+from supplierwatch.db import TRANSIENT_ERRORS
 
 from . import services
 from .models import Post
@@ -16,7 +17,6 @@ from .models import Post
 logger = logging.getLogger(__name__)
 
 # Database hiccups (a restart, a failover, a dropped connection) are worth retrying.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
 
 @shared_task(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+
+from supplierwatch.db import TRANSIENT_ERRORS
 
 from . import services
-
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
 
 @shared_task(

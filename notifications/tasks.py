@@ -6,12 +6,13 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
+
+from supplierwatch.db import TRANSIENT_ERRORS
 
 from . import digests, emails, services
 
 logger = logging.getLogger(__name__)
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
 
 def queue_generation(sender: object, event_ids: list[int], **kwargs: object) -> None:

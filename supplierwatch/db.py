@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connections, models, router
+from django.db import InterfaceError, OperationalError, connections, models, router
+
+# Database errors that a task retries: the connection dropped or the server was briefly away.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
 
 def bulk_update_rows(
