@@ -18,7 +18,7 @@ from supplierwatch.forms import add_refusal
 from . import selectors, services
 from .forms import PreferencesForm, kinds_for
 from .models import Kind
-from .unsubscribe import read_unsubscribe_token
+from .unsubscribe import Expired, read_unsubscribe_token
 
 PER_PAGE = 25
 
@@ -93,6 +93,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows what the link would stop (mail scanners follow links); POST stops it."""
     found = read_unsubscribe_token(token)
+    if isinstance(found, Expired):
+        return render(request, "notifications/unsubscribe.html", {"expired": True}, status=410)
     user = User.objects.filter(pk=found[0], is_active=True).first() if found else None
     if found is None or user is None or found[1] not in Kind.values:
         return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=400)

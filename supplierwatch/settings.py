@@ -447,3 +447,5 @@ SW_NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("SW_NOTIFICATION_EMAIL_MAX_ATTEMPTS
 SW_NOTIFICATION_EMAIL_BACKOFF_SECONDS = env.int("SW_NOTIFICATION_EMAIL_BACKOFF_SECONDS", default=60)
 # The sweep generates the notifications of events up to this old that were never told.
 SW_NOTIFICATION_SWEEP_HOURS = env.int("SW_NOTIFICATION_SWEEP_HOURS", default=24)
+# How long an e-mail's unsubscribe link works (notifications/unsubscribe.py).
+SW_UNSUBSCRIBE_LINK_DAYS = env.int("SW_UNSUBSCRIBE_LINK_DAYS", default=365)

@@ -4,9 +4,13 @@ acts only on a POST (mail scanners follow links)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from notifications.models import SUPPLIER_KINDS, Kind, Notification, NotificationPreference
 from notifications.services import preferences_of
@@ -93,3 +97,22 @@ def test_a_link_for_an_unknown_kind_does_nothing(client, carol):
     response = client.post(unsubscribe_path(user_id=carol.pk, kind="everything"))
     assert response.status_code == 400
     assert not NotificationPreference.objects.exists()
+
+
+def test_a_link_older_than_links_last_says_so_and_does_nothing(client, carol, settings):
+    settings.SW_UNSUBSCRIBE_LINK_DAYS = 30
+    path = unsubscribe_path(user_id=carol.pk, kind=Kind.SPIKE)
+    with time_machine.travel(timezone.now() + timedelta(days=31)):
+        response = client.post(path)
+    assert response.status_code == 410
+    assert "expired" in response.content.decode()
+    assert not NotificationPreference.objects.exists()
+
+
+def test_a_link_within_its_life_still_works(client, carol, settings):
+    settings.SW_UNSUBSCRIBE_LINK_DAYS = 30
+    path = unsubscribe_path(user_id=carol.pk, kind=Kind.SPIKE)
+    with time_machine.travel(timezone.now() + timedelta(days=29)):
+        response = client.post(path)
+    assert response.status_code == 200
+    assert preferences_of(carol)[Kind.SPIKE] == Delivery.NEVER
