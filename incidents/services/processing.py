@@ -221,7 +221,9 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
         )
         if opened is IncidentEvent.Kind.CREATED:
             result.incidents_opened += 1
-            # Only what the supplier may know of routes: a private report stays unseen by it.
+        if opened is not None:
+            # A new or reopened incident is routed. Only what the supplier may know of routes:
+            # a private report stays unseen by it.
             shared = [i.post for i in items if i.post.visibility != Post.Visibility.PRIVATE]
             opened_by.extend([(incident, shared[0])] if shared else [])
         # The events that this evidence brings are dated as its reports are (to the hour for
@@ -289,7 +291,7 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
                 )
             )
     events_announce(IncidentEvent.objects.bulk_create(events))
-    # After its "created" event: a new incident goes to whom its supplier's rules name.
+    # After its "created" (or "reopened") event: the incident goes to whom its supplier's rules name.
     incidents_route(opened=opened_by)
     # Reporters follow; a report reprocessed into the same incident is no new report.
     reporters_follow(

@@ -19,6 +19,7 @@ from supplierwatch.viewers import viewer_of
 from ..inputs import clean_rejection_reason, clean_reply
 from ..models import Incident, IncidentEvent, Post, PostMatch, Reply
 from .lifecycle import incident_event
+from .routing import incident_route_again
 
 BuyerAction = Incident.BuyerAction
 NOT_A_REPORTER = "Only members of an organization that reported this incident may do this."
@@ -131,4 +132,5 @@ def incident_reject_resolution(*, incident: Incident, actor: User, reason: str) 
         # Who may read the reason besides the supplier (presenters.event_note).
         rejected_by=organization_id,
     )
+    incident_route_again(locked)
     return locked

@@ -113,13 +113,36 @@ def routing_case(incident: Incident, post: Post) -> routing.Case:
     )
 
 
+def _kept(incident: Incident) -> bool:
+    """Whether the incident already has somebody who may act on it."""
+    return (
+        incident.assignee_id is not None
+        and User.objects.assignable_at(incident.supplier_id)
+        .filter(pk=incident.assignee_id)
+        .exists()
+    )
+
+
+def incident_route_again(incident: Incident) -> int:
+    """Route a reopened incident (locked) by the evidence that opened it; 1 if it was given."""
+    opening = (
+        Post.objects.filter(matches__incident=incident, matches__is_primary=True)
+        .exclude(visibility=Post.Visibility.PRIVATE)
+        .order_by("pk")
+        .first()
+    )
+    return incidents_route(opened=[(incident, opening)]) if opening else 0
+
+
 def incidents_route(*, opened: Sequence[tuple[Incident, Post]]) -> int:
-    """Give each new incident (locked, with the post that opened it) to the colleague its
-    supplier's first matching rule names, recording the rule on the timeline; how many were
-    given. Called inside the pipeline's transaction.
+    """Give each new or reopened incident (locked, with the post that opened it) to the colleague
+    its supplier's first matching rule names, recording the rule on the timeline; how many were
+    given. Called inside the transaction that opened it. A reopened incident whose assignee may
+    still act stays with them: they know it best (and are told it reopened).
 
     The suppliers' rules are locked in one fixed order, so that two workers routing at once take
     turns one after the other: each round-robin turn is given once."""
+    opened = [(incident, post) for incident, post in opened if not _kept(incident)]
     if not opened:
         return 0
     supplier_ids = sorted({incident.supplier_id for incident, _ in opened})

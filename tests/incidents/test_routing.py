@@ -257,3 +257,51 @@ def test_new_rules_come_last_and_move_one_place_at_a_time(ivy, initech, carol):
     assert order() == ["c", "a", "b"]
     services.routing_rule_move(actor=ivy, rule=second, up=False)  # last already
     assert order() == ["c", "a", "b"]
+
+
+# --- Reopened incidents ------------------------------------------------------------------------
+
+
+def _resolve(incident: Incident, by: User) -> None:
+    services.incident_resolve(incident=incident, actor=by, note="Replaced the batch.")
+
+
+def test_a_regression_of_an_unassigned_incident_is_routed_like_a_new_one(
+    report, ivy, initech, carol
+):
+    incident = report(lot="L-REG")
+    _resolve(incident, ivy)
+    add_rule(ivy, initech, carol)
+    assert report(lot="L-REG") == incident
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.REOPENED
+    assert incident.assignee == carol
+    assert routed(incident).data["rule_id"] == RoutingRule.objects.get().pk
+
+
+def test_a_reopened_incident_stays_with_an_assignee_who_may_still_act(
+    report, ivy, initech, carol, responder
+):
+    incident = report(lot="L-KEEP")
+    services.incident_assign(incident=incident, actor=ivy, assignee=responder)
+    _resolve(incident, ivy)
+    add_rule(ivy, initech, carol)
+    report(lot="L-KEEP")
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.REOPENED
+    assert incident.assignee == responder
+    assert incident.events.filter(kind=IncidentEvent.Kind.ASSIGNED).count() == 1
+
+
+def test_a_rejected_resolution_of_an_unassigned_incident_is_routed(
+    report, ivy, initech, carol, alice
+):
+    incident = report(lot="L-REJ")
+    _resolve(incident, ivy)
+    add_rule(ivy, initech, carol)
+    services.incident_reject_resolution(
+        incident=incident, actor=alice, reason="Still cracked in the new delivery."
+    )
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.REOPENED
+    assert incident.assignee == carol
