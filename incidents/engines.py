@@ -11,12 +11,15 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
+from django.db.models import Count, Max
+
 from suppliers.models import Supplier, SupplierAlias
 from suppliers.selectors import alias_version
 
 from .classify import CategorySpec, Classifier, LexiconClassifier
 from .matching import AliasSpec, Matcher, SupplierSpec
-from .models import Category, ClassifierModel
+from .models import Category, ClassifierModel, KeywordMonitor
+from .monitors import MonitorMatcher, MonitorSpec
 
 if TYPE_CHECKING:
     from .learning import LearnedClassifier
@@ -120,3 +123,36 @@ def _load_learned(version: str) -> LearnedClassifier | None:
     except Exception:
         logger.exception("classifier %s cannot be loaded; using the lexicon classifier", version)
         return None
+
+
+_monitor_matcher: tuple[tuple, MonitorMatcher] | None = None
+
+
+def _monitor_version() -> tuple:
+    # Counts catch deletions, timestamps edits: every write goes through services.monitors, which
+    # saves the monitor (and so its updated_at) when its query or supplier limit changes.
+    found = KeywordMonitor.objects.filter(is_active=True).aggregate(
+        n=Count("id"), changed=Max("updated_at")
+    )
+    return (found["n"], found["changed"])
+
+
+def get_monitor_matcher() -> MonitorMatcher:
+    """The process's keyword-monitor matcher, rebuilt when a monitor has changed."""
+    global _monitor_matcher
+    version = _monitor_version()
+    with _lock:
+        if _monitor_matcher is None or _monitor_matcher[0] != version:
+            limits: dict[int, set[int]] = {}
+            for monitor_id, supplier_id in KeywordMonitor.suppliers.through.objects.values_list(
+                "keywordmonitor_id", "supplier_id"
+            ):
+                limits.setdefault(monitor_id, set()).add(supplier_id)
+            specs = [
+                MonitorSpec(id=pk, query=query, supplier_ids=frozenset(limits.get(pk, ())))
+                for pk, query in KeywordMonitor.objects.filter(is_active=True).values_list(
+                    "pk", "query"
+                )
+            ]
+            _monitor_matcher = (version, MonitorMatcher(specs))
+        return _monitor_matcher[1]

@@ -450,3 +450,32 @@ class RoutingRuleForm(Form):
             "source": rule.source,
             "assignees": [user.pk for user in rule.assignees.all()],
         }
+
+
+class MonitorForm(Form):
+    """A keyword monitor: its name, query and optional supplier limit. services.monitor_save
+    checks the query (incidents.monitors) and says what is wrong with it."""
+
+    name = forms.CharField(max_length=inputs.MONITOR_NAME_MAX)
+    query = forms.CharField(
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=(
+            'Words and "quoted phrases"; words side by side must all appear. Combine with AND, '
+            'OR, NOT and parentheses, e.g. "crushed cartons" OR dented NOT test.'
+        ),
+    )
+    suppliers = forms.ModelMultipleChoiceField(
+        label="Only posts about",
+        queryset=Supplier.objects.order_by("name"),
+        required=False,
+        help_text="Leave empty to watch every public post.",
+    )
+
+    @classmethod
+    def initial_of(cls, monitor: Any) -> dict[str, Any]:
+        return {
+            "name": monitor.name,
+            "query": monitor.query,
+            "suppliers": list(monitor.suppliers.all()),
+        }

@@ -23,6 +23,7 @@ from supplierwatch.inputs import (
 )
 
 from .grouping import normalise_code
+from .monitors import QueryError, parse_query
 
 SOURCE_MAX = 50
 # A feed's name: what (source, external_id) identifies a post by.
@@ -250,3 +251,31 @@ def clean_routing_rule(
             source or "", "source", RULE_SOURCES, "Choose buyer reports, public posts or any."
         ),
     )
+
+
+MONITOR_NAME_MAX = 100
+
+
+@dataclass(frozen=True)
+class MonitorInput:
+    name: str
+    query: str
+
+
+def clean_monitor(*, name: Any, query: Any) -> MonitorInput:
+    """A keyword monitor's name and query (parsed, so that a query that cannot run is never
+    saved), or InputError naming the field at fault."""
+    name = clean_text(
+        name,
+        "name",
+        max_length=MONITOR_NAME_MAX,
+        required=True,
+        required_reason="Name the monitor.",
+        collapse_spaces=True,
+    )
+    query = clean_text(query, "query", collapse_spaces=True)
+    try:
+        parse_query(query)
+    except QueryError as error:
+        raise InputError("query", str(error)) from None
+    return MonitorInput(name=name, query=query)

@@ -163,7 +163,8 @@ class _CharTable(dict[str, bool]):
 
 # Whether a character belongs to a word (letter, digit, mark or "_"): a boundary check is one
 # dict lookup, in every script.
-_IS_WORD_CHAR = _CharTable(lambda char: char.isalnum() or char == "_" or _is_mark(char))
+# Whether a (normalised) character continues a word: a hit beside one is inside a longer word.
+IS_WORD_CHAR = _CharTable(lambda char: char.isalnum() or char == "_" or _is_mark(char))
 _JOINS_PREVIOUS = _CharTable(_joins_previous)
 _unescape = lru_cache(maxsize=1024)(html.unescape)
 
@@ -405,7 +406,7 @@ class Matcher:
             norm, offsets = text.lower(), None
         else:
             norm, offsets = _normalise(text)
-        is_word = _IS_WORD_CHAR
+        is_word = IS_WORD_CHAR
         length = len(norm)
         hits: list[_Hit] = []
         for last, (key_length, after_at, aliases) in self._iter(norm):

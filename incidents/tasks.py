@@ -72,6 +72,12 @@ def detect_spikes() -> list[int]:
     return services.spikes_detect()
 
 
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=3)
+def check_monitor_volumes() -> list[int]:
+    """Compare each keyword monitor's posts in the last hour with its trailing baseline."""
+    return services.monitor_alerts_record()
+
+
 # Not acks_late: a run can outlast the broker's visibility timeout, and a redelivered copy would
 # train the same model twice; a lost nightly run is simply made up the next night.
 @shared_task(acks_late=False, soft_time_limit=3600, time_limit=3700)

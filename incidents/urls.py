@@ -1,9 +1,10 @@
 """The pages of evidence and incidents: the buyer's (/buyer/, /incidents/, /suppliers/, report
-attachments), the supplier portal's (/portal/) and label corrections (/posts/<id>/label/)."""
+attachments), the supplier portal's (/portal/), keyword monitors (/monitors/) and label corrections
+(/posts/<id>/label/)."""
 
 from django.urls import path
 
-from .views import buyer, labels, portal, replies, rules
+from .views import buyer, labels, monitors, portal, replies, rules
 
 urlpatterns = [
     # Buyers (and operators)
@@ -32,6 +33,11 @@ urlpatterns = [
     path("portal/rules/<int:pk>/", rules.rule_edit, name="portal-rule"),
     path("portal/rules/<int:pk>/delete/", rules.rule_delete, name="portal-rule-delete"),
     path("portal/rules/<int:pk>/move/", rules.rule_move, name="portal-rule-move"),
+    # Members of a buyer organization or a supplier's team
+    path("monitors/", monitors.monitor_list, name="monitors"),
+    path("monitors/<int:pk>/", monitors.monitor_detail, name="monitor-detail"),
+    path("monitors/<int:pk>/delete/", monitors.monitor_delete, name="monitor-delete"),
+    path("monitors/<int:pk>/watch/", monitors.monitor_watch, name="monitor-watch"),
     # Whoever may correct a public post's label
     path("posts/<int:post_id>/label/", labels.post_label, name="post-label"),
 ]

@@ -31,14 +31,16 @@ class SendAttempt:
 
 
 def notification_message(notification: Notification) -> EmailMultiAlternatives:
-    """The e-mail of a notification: its title as subject, its text, the link to the incident and
+    """The e-mail of a notification: its title as subject, its text, the link to the incident (or
+    the keyword monitor) and
     a link to stop this kind of e-mail (RFC 8058 one-click headers too)."""
     unsubscribe_url = settings.SITE_URL + unsubscribe_path(
         user_id=notification.recipient_id, kind=notification.kind
     )
     context = {
         "notification": notification,
-        "incident_url": settings.SITE_URL + notification.url,
+        "link_url": settings.SITE_URL + notification.url,
+        "link_label": "Open the monitor" if notification.monitor_alert_id else "Open the incident",
         "inbox_url": settings.SITE_URL + "/inbox/",
         "unsubscribe_url": unsubscribe_url,
         "kind_label": Kind(notification.kind).label,

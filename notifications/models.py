@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from incidents.models import Incident, IncidentEvent
+from incidents.models import Incident, IncidentEvent, MonitorAlert
 
 
 class Kind(models.TextChoices):
@@ -31,6 +31,8 @@ class Kind(models.TextChoices):
         "supplier_spike",
         "A spike of complaints about a supplier you have a vendor code for or follow",
     )
+    # To whoever watches a keyword monitor, buyer or supplier staff.
+    MONITOR_JUMP = "monitor_jump", "A jump in the posts a keyword monitor you watch finds"
 
 
 SUPPLIER_KINDS = (
@@ -42,8 +44,9 @@ SUPPLIER_KINDS = (
     Kind.SLA_WARNING,
     Kind.SLA_BREACHED,
     Kind.SPIKE,
+    Kind.MONITOR_JUMP,
 )
-BUYER_KINDS = (Kind.ANSWER, Kind.STATUS, Kind.SUPPLIER_SPIKE)
+BUYER_KINDS = (Kind.ANSWER, Kind.STATUS, Kind.SUPPLIER_SPIKE, Kind.MONITOR_JUMP)
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
@@ -67,8 +70,16 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    event = models.ForeignKey(IncidentEvent, on_delete=models.CASCADE, related_name="+")
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    # What it tells of: an incident's event, or a jump in a keyword monitor's volume.
+    event = models.ForeignKey(
+        IncidentEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    monitor_alert = models.ForeignKey(
+        MonitorAlert, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     title = models.CharField(max_length=255)
     text = models.TextField()
@@ -98,6 +109,16 @@ class Notification(models.Model):
         constraints = [
             # Two workers generating for one event can never tell one person twice.
             models.UniqueConstraint("event", "recipient", name="notification_once_per_recipient"),
+            models.UniqueConstraint(
+                "monitor_alert", "recipient", name="notification_alert_once_per_recipient"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(event__isnull=False, incident__isnull=False, monitor_alert__isnull=True)
+                    | Q(event__isnull=True, incident__isnull=True, monitor_alert__isnull=False)
+                ),
+                name="notification_of_an_event_or_an_alert",
+            ),
         ]
         indexes = [
             models.Index(

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.urls import reverse
 from django.utils.text import Truncator
 
-from incidents.models import Incident, IncidentEvent, Reply, Response
+from incidents.models import Incident, IncidentEvent, MonitorAlert, Reply, Response
 from incidents.presenters import answer_view, incident_view, reply_view, timeline_entry
 from supplierwatch.viewers import Viewer
 
@@ -105,4 +105,24 @@ def notification_content(
         url=incident_url(incident, viewer),
         shown_at=entry.when,
         shown_to_the_hour=entry.when_to_the_hour,
+    )
+
+
+def monitor_alert_content(alert: MonitorAlert) -> Content:
+    """What a jump in a keyword monitor's volume says: the same to each of its party's watchers,
+    who all may see the monitor and the public posts it found."""
+    monitor = alert.monitor
+    expected = f"about {alert.expected:.0f}" if alert.expected >= 0.5 else "almost none"
+    return Content(
+        title=Truncator(
+            f"Keyword monitor \u201c{monitor.name}\u201d: {alert.count} posts in an hour"
+        ).chars(255),
+        text=(
+            f"The monitor \u201c{monitor.name}\u201d ({monitor.query}) found {alert.count} public "
+            f"posts in the hour to {alert.window_end:%Y-%m-%d %H:%M} UTC, where its last week "
+            f"would lead one to expect {expected}."
+        ),
+        url=reverse("monitor-detail", args=[monitor.pk]),
+        shown_at=alert.window_end,
+        shown_to_the_hour=False,
     )

@@ -14,13 +14,13 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from incidents.models import IncidentEvent
+from incidents.models import IncidentEvent, KeywordMonitor, MonitorAlert
 from suppliers.models import User
 from supplierwatch.errors import ApplicationError
 
 from .inputs import clean_digest_hour, clean_time_zone
 from .models import DigestSchedule, GeneratedEvent, Kind, Notification, NotificationPreference
-from .presenters import notification_content
+from .presenters import monitor_alert_content, notification_content
 from .selectors import event_recipients
 
 Delivery = NotificationPreference.Delivery
@@ -93,6 +93,68 @@ def notifications_generate(*, event_ids: Iterable[int]) -> list[int]:
         Notification.objects.filter(
             event_id__in=event_ids, email_status=EmailStatus.PENDING, email_claimed_at__isnull=True
         ).values_list("pk", flat=True)
+    )
+
+
+@transaction.atomic
+def monitor_alert_notifications_generate(*, alert_ids: Iterable[int]) -> list[int]:
+    """Tell these jumps in keyword monitors' volume to each monitor's watchers who still belong
+    to its party; the ids of the notifications whose e-mail is still to send."""
+    alert_ids = sorted(set(alert_ids))
+    rows = []
+    kind = Kind.MONITOR_JUMP
+    alerts = MonitorAlert.objects.filter(pk__in=alert_ids).select_related("monitor")
+    for alert in alerts:
+        content = monitor_alert_content(alert)
+        watchers = [
+            user
+            for user in alert.monitor.watchers.filter(is_active=True).select_related("membership")
+            # A watcher who has left the party no longer sees the monitor.
+            if KeywordMonitor.objects.visible_to(user.viewer).filter(pk=alert.monitor_id).exists()
+        ]
+        preferences = {
+            (user_id, pref_kind): delivery
+            for user_id, pref_kind, delivery in NotificationPreference.objects.filter(
+                user__in=watchers, kind=kind
+            ).values_list("user_id", "kind", "delivery")
+        }
+        for user in watchers:
+            status = email_wanted(preferences, user, kind)
+            rows.append(
+                Notification(
+                    recipient=user,
+                    monitor_alert=alert,
+                    kind=kind,
+                    title=content.title,
+                    text=content.text,
+                    url=content.url,
+                    shown_at=content.shown_at,
+                    email_status=status,
+                    email_error="The person has no e-mail address."
+                    if status == EmailStatus.NO_ADDRESS
+                    else "",
+                )
+            )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return list(
+        Notification.objects.filter(
+            monitor_alert_id__in=alert_ids,
+            email_status=EmailStatus.PENDING,
+            email_claimed_at__isnull=True,
+        ).values_list("pk", flat=True)
+    )
+
+
+def monitor_alerts_to_generate(*, limit: int = GENERATE_BATCH) -> list[int]:
+    """Recent monitor alerts nobody was told of (a lost signal or task), for the sweep."""
+    since = timezone.now() - timedelta(hours=settings.SW_NOTIFICATION_SWEEP_HOURS)
+    told = Notification.objects.filter(monitor_alert=OuterRef("pk"))
+    return list(
+        MonitorAlert.objects.filter(created_at__gte=since, monitor__watchers__isnull=False)
+        .exclude(Exists(told))
+        .order_by("id")
+        .values_list("pk", flat=True)
+        .distinct()[:limit]
     )
 
 

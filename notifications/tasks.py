@@ -24,6 +24,14 @@ def queue_generation(sender: object, event_ids: list[int], **kwargs: object) -> 
         logger.exception("notifications of events %s not generated now; the sweep will", event_ids)
 
 
+def queue_monitor_alerts(sender: object, alert_ids: list[int], **kwargs: object) -> None:
+    """incidents.signals.monitor_alerts_recorded (after commit): tell these jumps."""
+    try:
+        generate_monitor_alert_notifications.delay(alert_ids)
+    except Exception:
+        logger.exception("monitor alerts %s not told now; the sweep will", alert_ids)
+
+
 def _queue_emails(notification_ids: list[int]) -> None:
     def enqueue() -> None:
         for notification_id in notification_ids:
@@ -48,15 +56,34 @@ def generate_notifications(event_ids: list[int]) -> int:
     return len(to_send)
 
 
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=5,
+    max_retries=5,
+    ignore_result=True,
+)
+def generate_monitor_alert_notifications(alert_ids: list[int]) -> int:
+    """Tell these jumps in keyword monitors' volume to their watchers, then e-mail them."""
+    with transaction.atomic():
+        to_send = services.monitor_alert_notifications_generate(alert_ids=alert_ids)
+        _queue_emails(to_send)
+    return len(to_send)
+
+
 @shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=3)
 def sweep_notifications() -> dict:
     """Beat: generate what a lost signal or task left behind, and queue lost e-mails again."""
     event_ids = services.events_to_generate()
     if event_ids:
         generate_notifications.run(event_ids)
+    alert_ids = services.monitor_alerts_to_generate()
+    if alert_ids:
+        generate_monitor_alert_notifications.run(alert_ids)
     lost = emails.emails_to_requeue()
     _queue_emails(lost)
-    return {"events": len(event_ids), "emails": len(lost)}
+    return {"events": len(event_ids), "alerts": len(alert_ids), "emails": len(lost)}
 
 
 @shared_task(

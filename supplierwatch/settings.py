@@ -185,6 +185,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.detect_spikes",
         "schedule": float(env.int("SW_SPIKE_CHECK_SECONDS", default=60)),
     },
+    "check-monitor-volumes": {
+        "task": "incidents.tasks.check_monitor_volumes",
+        "schedule": float(env.int("SW_SPIKE_CHECK_SECONDS", default=60)),
+    },
     # Nightly, when few posts arrive: learn from the day's reports and corrections.
     "retrain-classifier": {
         "task": "incidents.tasks.retrain_classifier",

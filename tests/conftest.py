@@ -16,6 +16,7 @@ import socket
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from hypothesis import settings as hypothesis_settings
 
 from suppliers.models import Membership, Organization, Supplier, User
 from tests.factories import (
@@ -27,6 +28,11 @@ from tests.factories import (
     UserFactory,
 )
 from tests.helpers import Network, require
+
+# Property tests check properties, not speed (that is `make bench`'s): no deadline per example,
+# which a busy machine would turn into failures that say nothing about the code.
+hypothesis_settings.register_profile("supplierwatch", deadline=None)
+hypothesis_settings.load_profile("supplierwatch")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

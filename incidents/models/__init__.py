@@ -19,6 +19,7 @@ from .incidents import (
     ResponseQuerySet,
     overdue_condition,
 )
+from .monitors import KeywordMonitor, KeywordMonitorQuerySet, MonitorAlert, MonitorMatch
 from .replies import Reply, ReplyQuerySet
 from .routing import RoutingRule
 from .sla import SLA_ACKNOWLEDGE, SLA_RESOLVE, SlaAlert
@@ -34,6 +35,10 @@ __all__ = [
     "Incident",
     "IncidentEvent",
     "IncidentQuerySet",
+    "KeywordMonitor",
+    "KeywordMonitorQuerySet",
+    "MonitorAlert",
+    "MonitorMatch",
     "Post",
     "PostMatch",
     "PostQuerySet",

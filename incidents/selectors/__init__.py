@@ -22,6 +22,7 @@ from .incidents import (
     incident_replies,
     incident_timeline,
 )
+from .monitors import monitor_of, monitor_posts, monitor_volume_per_day, monitors_of
 from .portal import PORTAL_SORTS, portal_incident_search, portal_overview
 from .routing import RuleRow, routing_rules
 from .suppliers import supplier_category_breakdown, supplier_complaints_per_day, supplier_scorecard
@@ -42,6 +43,10 @@ __all__ = [
     "incident_private_reports",
     "incident_replies",
     "incident_timeline",
+    "monitor_of",
+    "monitor_posts",
+    "monitor_volume_per_day",
+    "monitors_of",
     "organization_reports_with_incidents",
     "portal_incident_search",
     "portal_overview",

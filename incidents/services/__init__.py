@@ -21,6 +21,13 @@ from .lifecycle import (
     incident_set_severity,
     incident_start_investigation,
 )
+from .monitors import (
+    monitor_alerts_record,
+    monitor_delete,
+    monitor_matches_record,
+    monitor_save,
+    monitor_watch,
+)
 from .posts import post_update, posts_delete
 from .processing import ProcessResult, posts_mark_failed, posts_process, posts_queue
 from .replies import (
@@ -86,6 +93,11 @@ __all__ = [
     "may_correct_labels",
     "may_manage_rules",
     "may_relabel",
+    "monitor_alerts_record",
+    "monitor_delete",
+    "monitor_matches_record",
+    "monitor_save",
+    "monitor_watch",
     "post_relabel",
     "post_report",
     "post_report_with_attachments",

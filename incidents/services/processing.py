@@ -34,6 +34,7 @@ from ..models import (
 )
 from ..signals import events_announce
 from .follows import reporters_follow
+from .monitors import monitor_matches_record
 from .routing import incidents_route
 
 # Posts per Celery task: large enough that per-batch costs (queue, commit, incident locks) stay
@@ -243,6 +244,9 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
             new_evidence[incident.pk].append(item.post)
 
     PostMatch.objects.bulk_create([m for item in evaluated for m in item.matches])
+    monitor_matches_record(
+        (item.post, [match.supplier_id for match in item.matches]) for item in evaluated
+    )
     for item in evaluated:
         post, classification = item.post, item.classification
         post.status = Post.Status.PROCESSED

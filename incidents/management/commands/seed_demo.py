@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents import services
-from incidents.models import Category, Incident, Post, RoutingRule, Severity
+from incidents.models import Category, Incident, KeywordMonitor, Post, RoutingRule, Severity
 from suppliers.models import Membership, Organization, Supplier, SupplierAlias, User, VendorCode
 
 ORGANIZATIONS = [
@@ -168,6 +168,7 @@ class Command(BaseCommand):
             organizations = self._organizations()
             suppliers = self._suppliers(organizations)
             users = self._accounts(organizations, suppliers)
+            self._monitors(suppliers, users)
             new_post_ids = self._reports(organizations, suppliers, users)
             new_post_ids += self._public_posts(suppliers)
         if new_post_ids:
@@ -400,6 +401,23 @@ class Command(BaseCommand):
                 external_id="demo-report-regression",
             )
             services.posts_process(post_ids=[post.pk])
+
+    def _monitors(self, suppliers, users) -> None:
+        """Acme watches what the public says of damaged cartons (before the demo posts arrive,
+        so it finds them); Initech's team watches what customers praise it for."""
+        if KeywordMonitor.objects.exists():
+            return
+        services.monitor_save(
+            actor=users["buyer@acme.test"],
+            name="Crushed or damaged cartons",
+            query='cartons AND (crushed OR damaged) OR "broken pallet"',
+        )
+        services.monitor_save(
+            actor=users["quality@initech.test"],
+            name="Praise for our service",
+            query='"quick turnaround" OR "great service" OR "excellent work"',
+            suppliers=[suppliers["initech"]],
+        )
 
     def _routing_rules(self, suppliers, users) -> None:
         """Initech's admin gives new high and critical incidents to its responder (after the demo
