@@ -469,7 +469,7 @@ class MonitorForm(Form):
         label="Only posts about",
         queryset=Supplier.objects.order_by("name"),
         required=False,
-        help_text="Leave empty to watch every public post.",
+        help_text="Leave empty to watch every public post; hold Ctrl (⌘ on a Mac) to choose several.",
     )
 
     @classmethod
