@@ -25,8 +25,9 @@ from django.utils import timezone
 from suppliers.models import Organization, Supplier
 from supplierwatch.viewers import viewer_of
 
+from ..business_hours import WALL_CLOCK, NoWorkingTime
 from .evidence import Category, PostMatch
-from .sla import SLA_ACKNOWLEDGE, SLA_RESOLVE
+from .sla import SlaTerms, sla_terms
 from .values import Severity, hour_of, to_the_hour
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ def overdue_condition(now: datetime) -> Q:
     """Open incidents past a promise: not acknowledged in time, or not resolved in time.
     The query's twin of Incident.is_overdue."""
     late = Q(acknowledged_at__isnull=True, acknowledge_due_at__lt=now) | Q(resolve_due_at__lt=now)
-    return Q(status__in=OPEN_STATUSES) & late
+    # While the incident waits on a buyer its clocks stand still: nothing comes due.
+    return Q(status__in=OPEN_STATUSES, sla_paused_at__isnull=True) & late
 
 
 class IncidentQuerySet(models.QuerySet["Incident"]):
@@ -149,6 +151,13 @@ class Incident(models.Model):
     sla_started_at = models.DateTimeField("SLA clock started", null=True, blank=True)
     acknowledge_due_at = models.DateTimeField(null=True, blank=True)
     resolve_due_at = models.DateTimeField(null=True, blank=True)
+    # When each promise's warning is due (services.sla_alerts_record): a part of the promised time
+    # before its due time, counted on the same clock (Incident.sla_due_times).
+    acknowledge_warn_at = models.DateTimeField(null=True, blank=True)
+    resolve_warn_at = models.DateTimeField(null=True, blank=True)
+    # Set while the incident waits on a buyer's answer (the supplier asked a question): the clocks
+    # stand still until a reporting organization replies (Incident.sla_pause / sla_resume).
+    sla_paused_at = models.DateTimeField("waiting on the buyer since", null=True, blank=True)
     # How long the first answer and the resolution took from sla_started_at (the scorecard's).
     time_to_first_answer = models.DurationField(null=True, blank=True)
     time_to_resolution = models.DurationField(null=True, blank=True)
@@ -255,6 +264,8 @@ class Incident(models.Model):
             self.time_to_resolution = self.sla_elapsed(now)
         elif self.status == self.Status.CLOSED:
             self.closed_at = now
+        if not self.is_open:
+            self.sla_paused_at = None  # nothing is due any more, so nothing waits
         self.last_activity_at = now
         return previous
 
@@ -279,15 +290,37 @@ class Incident(models.Model):
         hour = to_the_hour(moment)
         return hour if hour == moment else hour + timedelta(hours=1)
 
-    def start_sla(self, start: datetime) -> None:
+    def sla_terms(self) -> SlaTerms:
+        """What this incident is promised at its present severity (models.sla.sla_terms)."""
+        return sla_terms(self.supplier_id, self.severity)
+
+    def sla_due_times(self, terms: SlaTerms, clock: datetime) -> dict[str, datetime]:
+        """The due times, and their warnings' times, of promises that run from `clock` under
+        `terms`: the one place they are computed. A warning comes when the part of the promise in
+        settings.SW_SLA_WARNING_FRACTION is left, on the promise's own clock."""
+        left = 1 - settings.SW_SLA_WARNING_FRACTION
+        times: dict[str, datetime] = {}
+        for name, promised in (("acknowledge", terms.first_answer), ("resolve", terms.resolution)):
+            seconds = promised.total_seconds()
+            try:
+                times[f"{name}_due_at"] = terms.clock.add(clock, seconds)
+                times[f"{name}_warn_at"] = terms.clock.add(clock, seconds * left)
+            except NoWorkingTime:
+                # A calendar that never opens must not stop the pipeline: every hour counts.
+                times[f"{name}_due_at"] = WALL_CLOCK.add(clock, seconds)
+                times[f"{name}_warn_at"] = WALL_CLOCK.add(clock, seconds * left)
+        return times
+
+    def start_sla(self, start: datetime, terms: SlaTerms | None = None) -> None:
         """Both promises run from `start` (from the whole hour at or after it: sla_clock_start):
         a new incident, or a regression that needs a fresh answer."""
         clock = self.sla_clock_start(start)
         self.sla_started_at = clock
         self.acknowledged_at = None
+        self.sla_paused_at = None
         self.time_to_first_answer = self.time_to_resolution = None
-        self.acknowledge_due_at = clock + SLA_ACKNOWLEDGE[Severity(self.severity)]
-        self.resolve_due_at = clock + SLA_RESOLVE[Severity(self.severity)]
+        for name, value in self.sla_due_times(terms or self.sla_terms(), clock).items():
+            setattr(self, name, value)
 
     def sla_elapsed(self, now: datetime) -> timedelta | None:
         """How long since the SLA clock started; nothing before it (an answer within the hour a
@@ -302,28 +335,74 @@ class Incident(models.Model):
         names of the fields that changed."""
         self.severity = severity
         clock = self.sla_started_at or self.sla_clock_start(self.created_at or timezone.now())
+        times = self.sla_due_times(self.sla_terms(), clock)
         changed = ["severity"]
-        if self.acknowledged_at is None:
-            due = clock + SLA_ACKNOWLEDGE[Severity(severity)]
-            if self.acknowledge_due_at is None or due < self.acknowledge_due_at:
-                self.acknowledge_due_at = due
-                changed.append("acknowledge_due_at")
-        due = clock + SLA_RESOLVE[Severity(severity)]
-        if self.resolve_due_at is None or due < self.resolve_due_at:
-            self.resolve_due_at = due
-            changed.append("resolve_due_at")
+        promises = ["resolve"] if self.acknowledged_at is not None else ["acknowledge", "resolve"]
+        for name in promises:
+            due, current = times[f"{name}_due_at"], getattr(self, f"{name}_due_at")
+            if current is None or due < current:
+                setattr(self, f"{name}_due_at", due)
+                setattr(self, f"{name}_warn_at", times[f"{name}_warn_at"])
+                changed += [f"{name}_due_at", f"{name}_warn_at"]
+        return changed
+
+    # --- waiting on the buyer -------------------------------------------------------------------
+
+    @property
+    def waiting_on_buyer(self) -> bool:
+        return self.sla_paused_at is not None
+
+    def sla_pause(self, now: datetime) -> bool:
+        """Stop the clocks: the supplier asked a reporting organization a question. False when
+        there is nothing to stop (closed, resolved, or already waiting)."""
+        if not self.is_open or self.sla_paused_at is not None:
+            return False
+        self.sla_paused_at = now
+        return True
+
+    def sla_resume(self, now: datetime, terms: SlaTerms | None = None) -> list[str]:
+        """Start the clocks again: every due time (and warning) still ahead when they stopped moves
+        on by the time they stood still, counted on the promise's clock (working time for a
+        business-hours policy). A due time already past when they stopped stays past. The names
+        of the fields that changed (none when the clocks were running)."""
+        paused = self.sla_paused_at
+        if paused is None:
+            return []
+        self.sla_paused_at = None
+        clock = (terms or self.sla_terms()).clock
+        try:
+            span = clock.between(paused, now)
+        except NoWorkingTime:
+            clock, span = WALL_CLOCK, WALL_CLOCK.between(paused, now)
+        changed = ["sla_paused_at"]
+        for name in (
+            "acknowledge_due_at",
+            "acknowledge_warn_at",
+            "resolve_due_at",
+            "resolve_warn_at",
+        ):
+            moment = getattr(self, name)
+            if moment is not None and moment > paused and span > 0:
+                setattr(self, name, clock.add(moment, span))
+                changed.append(name)
         return changed
 
     def acknowledge_overdue(self, now: datetime) -> bool:
         return (
             self.is_open
+            and self.sla_paused_at is None
             and self.acknowledged_at is None
             and self.acknowledge_due_at is not None
             and self.acknowledge_due_at < now
         )
 
     def resolve_overdue(self, now: datetime) -> bool:
-        return self.is_open and self.resolve_due_at is not None and self.resolve_due_at < now
+        return (
+            self.is_open
+            and self.sla_paused_at is None
+            and self.resolve_due_at is not None
+            and self.resolve_due_at < now
+        )
 
     def is_overdue(self, now: datetime) -> bool:
         """Open and past a promise; the single-row twin of overdue_condition."""
@@ -408,6 +487,8 @@ class Response(models.Model):
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="responses"
     )
+    # The answer asks the buyers a question: the incident waits on them, its clocks paused.
+    waits_for_buyer = models.BooleanField("waiting for the buyer's answer", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ResponseQuerySet.as_manager()
@@ -478,6 +559,8 @@ class IncidentEvent(models.Model):
         RESOLUTION_ACCEPTED = "resolution_accepted", "Resolution accepted"
         SLA_WARNING = "sla_warning", "SLA about to be breached"
         SLA_BREACHED = "sla_breached", "SLA breached"
+        SLA_PAUSED = "sla_paused", "Waiting on the buyer: SLA clock paused"
+        SLA_RESUMED = "sla_resumed", "The buyer answered: SLA clock resumed"
 
     # Kinds about one answer (data["response_id"]): shown only to whoever may read that answer.
     ANSWER_KINDS = (Kind.RESPONSE, Kind.RESPONSE_EDITED)
