@@ -3,7 +3,7 @@ attachments), the supplier portal's (/portal/) and label corrections (/posts/<id
 
 from django.urls import path
 
-from .views import buyer, labels, portal, replies, rules
+from .views import buyer, labels, portal, replies, rules, sla
 
 urlpatterns = [
     # Buyers (and operators)
@@ -28,6 +28,7 @@ urlpatterns = [
         portal.incident_action,
         name="portal-incident-action",
     ),
+    path("portal/settings/", sla.sla_settings, name="portal-settings"),
     path("portal/rules/", rules.rule_list, name="portal-rules"),
     path("portal/rules/<int:pk>/", rules.rule_edit, name="portal-rule"),
     path("portal/rules/<int:pk>/delete/", rules.rule_delete, name="portal-rule-delete"),

@@ -15,9 +15,10 @@ from django.db import models
 from django.db.models import Q
 
 from suppliers.models import Supplier
+from supplierwatch.inputs import InputError
 
 from ..business_hours import WALL_CLOCK, Clock, WorkingCalendar
-from ..inputs import WEEKDAY_NAMES, PromiseInput
+from ..inputs import WEEKDAY_NAMES, PromiseInput, clean_sla_promise
 from .values import Severity
 
 logger = logging.getLogger(__name__)
@@ -180,7 +181,8 @@ class SlaTerms:
 
 
 def sla_promises(supplier_id: int | None) -> dict[int, tuple[PromiseInput, PromiseInput | None]]:
-    """By severity: the default promise and the supplier's own (None when it has none)."""
+    """By severity: the default promise and the supplier's own (None when it has none, or when
+    the default became stricter since it was set: then it no longer holds)."""
     rows = SlaPolicy.objects.filter(Q(supplier__isnull=True) | Q(supplier_id=supplier_id))
     defaults = {
         int(severity): PromiseInput(
@@ -193,7 +195,11 @@ def sla_promises(supplier_id: int | None) -> dict[int, tuple[PromiseInput, Promi
     own: dict[int, PromiseInput] = {}
     for row in rows:
         (own if row.supplier_id else defaults)[row.severity] = row.promise
-    return {severity: (defaults[severity], own.get(severity)) for severity in defaults}
+    result: dict[int, tuple[PromiseInput, PromiseInput | None]] = {}
+    for severity, default in defaults.items():
+        mine = own.get(severity)
+        result[severity] = (default, mine if mine and _keeps_to(mine, default) else None)
+    return result
 
 
 def sla_terms(supplier_id: int | None, severity: int) -> SlaTerms:
@@ -212,3 +218,17 @@ def sla_terms(supplier_id: int | None, severity: int) -> SlaTerms:
         clock,
         "supplier" if own else "default",
     )
+
+
+def _keeps_to(own: PromiseInput, default: PromiseInput) -> bool:
+    """Is a supplier's promise still stricter than the default or equal (the saving rule)?"""
+    try:
+        clean_sla_promise(
+            first_answer_hours=own.first_answer_hours,
+            resolution_hours=own.resolution_hours,
+            business_hours_only=own.business_hours_only,
+            default=default,
+        )
+    except InputError:
+        return False
+    return True

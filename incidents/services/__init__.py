@@ -38,6 +38,12 @@ from .routing import (
     routing_rule_save,
 )
 from .sla import sla_alerts_record
+from .sla_policies import (
+    may_manage_sla,
+    sla_default_policy_save,
+    sla_promises_save,
+    work_calendar_save,
+)
 from .spikes import spikes_detect
 from .training import (
     TrainingResult,
@@ -85,6 +91,7 @@ __all__ = [
     "labelled_examples",
     "may_correct_labels",
     "may_manage_rules",
+    "may_manage_sla",
     "may_relabel",
     "post_relabel",
     "post_report",
@@ -100,5 +107,8 @@ __all__ = [
     "routing_rule_move",
     "routing_rule_save",
     "sla_alerts_record",
+    "sla_default_policy_save",
+    "sla_promises_save",
     "spikes_detect",
+    "work_calendar_save",
 ]
