@@ -81,7 +81,8 @@ def sla_promises_save(
     _require_admin(actor, supplier.pk)
     defaults = {severity: default for severity, (default, _) in sla_promises(None).items()}
     cleaned: dict[int, PromiseInput | None] = {}
-    for value, values in promises.items():
+    # The most severe first, as the settings page lists them: the first refusal is the topmost.
+    for value, values in sorted(promises.items(), reverse=True):
         severity = Severity(value)
         if values is None:
             cleaned[severity] = None
