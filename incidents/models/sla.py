@@ -210,7 +210,9 @@ def sla_terms(supplier_id: int | None, severity: int) -> SlaTerms:
     promise = own or default
     clock: Clock = WALL_CLOCK
     if promise.business_hours_only:
-        calendar = WorkCalendar.objects.filter(supplier_id=supplier_id).first()
+        calendar = None
+        if supplier_id is not None:
+            calendar = WorkCalendar.objects.filter(supplier_id=supplier_id).first()
         clock = (calendar or WorkCalendar()).working_calendar()
     return SlaTerms(
         timedelta(hours=promise.first_answer_hours),

@@ -96,14 +96,14 @@ def sla_promises_save(
             default=defaults[severity],
         )
     saved: dict[int, SlaPolicy | None] = {}
-    for severity, promise in cleaned.items():
-        rows = SlaPolicy.objects.filter(supplier=supplier, severity=severity)
+    for level, promise in cleaned.items():
+        rows = SlaPolicy.objects.filter(supplier=supplier, severity=level)
         if promise is None:
             rows.delete()
-            saved[severity] = None
+            saved[level] = None
         else:
-            saved[severity], _ = SlaPolicy.objects.update_or_create(
-                supplier=supplier, severity=severity, defaults=_fields(promise)
+            saved[level], _ = SlaPolicy.objects.update_or_create(
+                supplier=supplier, severity=level, defaults=_fields(promise)
             )
     return saved
 
