@@ -418,7 +418,7 @@ def test_buyers_see_the_suppliers_promise_on_its_page(client, ivy, alice, initec
     client.force_login(alice)
     html = client.get(reverse("supplier-detail", args=[initech.slug])).content.decode()
     assert "Service promise (SLA)" in html
-    assert "2 hours" in html and "2 days" in html and "own" in html
+    assert "2 hours" in html and "2 days" in html and "<strong>the supplier</strong>" in html
 
 
 def test_the_answer_form_offers_waiting_for_the_buyer(client, carol, reported):
