@@ -3,7 +3,7 @@ supplier's answers, the timeline (also the outbox of webhooks and notifications)
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -20,15 +20,13 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
-from django.utils import timezone
 
 from suppliers.models import Organization, Supplier
 from supplierwatch.viewers import viewer_of
 
-from ..business_hours import WALL_CLOCK, NoWorkingTime
 from .evidence import Category, PostMatch
-from .sla import SlaTerms, sla_terms
-from .values import Severity, hour_of, to_the_hour
+from .sla import SlaClock
+from .values import Severity, hour_of
 
 if TYPE_CHECKING:
     from .values import Who
@@ -88,7 +86,7 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
         return self.filter(overdue_condition(now))
 
 
-class Incident(models.Model):
+class Incident(SlaClock, models.Model):
     """Evidence about one supplier grouped by fingerprint (supplier + category [+ lot or SKU])."""
 
     class Status(models.TextChoices):
@@ -276,137 +274,6 @@ class Incident(models.Model):
         self.reopened_count += 1
         self.resolved_at = None
         self.start_sla(now)
-
-    # --- the SLA --------------------------------------------------------------------------------
-
-    @staticmethod
-    def sla_clock_start(moment: datetime) -> datetime:
-        """When an SLA clock that starts at `moment` counts from: the first whole hour at or after
-        it, so the promise is never shortened. The moment is when evidence arrived (an incident
-        opened or reopened by a report), and a due time of `moment` + N hours would date that
-        report to the fraction of a second, even an anonymous one whose time is otherwise shown
-        only to the hour (DESIGN.md, "Anonymity must survive arithmetic"). Whole-hour due times
-        are also easier to read and to plan by."""
-        hour = to_the_hour(moment)
-        return hour if hour == moment else hour + timedelta(hours=1)
-
-    def sla_terms(self) -> SlaTerms:
-        """What this incident is promised at its present severity (models.sla.sla_terms)."""
-        return sla_terms(self.supplier_id, self.severity)
-
-    def sla_due_times(self, terms: SlaTerms, clock: datetime) -> dict[str, datetime]:
-        """The due times, and their warnings' times, of promises that run from `clock` under
-        `terms`: the one place they are computed. A warning comes when the part of the promise in
-        settings.SW_SLA_WARNING_FRACTION is left, on the promise's own clock."""
-        left = 1 - settings.SW_SLA_WARNING_FRACTION
-        times: dict[str, datetime] = {}
-        for name, promised in (("acknowledge", terms.first_answer), ("resolve", terms.resolution)):
-            seconds = promised.total_seconds()
-            try:
-                times[f"{name}_due_at"] = terms.clock.add(clock, seconds)
-                times[f"{name}_warn_at"] = terms.clock.add(clock, seconds * left)
-            except NoWorkingTime:
-                # A calendar that never opens must not stop the pipeline: every hour counts.
-                times[f"{name}_due_at"] = WALL_CLOCK.add(clock, seconds)
-                times[f"{name}_warn_at"] = WALL_CLOCK.add(clock, seconds * left)
-        return times
-
-    def start_sla(self, start: datetime, terms: SlaTerms | None = None) -> None:
-        """Both promises run from `start` (from the whole hour at or after it: sla_clock_start):
-        a new incident, or a regression that needs a fresh answer."""
-        clock = self.sla_clock_start(start)
-        self.sla_started_at = clock
-        self.acknowledged_at = None
-        self.sla_paused_at = None
-        self.time_to_first_answer = self.time_to_resolution = None
-        for name, value in self.sla_due_times(terms or self.sla_terms(), clock).items():
-            setattr(self, name, value)
-
-    def sla_elapsed(self, now: datetime) -> timedelta | None:
-        """How long since the SLA clock started; nothing before it (an answer within the hour a
-        report came in) counts as no time at all."""
-        if self.sla_started_at is None:
-            return None
-        return max(now - self.sla_started_at, timedelta(0))
-
-    def apply_severity(self, severity: int) -> list[str]:
-        """Set a severity and bring the due times forward when it promises sooner (never back),
-        counting from the current SLA start (a reopened incident's, not its first opening's); the
-        names of the fields that changed."""
-        self.severity = severity
-        clock = self.sla_started_at or self.sla_clock_start(self.created_at or timezone.now())
-        times = self.sla_due_times(self.sla_terms(), clock)
-        changed = ["severity"]
-        promises = ["resolve"] if self.acknowledged_at is not None else ["acknowledge", "resolve"]
-        for name in promises:
-            due, current = times[f"{name}_due_at"], getattr(self, f"{name}_due_at")
-            if current is None or due < current:
-                setattr(self, f"{name}_due_at", due)
-                setattr(self, f"{name}_warn_at", times[f"{name}_warn_at"])
-                changed += [f"{name}_due_at", f"{name}_warn_at"]
-        return changed
-
-    # --- waiting on the buyer -------------------------------------------------------------------
-
-    @property
-    def waiting_on_buyer(self) -> bool:
-        return self.sla_paused_at is not None
-
-    def sla_pause(self, now: datetime) -> bool:
-        """Stop the clocks: the supplier asked a reporting organization a question. False when
-        there is nothing to stop (closed, resolved, or already waiting)."""
-        if not self.is_open or self.sla_paused_at is not None:
-            return False
-        self.sla_paused_at = now
-        return True
-
-    def sla_resume(self, now: datetime, terms: SlaTerms | None = None) -> list[str]:
-        """Start the clocks again: every due time (and warning) still ahead when they stopped moves
-        on by the time they stood still, counted on the promise's clock (working time for a
-        business-hours policy). A due time already past when they stopped stays past. The names
-        of the fields that changed (none when the clocks were running)."""
-        paused = self.sla_paused_at
-        if paused is None:
-            return []
-        self.sla_paused_at = None
-        clock = (terms or self.sla_terms()).clock
-        try:
-            span = clock.between(paused, now)
-        except NoWorkingTime:
-            clock, span = WALL_CLOCK, WALL_CLOCK.between(paused, now)
-        changed = ["sla_paused_at"]
-        for name in (
-            "acknowledge_due_at",
-            "acknowledge_warn_at",
-            "resolve_due_at",
-            "resolve_warn_at",
-        ):
-            moment = getattr(self, name)
-            if moment is not None and moment > paused and span > 0:
-                setattr(self, name, clock.add(moment, span))
-                changed.append(name)
-        return changed
-
-    def acknowledge_overdue(self, now: datetime) -> bool:
-        return (
-            self.is_open
-            and self.sla_paused_at is None
-            and self.acknowledged_at is None
-            and self.acknowledge_due_at is not None
-            and self.acknowledge_due_at < now
-        )
-
-    def resolve_overdue(self, now: datetime) -> bool:
-        return (
-            self.is_open
-            and self.sla_paused_at is None
-            and self.resolve_due_at is not None
-            and self.resolve_due_at < now
-        )
-
-    def is_overdue(self, now: datetime) -> bool:
-        """Open and past a promise; the single-row twin of overdue_condition."""
-        return self.acknowledge_overdue(now) or self.resolve_overdue(now)
 
 
 _S = Incident.Status
