@@ -55,10 +55,13 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     list_select_related = ["supplier"]
     search_fields = ["supplier__name"]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    readonly_fields = ["supplier", "severity"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A supplier's own promise is its admins' to change (the portal), within the default.
         if obj is not None and obj.supplier_id is not None:
-            return ["supplier", "severity", *SlaPolicyForm.Meta.fields]
-        return ["supplier", "severity"]
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the default has a row for every severity; suppliers add theirs

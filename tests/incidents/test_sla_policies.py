@@ -27,7 +27,12 @@ from incidents.tasks import record_sla_alerts
 from integrations.services import api_key_issue
 from supplierwatch.errors import ApplicationError
 from supplierwatch.viewers import viewer_of
-from tests.factories import BuyerPostFactory, IncidentFactory, PostMatchFactory
+from tests.factories import (
+    BuyerPostFactory,
+    IncidentFactory,
+    PostMatchFactory,
+    defect_category,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -463,3 +468,38 @@ def test_an_operator_cannot_save_an_invalid_calendar_in_the_admin(op, initech):
     )
     assert response.status_code == 200 and "Not a time zone" in response.content.decode()
     assert not WorkCalendar.objects.exists()
+
+
+def test_operators_read_a_suppliers_own_promise_but_do_not_change_it(op, ivy, initech):
+    services.sla_promises_save(
+        actor=ivy,
+        supplier=initech,
+        promises={Severity.CRITICAL: {"first_answer_hours": 2, "resolution_hours": 48}},
+    )
+    own = SlaPolicy.objects.get(supplier=initech)
+    url = reverse("admin:incidents_slapolicy_change", args=[own.pk])
+    assert op.get(url).status_code == 200
+    assert op.post(url, {"first_answer_hours": "1", "resolution_hours": "1"}).status_code == 403
+    own.refresh_from_db()
+    assert own.first_answer_hours == 2
+    assert SlaPolicy.objects.get(supplier=None, severity=Severity.CRITICAL).first_answer_hours == 4
+
+
+def test_a_report_opens_an_incident_due_by_the_suppliers_business_hours(
+    business_hours, django_capture_on_commit_callbacks, initech, alice
+):
+    """Through the pipeline: a high report on Friday evening in Berlin is due Monday afternoon."""
+    friday_evening = time_machine.travel(berlin(2026, 12, 4, 18, 40), tick=False)
+    with friday_evening, django_capture_on_commit_callbacks(execute=True):
+        post = services.post_report(
+            author=alice,
+            supplier=initech,
+            text="Cracked housings on arrival, out of spec.",
+            category=defect_category(),
+            lot="L-7",
+            severity=Severity.HIGH,
+        )
+    incident = Incident.objects.get(matches__post=post)
+    # The clock starts at 19:00, after hours: 8 working hours on Monday, 9:00 to 17:00.
+    assert incident.acknowledge_due_at == berlin(2026, 12, 7, 17)
+    assert incident.acknowledge_warn_at == berlin(2026, 12, 7, 15)
