@@ -294,6 +294,12 @@ class RespondForm(Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Write an answer."},
     )
+    waits_for_buyer = forms.BooleanField(
+        label="Waiting for the buyer's answer",
+        required=False,
+        help_text="This answer asks the buyers a question: the SLA clock pauses until a reporting "
+        "organization replies.",
+    )
 
     def __init__(self, *args, organizations: QuerySet[Organization], **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -10,8 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
+
+import holidays
 
 from supplierwatch.inputs import (
     InputError,
@@ -279,3 +283,140 @@ def clean_monitor(*, name: Any, query: Any) -> MonitorInput:
     except QueryError as error:
         raise InputError("query", str(error)) from None
     return MonitorInput(name=name, query=query)
+
+
+# --- SLA promises and working calendars ---------------------------------------------------------
+
+# A promise longer than a year is no promise.
+PROMISE_HOURS_MAX = 24 * 366
+# The IANA zones this system knows (read from disk once).
+_time_zones = cache(available_timezones)
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class PromiseInput:
+    first_answer_hours: int
+    resolution_hours: int
+    business_hours_only: bool
+
+
+def _promise_hours(value: Any, field: str, label: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InputError(field, f"{label}: give a whole number of hours.")
+    try:
+        hours = int(value)
+    except ValueError:
+        raise InputError(field, f"{label}: give a whole number of hours.") from None
+    if not 1 <= hours <= PROMISE_HOURS_MAX:
+        raise InputError(field, f"{label}: between 1 and {PROMISE_HOURS_MAX} hours.")
+    return hours
+
+
+def clean_sla_promise(
+    *,
+    first_answer_hours: Any,
+    resolution_hours: Any,
+    business_hours_only: Any,
+    prefix: str = "",
+    label: str = "",
+    default: PromiseInput | None = None,
+) -> PromiseInput:
+    """One severity's promise: whole hours to a first answer and to resolution, and whether only
+    business hours count. A supplier's own promise (`default` given: the operators' policy for the
+    severity) may be stricter than the default or equal, never looser. Fields are named
+    `{prefix}first_answer_hours` and so on; `label` (the severity) starts each message."""
+    lead = f"{label}: " if label else ""
+    first = _promise_hours(
+        first_answer_hours, f"{prefix}first_answer_hours", f"{lead}Time to first answer"
+    )
+    resolution = _promise_hours(
+        resolution_hours, f"{prefix}resolution_hours", f"{lead}Time to resolution"
+    )
+    if resolution < first:
+        raise InputError(
+            f"{prefix}resolution_hours",
+            f"{lead}Time to resolution cannot be shorter than the time to first answer.",
+        )
+    business_only = bool(business_hours_only)
+    if default is not None:
+        for field, hours, promised, what in (
+            ("first_answer_hours", first, default.first_answer_hours, "time to first answer"),
+            ("resolution_hours", resolution, default.resolution_hours, "time to resolution"),
+        ):
+            if hours > promised:
+                raise InputError(
+                    f"{prefix}{field}",
+                    f"{lead}The {what} may be at most {promised} hours, the default promise: "
+                    "yours may be stricter, not looser.",
+                )
+        if business_only and not default.business_hours_only:
+            raise InputError(
+                f"{prefix}business_hours_only",
+                f"{lead}The default promise counts every hour; counting business hours only "
+                "would be looser.",
+            )
+    return PromiseInput(first, resolution, business_only)
+
+
+@dataclass(frozen=True)
+class WorkCalendarInput:
+    time_zone: str
+    # Monday is 0: the digits of the working days, in order ("01234": Monday to Friday).
+    working_days: str
+    opens: time
+    closes: time
+    country: str
+    subdivision: str
+
+
+def _clock_time(value: Any, field: str) -> time:
+    if isinstance(value, time):
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+    try:
+        return time.fromisoformat(str(value).strip()).replace(second=0, microsecond=0)
+    except ValueError:
+        raise InputError(field, "Give a time of day such as 09:00.") from None
+
+
+def clean_work_calendar(
+    *,
+    time_zone: Any,
+    working_days: Any,
+    opens: Any,
+    closes: Any,
+    country: Any = "",
+    subdivision: Any = "",
+) -> WorkCalendarInput:
+    """A supplier's working calendar, or InputError naming the first field at fault: an IANA time
+    zone, at least one working day, a day that closes after it opens, and a country (with an
+    optional subdivision) whose public holidays the `holidays` library knows."""
+    zone = clean_text(time_zone, "time_zone", max_length=64, required=True).strip()
+    if zone not in _time_zones():
+        raise InputError("time_zone", "Not a time zone of the IANA database, e.g. Europe/Berlin.")
+    if isinstance(working_days, str):
+        working_days = list(working_days)
+    try:
+        days = sorted({int(day) for day in working_days or ()})
+    except (TypeError, ValueError):
+        raise InputError("working_days", "Choose the working days.") from None
+    if not days or not set(days) <= set(range(7)):
+        raise InputError("working_days", "Choose at least one working day.")
+    opening, closing = _clock_time(opens, "opens"), _clock_time(closes, "closes")
+    if closing <= opening:
+        raise InputError("closes", "The working day must close after it opens.")
+    code = clean_text(country, "country", max_length=2).strip().upper()
+    region = clean_text(subdivision, "subdivision", max_length=10).strip().upper()
+    supported = holidays.list_supported_countries()
+    if code and code not in supported:
+        raise InputError(
+            "country", "No public holidays are known for this country: use a code such as DE."
+        )
+    if region and not code:
+        raise InputError("subdivision", "Give the country of this subdivision too.")
+    if region and region not in supported[code]:
+        raise InputError(
+            "subdivision",
+            f"Not a subdivision of {code}; known: {', '.join(supported[code][:12]) or 'none'}.",
+        )
+    return WorkCalendarInput(zone, "".join(map(str, days)), opening, closing, code, region)

@@ -4,7 +4,7 @@ attachments), the supplier portal's (/portal/), keyword monitors (/monitors/) an
 
 from django.urls import path
 
-from .views import buyer, labels, monitors, portal, replies, rules
+from .views import buyer, labels, monitors, portal, replies, rules, sla
 
 urlpatterns = [
     # Buyers (and operators)
@@ -29,6 +29,7 @@ urlpatterns = [
         portal.incident_action,
         name="portal-incident-action",
     ),
+    path("portal/settings/", sla.sla_settings, name="portal-settings"),
     path("portal/rules/", rules.rule_list, name="portal-rules"),
     path("portal/rules/<int:pk>/", rules.rule_edit, name="portal-rule"),
     path("portal/rules/<int:pk>/delete/", rules.rule_delete, name="portal-rule-delete"),

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from incidents.models import ClassifierModel, Post
+from incidents.models import ClassifierModel, Post, SlaPolicy, WorkCalendar
 from incidents.services import monitor_save
 from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.services import api_key_issue, api_key_revoke
@@ -79,6 +79,10 @@ def world(alice, bob, carol, dave, operator, acme, globex, initech, umbrella):
         supplier=initech, email="new@initech.test", role="viewer", invited_by=carol
     )
     RoutingRuleFactory(supplier=initech, name="Defects", severity=3, assignees=[carol])
+    WorkCalendar.objects.create(supplier=initech, time_zone="Europe/Berlin", country="DE")
+    SlaPolicy.objects.create(
+        supplier=initech, severity=4, first_answer_hours=2, resolution_hours=48
+    )
     AccessAttempt.objects.create(
         username="alice@acme.test", ip_address="203.0.113.7", failures_since_start=5
     )

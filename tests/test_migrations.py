@@ -128,8 +128,6 @@ def test_existing_incidents_get_their_sla_start_and_times_from_their_history(ini
     reopening; the times to first answer and to resolution count from there."""
     from datetime import UTC, datetime, timedelta
 
-    from incidents.models import Incident
-
     before = ("incidents", "0013_sla_alerts_and_times")
     _migrate(before)
     try:
@@ -156,9 +154,54 @@ def test_existing_incidents_get_their_sla_start_and_times_from_their_history(ini
         )
     finally:
         _migrate(("incidents", "0014_sla_times_of_existing_incidents"))
-    answered, reopened = Incident.objects.order_by("fingerprint")
+    after = MigrationExecutor(connection).loader.project_state(
+        ("incidents", "0014_sla_times_of_existing_incidents")
+    )
+    answered, reopened = after.apps.get_model("incidents", "Incident").objects.order_by(
+        "fingerprint"
+    )
     assert answered.sla_started_at == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     assert answered.time_to_first_answer == timedelta(hours=2, minutes=30)
     assert answered.time_to_resolution == timedelta(days=1)
     assert reopened.sla_started_at == datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
     assert reopened.time_to_first_answer is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_default_sla_policy_is_todays_promise_and_running_clocks_get_their_warning_times(
+    initech,
+):
+    """The promises fixed in code become the default policy, so no due time moves; an open
+    incident's warnings come where the SLA check used to put them, a quarter of the promise
+    before each due time."""
+    from datetime import UTC, datetime, timedelta
+
+    from incidents.models import SLA_ACKNOWLEDGE, SLA_RESOLVE, Incident, Severity, SlaPolicy
+
+    before = ("incidents", "0016_sla_policies_calendars_and_pause")
+    _migrate(before)
+    try:
+        apps = MigrationExecutor(connection).loader.project_state(before).apps
+        Old = apps.get_model("incidents", "Incident")
+        apps.get_model("incidents", "SlaPolicy").objects.all().delete()
+        start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+        Old.objects.create(
+            supplier_id=initech.pk,
+            title="Cracked",
+            fingerprint="a",
+            severity=Severity.HIGH,
+            status="new",
+            sla_started_at=start,
+            acknowledge_due_at=start + timedelta(hours=24),
+            resolve_due_at=start + timedelta(days=7),
+        )
+    finally:
+        _migrate(("incidents", "0017_default_sla_policy_and_warning_times"))
+    for severity in Severity:
+        policy = SlaPolicy.objects.get(supplier=None, severity=severity)
+        assert timedelta(hours=policy.first_answer_hours) == SLA_ACKNOWLEDGE[severity]
+        assert timedelta(hours=policy.resolution_hours) == SLA_RESOLVE[severity]
+        assert not policy.business_hours_only
+    incident = Incident.objects.get(fingerprint="a")
+    assert incident.acknowledge_warn_at == start + timedelta(hours=18)
+    assert incident.resolve_warn_at == start + timedelta(days=7) - timedelta(hours=42)

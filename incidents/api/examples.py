@@ -35,6 +35,8 @@ _INCIDENT = {
     "updated_at": "2026-11-21T09:00:00Z",
     "acknowledge_due_at": "2026-11-03T09:00:00Z",
     "resolve_due_at": "2026-11-09T09:00:00Z",
+    "waiting_on_buyer": False,
+    "sla_paused_at": None,
     "acknowledged_at": "2026-11-02T11:30:00Z",
     "resolved_at": None,
     "closed_at": None,
@@ -56,6 +58,7 @@ _RESPONSE = {
     "organization": None,
     "author": None,
     "created_at": "2026-11-02T11:30:00Z",
+    "waits_for_buyer": False,
 }
 
 INCIDENT = OpenApiExample("An incident", value=_INCIDENT, response_only=True)

@@ -279,6 +279,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             author=person(request.user),
             body=serializer.validated_data["body"],
             organization=organization,
+            waits_for_buyer=serializer.validated_data.get("waits_for_buyer", False),
         )
         answer = selectors.incident_answers(viewer=viewer, incident=incident).get(pk=answer.pk)
         return Response(

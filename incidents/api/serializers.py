@@ -113,6 +113,13 @@ class IncidentSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     acknowledge_due_at = serializers.DateTimeField(allow_null=True)
     resolve_due_at = serializers.DateTimeField(allow_null=True)
+    waiting_on_buyer = serializers.BooleanField(
+        help_text="The supplier asked the reporting buyers a question: the SLA clocks are paused "
+        "until one of them replies, and the due times then move on by the time they stood still."
+    )
+    sla_paused_at = serializers.DateTimeField(
+        allow_null=True, help_text="Since when the SLA clocks are paused (null: running)."
+    )
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
@@ -160,6 +167,9 @@ class ResponseSerializer(serializers.Serializer):
     )
     author = PersonSerializer(allow_null=True, help_text="The supplier's own keys only.")
     created_at = serializers.DateTimeField()
+    waits_for_buyer = serializers.BooleanField(
+        help_text="The answer asks the buyers a question (the SLA clocks paused with it)."
+    )
 
 
 class ReplySerializer(serializers.Serializer):
@@ -200,6 +210,12 @@ class RespondSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Answer privately to this organization (one that reported by name); "
         "omit to answer every viewer.",
+    )
+    waits_for_buyer = strict.BooleanField(
+        required=False,
+        default=False,
+        help_text="The answer asks the buyers a question: the SLA clocks pause until a "
+        "reporting organization replies.",
     )
 
 

@@ -22,7 +22,16 @@ from .incidents import (
 from .monitors import KeywordMonitor, KeywordMonitorQuerySet, MonitorAlert, MonitorMatch
 from .replies import Reply, ReplyQuerySet
 from .routing import RoutingRule
-from .sla import SLA_ACKNOWLEDGE, SLA_RESOLVE, SlaAlert
+from .sla import (
+    SLA_ACKNOWLEDGE,
+    SLA_RESOLVE,
+    SlaAlert,
+    SlaPolicy,
+    SlaTerms,
+    WorkCalendar,
+    sla_promises,
+    sla_terms,
+)
 from .values import Severity, hour_of, to_the_hour
 
 __all__ = [
@@ -49,9 +58,14 @@ __all__ = [
     "RoutingRule",
     "Severity",
     "SlaAlert",
+    "SlaPolicy",
+    "SlaTerms",
+    "WorkCalendar",
     "attachment_path",
     "hour_of",
     "identity_hidden_condition",
     "overdue_condition",
+    "sla_promises",
+    "sla_terms",
     "to_the_hour",
 ]

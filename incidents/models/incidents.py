@@ -3,7 +3,7 @@ supplier's answers, the timeline (also the outbox of webhooks and notifications)
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -20,14 +20,13 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
-from django.utils import timezone
 
 from suppliers.models import Organization, Supplier
 from supplierwatch.viewers import viewer_of
 
 from .evidence import Category, PostMatch
-from .sla import SLA_ACKNOWLEDGE, SLA_RESOLVE
-from .values import Severity, hour_of, to_the_hour
+from .sla import SlaClock
+from .values import Severity, hour_of
 
 if TYPE_CHECKING:
     from .values import Who
@@ -40,7 +39,8 @@ def overdue_condition(now: datetime) -> Q:
     """Open incidents past a promise: not acknowledged in time, or not resolved in time.
     The query's twin of Incident.is_overdue."""
     late = Q(acknowledged_at__isnull=True, acknowledge_due_at__lt=now) | Q(resolve_due_at__lt=now)
-    return Q(status__in=OPEN_STATUSES) & late
+    # While the incident waits on a buyer its clocks stand still: nothing comes due.
+    return Q(status__in=OPEN_STATUSES, sla_paused_at__isnull=True) & late
 
 
 class IncidentQuerySet(models.QuerySet["Incident"]):
@@ -86,7 +86,7 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
         return self.filter(overdue_condition(now))
 
 
-class Incident(models.Model):
+class Incident(SlaClock, models.Model):
     """Evidence about one supplier grouped by fingerprint (supplier + category [+ lot or SKU])."""
 
     class Status(models.TextChoices):
@@ -149,6 +149,13 @@ class Incident(models.Model):
     sla_started_at = models.DateTimeField("SLA clock started", null=True, blank=True)
     acknowledge_due_at = models.DateTimeField(null=True, blank=True)
     resolve_due_at = models.DateTimeField(null=True, blank=True)
+    # When each promise's warning is due (services.sla_alerts_record): a part of the promised time
+    # before its due time, counted on the same clock (Incident.sla_due_times).
+    acknowledge_warn_at = models.DateTimeField(null=True, blank=True)
+    resolve_warn_at = models.DateTimeField(null=True, blank=True)
+    # Set while the incident waits on a buyer's answer (the supplier asked a question): the clocks
+    # stand still until a reporting organization replies (Incident.sla_pause / sla_resume).
+    sla_paused_at = models.DateTimeField("waiting on the buyer since", null=True, blank=True)
     # How long the first answer and the resolution took from sla_started_at (the scorecard's).
     time_to_first_answer = models.DurationField(null=True, blank=True)
     time_to_resolution = models.DurationField(null=True, blank=True)
@@ -255,6 +262,8 @@ class Incident(models.Model):
             self.time_to_resolution = self.sla_elapsed(now)
         elif self.status == self.Status.CLOSED:
             self.closed_at = now
+        if not self.is_open:
+            self.sla_paused_at = None  # nothing is due any more, so nothing waits
         self.last_activity_at = now
         return previous
 
@@ -265,69 +274,6 @@ class Incident(models.Model):
         self.reopened_count += 1
         self.resolved_at = None
         self.start_sla(now)
-
-    # --- the SLA --------------------------------------------------------------------------------
-
-    @staticmethod
-    def sla_clock_start(moment: datetime) -> datetime:
-        """When an SLA clock that starts at `moment` counts from: the first whole hour at or after
-        it, so the promise is never shortened. The moment is when evidence arrived (an incident
-        opened or reopened by a report), and a due time of `moment` + N hours would date that
-        report to the fraction of a second, even an anonymous one whose time is otherwise shown
-        only to the hour (DESIGN.md, "Anonymity must survive arithmetic"). Whole-hour due times
-        are also easier to read and to plan by."""
-        hour = to_the_hour(moment)
-        return hour if hour == moment else hour + timedelta(hours=1)
-
-    def start_sla(self, start: datetime) -> None:
-        """Both promises run from `start` (from the whole hour at or after it: sla_clock_start):
-        a new incident, or a regression that needs a fresh answer."""
-        clock = self.sla_clock_start(start)
-        self.sla_started_at = clock
-        self.acknowledged_at = None
-        self.time_to_first_answer = self.time_to_resolution = None
-        self.acknowledge_due_at = clock + SLA_ACKNOWLEDGE[Severity(self.severity)]
-        self.resolve_due_at = clock + SLA_RESOLVE[Severity(self.severity)]
-
-    def sla_elapsed(self, now: datetime) -> timedelta | None:
-        """How long since the SLA clock started; nothing before it (an answer within the hour a
-        report came in) counts as no time at all."""
-        if self.sla_started_at is None:
-            return None
-        return max(now - self.sla_started_at, timedelta(0))
-
-    def apply_severity(self, severity: int) -> list[str]:
-        """Set a severity and bring the due times forward when it promises sooner (never back),
-        counting from the current SLA start (a reopened incident's, not its first opening's); the
-        names of the fields that changed."""
-        self.severity = severity
-        clock = self.sla_started_at or self.sla_clock_start(self.created_at or timezone.now())
-        changed = ["severity"]
-        if self.acknowledged_at is None:
-            due = clock + SLA_ACKNOWLEDGE[Severity(severity)]
-            if self.acknowledge_due_at is None or due < self.acknowledge_due_at:
-                self.acknowledge_due_at = due
-                changed.append("acknowledge_due_at")
-        due = clock + SLA_RESOLVE[Severity(severity)]
-        if self.resolve_due_at is None or due < self.resolve_due_at:
-            self.resolve_due_at = due
-            changed.append("resolve_due_at")
-        return changed
-
-    def acknowledge_overdue(self, now: datetime) -> bool:
-        return (
-            self.is_open
-            and self.acknowledged_at is None
-            and self.acknowledge_due_at is not None
-            and self.acknowledge_due_at < now
-        )
-
-    def resolve_overdue(self, now: datetime) -> bool:
-        return self.is_open and self.resolve_due_at is not None and self.resolve_due_at < now
-
-    def is_overdue(self, now: datetime) -> bool:
-        """Open and past a promise; the single-row twin of overdue_condition."""
-        return self.acknowledge_overdue(now) or self.resolve_overdue(now)
 
 
 _S = Incident.Status
@@ -408,6 +354,8 @@ class Response(models.Model):
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="responses"
     )
+    # The answer asks the buyers a question: the incident waits on them, its clocks paused.
+    waits_for_buyer = models.BooleanField("waiting for the buyer's answer", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ResponseQuerySet.as_manager()
@@ -478,6 +426,8 @@ class IncidentEvent(models.Model):
         RESOLUTION_ACCEPTED = "resolution_accepted", "Resolution accepted"
         SLA_WARNING = "sla_warning", "SLA about to be breached"
         SLA_BREACHED = "sla_breached", "SLA breached"
+        SLA_PAUSED = "sla_paused", "Waiting on the buyer: SLA clock paused"
+        SLA_RESUMED = "sla_resumed", "The buyer answered: SLA clock resumed"
 
     # Kinds about one answer (data["response_id"]): shown only to whoever may read that answer.
     ANSWER_KINDS = (Kind.RESPONSE, Kind.RESPONSE_EDITED)

@@ -119,6 +119,13 @@ def event_sentence(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> 
         return f"8D answer updated: {', '.join(names) or 'no step'}."
     if kind in IncidentEvent.SLA_KINDS:
         return _sla_sentence(kind, data)
+    if kind == Kind.SLA_PAUSED:
+        return (
+            f"{supplier_name} asked the reporting buyers a question: the SLA clock is paused "
+            "until one of them answers."
+        )
+    if kind == Kind.SLA_RESUMED:
+        return "A reporting organization answered: the SLA clock runs again, due times moved on."
     return event.get_kind_display() + "."
 
 
@@ -207,6 +214,9 @@ def event_data(event: IncidentEvent, viewer: Viewer) -> dict[str, Any]:
         return {"fields": list(data.get("fields", []))}
     if kind in IncidentEvent.SLA_KINDS:
         return {"promise": data.get("promise"), "due_at": data.get("due_at")}
+    if kind == Kind.SLA_RESUMED:
+        # The due times as the clocks' running again moved them (shown on the incident anyway).
+        return {key: data.get(key) for key in ("acknowledge_due_at", "resolve_due_at")}
     return {}
 
 

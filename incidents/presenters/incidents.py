@@ -112,6 +112,8 @@ class IncidentView:
     updated_at: datetime
     acknowledge_due_at: datetime | None
     resolve_due_at: datetime | None
+    # Since when the incident waits on a buyer's answer, its SLA clocks paused (None: running).
+    sla_paused_at: datetime | None
     acknowledged_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
@@ -135,6 +137,10 @@ class IncidentView:
     def overdue(self) -> bool:
         """Open and past a promise (Incident.is_overdue)."""
         return self.acknowledge_overdue or self.resolve_overdue
+
+    @property
+    def waiting_on_buyer(self) -> bool:
+        return self.sla_paused_at is not None
 
     @property
     def next_promise(self) -> DuePromise | None:
@@ -261,6 +267,7 @@ def _incident_fields(incident: Incident, viewer: Viewer, now: datetime) -> dict[
         updated_at=_shown(incident.updated_at, exact),
         acknowledge_due_at=incident.acknowledge_due_at,
         resolve_due_at=incident.resolve_due_at,
+        sla_paused_at=incident.sla_paused_at,
         acknowledged_at=incident.acknowledged_at,
         resolved_at=incident.resolved_at,
         closed_at=incident.closed_at,
@@ -287,6 +294,8 @@ class AnswerView:
     # Who wrote it: the supplier's own staff (and operators) only; buyers hear from the supplier.
     author: Person | None
     created_at: datetime
+    # It asks the buyers a question (the incident waited on them from then).
+    waits_for_buyer: bool = False
 
     @property
     def is_public(self) -> bool:
@@ -303,6 +312,7 @@ def answer_view(response: Response, viewer: Viewer) -> AnswerView:
         organization=Party(organization.slug, organization.name) if organization else None,
         author=person_view(response.author) if viewer.sees_supplier_side else None,
         created_at=response.created_at,
+        waits_for_buyer=response.waits_for_buyer,
     )
 
 

@@ -45,6 +45,12 @@ from .routing import (
     routing_rule_save,
 )
 from .sla import sla_alerts_record
+from .sla_policies import (
+    may_manage_sla,
+    sla_default_policy_save,
+    sla_promises_save,
+    work_calendar_save,
+)
 from .spikes import spikes_detect
 from .training import (
     TrainingResult,
@@ -92,6 +98,7 @@ __all__ = [
     "labelled_examples",
     "may_correct_labels",
     "may_manage_rules",
+    "may_manage_sla",
     "may_relabel",
     "monitor_alerts_record",
     "monitor_delete",
@@ -112,5 +119,8 @@ __all__ = [
     "routing_rule_move",
     "routing_rule_save",
     "sla_alerts_record",
+    "sla_default_policy_save",
+    "sla_promises_save",
     "spikes_detect",
+    "work_calendar_save",
 ]

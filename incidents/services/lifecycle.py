@@ -117,8 +117,11 @@ def incident_respond(
     author: User,
     body: str,
     organization: Organization | None = None,
+    waits_for_buyer: bool = False,
 ) -> Response:
-    """Answer publicly, or privately to one organization that reported this incident by name."""
+    """Answer publicly, or privately to one organization that reported this incident by name.
+    An answer that asks the buyers a question (`waits_for_buyer`) pauses the SLA clocks of an
+    open incident until a reporting organization replies (replies.incident_reply)."""
     locked = _begin(incident, author, Action.RESPOND)
     body = clean_answer(body)
     if organization is not None:
@@ -129,6 +132,7 @@ def incident_respond(
         body=body,
         visibility=Response.Visibility.ORGANIZATION if organization else Response.Visibility.PUBLIC,
         organization=organization,
+        waits_for_buyer=bool(waits_for_buyer),
     )
     # The organization's name is never written to the event: webhooks and timelines read it.
     incident_event(
@@ -145,6 +149,9 @@ def incident_respond(
     else:
         locked.last_activity_at = timezone.now()
         locked.save()
+    if response.waits_for_buyer and locked.sla_pause(timezone.now()):
+        locked.save(update_fields=["sla_paused_at"])
+        incident_event(locked, IncidentEvent.Kind.SLA_PAUSED, author, response_id=response.pk)
     return response
 
 

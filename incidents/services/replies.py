@@ -9,6 +9,8 @@ through `visible_to` first, so one they may not see is a 404 as everywhere.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -75,9 +77,25 @@ def incident_reply(*, incident: Incident, author: User, body: str) -> Reply:
         reply_id=reply.pk,
         reply_organization=organization_id,
     )
-    locked.last_activity_at = timezone.now()
-    locked.save(update_fields=["last_activity_at"])
+    now = timezone.now()
+    locked.last_activity_at = now
+    resumed = locked.sla_resume(now)
+    locked.save(update_fields=["last_activity_at", *resumed])
+    if resumed:
+        # No actor and no organization: which reporting organization answered is the reply's to
+        # tell, and the clocks running again is news for every viewer of the incident.
+        incident_event(
+            locked,
+            IncidentEvent.Kind.SLA_RESUMED,
+            None,
+            acknowledge_due_at=_iso(locked.acknowledge_due_at),
+            resolve_due_at=_iso(locked.resolve_due_at),
+        )
     return reply
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 @transaction.atomic

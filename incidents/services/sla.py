@@ -1,9 +1,10 @@
 """SLA warnings and breaches: an open incident's first answer or resolution coming due soon, or past
 due, is recorded once as an IncidentEvent (the outbox: notifications and webhooks follow).
 
-The warning comes when the part of the promise in `settings.SW_SLA_WARNING_FRACTION` is left (a
-quarter by default: an hour before a critical incident's 4-hour first answer, a week and a half
-before a low one's 30-day resolution), and the breach at the due time. Each comes at most once per
+The warning comes at the incident's stored warning time (Incident.sla_due_times: when the part of
+the promise in `settings.SW_SLA_WARNING_FRACTION` is left, counted on the promise's clock, working
+hours for a business-hours policy), and the breach at the due time. An incident waiting on a buyer
+(its clocks paused) gets neither until the clocks run again. Each comes at most once per
 incident, promise and SLA start (SlaAlert's unique constraint); a reopened incident, whose clocks
 start again, gets fresh ones. A breach found before its warning was recorded (the check did not run
 meanwhile) comes alone: a warning after the due time would tell nothing.
@@ -12,14 +13,14 @@ meanwhile) comes alone: a warning after the due time would tell nothing.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from ..models import SLA_ACKNOWLEDGE, SLA_RESOLVE, Incident, IncidentEvent, Severity, SlaAlert
+from ..models import Incident, IncidentEvent, SlaAlert
 from ..signals import events_announce
 
 logger = logging.getLogger(__name__)
@@ -27,16 +28,11 @@ logger = logging.getLogger(__name__)
 Promise = SlaAlert.Promise
 Stage = SlaAlert.Stage
 _DUE_FIELD = {Promise.FIRST_ANSWER: "acknowledge_due_at", Promise.RESOLUTION: "resolve_due_at"}
-_POLICY = {Promise.FIRST_ANSWER: SLA_ACKNOWLEDGE, Promise.RESOLUTION: SLA_RESOLVE}
+_WARN_FIELD = {Promise.FIRST_ANSWER: "acknowledge_warn_at", Promise.RESOLUTION: "resolve_warn_at"}
 _EVENT_KIND = {
     Stage.WARNING: IncidentEvent.Kind.SLA_WARNING,
     Stage.BREACHED: IncidentEvent.Kind.SLA_BREACHED,
 }
-
-
-def sla_warning_window(promise: str, severity: int) -> timedelta:
-    """How long before the due time a promise's warning comes: a part of the promised time."""
-    return _POLICY[Promise(promise)][Severity(severity)] * settings.SW_SLA_WARNING_FRACTION
 
 
 def sla_alert_condition(promise: str, stage: str, now: datetime) -> Q:
@@ -45,13 +41,13 @@ def sla_alert_condition(promise: str, stage: str, now: datetime) -> Q:
     due = _DUE_FIELD[Promise(promise)]
     reached = Q(**{f"{due}__lte": now})
     if stage == Stage.WARNING:
-        # Before the due time only, within the window of the incident's severity.
-        soon = Q()
-        for severity in Severity:
-            window = sla_warning_window(promise, severity)
-            soon |= Q(severity=severity, **{f"{due}__lte": now + window})
-        reached = Q(**{f"{due}__gt": now}) & soon
-    pending = Q(status__in=Incident.OPEN_STATUSES, sla_started_at__isnull=False)
+        # From the warning time, and before the due time only.
+        reached = Q(**{f"{_WARN_FIELD[Promise(promise)]}__lte": now, f"{due}__gt": now})
+    pending = Q(
+        status__in=Incident.OPEN_STATUSES,
+        sla_started_at__isnull=False,
+        sla_paused_at__isnull=True,
+    )
     if promise == Promise.FIRST_ANSWER:
         pending &= Q(acknowledged_at__isnull=True)
     alerted = SlaAlert.objects.filter(

@@ -28,8 +28,9 @@ from supplierwatch.viewers import Viewer, viewer_of
 from .. import selectors, services
 from ..charts import BarChart, daily_points, weekly_points
 from ..forms import ReplyForm, ReportForm
-from ..models import Incident, Post
+from ..models import Incident, Post, WorkCalendar, sla_promises
 from ..presenters import attachment_views, incident_view, timeline_entry
+from ..presenters.sla import SupplierPromiseView, supplier_promise_view
 from .common import (
     HtmxHttpRequest,
     buyer_or_operator_required,
@@ -238,8 +239,18 @@ def supplier_detail(request: HttpRequest, viewer: Viewer, slug: str) -> HttpResp
             unit_one="complaint",
         ),
         "aliases": _aliases_by_kind(getattr(supplier, "known_aliases", [])),
+        "sla_promise": _promise_of(supplier.pk),
     }
     return render(request, "incidents/supplier.html", context)
+
+
+def _promise_of(supplier_id: int) -> SupplierPromiseView:
+    """The supplier's promise, with its working calendar when a promise counts business hours
+    only (one query, and one more for the calendar then)."""
+    promises = sla_promises(supplier_id)
+    business = any((own or default).business_hours_only for default, own in promises.values())
+    calendar = WorkCalendar.objects.filter(supplier_id=supplier_id).first() if business else None
+    return supplier_promise_view(promises, calendar)
 
 
 KIND_ORDER = {kind: position for position, kind in enumerate(SupplierAlias.Kind.values)}

@@ -147,6 +147,7 @@ ACTIONS: dict[str, Action] = {
             author=user,
             body=data["body"],
             organization=data.get("organization"),
+            waits_for_buyer=data.get("waits_for_buyer", False),
         ),
         "Answer sent.",
         anchor="answers",

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0016_keyword_monitors"),
+        ("incidents", "0018_keyword_monitors"),
         ("notifications", "0002_kinds_of_replies_and_slas"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
