@@ -22,6 +22,7 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.test import override_settings
 
 from supplierwatch.celery import app as celery_app
 
@@ -50,8 +51,10 @@ class Worker:
             "DJANGO_SETTINGS_MODULE": "supplierwatch.settings",
             "DEBUG": "1",
             "DB_CONN_MAX_AGE": "0",
-            # What its tasks queue (an e-mail after a notification) stays in the test's queue.
+            # What its tasks queue (an e-mail after a notification, the posts a sweep queues)
+            # stays in the test's queue, whichever queue the product routes it to.
             "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "SW_BULK_QUEUE": queue,
         }
         command = [
             sys.executable,
@@ -158,14 +161,16 @@ def forget_queue(queue: str) -> None:
 
 @contextmanager
 def broker_queue() -> Iterator[str]:
-    """Send tasks through the broker, to a queue of this test's own, while in this block."""
+    """Send tasks through the broker, to a queue of this test's own, while in this block: the
+    default queue and the bulk one (supplierwatch/queues.py) are both this queue."""
     name = f"sw-test-{uuid.uuid4().hex[:12]}"
     conf = celery_app.conf
     saved = (conf.task_always_eager, conf.task_default_queue)
     conf.task_always_eager = False
     conf.task_default_queue = name
     try:
-        yield name
+        with override_settings(SW_BULK_QUEUE=name):
+            yield name
     finally:
         conf.task_always_eager, conf.task_default_queue = saved
         forget_queue(name)
