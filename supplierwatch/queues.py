@@ -89,7 +89,8 @@ def waiting(queue: str) -> int | None:
             connection.ensure_connection(max_retries=1)
             # Declaring is harmless (the workers declare the same queue) and, unlike a passive
             # declaration, answers for an empty queue that the broker has not created yet.
-            declared = connection.default_channel.queue_declare(queue=queue, passive=False)
+            channel: Any = connection.default_channel  # a transport's channel: untyped
+            declared = channel.queue_declare(queue=queue, passive=False)
             return int(declared.message_count)
     except Exception:  # any failure: the broker cannot tell, so the caller must not guess
         logger.warning("could not count the messages waiting in queue %s", queue, exc_info=True)

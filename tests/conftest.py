@@ -150,6 +150,30 @@ def network(monkeypatch) -> Network:
     return fake
 
 
+# --- Redis away (tests/outage.py) -------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _broker_and_cache_tried_afresh():
+    """A failure to reach the broker or the cache makes a process wait before trying again
+    (supplierwatch/queues.py, counters.py); no test inherits another's wait."""
+    yield
+    from supplierwatch.counters import counters
+    from supplierwatch.queues import broker_recovered
+
+    broker_recovered()
+    counters.recovered()
+
+
+@pytest.fixture
+def redis_down():
+    """The broker and the cache refuse every connection for the test's duration."""
+    from tests.outage import redis_unreachable
+
+    with redis_unreachable() as url:
+        yield url
+
+
 # --- a real Celery worker (tests/workers.py) --------------------------------------------------
 
 

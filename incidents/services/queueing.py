@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -49,8 +50,7 @@ def posts_send(post_ids: Sequence[int]) -> int:
             process_posts.apply(args=(batch,), throw=False)
             continue
         sent = queues.send(
-            lambda batch=batch: process_posts.delay(batch),
-            what=f"processing of {len(ids) - start} posts",
+            partial(process_posts.delay, batch), what=f"processing of {len(ids) - start} posts"
         )
         if not sent:
             # Unstamped, the sweep takes them as soon as they are SW_PENDING_SWEEP_MINUTES old;
