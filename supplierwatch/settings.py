@@ -187,6 +187,9 @@ if BROKER_URL and not REDIS_URL:
         "control_folder": str(BROKER_DIR / "control"),
     }
 else:
+    if REDIS_URL:
+        # Workers that lose Redis while they hold tasks reconnect rather than stop (broker.py).
+        CELERY_BROKER_TRANSPORT = "supplierwatch.broker:RedisTransport"
     # acks_late needs a visibility timeout longer than the longest task, or Redis redelivers it;
     # and longer than the longest retry countdown (a webhook's, an e-mail's), which a worker holds
     # unacknowledged meanwhile. So a message stranded by a killed worker comes back only after it

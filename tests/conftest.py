@@ -187,6 +187,29 @@ def queue():
 
 
 @pytest.fixture
+def own_redis(tmp_path, monkeypatch):
+    """A redis-server of this test's own as the broker of this process and of the workers it
+    starts (tests/workers.py, OwnRedis); ask for it before `queue` and `start_worker`, so that it
+    outlives them."""
+    import shutil
+
+    from supplierwatch.celery import app as celery_app
+    from tests.workers import OwnRedis, use_broker
+
+    require(shutil.which("redis-server") is not None, "needs redis-server on the PATH")
+    server = OwnRedis(tmp_path)
+    server.start()
+    saved = celery_app.conf.broker_url
+    monkeypatch.setenv("REDIS_URL", server.url)  # what the workers and forget_queue() use
+    use_broker(server.url)
+    try:
+        yield server
+    finally:
+        server.stop()
+        use_broker(saved)
+
+
+@pytest.fixture
 def start_worker(queue, tmp_path):
     """start_worker() starts a `celery worker` process on the test database and this queue."""
     from tests.workers import Worker

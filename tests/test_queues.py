@@ -5,6 +5,8 @@ worker for each queue wherever the product runs."""
 from __future__ import annotations
 
 import shlex
+import subprocess
+import sys
 from importlib import import_module
 from pathlib import Path
 
@@ -83,3 +85,32 @@ def test_the_make_run_worker_consumes_both_queues():
         if line.startswith("worker:")
     ]
     assert _queues_of(shlex.split(line)) == {"celery", "bulk"}
+
+
+# --- the workers' Redis transport (supplierwatch/broker.py) -----------------------------------
+
+
+def test_a_channel_of_a_lost_connection_answers_with_a_connection_error_that_kombu_ignores():
+    """Celery closes a lost connection, then hands its unacknowledged messages back through it:
+    kombu's own channel raises AttributeError there, which stops the worker."""
+    from types import SimpleNamespace
+
+    from supplierwatch.broker import RedisChannel, RedisTransport
+
+    torn_down = SimpleNamespace(connection=SimpleNamespace(client=None))
+    with pytest.raises(RedisTransport.connection_errors):
+        RedisChannel._connparams(torn_down)
+
+
+def test_with_redis_the_workers_use_the_transport_that_survives_a_lost_redis():
+    read = "import supplierwatch.settings as s; print(s.CELERY_BROKER_TRANSPORT)"
+    finished = subprocess.run(
+        [sys.executable, "-c", read],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "REDIS_URL": "redis://redis.example:6379/0"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == "supplierwatch.broker:RedisTransport"
