@@ -9,6 +9,7 @@ import pytest
 
 from incidents.models import Post
 from incidents.tasks import sweep_pending_posts
+from integrations.models import WebhookDelivery, WebhookSubscription
 from tests.outage import redis_unreachable
 
 pytestmark = pytest.mark.django_db
@@ -62,3 +63,27 @@ def test_reports_and_public_posts_are_stored_pending_and_processed_once_redis_is
     settings.SW_PENDING_SWEEP_MINUTES = 0
     assert sweep_pending_posts() >= 3
     assert set(stored.values_list("status", flat=True)) == {Post.Status.PROCESSED}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_redelivery_asked_while_the_broker_is_away_is_accepted_and_left_pending(api, world):
+    subscription = WebhookSubscription.objects.create(
+        organization=world.acme,
+        url="https://acme.example/hook",
+        secret="s",
+        events=["incident.created"],
+    )
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription,
+        incident_event=world.incidents["initech"].events.first(),
+        event_type="incident.created",
+        payload={"type": "incident.created"},
+        status=WebhookDelivery.Status.FAILED,
+    )
+    with redis_unreachable():
+        response = api.client("acme").post(f"/api/v1/webhook-deliveries/{delivery.pk}/redeliver/")
+
+    assert response.status_code == 202
+    delivery.refresh_from_db()
+    # The requeue sweep sends it once the broker is back.
+    assert (delivery.status, delivery.attempts) == (WebhookDelivery.Status.PENDING, 0)
