@@ -42,8 +42,9 @@ def posts_send(post_ids: Sequence[int]) -> int:
     size = processing.BATCH_SIZE
     for start in range(0, len(ids), size):
         batch = ids[start : start + size]
-        stamped_at = timezone.now()
-        Post.objects.filter(pk__in=batch, status=Post.Status.PENDING).update(queued_at=stamped_at)
+        Post.objects.filter(pk__in=batch, status=Post.Status.PENDING).update(
+            queued_at=timezone.now()
+        )
         if process_posts.app.conf.task_always_eager:
             # In-process mode: run retries here and never raise into the request that has
             # already committed; a post that still fails stays pending for the sweep.
@@ -53,9 +54,13 @@ def posts_send(post_ids: Sequence[int]) -> int:
             partial(process_posts.delay, batch), what=f"processing of {len(ids) - start} posts"
         )
         if not sent:
-            # Unstamped, the sweep takes them as soon as they are SW_PENDING_SWEEP_MINUTES old;
-            # the later batches are not tried, as the broker has just failed.
-            Post.objects.filter(pk__in=batch, queued_at=stamped_at).update(queued_at=None)
+            # This batch and the later ones (not tried: the broker has just failed) are left
+            # unstamped, so the sweep takes them as soon as they are SW_PENDING_SWEEP_MINUTES old
+            # (at once, for posts the sweep itself was sending again).
+            for rest in range(start, len(ids), size):
+                Post.objects.filter(
+                    pk__in=ids[rest : rest + size], status=Post.Status.PENDING
+                ).update(queued_at=None)
             return start
     return len(ids)
 

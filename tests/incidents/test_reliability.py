@@ -188,6 +188,31 @@ def test_posts_the_broker_refuses_stay_pending_unstamped_and_the_broker_is_not_r
 
 
 @pytest.mark.django_db
+def test_posts_the_sweep_cannot_send_are_taken_again_by_its_next_run(
+    monkeypatch, settings, bulk_queue
+):
+    settings.SW_PENDING_SWEEP_MINUTES = 2
+    monkeypatch.setattr(services.processing, "BATCH_SIZE", 2)
+    monkeypatch.setitem(process_posts.app.conf, "task_always_eager", False)
+    sent: list[list[int]] = []
+
+    def refused(ids):
+        raise BrokerOperationalError("Connection refused.")
+
+    monkeypatch.setattr(process_posts, "delay", refused)
+    lost = [pending_since(30) for _ in range(3)]
+    for post in lost:
+        handed_to_the_broker(post, minutes_ago=10)
+    sweep_pending_posts()
+    assert set(Post.objects.values_list("queued_at", flat=True)) == {None}
+
+    queues.broker_recovered()
+    monkeypatch.setattr(process_posts, "delay", lambda ids: sent.append(list(ids)))
+    assert sweep_pending_posts() == 3
+    assert sent == [sorted(p.pk for p in lost)[:2], sorted(p.pk for p in lost)[2:]]
+
+
+@pytest.mark.django_db
 def test_posts_the_broker_takes_are_stamped(monkeypatch):
     monkeypatch.setattr(process_posts, "delay", lambda ids: None)
     monkeypatch.setitem(process_posts.app.conf, "task_always_eager", False)
