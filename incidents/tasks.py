@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from celery import shared_task
-from django.conf import settings
-from django.utils import timezone
 
 from supplierwatch.db import TRANSIENT_ERRORS
 
 from . import services
-from .models import Post
 
 logger = logging.getLogger(__name__)
 
@@ -54,13 +50,7 @@ def process_posts(self, post_ids: list[int]) -> dict:
 @shared_task(acks_late=True)
 def sweep_pending_posts() -> int:
     """Queue again the posts still pending after a while: a lost task delays work, never loses it."""
-    cutoff = timezone.now() - timedelta(minutes=settings.SW_PENDING_SWEEP_MINUTES)
-    ids = list(
-        Post.objects.filter(status=Post.Status.PENDING, status_changed_at__lt=cutoff)
-        .order_by("id")
-        .values_list("id", flat=True)[:50_000]
-    )
-    services.processing.posts_send(ids)
+    ids = services.posts_requeue_pending()
     if ids:
         logger.info("re-queued %d pending posts", len(ids))
     return len(ids)

@@ -134,6 +134,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "sw",
+            # A Redis that does not answer is soon taken for away: the rate limits then count in
+            # the process (supplierwatch/counters.py) rather than hold the request.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -159,6 +162,15 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 # The queue tasks go to unless routed elsewhere, those that tasks queue included.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# The processing of posts (and the nightly training) goes to a queue of its own, so that a backlog
+# of millions of posts never delays the periodic and user-facing tasks of the default queue: the
+# sweeps, spikes, SLA alerts, notifications, digests and webhooks (supplierwatch/queues.py).
+SW_BULK_QUEUE = env.str("SW_BULK_QUEUE", default="bulk")
+CELERY_TASK_ROUTES = ("supplierwatch.queues.route_task",)
+# After a failed attempt to queue a task (or to reach the rate limits' cache), a process waits
+# this long before trying the broker (or the cache) again; meanwhile the rows wait for the sweep.
+SW_BROKER_RETRY_SECONDS = env.float("SW_BROKER_RETRY_SECONDS", default=5)
+SW_CACHE_RETRY_SECONDS = env.float("SW_CACHE_RETRY_SECONDS", default=5)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
@@ -175,12 +187,20 @@ if BROKER_URL and not REDIS_URL:
         "control_folder": str(BROKER_DIR / "control"),
     }
 else:
-    # acks_late needs a visibility timeout longer than the longest task, or Redis redelivers it.
+    if REDIS_URL:
+        # Workers that lose Redis while they hold tasks reconnect rather than stop (broker.py).
+        CELERY_BROKER_TRANSPORT = "supplierwatch.broker:RedisTransport"
+    # acks_late needs a visibility timeout longer than the longest task, or Redis redelivers it;
+    # and longer than the longest retry countdown (a webhook's, an e-mail's), which a worker holds
+    # unacknowledged meanwhile. So a message stranded by a killed worker comes back only after it
+    # (20 minutes); the posts of such a message are queued again by the pending sweep, within
+    # SW_PENDING_SWEEP_MINUTES, and the redelivered copy later finds them processed.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 4}
 # Beat remembers when each periodic task last ran (the image's VAR_DIR is /app/var).
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "sweep-pending-posts": {"task": "incidents.tasks.sweep_pending_posts", "schedule": 60.0},
+    # Often, so that posts stranded by a broker outage or a killed worker wait a minute or two.
+    "sweep-pending-posts": {"task": "incidents.tasks.sweep_pending_posts", "schedule": 30.0},
     "detect-spikes": {
         "task": "incidents.tasks.detect_spikes",
         "schedule": float(env.int("SW_SPIKE_CHECK_SECONDS", default=60)),
@@ -417,8 +437,11 @@ LOGGING = {
 # --- Product settings ----------------------------------------------------------------------
 # A resolved incident that gets new evidence within this window is reopened as a regression.
 SW_REOPEN_WINDOW_DAYS = env.int("SW_REOPEN_WINDOW_DAYS", default=30)
-# Posts still pending after this many minutes are queued again by the sweep.
-SW_PENDING_SWEEP_MINUTES = env.int("SW_PENDING_SWEEP_MINUTES", default=5)
+# Posts still pending this many minutes after they were stored, or last handed to the broker,
+# are queued again by the sweep (every 30 seconds); one handed to the broker more recently is
+# on its way and never queued twice. Those handed to the broker are queued again only while no
+# batch waits in the bulk queue: in a backlog they are still on their way.
+SW_PENDING_SWEEP_MINUTES = env.float("SW_PENDING_SWEEP_MINUTES", default=2)
 # An SLA warning comes when this part of a promise's time is left (0.25: 1 hour before a 4-hour
 # first answer is due); the breach at the due time. The check takes at most SW_SLA_CHECK_BATCH
 # incidents per promise and stage a run (every minute); the next run takes the rest.

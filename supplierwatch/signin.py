@@ -17,7 +17,8 @@ clear lockouts in the admin (Axes > Access attempts: delete the row).
 Password resets: at most SW_PASSWORD_RESETS_PER_ADDRESS requests per address typed and
 SW_PASSWORD_RESETS_PER_CLIENT per client in each SW_PASSWORD_RESET_WINDOW_MINUTES, counted whether
 or not the address has an account, beyond which the same "too many" page answers (429). Counted in
-the cache: Redis when REDIS_URL is set, shared by every process; the process's memory otherwise.
+the cache: Redis when REDIS_URL is set, shared by every process; the process's memory otherwise,
+and while Redis is unreachable (supplierwatch/counters.py). Login lockouts are kept in the database.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import PasswordResetView
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from .counters import counters
 
 TOO_MANY = 429
 
@@ -87,11 +89,11 @@ def _spend(bucket: str, ident: str, *, limit: int, window_seconds: int) -> bool:
     incr() are atomic in Redis and in the local-memory cache, so parallel requests cannot both
     take the last one."""
     key = f"throttle:{bucket}:{hashlib.sha256(ident.encode()).hexdigest()}"
-    cache.add(key, 0, timeout=window_seconds)
+    counters.add(key, 0, timeout=window_seconds)
     try:
-        count = cache.incr(key)
+        count = counters.incr(key)
     except ValueError:  # the window ended between add() and incr()
-        cache.add(key, 1, timeout=window_seconds)
+        counters.add(key, 1, timeout=window_seconds)
         count = 1
     return count <= limit
 

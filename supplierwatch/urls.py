@@ -31,3 +31,7 @@ urlpatterns = [
     path("", include("incidents.urls")),
     path("portal/team/", include("suppliers.urls")),
 ]
+
+# Errors outside a view's own handling: the API answers in its JSON shape, pages in HTML.
+handler400 = "supplierwatch.api.errors.bad_request"
+handler500 = "supplierwatch.api.errors.server_error"

@@ -156,6 +156,30 @@ def network(monkeypatch) -> Network:
     return fake
 
 
+# --- Redis away (tests/outage.py) -------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _broker_and_cache_tried_afresh():
+    """A failure to reach the broker or the cache makes a process wait before trying again
+    (supplierwatch/queues.py, counters.py); no test inherits another's wait."""
+    yield
+    from supplierwatch.counters import counters
+    from supplierwatch.queues import broker_recovered
+
+    broker_recovered()
+    counters.recovered()
+
+
+@pytest.fixture
+def redis_down():
+    """The broker and the cache refuse every connection for the test's duration."""
+    from tests.outage import redis_unreachable
+
+    with redis_unreachable() as url:
+        yield url
+
+
 # --- a real Celery worker (tests/workers.py) --------------------------------------------------
 
 
@@ -166,6 +190,29 @@ def queue():
 
     with broker_queue() as name:
         yield name
+
+
+@pytest.fixture
+def own_redis(tmp_path, monkeypatch):
+    """A redis-server of this test's own as the broker of this process and of the workers it
+    starts (tests/workers.py, OwnRedis); ask for it before `queue` and `start_worker`, so that it
+    outlives them."""
+    import shutil
+
+    from supplierwatch.celery import app as celery_app
+    from tests.workers import OwnRedis, use_broker
+
+    require(shutil.which("redis-server") is not None, "needs redis-server on the PATH")
+    server = OwnRedis(tmp_path)
+    server.start()
+    saved = celery_app.conf.broker_url
+    monkeypatch.setenv("REDIS_URL", server.url)  # what the workers and forget_queue() use
+    use_broker(server.url)
+    try:
+        yield server
+    finally:
+        server.stop()
+        use_broker(saved)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.test import override_settings
 
 from supplierwatch.celery import app as celery_app
 
@@ -50,8 +52,10 @@ class Worker:
             "DJANGO_SETTINGS_MODULE": "supplierwatch.settings",
             "DEBUG": "1",
             "DB_CONN_MAX_AGE": "0",
-            # What its tasks queue (an e-mail after a notification) stays in the test's queue.
+            # What its tasks queue (an e-mail after a notification, the posts a sweep queues)
+            # stays in the test's queue, whichever queue the product routes it to.
             "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "SW_BULK_QUEUE": queue,
         }
         command = [
             sys.executable,
@@ -158,14 +162,68 @@ def forget_queue(queue: str) -> None:
 
 @contextmanager
 def broker_queue() -> Iterator[str]:
-    """Send tasks through the broker, to a queue of this test's own, while in this block."""
+    """Send tasks through the broker, to a queue of this test's own, while in this block: the
+    default queue and the bulk one (supplierwatch/queues.py) are both this queue."""
     name = f"sw-test-{uuid.uuid4().hex[:12]}"
     conf = celery_app.conf
     saved = (conf.task_always_eager, conf.task_default_queue)
     conf.task_always_eager = False
     conf.task_default_queue = name
     try:
-        yield name
+        with override_settings(SW_BULK_QUEUE=name):
+            yield name
     finally:
         conf.task_always_eager, conf.task_default_queue = saved
         forget_queue(name)
+
+
+class OwnRedis:
+    """A `redis-server` of one test's own, on a free port and without persistence, which the
+    test may stop and start again (it comes back empty, as a Redis restarted without its data):
+    the shared Redis of REDIS_URL is never stopped."""
+
+    def __init__(self, folder: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self.folder = folder
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/4"
+
+    def start(self) -> None:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        # No snapshot and no log of writes: a restart comes back empty.
+        command += ["--save", "", "--appendonly", "no", "--dir", str(self.folder)]
+        self.process = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self.answers, 10, "redis-server to start")
+
+    def answers(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
+        except redis.exceptions.ConnectionError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def use_broker(url: str) -> None:
+    """Send this process's tasks to the broker at `url` from now on."""
+    from supplierwatch.queues import broker_recovered
+
+    celery_app.conf.broker_url = url
+    # The app keeps a connection pool per broker; the next task sent builds one for this one.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    broker_recovered()

@@ -173,6 +173,9 @@ class Post(models.Model):
     status_changed_at = models.DateTimeField(auto_now_add=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
+    # When the post was last handed to the broker; empty while it never was (its task could not
+    # be sent). The sweep queues again only what was never sent or was sent long ago.
+    queued_at = models.DateTimeField(null=True, blank=True)
 
     # The classifier's output
     is_complaint = models.BooleanField(null=True, blank=True)
@@ -226,6 +229,17 @@ class Post(models.Model):
         indexes = [
             # The pending sweep and the processing queue.
             models.Index(fields=["status", "status_changed_at"], name="post_status_time"),
+            # The sweep's two questions, over pending posts only, however many are processed.
+            models.Index(
+                fields=["status_changed_at"],
+                condition=Q(status="pending", queued_at__isnull=True),
+                name="post_pending_unqueued",
+            ),
+            models.Index(
+                fields=["queued_at"],
+                condition=Q(status="pending", queued_at__isnull=False),
+                name="post_pending_queued",
+            ),
             models.Index(fields=["organization", "-published_at"], name="post_org_recent"),
             models.Index(fields=["-published_at"], name="post_published"),
         ]

@@ -29,7 +29,8 @@ from .monitors import (
     monitor_watch,
 )
 from .posts import post_update, posts_delete
-from .processing import ProcessResult, posts_mark_failed, posts_process, posts_queue
+from .processing import ProcessResult, posts_mark_failed, posts_process
+from .queueing import posts_queue, posts_requeue_pending, posts_send
 from .replies import (
     NOT_A_REPORTER,
     incident_accept_resolution,
@@ -115,6 +116,8 @@ __all__ = [
     "posts_process",
     "posts_queue",
     "posts_relabel",
+    "posts_requeue_pending",
+    "posts_send",
     "routing_rule_delete",
     "routing_rule_move",
     "routing_rule_save",

@@ -19,7 +19,7 @@ from supplierwatch.inputs import InputError
 
 from ..inputs import clean_public_post, clean_source
 from ..models import Post
-from .processing import posts_queue
+from .queueing import posts_queue
 
 _COLUMNS = ("external_id", "text", "published_at", "author_handle", "url")
 

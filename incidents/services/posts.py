@@ -17,7 +17,8 @@ from supplierwatch.viewers import viewer_of
 
 from ..inputs import clean_public_post, clean_report
 from ..models import Category, Post, PostMatch
-from .processing import incidents_recount, posts_queue
+from .processing import incidents_recount
+from .queueing import posts_queue
 
 # What an operator may change of each kind of evidence; the rest is what the pipeline derived.
 REPORT_FIELDS = (

@@ -70,28 +70,6 @@ class ProcessResult:
     incidents_touched: int = 0
 
 
-def posts_send(post_ids: Sequence[int]) -> None:
-    """Send these posts to the workers now, in batches; callers that write posts use posts_queue."""
-    from ..tasks import process_posts
-
-    ids = list(post_ids)
-    for start in range(0, len(ids), BATCH_SIZE):
-        batch = ids[start : start + BATCH_SIZE]
-        if process_posts.app.conf.task_always_eager:
-            # In-process mode: run retries here and never raise into the request that has
-            # already committed; a post that still fails stays pending for the sweep.
-            process_posts.apply(args=(batch,), throw=False)
-        else:
-            process_posts.delay(batch)
-
-
-def posts_queue(post_ids: Sequence[int]) -> None:
-    """Queue processing once the posts are committed; never before, or a worker could miss them."""
-    ids = list(post_ids)
-    if ids:
-        transaction.on_commit(lambda: posts_send(ids))
-
-
 @dataclass
 class _Evaluated:
     post: Post

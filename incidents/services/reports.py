@@ -13,7 +13,7 @@ from supplierwatch.viewers import viewer_of
 
 from ..inputs import clean_report
 from ..models import Category, Post, Severity
-from .processing import posts_queue
+from .queueing import posts_queue
 
 
 class ReportArguments(TypedDict, total=False):

@@ -28,7 +28,7 @@ from supplierwatch.viewers import Viewer, viewer_of
 from .. import engines, learning
 from ..learning import Example
 from ..models import Category, ClassifierModel, Post, PostMatch
-from .processing import posts_queue
+from .queueing import posts_queue
 
 logger = logging.getLogger(__name__)
 

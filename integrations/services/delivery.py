@@ -9,6 +9,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import httpx
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from supplierwatch import queues
 from supplierwatch.errors import ApplicationError
 from supplierwatch.outbound import DestinationRefused, guarded_client
 
@@ -180,7 +182,12 @@ def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
         next_attempt_at=timezone.now(),
         locked_until=None,
     )
-    transaction.on_commit(lambda: deliver_webhook.delay(delivery.pk))
+    # A broker that is away fails no request: the delivery stays pending for the requeue sweep.
+    transaction.on_commit(
+        lambda: queues.send(
+            partial(deliver_webhook.delay, delivery.pk), what=f"webhook delivery {delivery.pk}"
+        )
+    )
     delivery.refresh_from_db()
     return delivery
 

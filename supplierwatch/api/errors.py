@@ -9,6 +9,7 @@ fault (dotted paths into the body, e.g. `posts.3.text`), and is empty when no fi
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,14 +17,19 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import Direction, OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from supplierwatch.db import TRANSIENT_ERRORS
 from supplierwatch.errors import ApplicationError
+
+# Where the API answers; an error anywhere under it is answered in the API's shape.
+API_PREFIX = "/api/"
 
 # ApplicationError.code -> HTTP status. A request the schema calls invalid never reaches a service
 # (the serializers refuse it: 400); what a service refuses was well formed, so every other code
@@ -135,10 +141,59 @@ def api_exception_handler(exc: Exception, context: dict) -> Any:
         )
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None  # not an API error: a bug, left to Django's 500 handling and error reports
+        # Not an API error: a bug or an outage, left to Django, which logs and reports it, then
+        # answers with server_error below, in this shape.
+        return None
     assert isinstance(exc, exceptions.APIException), "DRF answers its own exceptions only"
     response.data = {"error": _body(exc)}
     return response
+
+
+def _error_response(status_code: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse(
+        {"error": {"code": code, "message": message, "fields": {}}}, status=status_code
+    )
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+# Seconds a client waits before retrying when the database is away (a restart takes seconds).
+RETRY_AFTER_UNAVAILABLE = 30
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: whatever failed, in a view or a middleware, the API answers in its shape and
+    pages with the site's error page. Django has already logged the exception (and sent it to
+    the error reports); the answer says nothing of it: no traceback, setting or query.
+
+    A database that cannot be reached is a 503 with Retry-After, as it is over within moments.
+    Django calls this handler while it handles the exception, which sys.exc_info() gives."""
+    if not _is_api(request):
+        return defaults.server_error(request)
+    if isinstance(sys.exc_info()[1], TRANSIENT_ERRORS):
+        response = _error_response(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "unavailable",
+            "The service is briefly unavailable; retry after the seconds Retry-After says.",
+        )
+        response["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
+        return response
+    return _error_response(
+        status.HTTP_500_INTERNAL_SERVER_ERROR,
+        "server_error",
+        "The server failed to answer this request; the failure is logged. Retry later.",
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400 (a Host header not allowed, a suspicious request), in the API's shape there."""
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    return _error_response(
+        status.HTTP_400_BAD_REQUEST, "bad_request", "The request is not valid HTTP for this site."
+    )
 
 
 @csrf_exempt  # any method: a POST to a wrong address is a 404, not a CSRF failure page
@@ -176,6 +231,8 @@ _ERRORS = {
     "422": "Well formed, but a rule the schema cannot express refuses a value (an unknown "
     "supplier, a time out of range, a cursor the API did not give out): `fields` names it.",
     "429": "Too many requests for this key; retry after `Retry-After` seconds.",
+    "500": "The server failed (the failure is logged; the answer tells nothing more).",
+    "503": "The database is briefly unavailable; retry after `Retry-After` seconds.",
 }
 _BODY_ERRORS = {
     "409": "The state of things refuses it: the incident's status does not allow the action, a "
@@ -201,7 +258,7 @@ class ApiAutoSchema(AutoSchema):
             response = self._get_response_for_code(
                 OpenApiResponse(ErrorSerializer, description=description), code
             )
-            if code == "429":
+            if code in ("429", "503"):
                 response["headers"] = {
                     "Retry-After": {
                         "schema": {"type": "integer"},

@@ -6,14 +6,18 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
+from supplierwatch.counters import counters
+
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
     """SW_API_RATE requests per key (e.g. "600/min"); DRF answers 429 with Retry-After beyond it.
 
-    The counts live in the cache: shared by every process with Redis, per process without it.
+    The counts live in the cache: shared by every process with Redis, per process without it or
+    while it is unreachable (supplierwatch/counters.py), so a Redis outage never fails a request.
     """
 
     scope = "api"
+    cache = counters  # type: ignore[assignment]
 
     def get_rate(self) -> str | None:
         # Read per request rather than at import, so the rate can be changed by settings in tests.

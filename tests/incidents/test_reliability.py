@@ -7,16 +7,19 @@ worker dies, and retried on transient database errors.
 
 from __future__ import annotations
 
+import logging
 from contextlib import suppress
 from datetime import timedelta
 
 import pytest
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from incidents import services, tasks
 from incidents.models import Post
 from incidents.tasks import process_posts, sweep_pending_posts
+from supplierwatch import queues
 from supplierwatch.celery import app as celery_app
 from tests.factories import BuyerPostFactory, PublicPostFactory
 
@@ -89,6 +92,136 @@ def test_posts_the_sweep_queues_end_processed(settings):
         Post.objects.filter(pk__in=[p.pk for p in stuck]).values_list("status", flat=True)
     ) == {Post.Status.PROCESSED}
     assert sweep_pending_posts() == 0
+
+
+def handed_to_the_broker(post: Post, *, minutes_ago: float) -> None:
+    Post.objects.filter(pk=post.pk).update(
+        queued_at=timezone.now() - timedelta(minutes=minutes_ago)
+    )
+
+
+@pytest.fixture
+def bulk_queue(monkeypatch) -> dict[str, int | None]:
+    """What the broker says waits in the bulk queue: `bulk_queue["waiting"] = n`."""
+    state: dict[str, int | None] = {"waiting": 0}
+    monkeypatch.setattr(queues, "waiting", lambda name: state["waiting"])
+    return state
+
+
+@pytest.mark.django_db
+def test_the_sweep_never_queues_again_a_post_handed_to_the_broker_recently(
+    queued, settings, bulk_queue
+):
+    settings.SW_PENDING_SWEEP_MINUTES = 2
+    on_its_way = pending_since(30)
+    handed_to_the_broker(on_its_way, minutes_ago=1)
+
+    assert sweep_pending_posts() == 0
+    assert queued == []
+
+
+@pytest.mark.django_db
+def test_the_sweep_queues_again_a_post_handed_to_the_broker_long_ago_when_no_batch_waits(
+    queued, settings, bulk_queue
+):
+    """Its message was lost: a broker restarted without its data, or a killed worker held it."""
+    settings.SW_PENDING_SWEEP_MINUTES = 2
+    lost = pending_since(30)
+    handed_to_the_broker(lost, minutes_ago=3)
+
+    assert sweep_pending_posts() == 1
+    assert queued == [[lost.pk]]
+
+
+@pytest.mark.parametrize("waiting", [5_000, None], ids=["backlog", "broker cannot say"])
+@pytest.mark.django_db
+def test_in_a_backlog_the_sweep_queues_only_the_posts_the_broker_never_took(
+    queued, settings, bulk_queue, waiting
+):
+    settings.SW_PENDING_SWEEP_MINUTES = 2
+    bulk_queue["waiting"] = waiting
+    still_in_the_queue = pending_since(30)
+    handed_to_the_broker(still_in_the_queue, minutes_ago=20)
+    never_sent = pending_since(30)
+
+    assert sweep_pending_posts() == 1
+    assert queued == [[never_sent.pk]]
+
+
+@pytest.mark.django_db
+def test_the_sweep_stamps_what_it_queues_so_that_the_next_sweep_passes_it_by(
+    queued, settings, bulk_queue
+):
+    settings.SW_PENDING_SWEEP_MINUTES = 2
+    stuck = pending_since(30)
+
+    assert sweep_pending_posts() == 1
+    assert sweep_pending_posts() == 0
+    assert queued == [[stuck.pk]]
+    stuck.refresh_from_db()
+    assert stuck.queued_at is not None
+
+
+@pytest.mark.django_db
+def test_posts_the_broker_refuses_stay_pending_unstamped_and_the_broker_is_not_retried_at_once(
+    monkeypatch, caplog
+):
+    attempts: list[list[int]] = []
+
+    def refused(ids):
+        attempts.append(list(ids))
+        raise BrokerOperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(process_posts, "delay", refused)
+    monkeypatch.setitem(process_posts.app.conf, "task_always_eager", False)
+    first, second = PublicPostFactory(), PublicPostFactory()
+
+    with caplog.at_level(logging.WARNING, logger="supplierwatch.queues"):
+        assert services.posts_send([first.pk]) == 0
+        assert services.posts_send([second.pk]) == 0
+
+    assert attempts == [[first.pk]]  # the second waits for the sweep without trying
+    assert set(
+        Post.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", "queued_at")
+    ) == {(Post.Status.PENDING, None)}
+    assert "the broker is unavailable" in caplog.text
+
+
+@pytest.mark.django_db
+def test_posts_the_sweep_cannot_send_are_taken_again_by_its_next_run(
+    monkeypatch, settings, bulk_queue
+):
+    settings.SW_PENDING_SWEEP_MINUTES = 2
+    monkeypatch.setattr(services.processing, "BATCH_SIZE", 2)
+    monkeypatch.setitem(process_posts.app.conf, "task_always_eager", False)
+    sent: list[list[int]] = []
+
+    def refused(ids):
+        raise BrokerOperationalError("Connection refused.")
+
+    monkeypatch.setattr(process_posts, "delay", refused)
+    lost = [pending_since(30) for _ in range(3)]
+    for post in lost:
+        handed_to_the_broker(post, minutes_ago=10)
+    sweep_pending_posts()
+    assert set(Post.objects.values_list("queued_at", flat=True)) == {None}
+
+    queues.broker_recovered()
+    monkeypatch.setattr(process_posts, "delay", lambda ids: sent.append(list(ids)))
+    assert sweep_pending_posts() == 3
+    assert sent == [sorted(p.pk for p in lost)[:2], sorted(p.pk for p in lost)[2:]]
+
+
+@pytest.mark.django_db
+def test_posts_the_broker_takes_are_stamped(monkeypatch):
+    monkeypatch.setattr(process_posts, "delay", lambda ids: None)
+    monkeypatch.setitem(process_posts.app.conf, "task_always_eager", False)
+    post = PublicPostFactory()
+    before = timezone.now()
+
+    assert services.posts_send([post.pk]) == 1
+    post.refresh_from_db()
+    assert post.queued_at is not None and post.queued_at >= before
 
 
 # --- queued only after commit -----------------------------------------------------------------

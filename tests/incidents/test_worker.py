@@ -14,6 +14,7 @@ from incidents import services
 from incidents.models import Incident, Post, PostMatch
 from incidents.tasks import sweep_pending_posts
 from suppliers.models import SupplierAlias
+from supplierwatch import queues
 from tests.factories import CategoryFactory, SupplierAliasFactory, SupplierFactory
 from tests.workers import wait_until
 
@@ -110,3 +111,38 @@ def test_a_real_worker_processes_everything_and_loses_nothing_when_killed(
         == incident.public_post_count
         == Post.objects.filter(pk__in=every, is_complaint=True).count()
     )
+
+
+def test_posts_stored_while_the_broker_is_down_are_processed_once_it_is_back(
+    own_redis, queue, start_worker, initech_online, monkeypatch
+):
+    """The broker (a redis-server of the test's own) stops and comes back empty."""
+    supplier = initech_online
+    monkeypatch.setenv("SW_PENDING_SWEEP_MINUTES", "0")  # the worker's sweep takes every post
+    worker = start_worker()
+    before = ingest("before", 100)
+    wait_until(lambda: pending() == 0, 60, "the posts sent before the outage", worker)
+
+    # The broker goes while the worker holds a batch, as it does under load.
+    seen = worker.received()
+    before += ingest("busy", 1500)
+    wait_until(lambda: worker.received() > seen, 20, "the worker to take a batch", worker)
+    own_redis.stop()
+    during = ingest("during", 300)  # stored, though the broker refuses their task
+    assert set(Post.objects.filter(pk__in=during).values_list("status", "queued_at")) == {
+        (Post.Status.PENDING, None)
+    }
+
+    own_redis.start()
+    queues.broker_recovered()
+    wait_until(
+        lambda: worker.output().count("] Connected to ") >= 2,
+        90,
+        "the worker to reconnect",
+        worker,
+    )
+    sweep_pending_posts.delay()  # what beat sends every 30 seconds
+    wait_until(lambda: pending() == 0, 90, "the posts of the outage to be processed", worker)
+
+    assert "re-queued" in worker.output()
+    assert_all_processed_once_and_grouped(supplier, before + during)

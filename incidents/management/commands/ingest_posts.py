@@ -17,6 +17,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from incidents.inputs import clean_source
+from incidents.models import Post
 from incidents.readers import (
     DEFAULT_COLUMNS,
     FORMATS,
@@ -50,7 +51,9 @@ and the stored rows count as duplicates. Each bad row is reported as "line N: re
 line where the record starts), and the others are stored. At the end a summary gives the rows
 accepted, the duplicates skipped (already stored, or repeated within the file), the rows
 rejected, the time taken and the rate in posts read per second. Without REDIS_URL the posts are
-processed right away in this process, so the time includes processing.
+processed right away in this process, so the time includes processing. When the broker cannot
+be reached, the posts are stored all the same and the summary says how many wait for it: the
+pending sweep queues them once it is back.
 
 Exit status 0 when the file was read to its end, even if some rows were rejected; non-zero
 when the options are wrong, the file cannot be read (or only part of it: a truncated .gz), a
@@ -65,6 +68,7 @@ class _Totals:
     duplicates: int = 0
     rejected: int = 0
     handed: int = 0  # rows given to posts_ingest so far: the next chunk's start_index
+    first_id: int | None = None  # the first post this run stored
     done_through: int = 0  # the last line of the last batch stored (or reported)
 
 
@@ -108,6 +112,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         source = self._source(options["source"])
+        self._source_name = source
         mapping = self._mapping(options["map"])
         batch_size = options["batch_size"]
         if batch_size < 1:
@@ -207,6 +212,8 @@ class Command(BaseCommand):
                     f"{str(exc).strip()}"
                 ) from exc
             totals.handed += len(chunk.rows)
+            if result.post_ids and totals.first_id is None:
+                totals.first_id = min(result.post_ids)
             totals.accepted += result.accepted
             totals.duplicates += result.duplicates
             problems = problems + [
@@ -226,11 +233,13 @@ class Command(BaseCommand):
 
     def _summary(self, totals: _Totals, elapsed: float) -> None:
         rate = totals.read / elapsed if elapsed > 0 else 0.0
-        processing = (
-            "processed in this process (no REDIS_URL)"
-            if settings.CELERY_TASK_ALWAYS_EAGER
-            else "queued for the workers"
-        )
+        waiting = self._waiting_for_broker(totals)
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            processing = "processed in this process (no REDIS_URL)"
+        elif waiting:
+            processing = "stored, waiting for the broker"
+        else:
+            processing = "queued for the workers"
         self.stdout.write(
             f"rows read            {totals.read}\n"
             f"accepted             {totals.accepted}\n"
@@ -239,3 +248,20 @@ class Command(BaseCommand):
             f"elapsed              {elapsed:.2f} s ({rate:.0f} posts/s; accepted posts "
             f"{processing})"
         )
+        if waiting:
+            self.stdout.write(
+                f"\n{waiting} accepted posts wait for the broker, which could not be reached: "
+                "they are stored as pending, and processed once it is back (the pending sweep "
+                "queues them within minutes). Nothing needs to be run again."
+            )
+
+    def _waiting_for_broker(self, totals: _Totals) -> int:
+        """Posts of this run stored but never handed to the broker (it was away)."""
+        if totals.first_id is None:
+            return 0
+        return Post.objects.filter(
+            source=self._source_name,
+            pk__gte=totals.first_id,
+            status=Post.Status.PENDING,
+            queued_at__isnull=True,
+        ).count()
