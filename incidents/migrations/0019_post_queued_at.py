@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0015_event_kinds_of_replies_and_slas"),
+        ("incidents", "0018_keyword_monitors"),
         ("suppliers", "0006_aliases_refused_today_await_review"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
