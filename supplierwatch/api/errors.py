@@ -37,6 +37,8 @@ APPLICATION_ERROR_STATUS = {
     "limit_reached": status.HTTP_409_CONFLICT,
     "idempotency_key_in_use": status.HTTP_409_CONFLICT,
     "idempotency_key_reused": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    # A signed request (an inbound feed) whose signature is missing, wrong or too old.
+    "invalid_signature": status.HTTP_401_UNAUTHORIZED,
 }
 NON_FIELD = "non_field_errors"
 
