@@ -1,5 +1,4 @@
-"""Feeds: adding one, polling it (outside any transaction, through the client that connects only
-to an address it checked), storing its items as public posts, and its health.
+"""Feeds: adding one, clearing it, queuing its polls, and storing its items as public posts.
 
 A poll stores each page of items and the cursor after them in one transaction, so a worker killed
 between two pages starts again from the cursor of the last page it stored: nothing is lost, and
@@ -9,59 +8,34 @@ skipped).
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from incidents.models import Post
 from incidents.services import IngestResult, posts_ingest
 from suppliers.models import Supplier, User
-from supplierwatch.db import TRANSIENT_ERRORS
 from supplierwatch.errors import ApplicationError
-from supplierwatch.outbound import (
-    DestinationRefused,
-    ResponseTooLarge,
-    ResponseTooSlow,
-    destination_refusal,
-    guarded_client,
-    read_limited,
-)
+from supplierwatch.outbound import destination_refusal
 
-from ..feed_health import delay_after_failure, is_disabled_after, retry_after_seconds
-from ..feed_items import (
-    MASTODON_PAGE,
-    FeedFormatError,
-    FeedItem,
-    bluesky_request,
-    mastodon_target,
-    parse_bluesky,
-    parse_mastodon,
-    parse_rss_atom,
-)
+from ..feed_items import FeedItem
 from ..inputs import clean_feed
 from ..models import Feed
-from ..signing import SignatureError, verify_signature
 
-logger = logging.getLogger(__name__)
-
-USER_AGENT = "supplierwatch-feeds/1 (+https://github.com/supplierwatch)"
 SECRET_START = "fdsec_"
 MAX_FEEDS_PER_SUPPLIER = 20
 # A feed queued by the beat is not queued again for this long, unless its poll ends sooner: a lost
 # task (a broker restart) delays a poll by this much, never more.
 QUEUE_GRACE = timedelta(minutes=10)
-_ERROR_MAX = Feed._meta.get_field("last_error").max_length or 300
+ERROR_MAX = Feed._meta.get_field("last_error").max_length or 300
 
 
 @dataclass(frozen=True)
@@ -86,7 +60,7 @@ class PollResult:
         self.seen += stored.seen
         self.stored += stored.ingest.accepted
         self.duplicates += stored.duplicates
-        self.rejected += len(stored.ingest.rejected)
+        self.rejected += len(stored.rejected)
         self.post_ids += stored.ingest.post_ids
 
 
@@ -96,13 +70,8 @@ class FeedStoreResult:
     ingest: IngestResult
     # Known by (source, external_id), or by an address another feed (or this one) brought in.
     duplicates: int
-
-
-class FeedFetchError(Exception):
-    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
+    # (position among the items given, "field: reason")
+    rejected: list[tuple[int, str]]
 
 
 # --- adding and managing ---------------------------------------------------------------------
@@ -263,8 +232,9 @@ def feed_items_store(
         {url for row in rows if isinstance(row, dict) and isinstance(url := row.get("url"), str)}
     )
     fresh: list[object] = []
+    positions: list[int] = []  # where each fresh row stands among the items given
     skipped = 0
-    for row in rows:
+    for position, row in enumerate(rows):
         url = row.get("url") if isinstance(row, dict) else None
         if isinstance(url, str) and url:
             if url in known:
@@ -272,7 +242,9 @@ def feed_items_store(
                 continue
             known.add(url)  # the same address twice in one page: the first one is kept
         fresh.append(row)
+        positions.append(position)
     ingest = posts_ingest(source=feed.name, rows=fresh) if fresh else IngestResult()
+    rejected = [(positions[index], reason) for index, reason in ingest.rejected]
     updates: dict[str, Any] = {
         "items_seen": F("items_seen") + len(rows),
         "items_stored": F("items_stored") + ingest.accepted,
@@ -283,7 +255,7 @@ def feed_items_store(
         row = fresh[index]
         item_id = row.get("external_id") if isinstance(row, dict) else None
         updates["last_rejection"] = (f"item {item_id!r}: {reason}" if item_id else reason)[
-            :_ERROR_MAX
+            :ERROR_MAX
         ]
     if cursor is not None:
         updates["cursor"] = cursor
@@ -292,260 +264,6 @@ def feed_items_store(
     if last_modified is not None:
         updates["last_modified"] = last_modified[:100]
     Feed.objects.filter(pk=feed.pk).update(**updates)
-    return FeedStoreResult(seen=len(rows), ingest=ingest, duplicates=ingest.duplicates + skipped)
-
-
-# --- polling ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Batch:
-    items: list[FeedItem]
-    cursor: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-@dataclass(frozen=True)
-class _Answer:
-    status: int
-    headers: httpx.Headers
-    body: bytes
-
-
-def _get(
-    client: httpx.Client,
-    url: str,
-    *,
-    params: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-) -> _Answer:
-    """One GET, bounded in size and time; FeedFetchError saying what went wrong in one line
-    (a status line, never the body: whatever a URL answers is not shown)."""
-    seconds = settings.SW_FEED_TIMEOUT_SECONDS
-    try:
-        with client.stream(
-            "GET", url, params=params, headers={"User-Agent": USER_AGENT, **(headers or {})}
-        ) as response:
-            code = response.status_code
-            if code == 304:
-                return _Answer(code, response.headers, b"")
-            if not 200 <= code < 300:
-                retry_after = None
-                if code in (429, 503):
-                    retry_after = retry_after_seconds(
-                        response.headers.get("Retry-After"), now=timezone.now()
-                    )
-                reason = httpx.codes.get_reason_phrase(code)
-                raise FeedFetchError(f"HTTP {code} {reason}".strip(), retry_after=retry_after)
-            body = read_limited(
-                response, max_bytes=settings.SW_FEED_MAX_BYTES, max_seconds=seconds * 3
-            )
-            return _Answer(code, response.headers, body)
-    except DestinationRefused as refusal:
-        raise FeedFetchError(f"refused: {refusal.reason}") from None
-    except httpx.TooManyRedirects:
-        raise FeedFetchError("too many redirects") from None
-    except httpx.TimeoutException:
-        raise FeedFetchError(f"timed out after {seconds:g} seconds") from None
-    except httpx.HTTPError as error:
-        raise FeedFetchError(f"{type(error).__name__}: {error}".rstrip(": ")) from None
-    except (ResponseTooLarge, ResponseTooSlow) as error:
-        raise FeedFetchError(str(error)) from None
-
-
-def _batches(feed: Feed, client: httpx.Client) -> Iterator[_Batch]:
-    """The feed's new items, a page at a time, each with where the next poll starts."""
-    if feed.kind == Feed.Kind.RSS:
-        conditional = {}
-        if feed.etag:
-            conditional["If-None-Match"] = feed.etag
-        if feed.last_modified:
-            conditional["If-Modified-Since"] = feed.last_modified
-        answer = _get(client, feed.target, headers=conditional)
-        if answer.status == 304:
-            return  # not modified: nothing new
-        yield _Batch(
-            parse_rss_atom(answer.body, answer.headers.get("Content-Type", "")),
-            etag=answer.headers.get("ETag", ""),
-            last_modified=answer.headers.get("Last-Modified", ""),
-        )
-    elif feed.kind == Feed.Kind.MASTODON:
-        target = mastodon_target(feed.target)
-        cursor = feed.cursor
-        for _ in range(settings.SW_FEED_MAX_PAGES):
-            url, params = target.request(cursor=cursor)
-            page = parse_mastodon(_get(client, url, params=params).body, cursor=cursor)
-            yield _Batch(page.items, cursor=page.next_cursor)
-            # The first poll takes the latest page only (no backfill); a short page is the last.
-            if not cursor or page.next_cursor is None or len(page.items) < MASTODON_PAGE:
-                break
-            cursor = page.next_cursor
-    elif feed.kind == Feed.Kind.BLUESKY:
-        # searchPosts pages go from the newest back: the poll's high-water mark (the newest
-        # post's index time, the next poll's `since`) is saved only once every page is stored,
-        # so a poll cut short is read again from the previous mark (duplicates are skipped).
-        since = feed.cursor
-        newest, page_cursor = since, ""
-        for _ in range(settings.SW_FEED_MAX_PAGES):
-            url, params = bluesky_request(
-                appview=settings.SW_BLUESKY_APPVIEW_URL,
-                query=feed.target,
-                since=since,
-                page_cursor=page_cursor,
-            )
-            page = parse_bluesky(_get(client, url, params=params).body)
-            yield _Batch(page.items)
-            newest = max(newest, page.newest or "")
-            if not since or not page.next_cursor:
-                break
-            page_cursor = page.next_cursor
-        if newest != since:
-            yield _Batch([], cursor=newest)
-
-
-def feed_poll(*, feed_id: int, now: datetime | None = None) -> PollResult:
-    """Poll a feed once and record its health. Never inside a transaction: the HTTP calls may
-    take seconds, and row locks must not wait for them. Whatever the feed answers is recorded on
-    it (error, backoff, disabled after repeated failures), never raised, so the poller goes on;
-    only a transient database error is raised, for the task to retry."""
-    if transaction.get_connection().in_atomic_block:
-        raise RuntimeError("feeds are polled outside database transactions")
-    now = now or timezone.now()
-    pages = settings.SW_FEED_MAX_PAGES
-    lease = timedelta(seconds=settings.SW_FEED_TIMEOUT_SECONDS * 4 * (pages + 1) + 60)
-    claimed = (
-        Feed.objects.polled()
-        .filter(pk=feed_id)
-        .exclude(status=Feed.Status.DISABLED)
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .update(locked_until=now + lease, last_polled_at=now)
+    return FeedStoreResult(
+        seen=len(rows), ingest=ingest, duplicates=ingest.duplicates + skipped, rejected=rejected
     )
-    if not claimed:
-        return PollResult("skipped")
-    feed = Feed.objects.get(pk=feed_id)
-    result = PollResult("ok")
-    try:
-        with guarded_client(
-            allow_private=settings.SW_OUTBOUND_ALLOW_PRIVATE,
-            timeout=settings.SW_FEED_TIMEOUT_SECONDS,
-            connect_timeout=min(settings.SW_FEED_TIMEOUT_SECONDS, 5.0),
-            follow_redirects=True,
-            max_redirects=settings.SW_FEED_MAX_REDIRECTS,
-        ) as client:
-            for batch in _batches(feed, client):
-                result.add(
-                    feed_items_store(
-                        feed=feed,
-                        items=batch.items,
-                        cursor=batch.cursor,
-                        etag=batch.etag,
-                        last_modified=batch.last_modified,
-                    )
-                )
-    except FeedFetchError as error:
-        return _failed(feed, result, error.message, retry_after=error.retry_after)
-    except (FeedFormatError, ValueError) as error:
-        return _failed(feed, result, str(error))
-    except TRANSIENT_ERRORS:
-        Feed.objects.filter(pk=feed.pk).update(locked_until=None)
-        raise
-    except Exception as error:
-        logger.exception("polling feed %s failed", feed.name)
-        return _failed(feed, result, f"internal error: {type(error).__name__}")
-    finished = timezone.now()
-    Feed.objects.filter(pk=feed.pk).update(
-        status=Feed.Status.HEALTHY,
-        failure_count=0,
-        last_success_at=finished,
-        next_poll_at=finished + timedelta(seconds=feed.interval_seconds),
-        locked_until=None,
-    )
-    return result
-
-
-def _failed(
-    feed: Feed, result: PollResult, message: str, *, retry_after: int | None = None
-) -> PollResult:
-    """One more failed poll: backoff (or the server's Retry-After), disabled after too many. The
-    pages stored before the failure stay stored, with their cursor."""
-    finished = timezone.now()
-    failures = feed.failure_count + 1
-    delay = delay_after_failure(
-        failures=failures,
-        interval=feed.interval_seconds,
-        cap=settings.SW_FEED_BACKOFF_MAX_SECONDS,
-        retry_after=retry_after,
-    )
-    disabled = is_disabled_after(failures, disable_after=settings.SW_FEED_DISABLE_AFTER)
-    Feed.objects.filter(pk=feed.pk).update(
-        status=Feed.Status.DISABLED if disabled else Feed.Status.FAILING,
-        failure_count=failures,
-        last_error=message[:_ERROR_MAX],
-        last_error_at=finished,
-        disabled_at=finished if disabled else None,
-        next_poll_at=finished + timedelta(seconds=delay),
-        locked_until=None,
-    )
-    if disabled:
-        logger.warning("feed %s disabled after %s failed polls: %s", feed.name, failures, message)
-    result.outcome, result.error = "failed", message
-    return result
-
-
-# --- inbound webhooks ------------------------------------------------------------------------
-
-
-def feed_inbound_find(*, token: str) -> Feed:
-    """The inbound webhook feed of a URL's token; not_found for any other (disabled ones too)."""
-    feed = (
-        Feed.objects.filter(kind=Feed.Kind.WEBHOOK, inbound_token=token)
-        .exclude(status=Feed.Status.DISABLED)
-        .first()
-        if token
-        else None
-    )
-    if feed is None:
-        raise ApplicationError("No such feed.", code="not_found")
-    return feed
-
-
-def feed_inbound_verify(*, feed: Feed, body: bytes, signature: str) -> str:
-    """The digest of a request signed with the feed's secret within the tolerance (what its
-    receipt records), or ApplicationError: the same scheme as our outgoing webhooks."""
-    try:
-        timestamp = verify_signature(
-            header=signature,
-            body=body,
-            secret=feed.secret,
-            tolerance=settings.SW_FEED_SIGNATURE_TOLERANCE_SECONDS,
-        )
-    except SignatureError as error:
-        raise ApplicationError(
-            f"Supplierwatch-Signature: {error}.", code="invalid_signature"
-        ) from None
-    return hashlib.sha256(str(timestamp).encode() + b"." + body).hexdigest()
-
-
-@transaction.atomic
-def feed_inbound_store(*, feed: Feed, digest: str, rows: list[object]) -> FeedStoreResult:
-    """Store a verified inbound request's items once: the same signed body again is a replay
-    (conflict), and stores nothing. The receipt and the posts commit together, so a request that
-    failed to store may be sent again."""
-    now = timezone.now()
-    tolerance = timedelta(seconds=settings.SW_FEED_SIGNATURE_TOLERANCE_SECONDS)
-    # A receipt older than twice the tolerance can no longer be replayed: its timestamp is refused.
-    feed.receipts.filter(received_at__lt=now - 2 * tolerance).delete()
-    try:
-        with transaction.atomic():
-            feed.receipts.create(digest=digest, received_at=now)
-    except IntegrityError:
-        raise ApplicationError(
-            "This signed request was already received (a replay); sign a new one.",
-            code="conflict",
-        ) from None
-    stored = feed_items_store(feed=feed, items=rows)
-    Feed.objects.filter(pk=feed.pk).update(
-        status=Feed.Status.HEALTHY, failure_count=0, last_success_at=now, last_polled_at=now
-    )
-    return stored

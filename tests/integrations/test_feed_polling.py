@@ -199,7 +199,7 @@ def test_a_worker_killed_mid_poll_restarts_from_the_saved_cursor_without_loss_or
     assert stored(feed) == ["1000"]
     # 100 new statuses: three pages. The worker dies after storing the first.
     feed_server.routes["/api/v1/timelines/tag/initech"] = _paged_timeline(1100)
-    real_store = services.feeds.feed_items_store
+    real_store = services.polling.feed_items_store
     calls = []
 
     def store_then_die(**kwargs):
@@ -208,7 +208,7 @@ def test_a_worker_killed_mid_poll_restarts_from_the_saved_cursor_without_loss_or
             raise SystemExit("worker killed")
         return real_store(**kwargs)
 
-    monkeypatch.setattr(services.feeds, "feed_items_store", store_then_die)
+    monkeypatch.setattr(services.polling, "feed_items_store", store_then_die)
     with pytest.raises(SystemExit):
         poll(feed)
     feed.refresh_from_db()
@@ -216,7 +216,7 @@ def test_a_worker_killed_mid_poll_restarts_from_the_saved_cursor_without_loss_or
     assert len(stored(feed)) == 41
 
     # Its lease runs out; the next worker starts from the saved cursor.
-    monkeypatch.setattr(services.feeds, "feed_items_store", real_store)
+    monkeypatch.setattr(services.polling, "feed_items_store", real_store)
     Feed.objects.filter(pk=feed.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
     poll(feed)
 
