@@ -30,4 +30,5 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include("incidents.urls")),
     path("portal/team/", include("suppliers.urls")),
+    path("portal/feeds/", include("integrations.feed_urls")),
 ]

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from incidents.models import ClassifierModel, Post
-from integrations.models import WebhookDelivery, WebhookSubscription
+from integrations.models import Feed, WebhookDelivery, WebhookSubscription
 from integrations.services import api_key_issue, api_key_revoke
 from notifications.models import DigestSchedule, Notification, NotificationPreference
 from suppliers.models import Invitation, Membership, User
@@ -78,6 +78,9 @@ def world(alice, bob, carol, dave, operator, acme, globex, initech, umbrella):
         supplier=initech, email="new@initech.test", role="viewer", invited_by=carol
     )
     RoutingRuleFactory(supplier=initech, name="Defects", severity=3, assignees=[carol])
+    Feed.objects.create(
+        kind="webhook", name="initech-scraper", supplier=initech, inbound_token="t", secret="s"
+    )
     AccessAttempt.objects.create(
         username="alice@acme.test", ip_address="203.0.113.7", failures_since_start=5
     )

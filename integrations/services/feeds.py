@@ -27,7 +27,7 @@ from supplierwatch.errors import ApplicationError
 from supplierwatch.outbound import destination_refusal
 
 from ..feed_items import FeedItem
-from ..inputs import clean_feed
+from ..inputs import FeedInput, clean_feed
 from ..models import Feed
 
 SECRET_START = "fdsec_"
@@ -88,18 +88,17 @@ def _destination_error(kind: str, target: str) -> str | None:
     )
 
 
-@transaction.atomic
-def feed_create(
+def feed_clean(
     *,
     kind: str,
     target: str,
     name: str = "",
     interval_seconds: int | None = None,
     supplier: Supplier | None = None,
-    created_by: User | None = None,
-) -> CreatedFeed:
-    """A new feed, polled at once (or, for an inbound webhook, its URL token and secret).
-    `supplier` None: an operator's feed for everyone. ApplicationError naming the field otherwise."""
+) -> FeedInput:
+    """The values a new feed is stored with, by the rules every channel applies (feed_create
+    calls it, and so do the portal's and the admin's forms, to show a refusal beside its field);
+    ApplicationError naming the field otherwise."""
     cleaned = clean_feed(
         kind=kind,
         target=target,
@@ -124,6 +123,28 @@ def feed_create(
         raise ApplicationError(
             f"At most {MAX_FEEDS_PER_SUPPLIER} feeds per supplier.", code="limit_reached"
         )
+    return cleaned
+
+
+@transaction.atomic
+def feed_create(
+    *,
+    kind: str,
+    target: str,
+    name: str = "",
+    interval_seconds: int | None = None,
+    supplier: Supplier | None = None,
+    created_by: User | None = None,
+) -> CreatedFeed:
+    """A new feed, polled at once (or, for an inbound webhook, its URL token and secret).
+    `supplier` None: an operator's feed for everyone. ApplicationError naming the field otherwise."""
+    cleaned = feed_clean(
+        kind=kind,
+        target=target,
+        name=name,
+        interval_seconds=interval_seconds,
+        supplier=supplier,
+    )
     secret = ""
     extra: dict[str, Any] = {}
     if cleaned.kind == Feed.Kind.WEBHOOK:
