@@ -346,10 +346,10 @@ class FeedAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None) -> list[str]:
         return self.readonly_fields if obj is not None else []
 
-    def get_fields(self, request, obj=None) -> list[str]:
+    def get_fields(self, request, obj=None) -> tuple[str, ...]:
         if obj is None:
-            return list(FeedAddForm.Meta.fields)
-        return ["interval_seconds", *self.readonly_fields]
+            return tuple(FeedAddForm.Meta.fields)
+        return ("interval_seconds", *self.readonly_fields)
 
     @admin.display(description="Inbound URL path")
     def inbound_path(self, feed: Feed) -> str:
@@ -385,9 +385,10 @@ class FeedAdmin(admin.ModelAdmin):
     @admin.action(description="Poll the selected feeds now")
     def poll_now(self, request: HttpRequest, queryset: QuerySet[Feed]) -> None:
         count = 0
-        for feed in queryset.polled().exclude(status=Feed.Status.DISABLED):
-            services.feed_poll_request(feed=feed)
-            count += 1
+        for feed in queryset:
+            if feed.is_polled and feed.status != Feed.Status.DISABLED:
+                services.feed_poll_request(feed=feed)
+                count += 1
         self.message_user(request, f"{count} feed(s) queued for polling.", messages.SUCCESS)
 
     @admin.action(description="Clear the selected feeds (healthy again, polled at once)")
