@@ -170,7 +170,11 @@ def parse_rss_atom(body: bytes, content_type: str = "") -> list[FeedItem]:
     """The items of an RSS or Atom document, whatever its declared encoding; FeedFormatError when
     it is not one (malformed XML, HTML, JSON)."""
     parsed = feedparser.parse(
-        body, response_headers={"content-type": content_type} if content_type else None
+        body,
+        response_headers={"content-type": content_type} if content_type else None,
+        # The HTML is reduced to text (html_to_text), so cleaning it first is work for nothing.
+        sanitize_html=False,
+        resolve_relative_uris=False,
     )
     problem = parsed.get("bozo_exception")
     if parsed.get("bozo") and type(problem).__name__ not in _HARMLESS:
