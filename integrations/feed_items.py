@@ -166,12 +166,20 @@ def _struct_time(value: Any) -> datetime | None:
         return datetime(min(max(value.tm_year, 1), 9999), 12, 31, tzinfo=UTC)
 
 
-def parse_rss_atom(body: bytes, content_type: str = "") -> list[FeedItem]:
-    """The items of an RSS or Atom document, whatever its declared encoding; FeedFormatError when
-    it is not one (malformed XML, HTML, JSON)."""
+def _absolute_http(link: str) -> str:
+    """An item's address if it is an absolute http(s) one, else none: an odd link is no reason to
+    lose the item."""
+    return link if urlsplit(link).scheme.lower() in ("http", "https") else ""
+
+
+def parse_rss_atom(body: bytes, content_type: str = "", base_url: str = "") -> list[FeedItem]:
+    """The items of an RSS or Atom document, whatever its declared encoding, their links resolved
+    against `base_url` (the feed's address); FeedFormatError when it is not one (malformed XML,
+    HTML, JSON)."""
+    headers = {"content-type": content_type, "content-location": base_url}
     parsed = feedparser.parse(
         body,
-        response_headers={"content-type": content_type} if content_type else None,
+        response_headers={name: value for name, value in headers.items() if value} or None,
         # The HTML is reduced to text (html_to_text), so cleaning it first is work for nothing.
         sanitize_html=False,
         resolve_relative_uris=False,
@@ -187,7 +195,7 @@ def parse_rss_atom(body: bytes, content_type: str = "") -> list[FeedItem]:
         contents = entry.get("content") or []
         body_html = _string(contents[0].get("value")) if contents else ""
         text = _joined(title, html_to_text(body_html or _string(entry.get("summary"))))
-        link = _string(entry.get("link")).strip()
+        link = _absolute_http(_string(entry.get("link")).strip())
         published = _struct_time(entry.get("published_parsed")) or _struct_time(
             entry.get("updated_parsed")
         )

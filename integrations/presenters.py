@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
@@ -23,7 +22,7 @@ class FeedView:
     can_clear: bool
 
 
-def feed_view(feed: Feed, *, now: datetime) -> FeedView:
+def feed_view(feed: Feed) -> FeedView:
     Status = Feed.Status
     if feed.status == Status.DISABLED:
         health = "disabled"

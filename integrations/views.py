@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents.views.common import membership_of, supplier_admin_required
@@ -112,13 +111,12 @@ def feeds(request: HttpRequest, viewer: Viewer) -> HttpResponse:
                     )
                     return redirect("portal-feeds")
                 form, status = FeedForm(), 200  # the secret is shown on this page, this once
-    now = timezone.now()
-    rows = [feed_view(feed, now=now) for feed in Feed.objects.visible_to(viewer).order_by("name")]
+    rows = [feed_view(feed) for feed in Feed.objects.visible_to(viewer).order_by("name")]
     context = {
         "supplier": supplier,
         "rows": rows,
         "form": form,
-        "created": feed_view(created.feed, now=now) if created else None,
+        "created": feed_view(created.feed) if created else None,
         "secret": created.secret if created else "",
     }
     return render(request, "integrations/feeds.html", context, status=status)

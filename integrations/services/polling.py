@@ -118,7 +118,7 @@ def _batches(feed: Feed, client: httpx.Client) -> Iterator[_Batch]:
         if answer.status == 304:
             return  # not modified: nothing new
         yield _Batch(
-            parse_rss_atom(answer.body, answer.headers.get("Content-Type", "")),
+            parse_rss_atom(answer.body, answer.headers.get("Content-Type", ""), feed.target),
             etag=answer.headers.get("ETag", ""),
             last_modified=answer.headers.get("Last-Modified", ""),
         )

@@ -212,3 +212,17 @@ def test_a_feed_is_validated_once_naming_the_field_at_fault():
     with pytest.raises(InputError) as refused:
         clean_feed(kind="twitter", target="x", min_interval=60)
     assert refused.value.field == "kind"
+
+
+def test_relative_links_are_resolved_against_the_feeds_address_and_odd_ones_dropped():
+    body = (
+        b'<rss version="2.0"><channel><title>t</title>'
+        b"<item><guid>1</guid><link>/t/1</link><description>Initech late</description></item>"
+        b"<item><guid>2</guid><link>javascript:alert(1)</link><description>Initech late</description></item>"
+        b"</channel></rss>"
+    )
+    first, second = parse_rss_atom(
+        body, "application/rss+xml", "https://forum.example.com/feed.rss"
+    )
+    assert first.url == "https://forum.example.com/t/1"
+    assert second.url == "" and clean_public_post(second.as_row()).url == ""
