@@ -20,6 +20,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from incidents import engines
+from incidents.matching import Matcher
 from incidents.models import Post
 from incidents.services import IngestResult, posts_ingest
 from suppliers.models import Supplier, User
@@ -236,6 +238,18 @@ def _known_addresses(urls: set[str]) -> set[str]:
     return set(Post.objects.exclude(url="").filter(url__in=urls).values_list("url", flat=True))
 
 
+OTHER_SUPPLIER = (
+    "text: names another supplier; a supplier's feed brings posts about that supplier only"
+)
+
+
+def _names_another_supplier(row: object, supplier_id: int | None, matcher: Matcher) -> bool:
+    text = row.get("text") if isinstance(row, dict) else None
+    if not isinstance(text, str):
+        return False  # the one validation of posts refuses it
+    return any(match.supplier_id != supplier_id for match in matcher.match(text))
+
+
 @transaction.atomic
 def feed_items_store(
     *,
@@ -247,13 +261,18 @@ def feed_items_store(
 ) -> FeedStoreResult:
     """Store a page of a feed's items as public posts (through posts_ingest, the one validation
     of a public post), skipping addresses already stored, and move the feed's cursor in the same
-    transaction. `items` are FeedItems or raw rows (an inbound webhook's)."""
+    transaction. `items` are FeedItems or raw rows (an inbound webhook's).
+
+    A supplier's feed brings posts about that supplier only: an item that names another supplier
+    is refused, so that no supplier can put complaints about a competitor into its incidents."""
     rows = [item.as_row() if isinstance(item, FeedItem) else item for item in items]
     known = _known_addresses(
         {url for row in rows if isinstance(row, dict) and isinstance(url := row.get("url"), str)}
     )
+    matcher = engines.get_matcher() if feed.supplier_id is not None else None
     fresh: list[object] = []
     positions: list[int] = []  # where each fresh row stands among the items given
+    refused: list[tuple[int, str]] = []
     skipped = 0
     for position, row in enumerate(rows):
         url = row.get("url") if isinstance(row, dict) else None
@@ -262,18 +281,21 @@ def feed_items_store(
                 skipped += 1
                 continue
             known.add(url)  # the same address twice in one page: the first one is kept
+        if matcher is not None and _names_another_supplier(row, feed.supplier_id, matcher):
+            refused.append((position, OTHER_SUPPLIER))
+            continue
         fresh.append(row)
         positions.append(position)
     ingest = posts_ingest(source=feed.name, rows=fresh) if fresh else IngestResult()
-    rejected = [(positions[index], reason) for index, reason in ingest.rejected]
+    rejected = sorted(refused + [(positions[index], reason) for index, reason in ingest.rejected])
     updates: dict[str, Any] = {
         "items_seen": F("items_seen") + len(rows),
         "items_stored": F("items_stored") + ingest.accepted,
-        "items_rejected": F("items_rejected") + len(ingest.rejected),
+        "items_rejected": F("items_rejected") + len(rejected),
     }
-    if ingest.rejected:
-        index, reason = ingest.rejected[-1]
-        row = fresh[index]
+    if rejected:
+        position, reason = rejected[-1]
+        row = rows[position]
         item_id = row.get("external_id") if isinstance(row, dict) else None
         updates["last_rejection"] = (f"item {item_id!r}: {reason}" if item_id else reason)[
             :ERROR_MAX

@@ -202,3 +202,26 @@ def test_an_unknown_or_disabled_feed_is_a_404(inbound):
     Feed.objects.filter(pk=feed.pk).update(status=Feed.Status.DISABLED)
     assert post(feed, body, signature=signature).status_code == 404
     assert not Post.objects.exists()
+
+
+def test_a_suppliers_inbound_feed_refuses_posts_naming_another_supplier(inbound, umbrella):
+    from suppliers.models import SupplierAlias
+    from tests.factories import SupplierAliasFactory
+
+    SupplierAliasFactory(supplier=umbrella, kind=SupplierAlias.Kind.NAME, text="Umbrella Packaging")
+    feed, secret = inbound
+    body = json.dumps(
+        {
+            "posts": [
+                {"external_id": "a", "text": "Umbrella Packaging boxes crushed, terrible"},
+                {"external_id": "b", "text": "Initech late again"},
+            ]
+        }
+    ).encode()
+
+    answer = post(feed, body, signature=signature_header(secret=secret, body=body))
+
+    assert answer.status_code == 202
+    (refusal,) = answer.json()["rejected"]
+    assert refusal["index"] == 0 and "names another supplier" in refusal["reason"]
+    assert list(Post.objects.values_list("external_id", flat=True)) == ["b"]

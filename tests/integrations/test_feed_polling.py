@@ -386,3 +386,25 @@ def test_one_failing_feed_never_holds_up_the_others(feed_server):
     assert healthy.status == Feed.Status.HEALTHY and len(stored(healthy)) == 3
     # Each is due again at its own time, not at the next beat.
     assert services.feeds_poll_due() == []
+
+
+def test_a_suppliers_feed_brings_posts_about_that_supplier_only(feed_server, initech, umbrella):
+    """Otherwise a supplier could put complaints about a competitor into the competitor's incidents."""
+    SupplierAliasFactory(supplier=initech, kind=SupplierAlias.Kind.NAME, text="Initech")
+    SupplierAliasFactory(supplier=umbrella, kind=SupplierAlias.Kind.NAME, text="Umbrella Packaging")
+    feed_server.routes["/rss"] = fixture("rss.xml")
+    theirs = add_feed("rss", feed_server.url("/rss"), name="initech-forum", supplier=initech)
+
+    assert stored(theirs) == ["forum-101", "https://forum.example.com/t/undated/103"]
+    theirs.refresh_from_db()
+    assert theirs.items_rejected == 2
+    assert not PostMatch.objects.filter(supplier=umbrella).exists()
+
+    # An operator's feed brings posts about any supplier.
+    feed_server.routes["/ops"] = Answer(
+        body=fixture("rss.xml").body.replace(b"forum.example.com", b"forum.example.org"),
+        headers={"Content-Type": "application/rss+xml"},
+    )
+    everyone = add_feed("rss", feed_server.url("/ops"), name="operators-forum")
+    assert "forum-102" in stored(everyone)
+    assert PostMatch.objects.filter(supplier=umbrella).exists()
