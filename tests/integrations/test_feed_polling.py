@@ -408,3 +408,17 @@ def test_a_suppliers_feed_brings_posts_about_that_supplier_only(feed_server, ini
     everyone = add_feed("rss", feed_server.url("/ops"), name="operators-forum")
     assert "forum-102" in stored(everyone)
     assert PostMatch.objects.filter(supplier=umbrella).exists()
+
+
+def test_beat_polls_the_due_feeds_through_their_own_tasks(feed_server, settings):
+    from supplierwatch.celery import app
+
+    app.loader.import_default_modules()  # the worker's autodiscovery of the apps' tasks
+    entry = settings.CELERY_BEAT_SCHEDULE["poll-due-feeds"]
+    assert entry["task"] in app.tasks and entry["schedule"] <= 60
+    feed_server.routes["/rss"] = fixture("rss.xml")
+    feed = Feed.objects.create(kind="rss", target=feed_server.url("/rss"), name="forum")
+
+    assert app.tasks[entry["task"]].delay().get() == 1
+
+    assert len(stored(feed)) == 3
