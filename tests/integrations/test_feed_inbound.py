@@ -225,3 +225,10 @@ def test_a_suppliers_inbound_feed_refuses_posts_naming_another_supplier(inbound,
     (refusal,) = answer.json()["rejected"]
     assert refusal["index"] == 0 and "names another supplier" in refusal["reason"]
     assert list(Post.objects.values_list("external_id", flat=True)) == ["b"]
+
+
+def test_a_refused_signature_says_how_to_authenticate(inbound):
+    feed, _ = inbound
+    answer = post(feed, payload(), signature=None)
+    assert answer.status_code == 401
+    assert answer["WWW-Authenticate"].startswith("Supplierwatch-Signature")
