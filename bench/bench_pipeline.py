@@ -11,7 +11,8 @@ configured database.
    transaction that COPYs the same rows into a table of the same shape. The ORM's bulk_create is
    measured on 20,000 rows for reference.
 2. End to end: 50,000 tweets through ``manage.py ingest_posts`` with a Celery worker process
-   (concurrency 2), timed until every post is processed (matched, classified, grouped).
+   (concurrency 2), timed until every post is processed (matched, classified, grouped); then the
+   same tweets as RSS feeds polled by the same worker (bench_feeds.py), the same way.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from bench.bench_feeds import ITEMS_PER_FEED, bench_feeds_end_to_end
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -288,6 +291,17 @@ def run() -> str:
         storing = bench_storing(_replicate(tweets, STORE_ROWS))
         log("end to end: 50,000 posts, worker concurrency 2")
         e2e = bench_end_to_end(_replicate(tweets, E2E_ROWS), database_url, redis_url)
+        log("through feeds: the same posts as RSS feeds, polled by the worker (concurrency 2)")
+        feeds = bench_feeds_end_to_end(
+            _replicate(tweets, E2E_ROWS),
+            {
+                **os.environ,
+                "DATABASE_URL": database_url,
+                "REDIS_URL": redis_url,
+                "DEBUG": "1",
+                "LOG_LEVEL": "WARNING",
+            },
+        )
     finally:
         from django.db import connections
 
@@ -310,9 +324,14 @@ def run() -> str:
         f"| end to end: `ingest_posts` + worker (concurrency 2) until all processed "
         f"| {e2e['rate']:,.0f} | one-transaction COPY: {storing['copy']:,.0f} "
         f"| {e2e['rate'] / storing['copy']:.3f}x | 2,000 posts/s | {'yes' if e2e['rate'] >= 2000 else 'no'} |",
+        f"| through feeds: {feeds['feeds']} RSS feeds of {ITEMS_PER_FEED:,} items, polled by the "
+        f"worker (concurrency 2) until all processed | {feeds['rate']:,.0f} "
+        f"| `ingest_posts` end to end: {e2e['rate']:,.0f} | {feeds['rate'] / e2e['rate']:.2f}x | | |",
         "",
         f"End to end: {E2E_ROWS:,} posts in {e2e['seconds']:.1f} s ({e2e['ingest_seconds']:.1f} s of "
-        f"it in `ingest_posts`), {e2e['processed']:,} processed.",
+        f"it in `ingest_posts`), {e2e['processed']:,} processed. Through feeds: the same posts in "
+        f"{feeds['seconds']:.1f} s (all feeds polled after {feeds['poll_seconds']:.1f} s: fetching, "
+        f"parsing, storing), {feeds['processed']:,} processed.",
         "",
     ]
     return "\n".join(lines)

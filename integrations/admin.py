@@ -1,19 +1,21 @@
-"""Operators' view of keys and webhooks. Adding a key or a subscription goes through the services
+"""Operators' view of keys, webhooks and feeds. Adding a key or a subscription goes through the services
 and shows the secret once, on the page after saving; it is never shown again."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from supplierwatch.admin import refusals_shown
 from supplierwatch.errors import ApplicationError
 
 from . import services
-from .models import ApiKey, WebhookDelivery, WebhookSubscription
+from .models import ApiKey, Feed, WebhookDelivery, WebhookSubscription
 
 
 def _shown_once(request: HttpRequest, admin_site, obj, label: str, secret: str) -> HttpResponse:
@@ -244,3 +246,155 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 self.message_user(request, f"{delivery}: {exc.message}", messages.WARNING)
         self.message_user(request, f"{queued} delivery(ies) queued again.", messages.SUCCESS)
+
+
+class FeedAddForm(forms.ModelForm):
+    # What a feed may be is the service's rule (feed_clean), checked in clean() as everywhere.
+    name = forms.CharField(
+        max_length=50,
+        required=False,
+        help_text="The source of its posts; made from the target when left empty.",
+    )
+    target = forms.CharField(
+        max_length=500,
+        required=False,
+        help_text="RSS or Atom: the feed's URL. Mastodon: https://INSTANCE/tags/TAG or "
+        "https://INSTANCE/search?q=WORDS. Bluesky: the words to search. Inbound webhook: empty.",
+    )
+    interval_seconds = forms.IntegerField(required=False, help_text="Seconds between polls.")
+
+    class Meta:
+        model = Feed
+        fields = ["kind", "target", "name", "interval_seconds", "supplier"]
+
+    def validate_unique(self) -> None:
+        pass  # the name's uniqueness is the service's rule, checked in clean()
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        with refusals_shown(self):
+            checked = services.feed_clean(
+                kind=cleaned.get("kind", ""),
+                target=cleaned.get("target", ""),
+                name=cleaned.get("name", ""),
+                interval_seconds=cleaned.get("interval_seconds"),
+                supplier=cleaned.get("supplier"),
+            )
+            cleaned.update(name=checked.name, target=checked.target)
+        return cleaned
+
+
+class FeedChangeForm(forms.ModelForm):
+    class Meta:
+        model = Feed
+        fields = ["interval_seconds"]
+
+
+@admin.register(Feed)
+class FeedAdmin(admin.ModelAdmin):
+    """Every feed, operators' and suppliers'. Adding, a new interval, "poll now" and clearing a
+    disabled feed go through the services."""
+
+    list_display = [
+        "name",
+        "kind",
+        "target",
+        "supplier",
+        "status",
+        "last_success_at",
+        "last_error",
+        "items_stored",
+        "items_seen",
+        "failure_count",
+    ]
+    list_filter = ["kind", "status"]
+    search_fields = ["name", "target", "supplier__name"]
+    list_select_related = ["supplier"]
+    autocomplete_fields = ["supplier"]
+    readonly_fields = [
+        "name",
+        "kind",
+        "target",
+        "supplier",
+        "inbound_path",
+        "status",
+        "failure_count",
+        "last_polled_at",
+        "last_success_at",
+        "last_error_at",
+        "last_error",
+        "last_rejection",
+        "disabled_at",
+        "next_poll_at",
+        "cursor",
+        "etag",
+        "last_modified",
+        "items_seen",
+        "items_stored",
+        "items_rejected",
+        "created_by",
+        "created_at",
+    ]
+    actions = ["poll_now", "clear"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = FeedAddForm if obj is None else FeedChangeForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request, obj=None) -> tuple[str, ...]:
+        if obj is None:
+            return tuple(FeedAddForm.Meta.fields)
+        return ("interval_seconds", *self.readonly_fields)
+
+    @admin.display(description="Inbound URL path")
+    def inbound_path(self, feed: Feed) -> str:
+        if not feed.inbound_token:
+            return "-"
+        return reverse("api-feed-inbound", args=[feed.inbound_token])
+
+    def save_model(self, request, obj: Feed, form, change: bool) -> None:
+        if change:
+            with transaction.atomic():
+                services.feed_update(
+                    feed=obj, interval_seconds=form.cleaned_data["interval_seconds"]
+                )
+            return
+        data = form.cleaned_data
+        created = services.feed_create(
+            kind=data["kind"],
+            target=data["target"],
+            name=data["name"],
+            interval_seconds=data.get("interval_seconds"),
+            supplier=data.get("supplier"),
+            created_by=request.user,
+        )
+        obj.pk = created.feed.pk
+        request._feed_secret = created.secret
+
+    def response_add(self, request, obj: Feed, post_url_continue=None) -> HttpResponse:
+        secret = getattr(request, "_feed_secret", "")
+        if secret:
+            return _shown_once(request, self.admin_site, obj, "Inbound webhook feed", secret)
+        return super().response_add(request, obj, post_url_continue)
+
+    @admin.action(description="Poll the selected feeds now")
+    def poll_now(self, request: HttpRequest, queryset: QuerySet[Feed]) -> None:
+        count = 0
+        for feed in queryset:
+            if feed.is_polled and feed.status != Feed.Status.DISABLED:
+                services.feed_poll_request(feed=feed)
+                count += 1
+        self.message_user(request, f"{count} feed(s) queued for polling.", messages.SUCCESS)
+
+    @admin.action(description="Clear the selected feeds (healthy again, polled at once)")
+    def clear(self, request: HttpRequest, queryset: QuerySet[Feed]) -> None:
+        count = 0
+        for feed in queryset:
+            services.feed_clear(feed=feed)
+            count += 1
+        self.message_user(request, f"{count} feed(s) cleared.", messages.SUCCESS)

@@ -1,20 +1,28 @@
-"""The API of the integration itself: who am I, and the party's webhook subscriptions."""
+"""The API of the integration itself: who am I, the party's webhook subscriptions, and the\ninbound webhook feeds that tools send public posts to."""
 
 from __future__ import annotations
 
+import io
+from typing import Any
+
+from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import (
     OpenApiExample,
+    OpenApiParameter,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from incidents.api.serializers import IngestResultSerializer, PublicPostRowsField
 from suppliers.models import Organization, Supplier, person
 from supplierwatch.api import fields as strict
+from supplierwatch.api.parsers import BoundedJSONParser
 from supplierwatch.api.permissions import request_viewer
 
 from . import services
@@ -361,3 +369,93 @@ class WebhookDeliveryViewSet(
     def redeliver(self, request: Request, pk: str | None = None) -> Response:
         delivery = services.webhook_delivery_redeliver(delivery=self.get_object())
         return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+# --- inbound webhook feeds ------------------------------------------------------------------------
+
+
+class FeedInboundSerializer(serializers.Serializer):
+    posts = PublicPostRowsField(min_length=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The limit is read per request, so that a setting takes effect at once.
+        self.fields["posts"] = PublicPostRowsField(
+            min_length=1, max_length=settings.SW_FEED_INBOUND_MAX_ITEMS
+        )
+
+
+@extend_schema(
+    summary="Send posts to an inbound webhook feed",
+    description="No API key: the feed's URL and its secret are the credentials. Sign the raw body "
+    "as our outgoing webhooks are signed (`Supplierwatch-Signature: t=<unix time>,v1=<hex "
+    'HMAC-SHA256 of "<t>.<body>">`, within 5 minutes); a body is accepted once (a replay is '
+    "409). Up to 1,000 posts, each as in `POST /public-posts/`; answered 202 once they are "
+    "stored, with rows that cannot be stored listed in `rejected`. docs/feeds.md has a sender's "
+    "example.",
+    request=FeedInboundSerializer,
+    responses={202: IngestResultSerializer},
+    parameters=[
+        OpenApiParameter(
+            "Supplierwatch-Signature",
+            location=OpenApiParameter.HEADER,
+            required=True,
+            description='`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>`',
+        )
+    ],
+    examples=[
+        OpenApiExample(
+            "A scraper's two posts",
+            value={
+                "posts": [
+                    {
+                        "external_id": "review-88123",
+                        "text": "Initech Components sent cracked housings, third time.",
+                        "published_at": "2026-11-30T10:00:00Z",
+                        "author_handle": "plantmanager",
+                        "url": "https://reviews.example/initech/88123",
+                    },
+                    {"external_id": "review-88124", "text": ""},
+                ]
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Stored, with a rejected row",
+            value={
+                "accepted": 1,
+                "duplicates": 0,
+                "rejected": [{"index": 1, "reason": "text: required"}],
+            },
+            response_only=True,
+            status_codes=["202"],
+        ),
+    ],
+)
+class FeedInboundView(generics.GenericAPIView):
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    # The body is parsed only once its signature is verified, by BoundedJSONParser's rules.
+    parser_classes: list[type] = []
+    serializer_class = FeedInboundSerializer
+    pagination_class = None
+    filter_backends: list[type] = []
+
+    def post(self, request: Request, token: str) -> Response:
+        feed = services.feed_inbound_find(token=token)
+        body = request.body  # a body above SW_MAX_REQUEST_BYTES is refused here: 413
+        digest = services.feed_inbound_verify(
+            feed=feed, body=body, signature=request.headers.get("Supplierwatch-Signature", "")
+        )
+        data = BoundedJSONParser().parse(io.BytesIO(body))
+        serializer = self.get_serializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        result = services.feed_inbound_store(
+            feed=feed, digest=digest, rows=serializer.validated_data["posts"]
+        )
+        answer = {
+            "accepted": result.ingest.accepted,
+            "duplicates": result.duplicates,
+            "rejected": [{"index": index, "reason": reason} for index, reason in result.rejected],
+        }
+        return Response(IngestResultSerializer(answer).data, status=status.HTTP_202_ACCEPTED)

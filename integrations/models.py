@@ -1,8 +1,10 @@
-"""How other systems talk to supplierwatch: API keys, idempotent requests and signed webhooks."""
+"""How other systems talk to supplierwatch: API keys, idempotent requests, signed webhooks and
+feeds."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -214,3 +216,127 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id} -> {self.subscription_id}"
+
+
+class FeedQuerySet(models.QuerySet["Feed"]):
+    def visible_to(self, viewer: Viewer) -> FeedQuerySet:
+        """Operators see every feed; a supplier's staff its own supplier's; buyers none (they push
+        public posts through the API)."""
+        if viewer.is_operator:
+            return self.all()
+        if viewer.supplier_id is not None:
+            return self.filter(supplier_id=viewer.supplier_id)
+        return self.none()
+
+    def polled(self) -> FeedQuerySet:
+        """The feeds we fetch ourselves: all but inbound webhooks, which are sent to us."""
+        return self.exclude(kind=Feed.Kind.WEBHOOK)
+
+    def due(self, now: datetime) -> FeedQuerySet:
+        """Polled feeds whose time has come, disabled ones excepted."""
+        return (
+            self.polled()
+            .exclude(status=Feed.Status.DISABLED)
+            .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+        )
+
+
+class Feed(models.Model):
+    """A public channel that brings in public posts by itself: an RSS or Atom URL, a Mastodon
+    hashtag or search, a Bluesky search, or an inbound webhook that a tool POSTs signed items to.
+
+    Its name is the `source` of the posts it brings, so (name, item id) identifies a post.
+    """
+
+    class Kind(models.TextChoices):
+        RSS = "rss", "RSS or Atom"
+        MASTODON = "mastodon", "Mastodon"
+        BLUESKY = "bluesky", "Bluesky"
+        WEBHOOK = "webhook", "Inbound webhook"
+
+    class Status(models.TextChoices):
+        HEALTHY = "healthy", "Healthy"
+        FAILING = "failing", "Failing"
+        DISABLED = "disabled", "Disabled"
+
+    name = models.CharField(max_length=50, unique=True, help_text="The source of its posts.")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    target = models.CharField(
+        max_length=500, blank=True, help_text="The feed's URL, or the search of a Bluesky feed."
+    )
+    # None: operator-wide; else one supplier's, managed by its admins in the portal.
+    supplier = models.ForeignKey(
+        Supplier, null=True, blank=True, on_delete=models.CASCADE, related_name="feeds"
+    )
+    interval_seconds = models.PositiveIntegerField(default=900)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feeds_created",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Where the next poll starts, written in the transaction that stores the items before it.
+    cursor = models.CharField(max_length=500, blank=True)
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.HEALTHY)
+    # Polls that failed in a row; a success resets it.
+    failure_count = models.PositiveIntegerField(default=0)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    # A poll in progress holds the feed until then, so two workers never poll it at once.
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    # The last item refused (a date in the year 9999, no text): the feed still counts as healthy.
+    last_rejection = models.CharField(max_length=300, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    items_seen = models.PositiveBigIntegerField(default=0)
+    items_stored = models.PositiveBigIntegerField(default=0)
+    items_rejected = models.PositiveBigIntegerField(default=0)
+
+    # Inbound webhooks: the secret part of the URL, and the key the items are signed with.
+    inbound_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    secret = models.CharField(max_length=100, blank=True)
+
+    objects = FeedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(
+                fields=["next_poll_at"],
+                condition=~Q(status="disabled") & ~Q(kind="webhook"),
+                name="feed_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_polled(self) -> bool:
+        return self.kind != self.Kind.WEBHOOK
+
+
+class FeedReceipt(models.Model):
+    """A signed inbound request already stored: the same signed body again is a replay."""
+
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="receipts")
+    # SHA-256 of "<timestamp>.<body>": what the signature covers.
+    digest = models.CharField(max_length=64)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["feed", "digest"], name="feed_receipt_once"),
+        ]
+        indexes = [models.Index(fields=["received_at"], name="feed_receipt_age")]
+
+    def __str__(self) -> str:
+        return f"{self.feed_id}:{self.digest[:12]}"

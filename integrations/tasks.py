@@ -1,4 +1,4 @@
-"""Celery tasks for webhooks: thin, take ids, call a service, safe to run twice."""
+"""Celery tasks for webhooks and feeds: thin, take ids, call a service, safe to run twice."""
 
 from __future__ import annotations
 
@@ -59,3 +59,23 @@ def deliver_webhook(self, delivery_id: int) -> str:
 def requeue_webhook_deliveries() -> int:
     """Beat: queue again the deliveries whose retry task was lost."""
     return services.webhook_deliveries_requeue()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=5,
+    max_retries=3,
+    ignore_result=True,
+)
+def poll_feed(feed_id: int) -> str:
+    """Poll one feed. Safe to run twice: the feed is claimed with a lease, and its items are
+    stored once whatever the number of polls."""
+    return services.feed_poll(feed_id=feed_id).outcome
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def poll_due_feeds() -> int:
+    """Beat: queue a poll of every feed that is due."""
+    return len(services.feeds_poll_due())

@@ -1,4 +1,5 @@
-"""API keys in the product: a party's admins issue (shown once), list and revoke their keys."""
+"""API keys in the product: a party's admins issue (shown once), list and revoke their keys; and
+a supplier's feeds in its portal."""
 
 from __future__ import annotations
 
@@ -9,11 +10,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from incidents.views.common import membership_of, supplier_admin_required
 from suppliers.models import Membership, person
+from supplierwatch.errors import ApplicationError
+from supplierwatch.forms import add_refusal
+from supplierwatch.viewers import Viewer
 
-from .forms import ApiKeyForm
-from .models import ApiKey
-from .services import api_key_issue, api_key_revoke
+from .forms import ApiKeyForm, FeedForm
+from .models import ApiKey, Feed
+from .presenters import feed_view
+from .services import api_key_issue, api_key_revoke, feed_clear, feed_create, feed_poll_request
 
 
 def _admin_membership(request: HttpRequest) -> Membership:
@@ -65,3 +71,74 @@ def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     api_key_revoke(api_key=api_key)
     messages.success(request, f"The key “{api_key.name}” is revoked.")
     return redirect("api-keys")
+
+
+# --- the portal's feeds page -----------------------------------------------------------------
+# A supplier's admins add their supplier's feeds, see each one's health, poll one now and clear one
+# that failed; another supplier's feed is a 404, like a missing one.
+
+
+def _feed_of(viewer: Viewer, pk: int) -> Feed:
+    return get_object_or_404(Feed.objects.visible_to(viewer), pk=pk)
+
+
+@supplier_admin_required
+@require_http_methods(["GET", "POST"])
+def feeds(request: HttpRequest, viewer: Viewer) -> HttpResponse:
+    supplier = membership_of(request).supplier
+    form = FeedForm(request.POST or None)
+    created = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                created = feed_create(
+                    kind=data["kind"],
+                    target=data["target"],
+                    name=data["name"],
+                    interval_seconds=data["interval_seconds"],
+                    supplier=supplier,
+                    created_by=person(request.user),
+                )
+            except ApplicationError as error:
+                add_refusal(form, error)
+            else:
+                if not created.secret:
+                    messages.success(
+                        request, f"Feed “{created.feed.name}” added; it is being polled."
+                    )
+                    return redirect("portal-feeds")
+                form, status = FeedForm(), 200  # the secret is shown on this page, this once
+    rows = [feed_view(feed) for feed in Feed.objects.visible_to(viewer).order_by("name")]
+    context = {
+        "supplier": supplier,
+        "rows": rows,
+        "form": form,
+        "created": feed_view(created.feed) if created else None,
+        "secret": created.secret if created else "",
+    }
+    return render(request, "integrations/feeds.html", context, status=status)
+
+
+@require_POST
+@supplier_admin_required
+def feed_poll_view(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
+    feed = _feed_of(viewer, pk)
+    try:
+        feed_poll_request(feed=feed)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Feed “{feed.name}” is being polled.")
+    return redirect("portal-feeds")
+
+
+@require_POST
+@supplier_admin_required
+def feed_clear_view(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
+    feed = _feed_of(viewer, pk)
+    feed_clear(feed=feed)
+    messages.success(request, f"Feed “{feed.name}” is cleared and being polled.")
+    return redirect("portal-feeds")

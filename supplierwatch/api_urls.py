@@ -7,7 +7,12 @@ from rest_framework.routers import SimpleRouter
 from incidents.api.incidents import IncidentViewSet
 from incidents.api.posts import CategoryListView, PublicPostIngestView, ReportViewSet
 from incidents.api.scorecards import SupplierScorecardView
-from integrations.api import MeView, WebhookDeliveryViewSet, WebhookSubscriptionViewSet
+from integrations.api import (
+    FeedInboundView,
+    MeView,
+    WebhookDeliveryViewSet,
+    WebhookSubscriptionViewSet,
+)
 from suppliers.api import SupplierViewSet
 
 from .api.docs import RedocView, SwaggerUiView
@@ -24,6 +29,7 @@ v1 = [
     path("me/", MeView.as_view(), name="api-me"),
     path("categories/", CategoryListView.as_view(), name="api-categories"),
     path("public-posts/", PublicPostIngestView.as_view(), name="api-public-posts"),
+    path("feeds/inbound/<str:token>/", FeedInboundView.as_view(), name="api-feed-inbound"),
     path(
         "suppliers/<slug:slug>/scorecard/",
         SupplierScorecardView.as_view(),

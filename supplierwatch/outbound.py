@@ -1,4 +1,4 @@
-"""Calls to addresses that others choose (webhook receivers; feeds next): the one HTTP client that
+"""Calls to addresses that others choose (webhook receivers, feeds): the one HTTP client that
 connects only to an address it has checked.
 
 Checking a URL's host before the call is not enough: the HTTP client resolves the name again, and a
@@ -160,14 +160,29 @@ def guarded_client(
     )
 
 
-def read_limited(response: httpx.Response, *, max_bytes: int = MAX_RESPONSE_BYTES) -> bytes:
-    """The body of a streamed response; ResponseTooLarge past `max_bytes`, read no further."""
+class ResponseTooSlow(Exception):
+    pass
+
+
+def read_limited(
+    response: httpx.Response,
+    *,
+    max_bytes: int = MAX_RESPONSE_BYTES,
+    max_seconds: float | None = None,
+) -> bytes:
+    """The body of a streamed response; ResponseTooLarge past `max_bytes`, read no further.
+
+    The client's timeout bounds each read, not the whole body: a server trickling a byte a second
+    would keep a worker forever. `max_seconds` bounds the whole (ResponseTooSlow)."""
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise ResponseTooLarge(f"the response is larger than {max_bytes} bytes")
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
     body = bytearray()
     for chunk in response.iter_bytes():
         body += chunk
         if len(body) > max_bytes:
             raise ResponseTooLarge(f"the response is larger than {max_bytes} bytes")
+        if deadline is not None and time.monotonic() > deadline:
+            raise ResponseTooSlow(f"the response took longer than {max_seconds:g} seconds")
     return bytes(body)

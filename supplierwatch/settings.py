@@ -226,6 +226,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.requeue_webhook_deliveries",
         "schedule": 300.0,
     },
+    # Queues a poll of each feed that is due; each poll is a task of its own.
+    "poll-due-feeds": {"task": "integrations.tasks.poll_due_feeds", "schedule": 30.0},
     "purge-idempotency-records": {
         "task": "supplierwatch.api.tasks.purge_idempotency_records",
         "schedule": 3600.0,
@@ -456,8 +458,11 @@ SW_DEMO_PASSWORD = env.str("SW_DEMO_PASSWORD", default="supplierwatch")
 SW_API_RATE = env.str("SW_API_RATE", default="600/min")
 # How long an Idempotency-Key's answer is replayed.
 SW_IDEMPOTENCY_TTL_HOURS = env.int("SW_IDEMPOTENCY_TTL_HOURS", default=24)
-# Webhook URLs on loopback or private networks are refused (SSRF) unless this is on.
-SW_WEBHOOKS_ALLOW_PRIVATE = env_bool("SW_WEBHOOKS_ALLOW_PRIVATE", DEBUG)
+# Calls to addresses others choose (webhook receivers, feeds) refuse loopback and private networks
+# (SSRF) unless this is on: development only. SW_WEBHOOKS_ALLOW_PRIVATE is its former name.
+SW_OUTBOUND_ALLOW_PRIVATE = env_bool(
+    "SW_OUTBOUND_ALLOW_PRIVATE", env_bool("SW_WEBHOOKS_ALLOW_PRIVATE", DEBUG)
+)
 SW_WEBHOOKS_REQUIRE_HTTPS = env_bool("SW_WEBHOOKS_REQUIRE_HTTPS", not DEBUG)
 SW_WEBHOOK_TIMEOUT_SECONDS = env.float("SW_WEBHOOK_TIMEOUT_SECONDS", default=5)
 SW_WEBHOOK_MAX_ATTEMPTS = env.int("SW_WEBHOOK_MAX_ATTEMPTS", default=8)
@@ -466,6 +471,24 @@ SW_WEBHOOK_RETRY_BASE_SECONDS = env.int("SW_WEBHOOK_RETRY_BASE_SECONDS", default
 SW_WEBHOOK_RETRY_MAX_SECONDS = env.int("SW_WEBHOOK_RETRY_MAX_SECONDS", default=900)
 # A subscription is switched off after this many deliveries in a row failed every retry.
 SW_WEBHOOK_DISABLE_AFTER = env.int("SW_WEBHOOK_DISABLE_AFTER", default=5)
+
+# --- Feeds ---------------------------------------------------------------------------------
+# Polling: each fetch is bounded in time and size, and follows at most a few redirects.
+SW_FEED_TIMEOUT_SECONDS = env.float("SW_FEED_TIMEOUT_SECONDS", default=10)
+SW_FEED_MAX_BYTES = env.int("SW_FEED_MAX_BYTES", default=5 * 1024 * 1024)
+SW_FEED_MAX_REDIRECTS = env.int("SW_FEED_MAX_REDIRECTS", default=3)
+# Pages fetched in one poll of a paged API (Mastodon, Bluesky); the next poll goes on from there.
+SW_FEED_MAX_PAGES = env.int("SW_FEED_MAX_PAGES", default=5)
+SW_FEED_MIN_INTERVAL_SECONDS = env.int("SW_FEED_MIN_INTERVAL_SECONDS", default=60)
+# A failing feed waits twice as long after each failure, up to this.
+SW_FEED_BACKOFF_MAX_SECONDS = env.int("SW_FEED_BACKOFF_MAX_SECONDS", default=6 * 3600)
+# After this many failed polls in a row a feed is disabled until someone clears it.
+SW_FEED_DISABLE_AFTER = env.int("SW_FEED_DISABLE_AFTER", default=8)
+# Bluesky's public AppView, which answers searches without an account.
+SW_BLUESKY_APPVIEW_URL = env.str("SW_BLUESKY_APPVIEW_URL", default="https://public.api.bsky.app")
+# Inbound webhook feeds: items per request, and how old a signed timestamp may be.
+SW_FEED_INBOUND_MAX_ITEMS = env.int("SW_FEED_INBOUND_MAX_ITEMS", default=1000)
+SW_FEED_SIGNATURE_TOLERANCE_SECONDS = env.int("SW_FEED_SIGNATURE_TOLERANCE_SECONDS", default=300)
 
 # --- Notifications -------------------------------------------------------------------------
 # A notification's e-mail is tried this many times (SMTP refused or timed out), then marked failed.

@@ -30,6 +30,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include("incidents.urls")),
     path("portal/team/", include("suppliers.urls")),
+    path("portal/feeds/", include("integrations.feed_urls")),
 ]
 
 # Errors outside a view's own handling: the API answers in its JSON shape, pages in HTML.

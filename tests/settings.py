@@ -27,7 +27,7 @@ STORAGES = {
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = True
 
 # Receivers in the tests listen on loopback, over plain HTTP.
-SW_WEBHOOKS_ALLOW_PRIVATE = True
+SW_OUTBOUND_ALLOW_PRIVATE = True
 SW_WEBHOOKS_REQUIRE_HTTPS = False
 
 # Password-reset counters live in the cache, which outlives a test (and Redis outlives the run):

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from incidents.models import ClassifierModel, Post, SlaPolicy, WorkCalendar
 from incidents.services import monitor_save
-from integrations.models import WebhookDelivery, WebhookSubscription
+from integrations.models import Feed, WebhookDelivery, WebhookSubscription
 from integrations.services import api_key_issue, api_key_revoke
 from notifications.models import DigestSchedule, Notification, NotificationPreference
 from suppliers.models import Invitation, Membership, User
@@ -82,6 +82,9 @@ def world(alice, bob, carol, dave, operator, acme, globex, initech, umbrella):
     WorkCalendar.objects.create(supplier=initech, time_zone="Europe/Berlin", country="DE")
     SlaPolicy.objects.create(
         supplier=initech, severity=4, first_answer_hours=2, resolution_hours=48
+    )
+    Feed.objects.create(
+        kind="webhook", name="initech-scraper", supplier=initech, inbound_token="t", secret="s"
     )
     AccessAttempt.objects.create(
         username="alice@acme.test", ip_address="203.0.113.7", failures_since_start=5

@@ -242,6 +242,8 @@ class Post(models.Model):
             ),
             models.Index(fields=["organization", "-published_at"], name="post_org_recent"),
             models.Index(fields=["-published_at"], name="post_published"),
+            # Feeds skip an item whose address another feed already brought in.
+            models.Index(fields=["url"], condition=~Q(url=""), name="post_url"),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,4 @@
-"""Every write of the integrations app: API keys and webhooks."""
+"""Every write of the integrations app: API keys, webhooks and feeds."""
 
 from .delivery import (
     DeliveryAttempt,
@@ -7,7 +7,21 @@ from .delivery import (
     webhook_delivery_redeliver,
 )
 from .dispatch import DISPATCH_BATCH, webhook_events_dispatch
+from .feed_inbound import feed_inbound_find, feed_inbound_store, feed_inbound_verify
+from .feeds import (
+    CreatedFeed,
+    FeedStoreResult,
+    PollResult,
+    feed_clean,
+    feed_clear,
+    feed_create,
+    feed_items_store,
+    feed_poll_request,
+    feed_update,
+    feeds_poll_due,
+)
 from .keys import IssuedKey, api_key_issue, api_key_party_check, api_key_revoke, api_key_touch
+from .polling import feed_poll
 from .subscriptions import (
     DESCRIPTION_MAX,
     MAX_SUBSCRIPTIONS_PER_PARTY,
@@ -25,12 +39,26 @@ __all__ = [
     "DISPATCH_BATCH",
     "MAX_SUBSCRIPTIONS_PER_PARTY",
     "URL_MAX",
+    "CreatedFeed",
     "DeliveryAttempt",
+    "FeedStoreResult",
     "IssuedKey",
+    "PollResult",
     "api_key_issue",
     "api_key_party_check",
     "api_key_revoke",
     "api_key_touch",
+    "feed_clean",
+    "feed_clear",
+    "feed_create",
+    "feed_inbound_find",
+    "feed_inbound_store",
+    "feed_inbound_verify",
+    "feed_items_store",
+    "feed_poll",
+    "feed_poll_request",
+    "feed_update",
+    "feeds_poll_due",
     "webhook_deliver",
     "webhook_deliveries_requeue",
     "webhook_delivery_redeliver",

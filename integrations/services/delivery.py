@@ -138,7 +138,7 @@ def _post(
     try:
         with (
             guarded_client(
-                allow_private=settings.SW_WEBHOOKS_ALLOW_PRIVATE,
+                allow_private=settings.SW_OUTBOUND_ALLOW_PRIVATE,
                 timeout=seconds,
                 connect_timeout=min(seconds, 3.0),
             ) as client,

@@ -46,7 +46,7 @@ def webhook_destination_error(url: str) -> str | None:
 
     Addresses inside our own network (loopback, private, link-local such as cloud metadata,
     reserved) are refused, so a subscription cannot make our workers call internal services (SSRF),
-    unless SW_WEBHOOKS_ALLOW_PRIVATE (development and tests). What keeps deliveries out is the
+    unless SW_OUTBOUND_ALLOW_PRIVATE (development and tests). What keeps deliveries out is the
     delivery's client (supplierwatch.outbound), which checks the address of every connection it
     opens and connects to that address, whatever the name resolves to later.
     """
@@ -56,7 +56,7 @@ def webhook_destination_error(url: str) -> str | None:
     return destination_refusal(
         parts.hostname or "",
         parts.port or (443 if parts.scheme.lower() == "https" else 80),
-        allow_private=settings.SW_WEBHOOKS_ALLOW_PRIVATE,
+        allow_private=settings.SW_OUTBOUND_ALLOW_PRIVATE,
     )
 
 

@@ -43,7 +43,11 @@ APPLICATION_ERROR_STATUS = {
     "limit_reached": status.HTTP_409_CONFLICT,
     "idempotency_key_in_use": status.HTTP_409_CONFLICT,
     "idempotency_key_reused": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    # A signed request (an inbound feed) whose signature is missing, wrong or too old.
+    "invalid_signature": status.HTTP_401_UNAUTHORIZED,
 }
+# The challenge a 401 names (WWW-Authenticate): how to authenticate instead.
+APPLICATION_ERROR_CHALLENGE = {"invalid_signature": 'Supplierwatch-Signature realm="api"'}
 NON_FIELD = "non_field_errors"
 
 
@@ -64,6 +68,8 @@ class _ApplicationAPIError(exceptions.APIException):
             error.code, status.HTTP_422_UNPROCESSABLE_ENTITY
         )
         self.field = error.field
+        # DRF's handler sends it as WWW-Authenticate.
+        self.auth_header = APPLICATION_ERROR_CHALLENGE.get(error.code)
         super().__init__(error.message, code=error.code)
 
 

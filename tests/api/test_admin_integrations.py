@@ -80,7 +80,7 @@ def test_operator_subscribes_a_party_and_sees_the_secret_once(op, globex):
 
 
 def test_a_private_url_is_refused_on_the_form(op, globex, settings):
-    settings.SW_WEBHOOKS_ALLOW_PRIVATE = False
+    settings.SW_OUTBOUND_ALLOW_PRIVATE = False
     response = op.post(
         reverse("admin:integrations_webhooksubscription_add"),
         {"organization": globex.pk, "url": "http://10.0.0.5/hook", "events": ["incident.created"]},

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 from django.db import transaction
 
-from integrations.models import WebhookDelivery, WebhookSubscription
+from integrations.models import Feed, WebhookDelivery, WebhookSubscription
 from tests.api.conftest import PERSONAS
 
 pytestmark = pytest.mark.django_db
@@ -143,6 +143,10 @@ MATRIX: dict[str, tuple[Call, tuple[int, ...]]] = {
                                                                      (200, 404, 404, 404, 200, 404, 401, 401)),
     "delivery_acme_redeliver": (Call("POST", "/api/v1/webhook-deliveries/{acme_delivery}/redeliver/"),
                                                                      (202, 404, 404, 404, 403, 403, 401, 401)),
+    # An inbound feed takes no key: its own signature (tests/integrations/test_feed_inbound.py).
+    "feed_inbound": (Call("POST", "/api/v1/feeds/inbound/{inbound_token}/",
+                          {"posts": [{"external_id": "1", "text": "Initech parts"}]}),
+                                                                     (401, 401, 401, 401, 401, 401, 401, 401)),
 }
 # fmt: on
 
@@ -175,6 +179,9 @@ def ids(world) -> dict[str, int]:
         "acme_webhook": acme_webhook.pk,
         "initech_webhook": initech_webhook.pk,
         "acme_delivery": delivery.pk,
+        "inbound_token": Feed.objects.create(
+            kind="webhook", name="scraper", inbound_token="t0ken", secret="s"
+        ).inbound_token,
     }
 
 
@@ -196,7 +203,9 @@ def test_endpoint_answers_each_persona(api, ids, name):
             if response.status_code >= 400:
                 assert set(response.json()["error"]) == {"code", "message", "fields"}
             if response.status_code == 401:
-                assert response["WWW-Authenticate"].startswith("Api-Key")
+                assert response["WWW-Authenticate"].startswith(
+                    ("Api-Key", "Supplierwatch-Signature")
+                )
             transaction.set_rollback(True)
     assert answered == expected
 

@@ -94,7 +94,7 @@ def test_retries_back_off_exponentially_with_jitter_up_to_a_cap():
     ],
 )
 def test_subscriptions_to_our_own_network_are_refused(settings, url, refused):
-    settings.SW_WEBHOOKS_ALLOW_PRIVATE = False
+    settings.SW_OUTBOUND_ALLOW_PRIVATE = False
     settings.SW_WEBHOOKS_REQUIRE_HTTPS = False
     assert (webhook_destination_error(url) is not None) is refused
 
@@ -160,7 +160,7 @@ def test_the_secret_is_shown_once(api, world):
     ],
 )
 def test_an_unusable_subscription_names_the_field(api, world, settings, body, field, status):
-    settings.SW_WEBHOOKS_ALLOW_PRIVATE = False
+    settings.SW_OUTBOUND_ALLOW_PRIVATE = False
     response = api.client("acme").post("/api/v1/webhooks/", body, format="json")
     assert response.status_code == status
     assert field in response.json()["error"]["fields"]
@@ -429,7 +429,7 @@ def test_slow_or_redirecting_receivers_fail_the_attempt(api, world, settings, re
 def test_a_destination_that_became_private_is_refused_at_delivery(api, world, settings):
     IncidentEvent.objects.update(dispatched_at="2000-01-01T00:00:00Z")
     subscription, _ = _subscribe(api, "globex", "http://127.0.0.1:9/hook")
-    settings.SW_WEBHOOKS_ALLOW_PRIVATE = False
+    settings.SW_OUTBOUND_ALLOW_PRIVATE = False
     IncidentEventFactory(incident=world.incidents["umbrella"], kind="created")
     services.webhook_events_dispatch()
     delivery = subscription.deliveries.get()
@@ -453,7 +453,7 @@ def test_a_receiver_name_that_rebinds_to_loopback_gets_no_delivery_there(
         subscription, receiver.secret = _subscribe(
             api, "globex", f"http://hooks.example:{port}/hooks"
         )
-        settings.SW_WEBHOOKS_ALLOW_PRIVATE = False
+        settings.SW_OUTBOUND_ALLOW_PRIVATE = False
         IncidentEventFactory(incident=world.incidents["umbrella"], kind="created")
         services.webhook_events_dispatch()
     assert receiver.requests == []
