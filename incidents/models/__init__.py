@@ -21,6 +21,7 @@ from .incidents import (
 )
 from .replies import Reply, ReplyQuerySet
 from .routing import RoutingRule
+from .scorecards import Scorecard, ScoringCriterion, Standing
 from .sla import SLA_ACKNOWLEDGE, SLA_RESOLVE, SlaAlert
 from .values import Severity, hour_of, to_the_hour
 
@@ -42,8 +43,11 @@ __all__ = [
     "Response",
     "ResponseQuerySet",
     "RoutingRule",
+    "Scorecard",
+    "ScoringCriterion",
     "Severity",
     "SlaAlert",
+    "Standing",
     "attachment_path",
     "hour_of",
     "identity_hidden_condition",

@@ -37,6 +37,13 @@ from .routing import (
     routing_rule_move,
     routing_rule_save,
 )
+from .scorecards import (
+    scorecard_figures,
+    scorecards_compute,
+    scorecards_compute_current,
+    scorecards_recompute,
+    scoring_rules,
+)
 from .sla import sla_alerts_record
 from .spikes import spikes_detect
 from .training import (
@@ -99,6 +106,11 @@ __all__ = [
     "routing_rule_delete",
     "routing_rule_move",
     "routing_rule_save",
+    "scorecard_figures",
+    "scorecards_compute",
+    "scorecards_compute_current",
+    "scorecards_recompute",
+    "scoring_rules",
     "sla_alerts_record",
     "spikes_detect",
 ]
