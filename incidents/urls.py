@@ -3,7 +3,7 @@ attachments), the supplier portal's (/portal/) and label corrections (/posts/<id
 
 from django.urls import path
 
-from .views import buyer, labels, portal, replies, rules
+from .views import buyer, labels, portal, replies, rules, suppliers
 
 urlpatterns = [
     # Buyers (and operators)
@@ -17,6 +17,7 @@ urlpatterns = [
         replies.incident_answer_back,
         name="incident-answer-back",
     ),
+    path("suppliers/", suppliers.supplier_directory, name="supplier-directory"),
     path("suppliers/<slug:slug>/", buyer.supplier_detail, name="supplier-detail"),
     path("attachments/<uuid:key>/", buyer.attachment_download, name="attachment-download"),
     # Supplier staff
@@ -28,6 +29,7 @@ urlpatterns = [
         portal.incident_action,
         name="portal-incident-action",
     ),
+    path("portal/scorecard/", suppliers.portal_scorecard, name="portal-scorecard"),
     path("portal/rules/", rules.rule_list, name="portal-rules"),
     path("portal/rules/<int:pk>/", rules.rule_edit, name="portal-rule"),
     path("portal/rules/<int:pk>/delete/", rules.rule_delete, name="portal-rule-delete"),
