@@ -45,7 +45,7 @@ class ScorecardAdmin(ReadOnlyAdmin):
     search_fields = ["supplier__name"]
     list_select_related = ["supplier"]
     date_hierarchy = "period_start"
-    fields = [
+    fields = (
         "supplier",
         "period",
         "period_start",
@@ -54,5 +54,5 @@ class ScorecardAdmin(ReadOnlyAdmin):
         "figures",
         "criteria",
         "computed_at",
-    ]
+    )
     readonly_fields = fields

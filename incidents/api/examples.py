@@ -178,7 +178,7 @@ SCORECARD = OpenApiExample(
             {
                 "period_start": "2026-11-01",
                 "period_end": "2026-11-30",
-                "label": "November 2026",
+                "period_label": "November 2026",
                 "in_progress": False,
                 "score": 67.3,
                 "standing": "Fair",

@@ -83,7 +83,7 @@ class CriterionScoreSerializer(serializers.Serializer):
 class ScorecardPeriodSerializer(serializers.Serializer):
     period_start = serializers.DateField()
     period_end = serializers.DateField(help_text="The period's last day.")
-    label = serializers.CharField()
+    period_label = serializers.CharField(source="label", help_text='"November 2026"')
     in_progress = serializers.BooleanField(help_text="The period has not ended yet.")
     score = serializers.FloatField(allow_null=True, help_text="0 to 100.")
     standing = serializers.CharField(help_text="Empty when no standing applies.")

@@ -63,7 +63,11 @@ class Scorecard(models.Model):
     """One supplier's score for one period, computed from evidence every buyer may count (private
     reports never), so the stored scorecard is the one everybody sees."""
 
-    Period = models.TextChoices("Period", [(k.value, k.value.title()) for k in scoring.PeriodKind])
+    class Period(models.TextChoices):
+        # scoring.PeriodKind's values.
+        WEEK = "week", "Week"
+        MONTH = "month", "Month"
+        QUARTER = "quarter", "Quarter"
 
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="scorecards")
     period = models.CharField(max_length=7, choices=Period.choices)

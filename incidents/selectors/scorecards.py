@@ -42,13 +42,13 @@ def directory_suppliers(
 ) -> QuerySet[Supplier]:
     """The suppliers this viewer may look up whose name, alias or (its organization's) vendor
     code the query finds, by name; "mine" keeps those with the viewer's organization's vendor
-    codes. Each carries `score` and `standing` of the current HEADLINE_PERIOD (None and "" when it
+    codes (buyers only). Each carries `score` and `standing` of the current HEADLINE_PERIOD (None and "" when it
     has no scorecard) and `open_incidents` (those the viewer may see). A query the search rule
     refuses raises its InputError."""
     suppliers = supplier_directory(
         organization_id=viewer.organization_id, supplier_id=viewer.supplier_id, query=query
     )
-    if mine:
+    if mine and viewer.organization_id is not None:
         suppliers = suppliers.filter(
             Exists(
                 VendorCode.objects.filter(

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Sum, Value, When
@@ -65,8 +66,8 @@ def scorecard_figures(*, period: str, start: date, as_of: datetime) -> dict[int,
         .values("supplier_id")
         .annotate(n=Count("post_id", distinct=True))
     )
-    for row in public:
-        figures[row["supplier_id"]]["public_complaints"] = row["n"]
+    for public_row in public:
+        figures[public_row["supplier_id"]]["public_complaints"] = public_row["n"]
 
     for supplier_id, rows in _sla_rows(begin, end).items():
         answers = scoring.promises(((r[0], r[1], r[2]) for r in rows), as_of=as_of)
@@ -92,14 +93,14 @@ def scorecard_figures(*, period: str, start: date, as_of: datetime) -> dict[int,
         .values("incident__supplier_id")
         .annotate(n=Count("id"))
     )
-    for row in reopenings:
-        figures[row["incident__supplier_id"]]["reopenings"] = row["n"]
+    for reopened in reopenings:
+        figures[reopened["incident__supplier_id"]]["reopenings"] = reopened["n"]
 
     built = {supplier_id: scoring.Figures(**data) for supplier_id, data in figures.items()}  # type: ignore[arg-type]
     return {supplier_id: f for supplier_id, f in built.items() if not f.is_empty}
 
 
-def _buyer_reports(begin: datetime, end: datetime) -> Iterable[dict]:
+def _buyer_reports(begin: datetime, end: datetime) -> Iterable[Mapping[str, Any]]:
     """Per supplier: shareable buyer reports grouped into an incident, published in [begin, end)."""
     weight = Case(
         *[When(severity=s, then=Value(w)) for s, w in scoring.SEVERITY_WEIGHTS.items()],

@@ -241,6 +241,8 @@ def supplier_detail(request: HttpRequest, viewer: Viewer, slug: str) -> HttpResp
         ),
         "aliases": _aliases_by_kind(getattr(supplier, "known_aliases", [])),
         **scorecard_context(request, supplier),
+        # Operators see exact activity times, as "N minutes ago" from now.
+        "now": now,
     }
     return render(request, "incidents/supplier.html", context)
 

@@ -78,6 +78,8 @@ def supplier_directory(request: HttpRequest, viewer: Viewer) -> HttpResponse:
 @require_GET
 def portal_scorecard(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     """The supplier's own scorecard, with what would raise it."""
-    supplier = Supplier.objects.get(pk=viewer.supplier_id)
+    supplier_id = viewer.supplier_id
+    assert supplier_id is not None  # supplier_staff_required
+    supplier = Supplier.objects.get(pk=supplier_id)
     context = {"supplier": supplier, **scorecard_context(request, supplier)}
     return render(request, "portal/scorecard.html", context)
