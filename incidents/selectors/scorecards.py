@@ -42,8 +42,9 @@ def directory_suppliers(
 ) -> QuerySet[Supplier]:
     """The suppliers this viewer may look up whose name, alias or (its organization's) vendor
     code the query finds, by name; "mine" keeps those with the viewer's organization's vendor
-    codes (buyers only). Each carries `score` and `standing` of the current HEADLINE_PERIOD (None and "" when it
-    has no scorecard) and `open_incidents` (those the viewer may see). A query the search rule
+    codes (buyers only). Each carries `score` and `standing` of the current HEADLINE_PERIOD (None
+    when it has no scorecard), `previous_score` and `previous_standing` of the one before, and
+    `open_incidents` (those the viewer may see). A query the search rule
     refuses raises its InputError."""
     suppliers = supplier_directory(
         organization_id=viewer.organization_id, supplier_id=viewer.supplier_id, query=query
@@ -56,10 +57,14 @@ def directory_suppliers(
                 )
             )
         )
+    this_period = scoring.period_start(HEADLINE_PERIOD, today)
     current = Scorecard.objects.filter(
+        supplier=OuterRef("pk"), period=HEADLINE_PERIOD, period_start=this_period
+    )
+    previous = Scorecard.objects.filter(
         supplier=OuterRef("pk"),
         period=HEADLINE_PERIOD,
-        period_start=scoring.period_start(HEADLINE_PERIOD, today),
+        period_start=scoring.period_before(HEADLINE_PERIOD, this_period),
     )
     open_incidents = (
         Incident.objects.visible_to(viewer)
@@ -73,5 +78,7 @@ def directory_suppliers(
     return suppliers.annotate(
         score=Subquery(current.values("score")[:1]),
         standing=Subquery(current.values("standing")[:1]),
+        previous_score=Subquery(previous.values("score")[:1]),
+        previous_standing=Subquery(previous.values("standing")[:1]),
         open_incidents=Subquery(open_incidents, output_field=IntegerField()),
     ).order_by("name", "pk")

@@ -70,6 +70,10 @@ def supplier_directory(request: HttpRequest, viewer: Viewer) -> HttpResponse:
         "mine": mine,
         "error": error,
         "period_label": scoring.period_label(selectors.HEADLINE_PERIOD, period_start),
+        "previous_label": scoring.period_label(
+            selectors.HEADLINE_PERIOD,
+            scoring.period_before(selectors.HEADLINE_PERIOD, period_start),
+        ),
     }
     return render(request, "incidents/supplier_directory.html", context)
 

@@ -14,8 +14,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import services
-from incidents.models import Post, ScoringCriterion
+from incidents import scoring, services
+from incidents.models import Post, Scorecard, ScoringCriterion
 from tests.factories import (
     BuyerPostFactory,
     IncidentFactory,
@@ -233,3 +233,20 @@ def test_the_directory_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(9):
         response = client.get(DIRECTORY, {"page": 2})
     assert response.status_code == 200
+
+
+def test_the_directory_shows_last_months_score_beside_this_months(client, world, alice, umbrella):
+    today = timezone.now().date()
+    last_month = scoring.period_before("month", scoring.period_start("month", today))
+    Scorecard.objects.create(
+        supplier=umbrella,
+        period="month",
+        period_start=last_month,
+        score=42.5,
+        standing="Poor",
+        computed_at=timezone.now(),
+    )
+    client.force_login(alice)
+    html = client.get(DIRECTORY).content.decode()
+    assert scoring.period_label("month", last_month) in html
+    assert '42.5 <span class="muted">Poor</span>' in html
