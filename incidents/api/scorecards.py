@@ -125,7 +125,9 @@ class SupplierScorecardView(generics.GenericAPIView):
             organization_id=viewer.organization_id, supplier_id=viewer.supplier_id
         )
         supplier = get_object_or_404(suppliers, slug=slug)
-        query = ScorecardQuerySerializer(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF reads an empty HTML-form value as "not given",
+        # and `period=` is a mistake to refuse, as the incident filters do.
+        query = ScorecardQuerySerializer(data=dict(request.query_params.items()))
         query.is_valid(raise_exception=True)
         today = timezone.now().date()
         stored = selectors.supplier_scorecards(

@@ -411,7 +411,9 @@ def test_scorecard_of_another_supplier_is_a_404_for_a_supplier_key(api, world):
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("query", ["period=year", "limit=0", "limit=61", "limit=many"])
+@pytest.mark.parametrize(
+    "query", ["period=year", "period=", "limit=0", "limit=61", "limit=many", "limit="]
+)
 def test_scorecard_refuses_bad_parameters_naming_them(api, world, query):
     response = api.client("acme").get(f"{SCORECARD}?{query}")
     assert response.status_code == 400
