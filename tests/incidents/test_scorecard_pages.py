@@ -250,3 +250,13 @@ def test_the_directory_shows_last_months_score_beside_this_months(client, world,
     html = client.get(DIRECTORY).content.decode()
     assert scoring.period_label("month", last_month) in html
     assert '42.5 <span class="muted">Poor</span>' in html
+
+
+def test_operators_see_every_supplier_in_the_directory_without_vendor_codes(
+    client, world, operator
+):
+    client.force_login(operator)
+    response = client.get(DIRECTORY)
+    assert _names(response) == ["Initech Components", "Umbrella Packaging"]
+    assert "Our vendor codes" not in response.content.decode()
+    assert _names(client.get(DIRECTORY, {"q": "V-100"})) == []  # codes are the buyers' own

@@ -277,3 +277,9 @@ def test_recompute_scorecards_refuses_a_bad_date(db):
 
     with pytest.raises(CommandError, match="--since"):
         call_command("recompute_scorecards", "--since", "last week")
+
+
+def test_beat_runs_the_scorecard_task_hourly(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["compute-scorecards"]
+    assert entry["task"] == compute_scorecards.name
+    assert entry["schedule"].hour == set(range(24))
