@@ -87,3 +87,10 @@ def retrain_classifier() -> dict:
 def record_sla_alerts() -> int:
     """Record the SLA warnings and breaches that have come due (each once: safe to run twice)."""
     return services.sla_alerts_record()
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=3)
+def compute_scorecards() -> dict[str, int]:
+    """Store the scorecards of the current and the last closed week, month and quarter (the same
+    evidence gives the same rows: safe to run twice)."""
+    return services.scorecards_compute_current()

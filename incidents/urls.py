@@ -4,7 +4,7 @@ attachments), the supplier portal's (/portal/), keyword monitors (/monitors/) an
 
 from django.urls import path
 
-from .views import buyer, labels, monitors, portal, replies, rules, sla
+from .views import buyer, labels, monitors, portal, replies, rules, sla, suppliers
 
 urlpatterns = [
     # Buyers (and operators)
@@ -18,6 +18,7 @@ urlpatterns = [
         replies.incident_answer_back,
         name="incident-answer-back",
     ),
+    path("suppliers/", suppliers.supplier_directory, name="supplier-directory"),
     path("suppliers/<slug:slug>/", buyer.supplier_detail, name="supplier-detail"),
     path("attachments/<uuid:key>/", buyer.attachment_download, name="attachment-download"),
     # Supplier staff
@@ -30,6 +31,7 @@ urlpatterns = [
         name="portal-incident-action",
     ),
     path("portal/settings/", sla.sla_settings, name="portal-settings"),
+    path("portal/scorecard/", suppliers.portal_scorecard, name="portal-scorecard"),
     path("portal/rules/", rules.rule_list, name="portal-rules"),
     path("portal/rules/<int:pk>/", rules.rule_edit, name="portal-rule"),
     path("portal/rules/<int:pk>/delete/", rules.rule_delete, name="portal-rule-delete"),

@@ -219,6 +219,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10.0,
     },
     "record-sla-alerts": {"task": "incidents.tasks.record_sla_alerts", "schedule": 60.0},
+    # Hourly: a score that moved within the hour would date the evidence that moved it more
+    # exactly than the hour anonymous evidence is shown to.
+    "compute-scorecards": {
+        "task": "incidents.tasks.compute_scorecards",
+        "schedule": crontab(minute=7),
+    },
     "sweep-notifications": {"task": "notifications.tasks.sweep_notifications", "schedule": 30.0},
     # Digests go out at a whole hour of each person's time zone: a run every quarter hour.
     "send-digests": {"task": "notifications.tasks.send_digests", "schedule": 900.0},

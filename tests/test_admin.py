@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from incidents.models import ClassifierModel, Post, SlaPolicy, WorkCalendar
-from incidents.services import monitor_save
+from incidents.services import monitor_save, scorecards_compute_current
 from integrations.models import Feed, WebhookDelivery, WebhookSubscription
 from integrations.services import api_key_issue, api_key_revoke
 from notifications.models import DigestSchedule, Notification, NotificationPreference
@@ -104,6 +104,7 @@ def world(alice, bob, carol, dave, operator, acme, globex, initech, umbrella):
     NotificationPreference.objects.create(user=carol, kind="spike", delivery="never")
     DigestSchedule.objects.create(user=carol, hour=8, time_zone="Europe/Berlin")
     monitor_save(actor=alice, name="Cartons", query='"crushed cartons" OR dented')
+    scorecards_compute_current()
 
 
 def test_every_model_of_the_product_is_registered():

@@ -245,24 +245,6 @@ class ActionsSerializer(serializers.Serializer):
     verification = strict.CharField(required=False, allow_blank=True, max_length=inputs.ANSWER_MAX)
 
 
-class ScorecardCategorySerializer(serializers.Serializer):
-    category = serializers.SlugField(allow_null=True)
-    name = serializers.CharField()
-    incidents = serializers.IntegerField()
-    open = serializers.IntegerField()
-
-
-class ScorecardSerializer(serializers.Serializer):
-    supplier = SupplierRefSerializer()
-    total = serializers.IntegerField(help_text="Incidents you may see.")
-    open = serializers.IntegerField()
-    overdue = serializers.IntegerField(help_text="Open and past their SLA.")
-    posts = serializers.IntegerField(help_text="Evidence everyone may count, over all incidents.")
-    by_status = serializers.DictField(child=serializers.IntegerField())
-    by_severity = serializers.DictField(child=serializers.IntegerField())
-    by_category = ScorecardCategorySerializer(many=True)
-
-
 # --- evidence ------------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from .incidents import (
 from .monitors import KeywordMonitor, KeywordMonitorQuerySet, MonitorAlert, MonitorMatch
 from .replies import Reply, ReplyQuerySet
 from .routing import RoutingRule
+from .scorecards import Scorecard, ScoringCriterion, Standing
 from .sla import (
     SLA_ACKNOWLEDGE,
     SLA_RESOLVE,
@@ -56,10 +57,13 @@ __all__ = [
     "Response",
     "ResponseQuerySet",
     "RoutingRule",
+    "Scorecard",
+    "ScoringCriterion",
     "Severity",
     "SlaAlert",
     "SlaPolicy",
     "SlaTerms",
+    "Standing",
     "WorkCalendar",
     "attachment_path",
     "hour_of",

@@ -14,11 +14,15 @@ from .incidents import (
     incident_view,
     reply_view,
 )
+from .scorecards import CriterionRow, FigureRow, ScorecardView, scorecard_view
 
 __all__ = [
     "Counters",
+    "CriterionRow",
+    "FigureRow",
     "IncidentView",
     "ReplyView",
+    "ScorecardView",
     "answer_view",
     "attachment_views",
     "counters_for",
@@ -30,5 +34,6 @@ __all__ = [
     "incident_view",
     "person_view",
     "reply_view",
+    "scorecard_view",
     "timeline_entry",
 ]

@@ -25,15 +25,26 @@ from .incidents import (
 from .monitors import monitor_of, monitor_posts, monitor_volume_per_day, monitors_of
 from .portal import PORTAL_SORTS, portal_incident_search, portal_overview
 from .routing import RuleRow, routing_rules
-from .suppliers import supplier_category_breakdown, supplier_complaints_per_day, supplier_scorecard
+from .scorecards import (
+    HEADLINE_PERIOD,
+    HISTORY_DEFAULT,
+    HISTORY_MAX,
+    directory_suppliers,
+    supplier_scorecards,
+)
+from .suppliers import supplier_category_breakdown, supplier_complaints_per_day
 
 __all__ = [
     "EVIDENCE_ORDER",
+    "HEADLINE_PERIOD",
+    "HISTORY_DEFAULT",
+    "HISTORY_MAX",
     "INCIDENT_ORDER",
     "PORTAL_SORTS",
     "RuleRow",
     "active_category",
     "attachment_for",
+    "directory_suppliers",
     "followed_incidents",
     "incident_answers",
     "incident_evidence",
@@ -55,6 +66,6 @@ __all__ = [
     "routing_rules",
     "supplier_category_breakdown",
     "supplier_complaints_per_day",
-    "supplier_scorecard",
+    "supplier_scorecards",
     "suppliers_most_open_incidents",
 ]

@@ -45,6 +45,13 @@ from .routing import (
     routing_rule_move,
     routing_rule_save,
 )
+from .scorecards import (
+    scorecard_figures,
+    scorecards_compute,
+    scorecards_compute_current,
+    scorecards_recompute,
+    scoring_rules,
+)
 from .sla import sla_alerts_record
 from .sla_policies import (
     may_manage_sla,
@@ -121,6 +128,11 @@ __all__ = [
     "routing_rule_delete",
     "routing_rule_move",
     "routing_rule_save",
+    "scorecard_figures",
+    "scorecards_compute",
+    "scorecards_compute_current",
+    "scorecards_recompute",
+    "scoring_rules",
     "sla_alerts_record",
     "sla_default_policy_save",
     "sla_promises_save",

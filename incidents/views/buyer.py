@@ -1,4 +1,5 @@
-"""Buyer pages: /buyer/ (dashboard), /buyer/report/, /incidents/<id>/, /suppliers/<slug>/.
+"""Buyer pages: /buyer/ (dashboard), /buyer/report/, /incidents/<id>/, /suppliers/<slug>/ (the
+directory /suppliers/ and the scorecard are views.suppliers').
 
 Views validate, call one service and render. Which rows a viewer sees comes from the selectors
 (`visible_to`), and what of a row from the presenters: templates never get a Post whose reporter
@@ -40,6 +41,7 @@ from .common import (
     page_of,
     present,
 )
+from .suppliers import scorecard_context
 
 # An incident's chart shows days up to this span, and weeks beyond it...
 DAILY_CHART_MAX_DAYS = 90
@@ -240,6 +242,9 @@ def supplier_detail(request: HttpRequest, viewer: Viewer, slug: str) -> HttpResp
         ),
         "aliases": _aliases_by_kind(getattr(supplier, "known_aliases", [])),
         "sla_promise": _promise_of(supplier.pk),
+        **scorecard_context(request, supplier),
+        # Operators see exact activity times, as "N minutes ago" from now.
+        "now": now,
     }
     return render(request, "incidents/supplier.html", context)
 

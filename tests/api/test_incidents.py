@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from incidents import services
 from incidents.models import Category, Incident, IncidentEvent, Response, Severity
 from suppliers.models import VendorCode
 from tests.factories import (
@@ -380,19 +381,51 @@ def test_export_applies_the_list_filters(api, world, many):
 # --- scorecard --------------------------------------------------------------------------------
 
 
-def test_scorecard_counts_what_the_viewer_may_see(api, world):
-    acme = api.client("acme").get("/api/v1/suppliers/initech-components/scorecard/").json()
-    assert acme["total"] == 2  # with Acme's own private-only incident
-    assert acme["by_status"]["new"] == 2
-    assert acme["posts"] == 3
-    globex = api.client("globex").get("/api/v1/suppliers/initech-components/scorecard/").json()
-    assert globex["total"] == 1
-    assert globex["by_category"] == [
-        {"category": "defect", "name": "Defect / nonconformance", "incidents": 1, "open": 1}
-    ]
-    assert globex["by_severity"] == {"low": 0, "medium": 1, "high": 0, "critical": 0}
-    initech = api.client("initech").get("/api/v1/suppliers/initech-components/scorecard/").json()
-    assert initech["total"] == 1
+SCORECARD = "/api/v1/suppliers/initech-components/scorecard/"
+
+
+def test_scorecard_is_the_same_for_every_key_and_never_counts_private_reports(api, world):
+    services.scorecards_compute_current()
+    bodies = {
+        persona: api.client(persona).get(SCORECARD).json()
+        for persona in ("acme", "globex", "initech")
+    }
+    assert bodies["acme"] == bodies["globex"] == bodies["initech"]
+    body = bodies["acme"]
+    assert body["period"] == "month"
+    assert [s["name"] for s in body["standings"]] == ["Excellent", "Good", "Fair", "Poor"]
+    (current,) = body["periods"]
+    assert current["in_progress"] is True
+    figures = current["figures"]
+    # Acme's anonymous report and Globex's named one; Acme's two private reports never count.
+    assert figures["buyer_reports"] == 2
+    assert figures["reporting_organizations"] == 2
+    assert figures["public_complaints"] == 1
+    assert figures["disputes_upheld"] is None
+    assert current["score"] is not None and current["standing"]
+    assert {row["key"] for row in current["criteria"]} >= {"complaints_per_organization"}
+
+
+def test_scorecard_of_another_supplier_is_a_404_for_a_supplier_key(api, world):
+    response = api.client("umbrella").get(SCORECARD)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query", ["period=year", "period=", "limit=0", "limit=61", "limit=many", "limit="]
+)
+def test_scorecard_refuses_bad_parameters_naming_them(api, world, query):
+    response = api.client("acme").get(f"{SCORECARD}?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()["error"]["fields"]
+
+
+def test_scorecard_history_by_week_newest_first(api, world):
+    services.scorecards_compute_current()
+    body = api.client("acme").get(f"{SCORECARD}?period=week&limit=5").json()
+    assert body["period"] == "week"
+    starts = [period["period_start"] for period in body["periods"]]
+    assert starts == sorted(starts, reverse=True) and len(starts) >= 1
 
 
 def test_categories_lists_the_active_taxonomy(api, world):

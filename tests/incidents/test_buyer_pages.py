@@ -709,7 +709,8 @@ def _queries(client, url: str, **params) -> int:
 PAGES = [
     ("dashboard", lambda w: reverse("buyer-home"), {}, 12),
     ("incident", lambda w: _incident_url(w.incident), {}, 16),
-    ("supplier", lambda w: reverse("supplier-detail", args=[w.incident.supplier.slug]), {}, 14),
+    # 15: with its SLA promise and its scorecards (one query each).
+    ("supplier", lambda w: reverse("supplier-detail", args=[w.incident.supplier.slug]), {}, 15),
     ("report form", lambda w: reverse("buyer-report"), {}, 8),
     (
         "supplier search",

@@ -176,6 +176,8 @@ class Command(BaseCommand):
             services.posts_process(post_ids=new_post_ids)
             self._walk_lifecycle(suppliers, users)
         self._routing_rules(suppliers, users)
+        # The scorecards of the demo's weeks, months and quarters, rather than at the hourly run.
+        services.scorecards_recompute(periods=["week", "month", "quarter"])
         self._print_summary()
 
     # --- parties --------------------------------------------------------------------------
