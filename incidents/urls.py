@@ -3,7 +3,7 @@ attachments), the supplier portal's (/portal/) and label corrections (/posts/<id
 
 from django.urls import path
 
-from .views import buyer, labels, portal, replies, rules
+from .views import buyer, eightd, labels, portal, replies, rules
 
 urlpatterns = [
     # Buyers (and operators)
@@ -12,6 +12,7 @@ urlpatterns = [
     path("buyer/report/suppliers/", buyer.supplier_choices, name="buyer-supplier-choices"),
     path("incidents/<int:pk>/", buyer.incident_detail, name="incident-detail"),
     path("incidents/<int:pk>/follow/", buyer.incident_follow, name="incident-follow"),
+    path("incidents/<int:pk>/8d/", eightd.eight_d_report, name="incident-8d"),
     path(
         "incidents/<int:pk>/<slug:action>/",
         replies.incident_answer_back,
@@ -23,6 +24,12 @@ urlpatterns = [
     path("portal/", portal.portal_home, name="portal-home"),
     path("portal/incidents/", portal.incident_list, name="portal-incidents"),
     path("portal/incidents/<int:pk>/", portal.incident_detail, name="portal-incident"),
+    path("portal/incidents/<int:pk>/8d/", eightd.portal_eight_d_report, name="portal-incident-8d"),
+    path(
+        "portal/incidents/<int:pk>/8d/<slug:discipline>/",
+        portal.incident_eight_d,
+        name="portal-incident-8d-update",
+    ),
     path(
         "portal/incidents/<int:pk>/<slug:action>/",
         portal.incident_action,
