@@ -95,7 +95,8 @@ class DisciplineSerializer(serializers.Serializer):
     """One discipline of the 8D (presenters.DisciplineView)."""
 
     discipline = serializers.ChoiceField(choices=Discipline.choices)
-    label = serializers.CharField()
+    # A declared field: the metaclass moves it out of the class, so it never hides `.label`.
+    label = serializers.CharField()  # type: ignore[assignment]
     text = serializers.CharField(help_text="Empty until the supplier records it.")
     owner = PersonSerializer(
         allow_null=True, help_text="The colleague who owns it (the supplier's own keys only)."
