@@ -6,45 +6,18 @@ portal's incident page: views.portal.)"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from supplierwatch.viewers import Viewer, viewer_of
+from supplierwatch.viewers import Viewer
 
 from .. import selectors
 from ..models import Incident
 from ..presenters import incident_view
-
-View = Callable[..., HttpResponse]
-
-
-def _viewer_or_404(allowed: Callable[[Viewer], bool]) -> Callable[[View], View]:
-    """Pages of one side only: to anyone else they do not exist (404, as a missing incident)."""
-
-    def decorator(view: View) -> View:
-        @login_required
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            viewer = viewer_of(request.user)
-            if not allowed(viewer):
-                raise Http404("No such incident.")
-            return view(request, viewer, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-supplier_staff_or_404 = _viewer_or_404(lambda viewer: viewer.is_supplier_staff)
-_buyer_or_operator = _viewer_or_404(lambda viewer: viewer.is_buyer or viewer.is_operator)
+from .common import buyer_or_operator_or_404, supplier_staff_or_404
 
 
 def _incident_for(viewer: Viewer, pk: int) -> Incident:
@@ -62,7 +35,7 @@ def _report(request: HttpRequest, viewer: Viewer, pk: int, *, back: str) -> Http
 
 
 @require_GET
-@_buyer_or_operator
+@buyer_or_operator_or_404
 def eight_d_report(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
     return _report(request, viewer, pk, back="incident-detail")
 

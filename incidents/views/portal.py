@@ -46,9 +46,9 @@ from .common import (
     membership_of,
     page_of,
     present,
+    supplier_staff_or_404,
     supplier_staff_required,
 )
-from .eightd import supplier_staff_or_404
 
 INCIDENTS_PER_PAGE = 25
 EVIDENCE_PER_PAGE = 20
