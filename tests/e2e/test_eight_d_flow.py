@@ -80,6 +80,7 @@ def test_a_responder_fills_in_a_discipline_and_prints_the_report(
     page.emulate_media(media="print")
     assert not page.locator("header.top").is_visible()
     assert page.locator("#d4-h").is_visible()
+    screenshot(page, "report-supplier-print")
     pdf = page.pdf(path=str(tmp_path / "8d-supplier.pdf"), format="A4")
     assert pdf.startswith(b"%PDF")
 
