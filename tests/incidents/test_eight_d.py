@@ -486,3 +486,31 @@ def test_the_incident_pages_cost_the_same_queries_with_one_or_eight_disciplines(
             incident=incident, discipline=value, actor=carol, text=f"{value} text", owner=ivy
         )
     assert costs() == one
+
+
+def test_webhooks_carry_the_8d_as_the_api_does_naming_owners_to_the_supplier_only(
+    worked, acme, initech, django_capture_on_commit_callbacks
+):
+    from integrations.models import WebhookDelivery
+    from integrations.services import webhook_events_dispatch, webhook_subscription_create
+
+    for party in ({"organization": acme}, {"supplier": initech}):
+        webhook_subscription_create(
+            url="http://127.0.0.1:9/hook", events=["incident.updated"], **party
+        )
+    with django_capture_on_commit_callbacks(execute=False):
+        webhook_events_dispatch()
+    last = worked.events.filter(kind=IncidentEvent.Kind.EIGHT_D).latest("id")
+    deliveries = WebhookDelivery.objects.filter(incident_event=last).select_related("subscription")
+    payloads = {d.subscription.organization_id is None: d.payload["data"] for d in deliveries}
+    supplier, buyer = payloads[True], payloads[False]
+    assert buyer["change"] == {
+        "kind": "eight_d",
+        "discipline": "d4",
+        "changed": ["text", "owner", "due_on"],
+        "done": False,
+    }
+    assert supplier["change"]["owner"] == "Carol Carter"
+    assert buyer["incident"]["eight_d"][3]["owner"] is None
+    assert supplier["incident"]["eight_d"][3]["owner"]["name"] == "Carol Carter"
+    assert "Carol" not in str(buyer) and "Ivy" not in str(buyer)
