@@ -129,10 +129,13 @@ def main(argv: list[str] | None = None, *, transport: httpx.BaseTransport | None
     watermark = None
     for incident in client.incidents_since(args.since):
         counters = incident["counters"]
+        # The supplier's 8D: its eight disciplines, each done once it has a done date.
+        done = sum(1 for discipline in incident["eight_d"] if discipline["done_on"])
         print(
             f"#{incident['id']} [{incident['status']}/{incident['severity']}] "
             f"{incident['vendor_code'] or '-'} {incident['title']} "
-            f"({counters['posts']} posts, {counters['other_organizations']} other organizations)"
+            f"({counters['posts']} posts, {counters['other_organizations']} other organizations, "
+            f"8D {done}/8 done)"
         )
         changed = max(_time(incident["last_activity_at"]), _time(incident["updated_at"]))
         watermark = max(watermark or changed, changed)

@@ -11,7 +11,6 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.text import capfirst
 
 from suppliers.models import Organization, Supplier, User
 from suppliers.selectors import supplier_resolve
@@ -20,7 +19,6 @@ from supplierwatch.forms import Form, add_refusal
 
 from . import inputs
 from .models import Category, Incident, Post, RoutingRule, Severity
-from .presenters import eight_d_labels
 from .selectors import PORTAL_SORTS
 from .services.attachments import ALLOWED_DESCRIPTION, ALLOWED_TYPES, MAX_FILE_BYTES, MAX_FILES
 
@@ -318,30 +316,50 @@ class RespondForm(Form):
             field.widget = forms.HiddenInput()
 
 
-def _eight_d_step(name: str, help_text: str = "") -> forms.CharField:
-    """A step of the 8D answer, labelled as the incident's page shows it."""
-    return forms.CharField(
-        label=capfirst(eight_d_labels()[name]),
+class EightDForm(Form):
+    """One discipline of the 8D: its text, owner, due and done dates. An emptied field clears
+    what was recorded; the service checks the owner and the dates again."""
+
+    text = forms.CharField(
+        label="Text",
         required=False,
         max_length=inputs.ANSWER_MAX,
-        help_text=help_text,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    owner = ColleagueChoiceField(
+        label="Owner",
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Nobody",
+        error_messages={
+            "invalid_choice": "Choose a responder or admin of your team; viewers only read."
+        },
+    )
+    due_on = forms.DateField(
+        label="Due",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    done_on = forms.DateField(
+        label="Done",
+        required=False,
+        help_text="The day it was done; leave empty while it is not.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
-
-class EightDForm(Form):
-    """The supplier's structured answer; an emptied field clears what was recorded."""
-
-    containment = _eight_d_step(
-        "containment",
-        "What stops the problem reaching customers now (quarantine, sorting, replacement).",
-    )
-    root_cause = _eight_d_step("root_cause")
-    corrective_action = _eight_d_step("corrective_action")
-    preventive_action = _eight_d_step("preventive_action")
-    verification = _eight_d_step(
-        "verification", "How you checked that the corrective action works."
-    )
+    def __init__(
+        self, *args, colleagues: QuerySet[User], offered: list[User] | None = None, **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["owner"]
+        assert isinstance(field, ColleagueChoiceField)
+        field.queryset = colleagues  # what a sent choice is checked against
+        if offered is not None:
+            # The options, read once for the page's eight forms.
+            field.choices = [
+                ("", field.empty_label),
+                *((user.pk, field.label_from_instance(user)) for user in offered),
+            ]
 
 
 class SeverityForm(Form):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
@@ -18,6 +18,8 @@ from zoneinfo import available_timezones
 import holidays
 
 from supplierwatch.inputs import (
+    FIRST_YEAR,
+    LAST_YEAR,
     InputError,
     clean_choice,
     clean_count,
@@ -41,7 +43,7 @@ CODE_MAX = 64  # PO numbers, SKUs and lots
 # A whole number PostgreSQL's integer column stores.
 QUANTITY_MAX = 2_147_483_647
 REPORT_VISIBILITIES = ("private", "anonymous", "named")
-ANSWER_MAX = 20_000  # an answer, and each step of the 8D answer
+ANSWER_MAX = 20_000  # an answer, and each discipline of the 8D
 NOTE_MAX = 5_000  # a resolution note
 SEVERITIES = (1, 2, 3, 4)
 
@@ -207,9 +209,35 @@ def clean_note(note: Any) -> str:
     return clean_text(note, "note", max_length=NOTE_MAX)
 
 
-def clean_eight_d(steps: Mapping[str, Any]) -> dict[str, str]:
-    """Steps of the 8D answer by field name; an empty step clears what was recorded."""
-    return {name: clean_text(text, name, max_length=ANSWER_MAX) for name, text in steps.items()}
+def clean_eight_d_text(text: Any) -> str:
+    """What a discipline of the 8D says; an empty text clears what was recorded."""
+    return clean_text(text, "text", max_length=ANSWER_MAX)
+
+
+def clean_eight_d_date(value: Any, field: str) -> date | None:
+    """A discipline's due or done date (a date, or ISO 8601 text such as 2026-12-24), or None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        raise InputError(field, "expected a date without a time")
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            raise InputError(field, "not a date (YYYY-MM-DD)") from None
+    if not isinstance(value, date):
+        raise InputError(field, "expected a date")
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise InputError(field, f"expected a year from {FIRST_YEAR} to {LAST_YEAR}")
+    return value
+
+
+def clean_eight_d_done(value: Any, today: date) -> date | None:
+    """When a discipline was done: not after today (a plan belongs in its due date)."""
+    done = clean_eight_d_date(value, "done_on")
+    if done is not None and done > today:
+        raise InputError("done_on", "a discipline cannot be done after today; set its due date")
+    return done
 
 
 RULE_NAME_MAX = 100

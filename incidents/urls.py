@@ -4,7 +4,7 @@ attachments), the supplier portal's (/portal/), keyword monitors (/monitors/) an
 
 from django.urls import path
 
-from .views import buyer, labels, monitors, portal, replies, rules, sla, suppliers
+from .views import buyer, eightd, labels, monitors, portal, replies, rules, sla, suppliers
 
 urlpatterns = [
     # Buyers (and operators)
@@ -13,6 +13,7 @@ urlpatterns = [
     path("buyer/report/suppliers/", buyer.supplier_choices, name="buyer-supplier-choices"),
     path("incidents/<int:pk>/", buyer.incident_detail, name="incident-detail"),
     path("incidents/<int:pk>/follow/", buyer.incident_follow, name="incident-follow"),
+    path("incidents/<int:pk>/8d/", eightd.eight_d_report, name="incident-8d"),
     path(
         "incidents/<int:pk>/<slug:action>/",
         replies.incident_answer_back,
@@ -25,6 +26,12 @@ urlpatterns = [
     path("portal/", portal.portal_home, name="portal-home"),
     path("portal/incidents/", portal.incident_list, name="portal-incidents"),
     path("portal/incidents/<int:pk>/", portal.incident_detail, name="portal-incident"),
+    path("portal/incidents/<int:pk>/8d/", eightd.portal_eight_d_report, name="portal-incident-8d"),
+    path(
+        "portal/incidents/<int:pk>/8d/<slug:discipline>/",
+        portal.incident_eight_d,
+        name="portal-incident-8d-update",
+    ),
     path(
         "portal/incidents/<int:pk>/<slug:action>/",
         portal.incident_action,

@@ -46,9 +46,9 @@ def notifications_generate(*, event_ids: Iterable[int]) -> list[int]:
     whose e-mail is still to send, for the caller to queue after commit."""
     event_ids = sorted(set(event_ids))
     events = list(
-        IncidentEvent.objects.filter(pk__in=event_ids).select_related(
-            "incident__supplier", "incident__category", "incident__assignee"
-        )
+        IncidentEvent.objects.filter(pk__in=event_ids)
+        .select_related("incident__supplier", "incident__category", "incident__assignee")
+        .prefetch_related("incident__eight_d_steps__owner")
     )
     planned = [(event, recipient) for event in events for recipient in event_recipients(event)]
     preferences = {

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from incidents import services
 from incidents.inputs import ANSWER_MAX
 from incidents.models import SLA_RESOLVE, Incident, IncidentEvent, Post, Response, Severity
 from incidents.services.processing import incidents_recount
@@ -135,27 +136,32 @@ def test_an_operator_raises_the_severity_with_its_sla_and_event(op, operator, in
     assert (event.kind, event.actor) == (IncidentEvent.Kind.SEVERITY_CHANGED, operator)
 
 
-def test_8d_answers_edited_in_the_admin_are_on_the_timeline(op, operator, incident):
-    post_change_form(op, incident, root_cause="Worn mould")
-    incident.refresh_from_db()
-    assert incident.root_cause == "Worn mould"
-    event = incident.events.get()
-    assert (event.kind, event.actor, event.data) == (
-        IncidentEvent.Kind.ACTION_RECORDED,
-        operator,
-        {"fields": ["root_cause"]},
+def _step_form(incident, text):
+    """The change: the text of the incident's one recorded discipline (its inline's first form)."""
+    return {"eight_d_steps-0-text": text}
+
+
+def test_an_8d_disciplines_words_corrected_in_the_admin_are_on_the_timeline(
+    op, operator, incident, carol
+):
+    services.eightd_update(incident=incident, discipline="d4", actor=carol, text="Worn mold")
+    post_change_form(op, incident, **_step_form(incident, "Worn mould"))
+    assert incident.eight_d_steps.get().text == "Worn mould"
+    event = incident.events.filter(actor=operator).get()
+    assert (event.kind, event.data["discipline"], event.data["changed"]) == (
+        IncidentEvent.Kind.EIGHT_D,
+        "d4",
+        ["text"],
     )
 
 
-def test_an_8d_step_too_long_is_refused_beside_its_field(op, incident):
-    response = post_change_form(op, incident, root_cause="x" * (ANSWER_MAX + 1))
+def test_an_8d_text_too_long_is_refused_beside_its_field(op, incident, carol):
+    services.eightd_update(incident=incident, discipline="d4", actor=carol, text="Worn mould")
+    response = post_change_form(op, incident, **_step_form(incident, "x" * (ANSWER_MAX + 1)))
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors["root_cause"] == [
-        f"longer than {ANSWER_MAX} characters"
-    ]
-    incident.refresh_from_db()
-    assert incident.root_cause == ""
-    assert not incident.events.exists()
+    assert response.context["inline_admin_formsets"][0].formset.errors[0]["text"]
+    assert incident.eight_d_steps.get().text == "Worn mould"
+    assert incident.events.count() == 1
 
 
 def test_staff_who_are_not_operators_read_incidents_and_change_nothing(client, incident):
@@ -168,10 +174,10 @@ def test_staff_who_are_not_operators_read_incidents_and_change_nothing(client, i
     page = client.get(admin_url(incident))
     assert page.status_code == 200
     assert not page.context["has_change_permission"]
-    assert client.post(admin_url(incident), {"root_cause": "Worn mould"}).status_code == 403
+    assert client.post(admin_url(incident), {"title": "Renamed"}).status_code == 403
     assert client.get(admin_url(incident, "changelist")).context["action_form"] is None
     incident.refresh_from_db()
-    assert incident.root_cause == ""
+    assert incident.title != "Renamed"
 
 
 # --- responses -----------------------------------------------------------------------------------

@@ -205,3 +205,51 @@ def test_the_default_sla_policy_is_todays_promise_and_running_clocks_get_their_w
     incident = Incident.objects.get(fingerprint="a")
     assert incident.acknowledge_warn_at == start + timedelta(hours=18)
     assert incident.resolve_warn_at == start + timedelta(days=7) - timedelta(hours=42)
+
+
+def test_the_five_free_text_fields_of_the_8d_move_into_their_disciplines_and_back(initech):
+    """Containment to D3, root cause to D4, corrective action to D5, verification to D6 and
+    preventive action to D7; nothing is made for an incident with no 8D, and the way back
+    restores the fields."""
+    from incidents.models import EightDStep
+
+    before = ("incidents", "0023_eight_d_disciplines")
+    _migrate(before)
+    try:
+        apps = MigrationExecutor(connection).loader.project_state(before).apps
+        Old = apps.get_model("incidents", "Incident")
+        fields = {"supplier_id": initech.pk, "title": "Cracked", "severity": 3}
+        answered = Old.objects.create(
+            fingerprint="a",
+            containment="Lot quarantined.",
+            root_cause="Worn mould.",
+            corrective_action="Mould re-machined.",
+            preventive_action="Tool wear checked weekly.",
+            verification="Next 5 lots inspected: no crack.",
+            **fields,
+        )
+        partly = Old.objects.create(fingerprint="b", root_cause="Unknown yet.", **fields)
+        Old.objects.create(fingerprint="c", **fields)
+    finally:
+        _migrate(("incidents", "0025_eight_d_former_fields_removed"))
+    texts = {(step.incident_id, step.discipline): step.text for step in EightDStep.objects.all()}
+    assert texts == {
+        (answered.pk, "d3"): "Lot quarantined.",
+        (answered.pk, "d4"): "Worn mould.",
+        (answered.pk, "d5"): "Mould re-machined.",
+        (answered.pk, "d6"): "Next 5 lots inspected: no crack.",
+        (answered.pk, "d7"): "Tool wear checked weekly.",
+        (partly.pk, "d4"): "Unknown yet.",
+    }
+    assert not EightDStep.objects.exclude(owner=None).exists()
+
+    _migrate(before)
+    apps = MigrationExecutor(connection).loader.project_state(before).apps
+    Old = apps.get_model("incidents", "Incident")
+    restored = Old.objects.get(pk=answered.pk)
+    assert (restored.containment, restored.root_cause, restored.verification) == (
+        "Lot quarantined.",
+        "Worn mould.",
+        "Next 5 lots inspected: no crack.",
+    )
+    assert Old.objects.get(pk=partly.pk).root_cause == "Unknown yet."

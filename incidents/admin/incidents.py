@@ -1,5 +1,5 @@
-"""The admin of incidents: their lifecycle through actions that call the services, 8D answers and
-answers' words saved through the services, and the timeline read-only."""
+"""The admin of incidents: their lifecycle through actions that call the services, the words of
+8D disciplines and of answers saved through the services, and the timeline read-only."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from suppliers.models import User, person
 from supplierwatch.admin import OperatorsChangeAdmin, refusals_shown
 
 from .. import inputs, services
-from ..models import Incident, IncidentEvent, Response, Severity
+from ..models import EightDStep, Incident, IncidentEvent, Response, Severity
 from .common import Question, ReadOnlyAdmin, apply_each, ask, submitted
 
 
@@ -30,6 +30,31 @@ class ResponseInline(admin.StackedInline):
     readonly_fields = fields
     can_delete = False
     show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class EightDStepForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any]:
+        """A discipline's input rule, as services.eightd_update applies it."""
+        cleaned = super().clean() or {}
+        if "text" in cleaned:
+            with refusals_shown(self):
+                cleaned["text"] = inputs.clean_eight_d_text(cleaned["text"])
+        return cleaned
+
+
+class EightDStepInline(admin.TabularInline):
+    """The 8D's recorded disciplines. An operator corrects a discipline's words (moderation, as
+    an answer's); its owner and dates are the supplier's to set, in the portal or the API."""
+
+    model = EightDStep
+    form = EightDStepForm
+    extra = 0
+    fields = ("discipline", "text", "owner", "due_on", "done_on", "updated_at")
+    readonly_fields = ("discipline", "owner", "due_on", "done_on", "updated_at")
+    can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -85,19 +110,8 @@ def _lifecycle_action(name: str, description: str, done: str) -> Callable[..., N
     return admin.action(description=description, permissions=["change"])(action)
 
 
-class IncidentAdminForm(forms.ModelForm):
-    def clean(self) -> dict[str, Any]:
-        """The 8D steps' input rule, as services.incident_record_actions applies it."""
-        cleaned = super().clean() or {}
-        steps = {name: cleaned[name] for name in Incident.EIGHT_D_FIELDS if name in cleaned}
-        with refusals_shown(self):
-            cleaned.update(inputs.clean_eight_d(steps))
-        return cleaned
-
-
 @admin.register(Incident)
 class IncidentAdmin(OperatorsChangeAdmin):
-    form = IncidentAdminForm
     list_display = [
         "__str__",
         "supplier",
@@ -154,10 +168,9 @@ class IncidentAdmin(OperatorsChangeAdmin):
                 ]
             },
         ),
-        ("8D answer", {"fields": list(Incident.EIGHT_D_FIELDS)}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
-    inlines = [ResponseInline, IncidentEventInline]
+    inlines = [EightDStepInline, ResponseInline, IncidentEventInline]
     actions = ["acknowledge", "investigate", "resolve", "close", "set_severity", "assign"]
 
     acknowledge = _lifecycle_action("acknowledge", "Acknowledge", "incident(s) acknowledged")
@@ -168,8 +181,7 @@ class IncidentAdmin(OperatorsChangeAdmin):
     close = _lifecycle_action("close", "Close (resolved incidents)", "incident(s) closed")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Incident | None = None) -> list[str]:
-        editable = {"title", *Incident.EIGHT_D_FIELDS}
-        return [name for name in flatten_fieldsets(self.fieldsets) if name not in editable]
+        return [name for name in flatten_fieldsets(self.fieldsets) if name != "title"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # incidents are made from evidence
@@ -182,13 +194,24 @@ class IncidentAdmin(OperatorsChangeAdmin):
             # The title is a label with no rule beyond its length (the form's): it is no step of
             # the lifecycle, so it is written alone and the timeline does not mention it.
             Incident.objects.filter(pk=obj.pk).update(title=form.cleaned_data["title"])
-        eight_d = {
-            name: form.cleaned_data[name]
-            for name in form.changed_data
-            if name in Incident.EIGHT_D_FIELDS
-        }
-        if eight_d:
-            services.incident_record_actions(incident=obj, actor=person(request.user), **eight_d)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """A discipline's corrected words go through services.eightd_update (and on the
+        timeline); the other inlines are read-only."""
+        if formset.model is not EightDStep:
+            super().save_formset(request, form, formset, change)
+            return
+        changed = [f for f in formset.forms if "text" in f.changed_data]
+        for step_form in changed:
+            services.eightd_update(
+                incident=form.instance,
+                discipline=step_form.instance.discipline,
+                actor=person(request.user),
+                text=step_form.cleaned_data["text"],
+            )
+        # What the admin's change message reads (formset.save() would have set them).
+        formset.new_objects, formset.deleted_objects = [], []
+        formset.changed_objects = [(f.instance, ["text"]) for f in changed]
 
     @admin.action(description="Set the severity ...", permissions=["change"])
     def set_severity(

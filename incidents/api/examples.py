@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample
 
+from ..models import Discipline
+
 # As a buyer's key sees them (a supplier's key gets `named_organizations` instead of
 # `other_organizations` and `own_posts`).
 _COUNTERS = {
@@ -15,6 +17,13 @@ _COUNTERS = {
     "named_organizations": None,
     "other_organizations": 2,
     "own_posts": 2,
+}
+
+# The 8D as a buyer's key sees it: texts and progress, not who owns each discipline.
+_EIGHT_D_TEXTS = {
+    "d1": "Quality engineer, moulding supervisor and logistics lead.",
+    "d3": "Lot L2291 quarantined at our warehouse; replacement parts shipped.",
+    "d4": "",
 }
 
 _INCIDENT = {
@@ -44,11 +53,19 @@ _INCIDENT = {
     "seconds_to_first_answer": 9000,
     "seconds_to_resolution": None,
     "assignee": None,
-    "containment": "Lot L2291 quarantined at our warehouse; replacement parts shipped.",
-    "root_cause": "",
-    "corrective_action": "",
-    "preventive_action": "",
-    "verification": "",
+    "eight_d": [
+        {
+            "discipline": value,
+            "label": label,
+            "text": _EIGHT_D_TEXTS.get(value, ""),
+            "owner": None,
+            "owned": value in _EIGHT_D_TEXTS,
+            "due_on": "2026-11-06" if value == "d4" else None,
+            "done_on": "2026-11-02" if value in ("d1", "d3") else None,
+            "overdue": False,
+        }
+        for value, label in Discipline.choices
+    ],
 }
 
 _RESPONSE = {
@@ -96,10 +113,13 @@ RESOLVE = OpenApiExample(
     "Resolve", value={"note": "Replacement lot delivered and accepted."}, request_only=True
 )
 ACTIONS = OpenApiExample(
-    "8D answer",
+    "The root cause found",
     value={
-        "root_cause": "Mould cavity 3 worn beyond tolerance.",
-        "corrective_action": "Cavity 3 re-machined; 100% inspection of the next 5 lots.",
+        "discipline": "d4",
+        "text": "Mould cavity 3 worn beyond tolerance.",
+        "owner": "responder@initech.test",
+        "due_on": "2026-11-06",
+        "done_on": "2026-11-05",
     },
     request_only=True,
 )

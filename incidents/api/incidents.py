@@ -41,8 +41,8 @@ from ..presenters import (
 from . import examples
 from .filters import IncidentFilter, StrictOrderingFilter
 from .serializers import (
-    ActionsSerializer,
     AssignSerializer,
+    EightDSerializer,
     EvidenceSerializer,
     IncidentDetailSerializer,
     IncidentSerializer,
@@ -223,19 +223,32 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(self._incident(incident))
 
     @extend_schema(
-        summary="Record the 8D answer",
-        description="Supplier keys (write scope): containment, root cause, corrective and "
-        "preventive action, verification. Only the fields sent change.",
-        request=ActionsSerializer,
-        responses=IncidentSerializer,
+        summary="Update one discipline of the 8D",
+        description="Supplier keys (write scope). `discipline` is d1 (team) to d8 (closure); "
+        "only the other fields sent change: `text`, `owner` (the e-mail address of a responder "
+        "or admin of your supplier, null for nobody; anyone else is a 422 naming `owner`), "
+        "`due_on` and `done_on` (dates; done not after today). Each change is on the timeline.",
+        request=EightDSerializer,
+        responses={200: IncidentSerializer, 409: STATE_CONFLICT, 422: UNPROCESSABLE},
         examples=[examples.ACTIONS, examples.INCIDENT],
     )
     @action(detail=True, methods=["post"])
     def actions(self, request: Request, pk: str | None = None) -> Response:
-        serializer = ActionsSerializer(data=request.data)
+        serializer = EightDSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        incident = services.incident_record_actions(
-            incident=self.get_object(), actor=person(request.user), **serializer.validated_data
+        incident = self.get_object()
+        changes = dict(serializer.validated_data)
+        discipline = changes.pop("discipline")
+        if changes.get("owner") is not None:
+            email = changes["owner"]
+            owner = (
+                User.objects.colleagues_of(incident.supplier_id).filter(email__iexact=email).first()
+            )
+            if owner is None:
+                raise ApplicationError(services.NOT_A_COLLEAGUE, field="owner")
+            changes["owner"] = owner  # a viewer is found here and refused by the service
+        services.eightd_update(
+            incident=incident, discipline=discipline, actor=person(request.user), **changes
         )
         return Response(self._incident(incident))
 

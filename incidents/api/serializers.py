@@ -15,7 +15,7 @@ from supplierwatch import inputs as common_inputs
 from supplierwatch.api import fields as strict
 
 from .. import inputs
-from ..models import Category, Incident, IncidentEvent, Post, Response, Severity
+from ..models import Category, Discipline, Incident, IncidentEvent, Post, Response, Severity
 from ..presenters import person_view
 
 SEVERITIES = [severity.slug for severity in Severity]
@@ -91,6 +91,22 @@ class CountersSerializer(serializers.Serializer):
     )
 
 
+class DisciplineSerializer(serializers.Serializer):
+    """One discipline of the 8D (presenters.DisciplineView)."""
+
+    discipline = serializers.ChoiceField(choices=Discipline.choices)
+    # A declared field: the metaclass moves it out of the class, so it never hides `.label`.
+    label = serializers.CharField()  # type: ignore[assignment]
+    text = serializers.CharField(help_text="Empty until the supplier records it.")
+    owner = PersonSerializer(
+        allow_null=True, help_text="The colleague who owns it (the supplier's own keys only)."
+    )
+    owned = serializers.BooleanField(help_text="Whether a colleague of the supplier owns it.")
+    due_on = serializers.DateField(allow_null=True)
+    done_on = serializers.DateField(allow_null=True)
+    overdue = serializers.BooleanField(help_text="Not done and past its due date.")
+
+
 class IncidentSerializer(serializers.Serializer):
     """An incident (presenters.IncidentView) as the API and the webhooks show it."""
 
@@ -138,11 +154,9 @@ class IncidentSerializer(serializers.Serializer):
         allow_null=True,
         help_text="The supplier's colleague in charge (the supplier's own keys only).",
     )
-    containment = serializers.CharField(source="eight_d_texts.containment")
-    root_cause = serializers.CharField(source="eight_d_texts.root_cause")
-    corrective_action = serializers.CharField(source="eight_d_texts.corrective_action")
-    preventive_action = serializers.CharField(source="eight_d_texts.preventive_action")
-    verification = serializers.CharField(source="eight_d_texts.verification")
+    eight_d = DisciplineSerializer(
+        many=True, help_text="The eight disciplines of the supplier's 8D, D1 to D8, in order."
+    )
 
 
 class TimelineEntrySerializer(serializers.Serializer):
@@ -231,18 +245,20 @@ class ResolveSerializer(serializers.Serializer):
     )
 
 
-class ActionsSerializer(serializers.Serializer):
-    """The supplier's 8D answer; only the fields sent are changed."""
+class EightDSerializer(serializers.Serializer):
+    """One discipline of the 8D; only the fields sent change."""
 
-    containment = strict.CharField(required=False, allow_blank=True, max_length=inputs.ANSWER_MAX)
-    root_cause = strict.CharField(required=False, allow_blank=True, max_length=inputs.ANSWER_MAX)
-    corrective_action = strict.CharField(
-        required=False, allow_blank=True, max_length=inputs.ANSWER_MAX
+    discipline = serializers.ChoiceField(choices=Discipline.choices)
+    text = strict.CharField(required=False, allow_blank=True, max_length=inputs.ANSWER_MAX)
+    owner = strict.EmailField(
+        required=False,
+        allow_null=True,
+        help_text="A colleague's e-mail address (a responder or admin); null: nobody.",
     )
-    preventive_action = strict.CharField(
-        required=False, allow_blank=True, max_length=inputs.ANSWER_MAX
+    due_on = strict.IsoDateField(required=False, allow_null=True)
+    done_on = strict.IsoDateField(
+        required=False, allow_null=True, help_text="Not after today; null: not done."
     )
-    verification = strict.CharField(required=False, allow_blank=True, max_length=inputs.ANSWER_MAX)
 
 
 # --- evidence ------------------------------------------------------------------------------------

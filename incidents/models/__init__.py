@@ -1,5 +1,6 @@
 """What: evidence (posts), what it names (matches), how it is grouped (incidents) and answered."""
 
+from .eightd import FORMER_FIELDS, Discipline, EightDStep, discipline_overdue, prefetch_eight_d
 from .evidence import (
     Attachment,
     Category,
@@ -36,11 +37,14 @@ from .sla import (
 from .values import Severity, hour_of, to_the_hour
 
 __all__ = [
+    "FORMER_FIELDS",
     "SLA_ACKNOWLEDGE",
     "SLA_RESOLVE",
     "Attachment",
     "Category",
     "ClassifierModel",
+    "Discipline",
+    "EightDStep",
     "Follow",
     "Incident",
     "IncidentEvent",
@@ -66,9 +70,11 @@ __all__ = [
     "Standing",
     "WorkCalendar",
     "attachment_path",
+    "discipline_overdue",
     "hour_of",
     "identity_hidden_condition",
     "overdue_condition",
+    "prefetch_eight_d",
     "sla_promises",
     "sla_terms",
     "to_the_hour",

@@ -82,6 +82,13 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
 
+    def with_eight_d(self) -> IncidentQuerySet:
+        """Each incident with its 8D disciplines and their owners, in one more query for the
+        whole list (the presenters show them in every representation of an incident)."""
+        from .eightd import eight_d_prefetch  # it refers to Incident: imported when both exist
+
+        return self.prefetch_related(eight_d_prefetch())
+
     def overdue(self, now: datetime) -> IncidentQuerySet:
         return self.filter(overdue_condition(now))
 
@@ -106,7 +113,7 @@ class Incident(SlaClock, models.Model):
         INVESTIGATE = "investigate", "Start investigation"
         ASSIGN = "assign", "Assign"
         RESPOND = "respond", "Answer"
-        RECORD_8D = "8d", "Record the 8D answer"
+        RECORD_8D = "8d", "Update the 8D"
         SET_SEVERITY = "severity", "Set severity"
         RESOLVE = "resolve", "Resolve"
         CLOSE = "close", "Close"
@@ -171,19 +178,7 @@ class Incident(SlaClock, models.Model):
         related_name="assigned_incidents",
     )
 
-    # The supplier's structured answer (8D / CAPA); the labels are what every channel shows.
-    containment = models.TextField("containment", blank=True)
-    root_cause = models.TextField("root cause", blank=True)
-    corrective_action = models.TextField("corrective action", blank=True)
-    preventive_action = models.TextField("preventive action", blank=True)
-    verification = models.TextField("verification", blank=True)
-    EIGHT_D_FIELDS = (
-        "containment",
-        "root_cause",
-        "corrective_action",
-        "preventive_action",
-        "verification",
-    )
+    # The supplier's structured answer (8D) is in its disciplines: EightDStep (models/eightd.py).
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -310,7 +305,7 @@ _REFUSALS: dict[str, str] = {
     _A.INVESTIGATE: "Only open incidents can be investigated.",
     _A.ASSIGN: "Only open incidents are assigned.",
     _A.RESPOND: "A closed incident takes no more answers.",
-    _A.RECORD_8D: "The 8D answer cannot be recorded now.",
+    _A.RECORD_8D: "The 8D cannot be updated now.",
     _A.SET_SEVERITY: "Only an open incident's severity changes.",
     _A.RESOLVE: "This incident is not open.",
     _A.CLOSE: "Resolve the incident before closing it.",
@@ -421,7 +416,9 @@ class IncidentEvent(models.Model):
         ASSIGNED = "assigned", "Assigned"
         RESPONSE = "response", "Answered"
         RESPONSE_EDITED = "response_edited", "Answer edited"
+        # Events before the 8D had its eight disciplines; EIGHT_D since.
         ACTION_RECORDED = "action_recorded", "8D action recorded"
+        EIGHT_D = "eight_d", "8D progress"
         BUYER_REPLY = "buyer_reply", "A reporting organization replied"
         RESOLUTION_ACCEPTED = "resolution_accepted", "Resolution accepted"
         SLA_WARNING = "sla_warning", "SLA about to be breached"

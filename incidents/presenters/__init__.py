@@ -2,7 +2,7 @@
 representation, an answer, safe links and attachment names. Pages, the API, the CSV export and
 the webhooks show these; none builds its own copy."""
 
-from .events import eight_d_labels, event_data, event_time, timeline_entry
+from .events import discipline_name, event_data, event_time, timeline_entry
 from .evidence import attachment_views, evidence_view, person_view
 from .incidents import (
     Counters,
@@ -26,7 +26,7 @@ __all__ = [
     "answer_view",
     "attachment_views",
     "counters_for",
-    "eight_d_labels",
+    "discipline_name",
     "event_data",
     "event_time",
     "evidence_view",

@@ -11,11 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Field
-
 from supplierwatch.viewers import Viewer
 
-from ..models import Incident, IncidentEvent, Response, Severity, SlaAlert, to_the_hour
+from ..models import (
+    FORMER_FIELDS,
+    Discipline,
+    Incident,
+    IncidentEvent,
+    Response,
+    Severity,
+    SlaAlert,
+    to_the_hour,
+)
 
 Kind = IncidentEvent.Kind
 # What changed an incident's severity, by the `by` of its event (a JSON value of any type).
@@ -39,15 +46,11 @@ def _severity(value: object) -> Severity | None:
         return None
 
 
-def _verbose_name(name: str) -> str:
-    field = Incident._meta.get_field(name)
-    assert isinstance(field, Field)  # the 8D steps are text columns, not relations
-    return str(field.verbose_name)
-
-
-def eight_d_labels() -> dict[str, str]:
-    """The 8D steps by field name, in order, as every channel names them."""
-    return {name: _verbose_name(name) for name in Incident.EIGHT_D_FIELDS}
+def discipline_name(value: object) -> str:
+    """A discipline as every channel names it: "D4 Root cause"."""
+    if value not in Discipline.values:
+        return "A discipline"
+    return f"{str(value).upper()} {Discipline(value).label}"
 
 
 def _reporter(data: dict[str, Any], key: str, viewer: Viewer) -> str:
@@ -114,9 +117,12 @@ def event_sentence(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> 
     if kind == Kind.RESPONSE_EDITED:
         return "An answer was edited."
     if kind == Kind.ACTION_RECORDED:
-        labels = eight_d_labels()
-        names = [labels[name] for name in data.get("fields") or [] if name in labels]
-        return f"8D answer updated: {', '.join(names) or 'no step'}."
+        # Recorded before the 8D had disciplines: its fields are named by where they live now.
+        fields = [name for name in data.get("fields") or [] if name in FORMER_FIELDS]
+        names = [discipline_name(FORMER_FIELDS[name]) for name in fields]
+        return f"8D updated: {', '.join(names) or 'no discipline'}."
+    if kind == Kind.EIGHT_D:
+        return _eight_d_sentence(data, viewer, supplier_name)
     if kind in IncidentEvent.SLA_KINDS:
         return _sla_sentence(kind, data)
     if kind == Kind.SLA_PAUSED:
@@ -127,6 +133,32 @@ def event_sentence(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> 
     if kind == Kind.SLA_RESUMED:
         return "A reporting organization answered: the SLA clock runs again, due times moved on."
     return event.get_kind_display() + "."
+
+
+_EIGHT_D_PARTS = {"text": "text", "due_on": "due date", "done_on": "done date"}
+
+
+def _eight_d_sentence(data: dict[str, Any], viewer: Viewer, supplier_name: str) -> str:
+    """A discipline's progress. Who owns it is the supplier's own business, like assignments."""
+    name = discipline_name(data.get("discipline"))
+    changed = [str(part) for part in data.get("changed") or []]
+    if changed == ["owner"] and data.get("previous") and not data.get("owner_id"):
+        if viewer.sees_supplier_side:
+            why = _BACK_BECAUSE.get(data.get("reason"), "may no longer act")
+            return f"{name}: owned by nobody now, {data['previous']} {why}."
+        return f"{name}: owner changed."
+    parts = [_EIGHT_D_PARTS[part] for part in changed if part in _EIGHT_D_PARTS]
+    sentence = f"{name} updated" + (f" ({', '.join(parts)})" if parts else "")
+    if "owner" in changed:
+        if not viewer.sees_supplier_side:
+            sentence += ", owner changed"
+        elif data.get("owner"):
+            sentence += f", owned by {data['owner']}"
+        else:
+            sentence += ", owned by nobody"
+    if "done_on" in changed and data.get("done"):
+        sentence += "; done"
+    return sentence + "."
 
 
 def _sla_sentence(kind: str, data: dict[str, Any]) -> str:
@@ -212,6 +244,17 @@ def event_data(event: IncidentEvent, viewer: Viewer) -> dict[str, Any]:
         return {"response_id": data.get("response_id"), "visibility": data.get("visibility")}
     if kind == Kind.ACTION_RECORDED:
         return {"fields": list(data.get("fields", []))}
+    if kind == Kind.EIGHT_D:
+        result = {
+            "discipline": data.get("discipline"),
+            "changed": list(data.get("changed") or []),
+            "done": bool(data.get("done")),
+        }
+        if viewer.sees_supplier_side:
+            # The owner's name, and why a discipline went back to nobody: the supplier's own.
+            extra = {key: data[key] for key in ("reason",) if data.get(key)}
+            result |= {"owner": data.get("owner"), **extra}
+        return result
     if kind in IncidentEvent.SLA_KINDS:
         return {"promise": data.get("promise"), "due_at": data.get("due_at")}
     if kind == Kind.SLA_RESUMED:

@@ -4,7 +4,7 @@ export and the webhooks show, and the supplier's answers as that viewer may read
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, overload
 
 from django.conf import settings
@@ -14,6 +14,7 @@ from supplierwatch.viewers import Viewer
 
 from ..models import (
     Category,
+    Discipline,
     Incident,
     IncidentEvent,
     Reply,
@@ -21,7 +22,7 @@ from ..models import (
     Severity,
     to_the_hour,
 )
-from .events import eight_d_labels, event_data, event_time
+from .events import discipline_name, event_data, event_time
 from .evidence import Party, Person, person_view
 
 
@@ -80,10 +81,69 @@ def counters_for(incident: Incident, viewer: Viewer) -> Counters:
 
 
 @dataclass(frozen=True)
-class EightDStep:
-    field: str
+class DisciplineView:
+    """One discipline of the 8D as a viewer sees it: every viewer of the incident reads its text
+    and progress; its owner is named to the supplier's own staff (and operators) only."""
+
+    discipline: str
     label: str
     text: str
+    owner: Person | None
+    # Whether somebody owns it: everyone may know that the work has an owner, not who.
+    owned: bool
+    due_on: date | None
+    done_on: date | None
+    overdue: bool
+
+    @property
+    def number(self) -> int:
+        return int(self.discipline[1:])
+
+    @property
+    def name(self) -> str:
+        """As every channel names it: "D4 Root cause"."""
+        return discipline_name(self.discipline)
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_on is not None
+
+    @property
+    def started(self) -> bool:
+        return bool(self.text) or self.owned or self.due_on is not None or self.is_done
+
+    @property
+    def state(self) -> str:
+        """Its progress in a word: done, overdue, started or not started."""
+        if self.is_done:
+            return "done"
+        if self.overdue:
+            return "overdue"
+        return "started" if self.started else "not started"
+
+
+def disciplines_for(incident: Incident, viewer: Viewer, today: date) -> list[DisciplineView]:
+    """The eight disciplines in order, those never recorded as not started. Reads
+    `incident.eight_d_steps.all()`, which the selectors prefetch with their owners."""
+    recorded = {step.discipline: step for step in incident.eight_d_steps.all()}
+    shows_owner = viewer.sees_supplier_side
+    views = []
+    for value, label in Discipline.choices:
+        step = recorded.get(value)
+        owner = step.owner if step else None
+        views.append(
+            DisciplineView(
+                discipline=value,
+                label=label,
+                text=step.text if step else "",
+                owner=person_view(owner) if owner and shows_owner else None,
+                owned=owner is not None,
+                due_on=step.due_on if step else None,
+                done_on=step.done_on if step else None,
+                overdue=step.is_overdue(today) if step else False,
+            )
+        )
+    return views
 
 
 class DuePromise(NamedTuple):
@@ -125,7 +185,7 @@ class IncidentView:
     times_to_the_hour: bool
     # The colleague in charge: the supplier's own staff (and operators) only.
     assignee: Person | None
-    eight_d: list[EightDStep]
+    eight_d: list[DisciplineView]
     acknowledge_overdue: bool
     resolve_overdue: bool
 
@@ -175,12 +235,17 @@ class IncidentView:
         return f"{settings.SITE_URL}/api/v1/incidents/{self.id}/"
 
     @property
-    def eight_d_recorded(self) -> list[EightDStep]:
-        return [step for step in self.eight_d if step.text]
+    def eight_d_started(self) -> bool:
+        return any(step.started for step in self.eight_d)
 
     @property
-    def eight_d_texts(self) -> dict[str, str]:
-        return {step.field: step.text for step in self.eight_d}
+    def eight_d_done(self) -> int:
+        """How many of the eight disciplines are done."""
+        return sum(step.is_done for step in self.eight_d)
+
+    @property
+    def eight_d_overdue(self) -> int:
+        return sum(step.overdue for step in self.eight_d)
 
 
 def _seconds(duration: timedelta | None) -> int | None:
@@ -244,7 +309,6 @@ def _shown(moment: datetime | None, exact: bool) -> datetime | None:
 
 
 def _incident_fields(incident: Incident, viewer: Viewer, now: datetime) -> dict[str, Any]:
-    labels = eight_d_labels()
     # First and last seen are its evidence's times; created, updated and last activity are moved
     # by evidence too (Incident.EVIDENCE_MOVED_TIMES). The due times count from a whole hour
     # (Incident.sla_clock_start); the supplier's own actions' times date only its work.
@@ -276,9 +340,7 @@ def _incident_fields(incident: Incident, viewer: Viewer, now: datetime) -> dict[
         time_to_resolution=incident.time_to_resolution,
         times_to_the_hour=not exact,
         assignee=person_view(incident.assignee) if viewer.sees_supplier_side else None,
-        eight_d=[
-            EightDStep(name, label, getattr(incident, name)) for name, label in labels.items()
-        ],
+        eight_d=disciplines_for(incident, viewer, timezone.localdate(now)),
         acknowledge_overdue=incident.acknowledge_overdue(now),
         resolve_overdue=incident.resolve_overdue(now),
     )

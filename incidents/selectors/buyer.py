@@ -58,6 +58,7 @@ FOLLOW_NEWS_KINDS = (
     IncidentEvent.Kind.STATUS_CHANGED,
     IncidentEvent.Kind.SEVERITY_CHANGED,
     IncidentEvent.Kind.ACTION_RECORDED,
+    IncidentEvent.Kind.EIGHT_D,
 )
 
 

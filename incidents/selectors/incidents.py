@@ -52,7 +52,7 @@ INCIDENT_ORDER = ("-shown_last_activity_at", "-id")
 
 def incident_list(*, viewer: Viewer, supplier_id: int | None = None) -> IncidentQuerySet:
     """The incidents this viewer may see, latest activity first (INCIDENT_ORDER), each with what
-    every view of it shows: supplier, category, assignee, the times it is shown with
+    every view of it shows: supplier, category, assignee, the 8D disciplines, the times it is shown with
     (`shown_created_at`, `shown_updated_at`, `shown_last_activity_at`: to the hour for everyone
     but operators, so an order or a page boundary dates nothing more exactly than the times
     shown), and for a buyer its own `vendor_code`, `own_post_count` and `own_shares` (whether it
@@ -61,6 +61,7 @@ def incident_list(*, viewer: Viewer, supplier_id: int | None = None) -> Incident
         Incident.objects.visible_to(viewer)
         .with_shown_times(viewer)
         .select_related("supplier", "category", "assignee")
+        .with_eight_d()
         .order_by(*INCIDENT_ORDER)
     )
     if supplier_id is not None:

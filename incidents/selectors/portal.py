@@ -21,6 +21,7 @@ from ..models import (
     PostMatch,
     Severity,
     overdue_condition,
+    prefetch_eight_d,
 )
 from .incidents import INCIDENT_ORDER, incident_list
 
@@ -154,6 +155,8 @@ def portal_overview(
         .select_related("supplier", "category", "assignee")
         .order_by("-severity", "resolve_due_at", "id")[:20]
     )
+    # What every view of an incident shows, for both lists in one query.
+    prefetch_eight_d(most_severe + overdue)
 
     # Complaints are the evidence grouped into the viewer's incidents, dated when posted.
     today = timezone.localdate(now)

@@ -7,6 +7,7 @@ from .attachments import (
     attachments_check,
     post_report_with_attachments,
 )
+from .eightd import KEEP, UNKNOWN_DISCIPLINE, eightd_release_owner, eightd_update
 from .follows import follow_mark_seen, incident_follow, incident_unfollow
 from .ingest import IngestResult, posts_ingest
 from .lifecycle import (
@@ -14,7 +15,6 @@ from .lifecycle import (
     incident_acknowledge,
     incident_assign,
     incident_close,
-    incident_record_actions,
     incident_resolve,
     incident_respond,
     incident_response_edit,
@@ -73,10 +73,12 @@ from .training import (
 )
 
 __all__ = [
+    "KEEP",
     "MAY_NOT_ACT",
     "NOT_A_COLLEAGUE",
     "NOT_A_REPORTER",
     "PRIVATE_ANSWER_REFUSAL",
+    "UNKNOWN_DISCIPLINE",
     "IngestResult",
     "ProcessResult",
     "TrainingResult",
@@ -86,13 +88,14 @@ __all__ = [
     "classifier_activate",
     "classifier_deactivate_all",
     "classifier_train",
+    "eightd_release_owner",
+    "eightd_update",
     "follow_mark_seen",
     "incident_accept_resolution",
     "incident_acknowledge",
     "incident_assign",
     "incident_close",
     "incident_follow",
-    "incident_record_actions",
     "incident_reject_resolution",
     "incident_reply",
     "incident_resolve",

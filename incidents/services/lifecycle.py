@@ -15,7 +15,7 @@ from suppliers.models import Organization, User
 from supplierwatch.errors import ApplicationError
 from supplierwatch.viewers import viewer_of
 
-from ..inputs import clean_answer, clean_eight_d, clean_note, clean_severity
+from ..inputs import clean_answer, clean_note, clean_severity
 from ..models import Incident, IncidentEvent, Response
 from ..selectors import incident_named_organizations
 from ..signals import events_announce
@@ -23,7 +23,6 @@ from .assignments import check_assignee, record_assignment
 from .processing import incident_change_severity
 
 Action = Incident.Action
-EIGHT_D_FIELDS = Incident.EIGHT_D_FIELDS
 # A refusal that an adapter which looks the organization up (the API, by slug) gives in the same
 # words when it finds none.
 PRIVATE_ANSWER_REFUSAL = (
@@ -174,26 +173,6 @@ def incident_response_edit(*, response: Response, actor: User, body: str) -> Res
         visibility=response.visibility,
     )
     return response
-
-
-@transaction.atomic
-def incident_record_actions(*, incident: Incident, actor: User, **fields: str) -> Incident:
-    """Record the supplier's 8D answer: containment, root cause, corrective, preventive, verification."""
-    unknown = set(fields) - set(EIGHT_D_FIELDS)
-    if unknown:
-        raise ApplicationError(f"Unknown 8D field: {sorted(unknown)[0]}", field=sorted(unknown)[0])
-    locked = _begin(incident, actor, Action.RECORD_8D)
-    changed = {}
-    for name, value in clean_eight_d(fields).items():
-        if getattr(locked, name) != value:
-            setattr(locked, name, value)
-            changed[name] = value
-    if not changed:
-        return locked
-    locked.last_activity_at = timezone.now()
-    locked.save()
-    incident_event(locked, IncidentEvent.Kind.ACTION_RECORDED, actor, fields=sorted(changed))
-    return locked
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.middleware import HtmxDetails
 
@@ -50,8 +50,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "no_party.html", status=403)
 
 
-def viewer_required(allowed: Callable[[Viewer], bool]) -> Callable[[View], View]:
-    """Pages for some viewers only (403 for the others); the view gets the Viewer after the request."""
+def viewer_required(
+    allowed: Callable[[Viewer], bool], *, hidden: bool = False
+) -> Callable[[View], View]:
+    """Pages for some viewers only (403 for the others; 404 when `hidden`, for pages about one
+    incident, which to anyone else do not exist); the view gets the Viewer after the request."""
 
     def decorator(view: View) -> View:
         @login_required
@@ -59,6 +62,8 @@ def viewer_required(allowed: Callable[[Viewer], bool]) -> Callable[[View], View]
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             viewer = viewer_of(request.user)
             if not allowed(viewer):
+                if hidden:
+                    raise Http404("No such page.")
                 raise PermissionDenied("This page belongs to another kind of account.")
             return view(request, viewer, *args, **kwargs)
 
@@ -71,6 +76,9 @@ buyer_required = viewer_required(lambda viewer: viewer.is_buyer)
 # Operators see everything, the buyers' pages included; supplier staff use the portal's pages.
 buyer_or_operator_required = viewer_required(lambda v: v.is_buyer or v.is_operator)
 supplier_staff_required = viewer_required(lambda viewer: viewer.is_supplier_staff)
+# The 8D's pages about one incident: the other side's route is a 404, as a missing incident.
+supplier_staff_or_404 = viewer_required(lambda viewer: viewer.is_supplier_staff, hidden=True)
+buyer_or_operator_or_404 = viewer_required(lambda v: v.is_buyer or v.is_operator, hidden=True)
 # A supplier's admins (who manage its team and its assignment rules).
 supplier_admin_required = viewer_required(lambda v: v.is_supplier_staff and v.is_admin)
 

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from suppliers.models import Supplier, User
+from suppliers.models import Supplier, User, person
 from supplierwatch.errors import ApplicationError
 from supplierwatch.forms import add_refusal
 from supplierwatch.viewers import Viewer
@@ -38,14 +38,15 @@ from ..forms import (
     RespondForm,
     SeverityForm,
 )
-from ..models import Incident
-from ..presenters import incident_view, timeline_entry
+from ..models import Discipline, Incident
+from ..presenters import discipline_name, incident_view, timeline_entry
 from .common import (
     HtmxHttpRequest,
     incident_page,
     membership_of,
     page_of,
     present,
+    supplier_staff_or_404,
     supplier_staff_required,
 )
 
@@ -152,14 +153,6 @@ ACTIONS: dict[str, Action] = {
         "Answer sent.",
         anchor="answers",
     ),
-    A.RECORD_8D: Action(
-        EightDForm,
-        lambda user, incident, data: services.incident_record_actions(
-            incident=incident, actor=user, **data
-        ),
-        "8D actions saved.",
-        anchor="eight-d",
-    ),
     A.SET_SEVERITY: Action(
         SeverityForm,
         lambda user, incident, data: services.incident_set_severity(
@@ -191,8 +184,6 @@ def _form_kwargs(name: str, viewer: Viewer, incident: Incident) -> dict[str, Any
     if name == A.RESPOND:
         named = selectors.incident_named_organizations(viewer=viewer, incident=incident)
         return {"organizations": named}
-    if name == A.RECORD_8D:
-        return {"initial": {f: getattr(incident, f) for f in Incident.EIGHT_D_FIELDS}}
     if name == A.SET_SEVERITY:
         return {"initial": {"severity": incident.severity}}
     return {}
@@ -214,7 +205,7 @@ def _incident_for(viewer: Viewer, pk: int) -> Incident:
     return get_object_or_404(selectors.incident_list(viewer=viewer), pk=pk)
 
 
-def _render_incident(
+def render_incident(
     request: HttpRequest,
     viewer: Viewer,
     incident: Incident,
@@ -227,13 +218,17 @@ def _render_incident(
     )
     acting = viewer.may_act_for(incident.supplier_id)
     action_forms: dict[str, forms.Form] = {}
+    eight_d_forms: dict[str, forms.Form] = {}
     if acting:
         for name in incident.allowed_actions():
+            if name == A.RECORD_8D:
+                eight_d_forms = _eight_d_forms(incident, failed)
+                continue
             if failed and failed[0] == name:
                 action_forms[name] = failed[1]
             else:
                 action_forms[name] = _build_form(name, viewer, incident)
-        if failed and failed[0] not in action_forms:
+        if failed and failed[0] in ACTIONS and failed[0] not in action_forms:
             action_forms[failed[0]] = failed[1]
     # The latest events (the selector's order: newest first), shown oldest first.
     latest = list(selectors.incident_timeline(viewer=viewer, incident=incident)[:TIMELINE_LIMIT])
@@ -243,15 +238,61 @@ def _render_incident(
         "failed_action": failed[0] if failed else "",
         "can_act": acting,
         "forms": action_forms,
+        # Each discipline as the viewer sees it, with its form for those who may act.
+        "eight_d": [
+            (step, eight_d_forms.get(step.discipline)) for step in context["incident"].eight_d
+        ],
         "timeline": [timeline_entry(e, viewer, supplier_name) for e in reversed(latest)],
         "timeline_truncated": len(latest) == TIMELINE_LIMIT,
     }
     return render(request, "portal/incident_detail.html", context, status=status)
 
 
+def _eight_d_forms(
+    incident: Incident, failed: tuple[str, forms.Form] | None
+) -> dict[str, forms.Form]:
+    """A form for each of the eight disciplines (the one that failed as it was typed), offering
+    the colleagues who may own one, read once for all eight."""
+    offered = list(User.objects.assignable_at(incident.supplier_id))
+    result: dict[str, forms.Form] = {}
+    for discipline in Discipline.values:
+        if failed and failed[0] == f"8d-{discipline}":
+            result[discipline] = failed[1]
+        else:
+            result[discipline] = eight_d_form(incident, discipline, offered=offered)
+    return result
+
+
+def eight_d_form(
+    incident: Incident,
+    discipline: str,
+    *,
+    data: Any = None,
+    offered: list[User] | None = None,
+) -> EightDForm:
+    """The form of one discipline, filled in with what is recorded (incident.eight_d_steps, which
+    the selectors prefetch); its fields' ids are the discipline's own, as the page shows eight."""
+    kwargs: dict[str, Any] = {
+        "colleagues": User.objects.assignable_at(incident.supplier_id),
+        "offered": offered,
+        "auto_id": f"id_{discipline}_%s",
+    }
+    if data is not None:
+        return EightDForm(data, **kwargs)
+    step = next((s for s in incident.eight_d_steps.all() if s.discipline == discipline), None)
+    if step is not None:
+        kwargs["initial"] = {
+            "text": step.text,
+            "owner": step.owner_id,
+            "due_on": step.due_on,
+            "done_on": step.done_on,
+        }
+    return EightDForm(**kwargs)
+
+
 @supplier_staff_required
 def incident_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
-    return _render_incident(request, viewer, _incident_for(viewer, pk))
+    return render_incident(request, viewer, _incident_for(viewer, pk))
 
 
 @require_POST
@@ -274,4 +315,34 @@ def incident_action(request: HttpRequest, viewer: Viewer, pk: int, action: str) 
             return redirect(f"{url}#{ACTIONS[action].anchor}")
     # Re-render the page with the form as typed and its errors, so nothing typed is lost.
     incident.refresh_from_db()
-    return _render_incident(request, viewer, incident, failed=(action, form), status=400)
+    return render_incident(request, viewer, incident, failed=(action, form), status=400)
+
+
+@require_POST
+@supplier_staff_or_404
+def incident_eight_d(
+    request: HttpRequest, viewer: Viewer, pk: int, discipline: str
+) -> HttpResponse:
+    """Save one discipline of the 8D (services.eightd_update); on a refusal, the incident page
+    again with what was typed beside the error."""
+    if discipline not in Discipline.values:
+        raise Http404("No such discipline.")
+    incident = _incident_for(viewer, pk)
+    if not viewer.may_act_for(incident.supplier_id):
+        raise PermissionDenied("Viewers can read the 8D but not change it.")
+    form = eight_d_form(incident, discipline, data=request.POST)
+    if form.is_valid():
+        try:
+            services.eightd_update(
+                incident=incident,
+                discipline=discipline,
+                actor=person(request.user),
+                **form.cleaned_data,
+            )
+        except ApplicationError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, f"{discipline_name(discipline)} saved.")
+            return redirect(reverse("portal-incident", args=[incident.pk]) + f"#{discipline}")
+    incident = _incident_for(viewer, pk)  # as recorded, with the form as typed
+    return render_incident(request, viewer, incident, failed=(f"8d-{discipline}", form), status=400)

@@ -7,7 +7,7 @@ serializers use these instead.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -80,6 +80,25 @@ class IsoDateTimeField(_StrictString, serializers.CharField):
         text = str(super().to_internal_value(data))
         try:
             datetime.fromisoformat(text)
+        except ValueError:
+            self.fail("invalid")
+        return text
+
+
+@extend_schema_field({"type": "string", "format": "date"})
+class IsoDateField(_StrictString, serializers.CharField):
+    """A date (2026-12-24), as text: the shape is checked here (400), which dates may be stored by
+    the service's input rule (422)."""
+
+    default_error_messages = {
+        **_NOT_A_STRING,
+        "invalid": "Not a date, such as 2026-12-24.",
+    }
+
+    def to_internal_value(self, data: Any) -> str:
+        text = str(super().to_internal_value(data))
+        try:
+            date.fromisoformat(text)
         except ValueError:
             self.fail("invalid")
         return text

@@ -77,7 +77,9 @@ def test_supplier_actions_answer_without_the_reporter(api, world):
     answers = [
         client.post(f"/api/v1/incidents/{incident.pk}/acknowledge/"),
         client.post(
-            f"/api/v1/incidents/{incident.pk}/actions/", {"containment": "Held."}, format="json"
+            f"/api/v1/incidents/{incident.pk}/actions/",
+            {"discipline": "d3", "text": "Held."},
+            format="json",
         ),
         client.post(
             f"/api/v1/incidents/{incident.pk}/responses/", {"body": "On it."}, format="json"

@@ -49,6 +49,7 @@ def test_example_client_syncs_codes_and_pulls_new_incidents(live_server, world, 
     out = capsys.readouterr().out.splitlines()
     pulled = {int(line.split()[0][1:]) for line in out if line.startswith("#")}
     assert pulled == {incident.pk for incident in world.incidents.values()}
+    assert all(line.endswith("8D 0/8 done)") for line in out if line.startswith("#"))
     watermark = out[-1].removeprefix("next --since: ")
 
     # Only what changed since the watermark comes back next time.

@@ -265,8 +265,11 @@ def test_supplier_acknowledges_assigns_answers_and_resolves(api, world, carol):
     assert answered.json()["body"] == "Replacements ship today."
     assert answered.json()["visibility"] == "public"
 
-    actions = client.post(f"{base}/actions/", {"root_cause": "Worn mould."}, format="json")
-    assert actions.json()["root_cause"] == "Worn mould."
+    actions = client.post(
+        f"{base}/actions/", {"discipline": "d4", "text": "Worn mould."}, format="json"
+    )
+    root_cause = next(d for d in actions.json()["eight_d"] if d["discipline"] == "d4")
+    assert root_cause["text"] == "Worn mould."
 
     resolved = client.post(f"{base}/resolve/", {"note": "Lot replaced."}, format="json")
     assert resolved.status_code == 200

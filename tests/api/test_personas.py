@@ -82,7 +82,7 @@ MATRIX: dict[str, tuple[Call, tuple[int, ...]]] = {
     "resolve_initech": (Call("POST", "/api/v1/incidents/{initech}/resolve/", {"note": "Replaced."}),
                                                                      (403, 403, 200, 404, 403, 403, 401, 401)),
     "actions_initech": (Call("POST", "/api/v1/incidents/{initech}/actions/",
-                             {"containment": "Lot quarantined."}),
+                             {"discipline": "d3", "text": "Lot quarantined."}),
                                                                      (403, 403, 200, 404, 403, 403, 401, 401)),
     "respond_initech": (Call("POST", "/api/v1/incidents/{initech}/responses/",
                              {"body": "We are on it."}),

@@ -142,7 +142,7 @@ def test_an_incident_can_be_unassigned(incident, carol, colleague):
     assert last_event(incident).data == {"assignee_id": None, "assignee": None}
 
 
-# --- investigate, 8D --------------------------------------------------------------------------
+# --- investigate --------------------------------------------------------------------------------
 
 
 def test_starting_an_investigation_also_acknowledges(incident, carol):
@@ -158,36 +158,6 @@ def test_a_closed_incident_cannot_be_investigated(incident, carol):
     with_status(incident, Incident.Status.CLOSED)
     with pytest.raises(ApplicationError):
         services.incident_start_investigation(incident=incident, actor=carol)
-
-
-def test_recording_8d_actions_stores_them_and_names_the_fields_changed(incident, carol):
-    services.incident_record_actions(
-        incident=incident,
-        actor=carol,
-        containment="  Lot L-778 quarantined at all sites.  ",
-        root_cause="Worn moulding tool.",
-    )
-
-    incident.refresh_from_db()
-    assert incident.containment == "Lot L-778 quarantined at all sites."
-    assert incident.root_cause == "Worn moulding tool."
-    event = last_event(incident)
-    assert event.kind == IncidentEvent.Kind.ACTION_RECORDED
-    assert event.actor == carol
-    assert event.data == {"fields": ["containment", "root_cause"]}
-
-
-def test_recording_the_same_8d_actions_again_writes_no_event(incident, carol):
-    services.incident_record_actions(incident=incident, actor=carol, containment="Quarantined.")
-    services.incident_record_actions(incident=incident, actor=carol, containment="Quarantined.")
-    assert kinds(incident) == [IncidentEvent.Kind.ACTION_RECORDED]
-
-
-def test_an_unknown_8d_field_is_refused(incident, carol):
-    with pytest.raises(ApplicationError) as caught:
-        services.incident_record_actions(incident=incident, actor=carol, excuses="none")
-    assert caught.value.field == "excuses"
-    assert not incident.events.exists()
 
 
 # --- respond ----------------------------------------------------------------------------------
@@ -341,7 +311,7 @@ def test_the_whole_lifecycle_leaves_a_complete_timeline(incident, carol, colleag
     services.incident_acknowledge(incident=incident, actor=carol)
     services.incident_assign(incident=incident, actor=carol, assignee=colleague)
     services.incident_start_investigation(incident=incident, actor=colleague)
-    services.incident_record_actions(incident=incident, actor=colleague, root_cause="Worn tool.")
+    services.eightd_update(incident=incident, discipline="d4", actor=colleague, text="Worn tool.")
     services.incident_respond(incident=incident, author=colleague, body="Tool replaced.")
     services.incident_respond(
         incident=incident, author=colleague, body="Credit.", organization=acme
@@ -354,7 +324,7 @@ def test_the_whole_lifecycle_leaves_a_complete_timeline(incident, carol, colleag
         K.STATUS_CHANGED,
         K.ASSIGNED,
         K.STATUS_CHANGED,
-        K.ACTION_RECORDED,
+        K.EIGHT_D,
         K.RESPONSE,
         K.RESPONSE,
         K.STATUS_CHANGED,
@@ -439,8 +409,8 @@ LIFECYCLE = {
     "respond": lambda incident, actor: services.incident_respond(
         incident=incident, author=actor, body="We are on it."
     ),
-    "8d": lambda incident, actor: services.incident_record_actions(
-        incident=incident, actor=actor, containment="Quarantined."
+    "8d": lambda incident, actor: services.eightd_update(
+        incident=incident, discipline="d3", actor=actor, text="Quarantined."
     ),
     "severity": lambda incident, actor: services.incident_set_severity(
         incident=incident, actor=actor, severity=Severity.HIGH

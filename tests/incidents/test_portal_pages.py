@@ -575,7 +575,7 @@ def test_viewer_sees_no_action_forms(client, vic, reported):
 
 
 @pytest.mark.parametrize(
-    "action", ["acknowledge", "investigate", "assign", "respond", "8d", "severity", "resolve"]
+    "action", ["acknowledge", "investigate", "assign", "respond", "severity", "resolve"]
 )
 def test_viewer_cannot_act(client, vic, reported, action):
     client.force_login(vic)
@@ -624,11 +624,6 @@ ACTION_CASES = {
         IncidentEvent.Kind.RESPONSE,
         lambda i, ctx: i.responses.get().visibility == Response.Visibility.PUBLIC,
     ),
-    "8d": (
-        lambda ctx: {"containment": "Lot quarantined", "root_cause": "Worn mould"},
-        IncidentEvent.Kind.ACTION_RECORDED,
-        lambda i, ctx: i.containment == "Lot quarantined" and i.root_cause == "Worn mould",
-    ),
     "severity": (
         lambda ctx: {"severity": str(Severity.CRITICAL)},
         IncidentEvent.Kind.SEVERITY_CHANGED,
@@ -663,7 +658,6 @@ def test_each_action_writes_its_event(client, carol, initech, reported, action):
     "action, field, limit",
     [
         ("respond", "body", inputs.ANSWER_MAX),
-        ("8d", "root_cause", inputs.ANSWER_MAX),
         ("resolve", "note", inputs.NOTE_MAX),
     ],
 )
@@ -784,24 +778,6 @@ def test_empty_answer_keeps_the_other_fields_and_says_what_is_missing(client, ca
     assert f'<option value="{globex.pk}" selected>Globex</option>' in response.content.decode()
 
 
-def test_8d_error_keeps_what_was_typed(client, carol, reported, monkeypatch):
-    from incidents.views import portal
-    from supplierwatch.errors import ApplicationError
-
-    def refuse(**kwargs):
-        raise ApplicationError("Root cause is too vague.", field="root_cause")
-
-    monkeypatch.setattr(portal.services, "incident_record_actions", refuse)
-    client.force_login(carol)
-    response = client.post(
-        action_url(reported, "8d"), {"containment": "Sorted 400 parts", "root_cause": "Bad"}
-    )
-    assert response.status_code == 400
-    assert response.context["forms"]["8d"].errors["root_cause"] == ["Root cause is too vague."]
-    html = response.content.decode()
-    assert "Sorted 400 parts</textarea>" in html
-
-
 # --- Fixed query counts --------------------------------------------------------------------------
 
 
@@ -904,11 +880,12 @@ def test_label_forms_read_the_categories_once_per_page_even_when_none_is_in_use(
     assert html_of(response).count('class="label-form"') == 15
 
 
-def test_overview_selector_costs_six_queries(
+def test_overview_selector_costs_seven_queries(
     carol, initech, acme, globex, django_assert_num_queries
 ):
     grow(initech, acme, globex, 5)
-    with django_assert_num_queries(6):
+    # The seventh: both lists' 8D disciplines, which every view of an incident shows.
+    with django_assert_num_queries(7):
         overview = portal_overview(viewer=carol.viewer)
         [row.open for row in overview.by_severity]
         [(i.category, i.assignee) for i in overview.most_severe + overview.overdue]
@@ -927,9 +904,6 @@ STATE_MACHINE_ACTIONS = {
     ),
     "respond": lambda i, actor, ctx: services.incident_respond(
         incident=i, author=actor, body="We are on it."
-    ),
-    "8d": lambda i, actor, ctx: services.incident_record_actions(
-        incident=i, actor=actor, containment="Quarantined."
     ),
     "severity": lambda i, actor, ctx: services.incident_set_severity(
         incident=i, actor=actor, severity=Severity.CRITICAL

@@ -348,11 +348,34 @@ class Command(BaseCommand):
                 incident=incident, actor=initech_admin, assignee=initech_responder
             )
             services.incident_start_investigation(incident=incident, actor=initech_responder)
-            services.incident_record_actions(
-                incident=incident,
-                actor=initech_responder,
-                containment="Lot quarantined at our warehouse; replacement parts ship from lot L-2702.",
-            )
+            today = timezone.localdate(self.now)
+            for discipline, text, owner, due, done in [
+                (
+                    "d1",
+                    "Quality engineer, moulding supervisor, logistics lead.",
+                    initech_admin,
+                    None,
+                    today,
+                ),
+                (
+                    "d3",
+                    "Lot quarantined at our warehouse; replacement parts ship from lot L-2702.",
+                    initech_responder,
+                    today,
+                    today,
+                ),
+                ("d4", "", initech_responder, today - timedelta(days=2), None),
+                ("d5", "", initech_admin, today + timedelta(days=7), None),
+            ]:
+                services.eightd_update(
+                    incident=incident,
+                    discipline=discipline,
+                    actor=initech_responder,
+                    text=text,
+                    owner=owner,
+                    due_on=due,
+                    done_on=done,
+                )
             services.incident_respond(
                 incident=incident,
                 author=initech_responder,
@@ -366,14 +389,20 @@ class Command(BaseCommand):
             )
         if incident := nth("umbrella", 0):
             services.incident_acknowledge(incident=incident, actor=umbrella_admin)
-            services.incident_record_actions(
-                incident=incident,
-                actor=umbrella_admin,
-                containment="Double-walled cartons for all open orders.",
-                root_cause="A supplier of ours changed the board grade without notice.",
-                corrective_action="Board grade is now checked at our incoming inspection.",
-                preventive_action="Change notification clause added to our own supplier contracts.",
-            )
+            for discipline, text in [
+                ("d3", "Double-walled cartons for all open orders."),
+                ("d4", "A supplier of ours changed the board grade without notice."),
+                ("d5", "Board grade is now checked at our incoming inspection."),
+                ("d7", "Change notification clause added to our own supplier contracts."),
+            ]:
+                services.eightd_update(
+                    incident=incident,
+                    discipline=discipline,
+                    actor=umbrella_admin,
+                    text=text,
+                    owner=umbrella_admin,
+                    done_on=timezone.localdate(self.now),
+                )
             services.incident_resolve(
                 incident=incident, actor=umbrella_admin, note="Fixed from order 8812 on."
             )
