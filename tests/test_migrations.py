@@ -207,6 +207,7 @@ def test_the_default_sla_policy_is_todays_promise_and_running_clocks_get_their_w
     assert incident.resolve_warn_at == start + timedelta(days=7) - timedelta(hours=42)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_five_free_text_fields_of_the_8d_move_into_their_disciplines_and_back(initech):
     """Containment to D3, root cause to D4, corrective action to D5, verification to D6 and
     preventive action to D7; nothing is made for an incident with no 8D, and the way back
