@@ -21,7 +21,7 @@ from supplierwatch.forms import Form, add_refusal
 from . import inputs
 from .models import Category, Incident, Post, RoutingRule, Severity
 from .presenters import eight_d_labels
-from .selectors import PORTAL_SORTS
+from .selectors import SORTS
 from .services.attachments import ALLOWED_DESCRIPTION, ALLOWED_TYPES, MAX_FILE_BYTES, MAX_FILES
 
 # --- the buyer's report ----------------------------------------------------------------------
@@ -166,7 +166,7 @@ class ReportForm(Form):
         add_refusal(self, error, self.SERVICE_FIELDS.get(error.field or "", error.field))
 
 
-# --- the portal: filters and incident actions -------------------------------------------------
+# --- the incident lists' filters (buyers and portal) -----------------------------------------
 
 STATUS_CHOICES = [
     ("", "Any status"),
@@ -175,11 +175,14 @@ STATUS_CHOICES = [
     *Incident.Status.choices,
 ]
 SEVERITY_CHOICES = [("", "Any severity"), *reversed(Severity.choices)]
-SORT_CHOICES = [(key, sort.label) for key, sort in PORTAL_SORTS.items()]
+SORT_CHOICES = [("", "Best match when searching, else latest activity")] + [
+    (key, sort.label) for key, sort in SORTS.items() if key != "relevance"
+]
 
 
 class IncidentFilterForm(Form):
-    """The list's GET form. Every field is optional; an invalid one is ignored and explained."""
+    """An incident list's GET form (the portal's; BuyerIncidentFilterForm adds the buyers'
+    filters). Every field is optional; an invalid one is ignored and explained."""
 
     q = forms.CharField(
         label="Search",
@@ -220,7 +223,7 @@ class IncidentFilterForm(Form):
         return cleaned
 
     def search_arguments(self) -> dict:
-        """Keyword arguments for selectors.portal_incident_search from the valid fields."""
+        """Keyword arguments for selectors.incident_search from the valid fields."""
         data = self.cleaned_data if self.is_bound else {}
         category = data.get("category")
         return {
@@ -231,7 +234,50 @@ class IncidentFilterForm(Form):
             "seen_from": _start_of(data.get("seen_from")),
             # The whole last day counts: up to the start of the next one.
             "seen_to": _start_of(data.get("seen_to"), plus_days=1),
-            "sort": data.get("sort") or "activity",
+            "sort": data.get("sort") or "",
+        }
+
+
+class BuyerIncidentFilterForm(IncidentFilterForm):
+    """The buyers' list: the portal's filters, and the supplier (typed as the report form takes
+    it: a name, an alias or the organization's vendor code), what the organization reported,
+    what the person follows and the organization's suppliers."""
+
+    supplier = forms.CharField(
+        label="Supplier",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "Name, alias or your vendor code"}),
+    )
+    reported_by_us = forms.BooleanField(label="Reported by us", required=False)
+    followed = forms.BooleanField(label="Followed by me", required=False)
+    my_suppliers = forms.BooleanField(label="My suppliers (with our vendor codes)", required=False)
+
+    field_order = ["q", "supplier"]
+
+    def __init__(self, *args: Any, organization_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization_id = organization_id
+        self.supplier_obj: Supplier | None = None
+
+    def clean_supplier(self) -> str:
+        text = self.cleaned_data.get("supplier", "")
+        if text:
+            try:
+                self.supplier_obj = supplier_resolve(
+                    organization_id=self.organization_id, text=text
+                )
+            except ApplicationError as error:
+                raise forms.ValidationError(error.message) from error
+        return text
+
+    def search_arguments(self) -> dict:
+        data = self.cleaned_data if self.is_bound else {}
+        return super().search_arguments() | {
+            "supplier_id": self.supplier_obj.pk if self.supplier_obj else None,
+            "reported_by_us": bool(data.get("reported_by_us")),
+            "followed": bool(data.get("followed")),
+            "my_suppliers": bool(data.get("my_suppliers")),
         }
 
 
@@ -239,6 +285,9 @@ def _start_of(day, *, plus_days: int = 0) -> datetime | None:
     if day is None:
         return None
     return timezone.make_aware(datetime.combine(day + timedelta(days=plus_days), time.min))
+
+
+# --- the portal's incident actions ------------------------------------------------------------
 
 
 class ColleagueChoiceField(forms.ModelChoiceField):

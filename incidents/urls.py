@@ -3,13 +3,15 @@ attachments), the supplier portal's (/portal/) and label corrections (/posts/<id
 
 from django.urls import path
 
-from .views import buyer, labels, portal, replies, rules
+from .views import buyer, labels, lists, portal, replies, rules
 
 urlpatterns = [
     # Buyers (and operators)
     path("buyer/", buyer.buyer_home, name="buyer-home"),
     path("buyer/report/", buyer.report_problem, name="buyer-report"),
     path("buyer/report/suppliers/", buyer.supplier_choices, name="buyer-supplier-choices"),
+    path("incidents/", lists.incident_list, name="incidents"),
+    path("incidents/export/<slug:fmt>/", lists.incident_export, name="incidents-export"),
     path("incidents/<int:pk>/", buyer.incident_detail, name="incident-detail"),
     path("incidents/<int:pk>/follow/", buyer.incident_follow, name="incident-follow"),
     path(
@@ -22,6 +24,11 @@ urlpatterns = [
     # Supplier staff
     path("portal/", portal.portal_home, name="portal-home"),
     path("portal/incidents/", portal.incident_list, name="portal-incidents"),
+    path(
+        "portal/incidents/export/<slug:fmt>/",
+        lists.portal_incident_export,
+        name="portal-incidents-export",
+    ),
     path("portal/incidents/<int:pk>/", portal.incident_detail, name="portal-incident"),
     path(
         "portal/incidents/<int:pk>/<slug:action>/",

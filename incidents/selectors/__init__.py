@@ -22,14 +22,15 @@ from .incidents import (
     incident_replies,
     incident_timeline,
 )
-from .portal import PORTAL_SORTS, portal_incident_search, portal_overview
+from .portal import portal_overview
 from .routing import RuleRow, routing_rules
+from .search import SORTS, incident_search
 from .suppliers import supplier_category_breakdown, supplier_complaints_per_day, supplier_scorecard
 
 __all__ = [
     "EVIDENCE_ORDER",
     "INCIDENT_ORDER",
-    "PORTAL_SORTS",
+    "SORTS",
     "RuleRow",
     "active_category",
     "attachment_for",
@@ -41,9 +42,9 @@ __all__ = [
     "incident_named_organizations",
     "incident_private_reports",
     "incident_replies",
+    "incident_search",
     "incident_timeline",
     "organization_reports_with_incidents",
-    "portal_incident_search",
     "portal_overview",
     "report_by_external_id",
     "report_incident_id",

@@ -18,6 +18,7 @@ from django_htmx.middleware import HtmxDetails
 from supplierwatch.viewers import Viewer, viewer_of
 
 from .. import selectors
+from ..forms import IncidentFilterForm
 from ..presenters import answer_view, evidence_view, incident_view, reply_view
 
 if TYPE_CHECKING:
@@ -73,6 +74,16 @@ buyer_or_operator_required = viewer_required(lambda v: v.is_buyer or v.is_operat
 supplier_staff_required = viewer_required(lambda viewer: viewer.is_supplier_staff)
 # A supplier's admins (who manage its team and its assignment rules).
 supplier_admin_required = viewer_required(lambda v: v.is_supplier_staff and v.is_admin)
+
+
+def filtered_incidents(
+    request: HttpRequest, viewer: Viewer, form: IncidentFilterForm
+) -> tuple[IncidentFilterForm, QuerySet[Incident]]:
+    """An incident list's form and its incidents (a list, its export and a saved view read the
+    same). An invalid field is shown with its error and left out of the filter."""
+    if form.is_bound:
+        form.is_valid()
+    return form, selectors.incident_search(viewer=viewer, **form.search_arguments())
 
 
 def membership_of(request: HttpRequest) -> Membership:

@@ -42,6 +42,7 @@ from ..models import Incident
 from ..presenters import incident_view, timeline_entry
 from .common import (
     HtmxHttpRequest,
+    filtered_incidents,
     incident_page,
     membership_of,
     page_of,
@@ -91,10 +92,7 @@ def _supplier(request: HttpRequest) -> Supplier:
 
 @supplier_staff_required
 def incident_list(request: HtmxHttpRequest, viewer: Viewer) -> HttpResponse:
-    form = IncidentFilterForm(request.GET or None)
-    if form.is_bound:
-        form.is_valid()  # invalid fields are shown with their error and left out of the filter
-    incidents = selectors.portal_incident_search(viewer=viewer, **form.search_arguments())
+    form, incidents = filtered_incidents(request, viewer, IncidentFilterForm(request.GET or None))
     now = timezone.now()
     page = present(
         page_of(request, incidents, "page", INCIDENTS_PER_PAGE),
