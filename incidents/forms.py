@@ -281,6 +281,22 @@ class BuyerIncidentFilterForm(IncidentFilterForm):
         }
 
 
+class SavedViewForm(Form):
+    """Save the list's filters as shown (`query`, the page's query string) under a name."""
+
+    name = forms.CharField(label="Name of this view", max_length=inputs.SAVED_VIEW_NAME_MAX)
+    shared = forms.BooleanField(
+        label="Share with my team", required=False, help_text="Colleagues find it in their menu."
+    )
+    list_name = forms.ChoiceField(
+        choices=[(inputs.BUYER_LIST, "incidents"), (inputs.PORTAL_LIST, "portal")],
+        widget=forms.HiddenInput,
+    )
+    query = forms.CharField(
+        required=False, max_length=inputs.SAVED_QUERY_MAX, widget=forms.HiddenInput
+    )
+
+
 def _start_of(day, *, plus_days: int = 0) -> datetime | None:
     if day is None:
         return None

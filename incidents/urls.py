@@ -12,6 +12,9 @@ urlpatterns = [
     path("buyer/report/suppliers/", buyer.supplier_choices, name="buyer-supplier-choices"),
     path("incidents/", lists.incident_list, name="incidents"),
     path("incidents/export/<slug:fmt>/", lists.incident_export, name="incidents-export"),
+    path("saved-views/", lists.saved_view_create, name="saved-view-create"),
+    path("saved-views/<int:pk>/", lists.saved_view_open, name="saved-view"),
+    path("saved-views/<int:pk>/delete/", lists.saved_view_delete, name="saved-view-delete"),
     path("incidents/<int:pk>/", buyer.incident_detail, name="incident-detail"),
     path("incidents/<int:pk>/follow/", buyer.incident_follow, name="incident-follow"),
     path(

@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "supplierwatch.context_processors.viewer",
                 "notifications.context_processors.bell",
+                "incidents.context_processors.saved_views",
             ],
         },
     },

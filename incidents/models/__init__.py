@@ -21,6 +21,7 @@ from .incidents import (
 )
 from .replies import Reply, ReplyQuerySet
 from .routing import RoutingRule
+from .saved import SavedView, SavedViewQuerySet
 from .sla import SLA_ACKNOWLEDGE, SLA_RESOLVE, SlaAlert
 from .values import Severity, hour_of, to_the_hour
 
@@ -42,6 +43,8 @@ __all__ = [
     "Response",
     "ResponseQuerySet",
     "RoutingRule",
+    "SavedView",
+    "SavedViewQuerySet",
     "Severity",
     "SlaAlert",
     "attachment_path",

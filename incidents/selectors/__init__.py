@@ -24,6 +24,7 @@ from .incidents import (
 )
 from .portal import portal_overview
 from .routing import RuleRow, routing_rules
+from .saved import list_of, saved_views_for
 from .search import SORTS, incident_search
 from .suppliers import supplier_category_breakdown, supplier_complaints_per_day, supplier_scorecard
 
@@ -44,11 +45,13 @@ __all__ = [
     "incident_replies",
     "incident_search",
     "incident_timeline",
+    "list_of",
     "organization_reports_with_incidents",
     "portal_overview",
     "report_by_external_id",
     "report_incident_id",
     "routing_rules",
+    "saved_views_for",
     "supplier_category_breakdown",
     "supplier_complaints_per_day",
     "supplier_scorecard",

@@ -37,6 +37,7 @@ from .routing import (
     routing_rule_move,
     routing_rule_save,
 )
+from .saved_views import saved_view_delete, saved_view_save
 from .sla import sla_alerts_record
 from .spikes import spikes_detect
 from .training import (
@@ -99,6 +100,8 @@ __all__ = [
     "routing_rule_delete",
     "routing_rule_move",
     "routing_rule_save",
+    "saved_view_delete",
+    "saved_view_save",
     "sla_alerts_record",
     "spikes_detect",
 ]

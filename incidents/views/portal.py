@@ -38,6 +38,7 @@ from ..forms import (
     RespondForm,
     SeverityForm,
 )
+from ..inputs import PORTAL_LIST
 from ..models import Incident
 from ..presenters import incident_view, timeline_entry
 from .common import (
@@ -49,6 +50,7 @@ from .common import (
     present,
     supplier_staff_required,
 )
+from .lists import save_form
 
 INCIDENTS_PER_PAGE = 25
 EVIDENCE_PER_PAGE = 20
@@ -98,7 +100,13 @@ def incident_list(request: HtmxHttpRequest, viewer: Viewer) -> HttpResponse:
         page_of(request, incidents, "page", INCIDENTS_PER_PAGE),
         lambda incident: incident_view(incident, viewer, now=now),
     )
-    context = {"supplier": _supplier(request), "form": form, "page": page, "now": now}
+    context = {
+        "supplier": _supplier(request),
+        "form": form,
+        "page": page,
+        "now": now,
+        "save_form": save_form(request, PORTAL_LIST),
+    }
     if request.htmx and not request.htmx.boosted:
         return render(request, "portal/_incident_results.html", context)
     return render(request, "portal/incident_list.html", context)

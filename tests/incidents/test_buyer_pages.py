@@ -705,12 +705,13 @@ def _queries(client, url: str, **params) -> int:
     return len(captured)
 
 
-# Every full page counts the unread notifications once, for the inbox bell in its header.
+# Every full page counts the unread notifications once, for the inbox bell in its header, and
+# reads the saved views once, for the menu beside it.
 PAGES = [
-    ("dashboard", lambda w: reverse("buyer-home"), {}, 12),
-    ("incident", lambda w: _incident_url(w.incident), {}, 16),
-    ("supplier", lambda w: reverse("supplier-detail", args=[w.incident.supplier.slug]), {}, 13),
-    ("report form", lambda w: reverse("buyer-report"), {}, 8),
+    ("dashboard", lambda w: reverse("buyer-home"), {}, 13),
+    ("incident", lambda w: _incident_url(w.incident), {}, 17),
+    ("supplier", lambda w: reverse("supplier-detail", args=[w.incident.supplier.slug]), {}, 14),
+    ("report form", lambda w: reverse("buyer-report"), {}, 9),
     (
         "supplier search",
         lambda w: reverse("buyer-supplier-choices"),
