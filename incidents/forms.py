@@ -418,6 +418,59 @@ class ResolveForm(Form):
     )
 
 
+class IncidentIdsField(forms.Field):
+    """The incidents ticked in a list (`incident`, repeated): their ids."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        try:
+            return [int(item) for item in values]
+        except (TypeError, ValueError) as error:
+            raise forms.ValidationError("Select incidents from the list.") from error
+
+
+BULK_ACTION_CHOICES = [
+    (Incident.Action.ACKNOWLEDGE.value, "Acknowledge"),
+    (Incident.Action.ASSIGN.value, "Assign to…"),
+    (Incident.Action.SET_SEVERITY.value, "Set severity to…"),
+    (Incident.Action.CLOSE.value, "Close"),
+]
+
+
+class BulkActionForm(Form):
+    """One action on the incidents ticked in the portal's list. services.incidents_act_in_bulk
+    checks each incident again."""
+
+    incident = IncidentIdsField(error_messages={"required": "Select at least one incident."})
+    action = forms.ChoiceField(label="With the selected incidents", choices=BULK_ACTION_CHOICES)
+    assignee = ColleagueChoiceField(
+        label="Assignee",
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Nobody",
+        error_messages={
+            "invalid_choice": "Choose a responder or admin of your team; viewers only read."
+        },
+    )
+    severity = forms.TypedChoiceField(
+        label="Severity",
+        choices=[("", "—"), *reversed(Severity.choices)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    # The list's query string, to come back to the same filters.
+    back = forms.CharField(required=False, max_length=2_000, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, colleagues: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        assert isinstance(field, ColleagueChoiceField)
+        field.queryset = colleagues
+
+
 # --- the buyer answers back -------------------------------------------------------------------
 
 

@@ -3,7 +3,7 @@ attachments), the supplier portal's (/portal/) and label corrections (/posts/<id
 
 from django.urls import path
 
-from .views import buyer, labels, lists, portal, replies, rules
+from .views import bulk, buyer, labels, lists, portal, replies, rules
 
 urlpatterns = [
     # Buyers (and operators)
@@ -27,6 +27,7 @@ urlpatterns = [
     # Supplier staff
     path("portal/", portal.portal_home, name="portal-home"),
     path("portal/incidents/", portal.incident_list, name="portal-incidents"),
+    path("portal/incidents/bulk/", bulk.incident_bulk_action, name="portal-incidents-bulk"),
     path(
         "portal/incidents/export/<slug:fmt>/",
         lists.portal_incident_export,

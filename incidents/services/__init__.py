@@ -7,6 +7,7 @@ from .attachments import (
     attachments_check,
     post_report_with_attachments,
 )
+from .bulk import BULK_ACTIONS, BulkOutcome, incidents_act_in_bulk
 from .follows import follow_mark_seen, incident_follow, incident_unfollow
 from .ingest import IngestResult, posts_ingest
 from .lifecycle import (
@@ -53,10 +54,12 @@ from .training import (
 )
 
 __all__ = [
+    "BULK_ACTIONS",
     "MAY_NOT_ACT",
     "NOT_A_COLLEAGUE",
     "NOT_A_REPORTER",
     "PRIVATE_ANSWER_REFUSAL",
+    "BulkOutcome",
     "IngestResult",
     "ProcessResult",
     "TrainingResult",
@@ -81,6 +84,7 @@ __all__ = [
     "incident_set_severity",
     "incident_start_investigation",
     "incident_unfollow",
+    "incidents_act_in_bulk",
     "incidents_return_to_team",
     "incidents_route",
     "labelled_examples",

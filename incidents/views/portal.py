@@ -41,6 +41,7 @@ from ..forms import (
 from ..inputs import PORTAL_LIST
 from ..models import Incident
 from ..presenters import incident_view, timeline_entry
+from .bulk import bulk_form
 from .common import (
     HtmxHttpRequest,
     filtered_incidents,
@@ -106,10 +107,19 @@ def incident_list(request: HtmxHttpRequest, viewer: Viewer) -> HttpResponse:
         "page": page,
         "now": now,
         "save_form": save_form(request, PORTAL_LIST),
+        "bulk_form": bulk_form(viewer, initial={"back": _list_query(request)})
+        if viewer.may_act
+        else None,
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, "portal/_incident_results.html", context)
     return render(request, "portal/incident_list.html", context)
+
+
+def _list_query(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 # --- Actions ------------------------------------------------------------------------------------
