@@ -139,3 +139,12 @@ def test_the_list_page_offers_to_save_its_filters(client, alice):
     client.force_login(alice)
     page = client.get(reverse("incidents"), {"q": "cracked", "page": "2"}).content.decode()
     assert 'name="query" value="q=cracked"' in page
+
+
+def test_filtering_in_place_keeps_the_save_form_in_step(client, alice):
+    """The filters swap the results without reloading the page: the form that saves a view is
+    swapped with them, so it saves what is shown."""
+    client.force_login(alice)
+    page = client.get(reverse("incidents"), {"q": "torn"}, HTTP_HX_REQUEST="true")
+    assert '<form method="get"' not in page.content.decode()  # the fragment, not the page
+    assert 'name="query" value="q=torn"' in page.content.decode()
