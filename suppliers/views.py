@@ -115,10 +115,12 @@ def team(request: HttpRequest, membership: Membership) -> HttpResponse:
 def team_invite(request: HttpRequest, membership: Membership) -> HttpResponse:
     form = TeamInviteForm(request.POST, buyer=membership.is_buyer)
     if form.is_valid():
-        team_member = {"organization" if membership.is_buyer else "supplier": membership.party}
         try:
             invited = services.membership_invite(
-                **team_member, invited_by=person(request.user), **form.cleaned_data
+                supplier=membership.supplier,
+                organization=membership.organization,
+                invited_by=person(request.user),
+                **form.cleaned_data,
             )
         except ApplicationError as error:
             add_refusal(form, error)
@@ -243,6 +245,7 @@ def team_join(request: HttpRequest, token: str) -> HttpResponse:
 def _render_vendor_codes(
     request: HttpRequest, membership: Membership, form: VendorCodeAddForm, status: int = 200
 ) -> HttpResponse:
+    assert membership.organization_id is not None  # organization_admin_required
     codes = (
         VendorCode.objects.filter(organization_id=membership.organization_id)
         .select_related("supplier")
@@ -275,6 +278,7 @@ def vendor_codes(request: HttpRequest, membership: Membership) -> HttpResponse:
 @require_POST
 @organization_admin_required
 def vendor_code_remove(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    assert membership.organization_id is not None  # organization_admin_required
     code = get_object_or_404(
         VendorCode.objects.select_related("organization"),
         pk=pk,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
@@ -40,6 +41,10 @@ WORDS_MAX = 10
 def text_vector(field: str) -> SearchVector:
     """The words of a text column, as its full-text index (migration 0016) holds them."""
     return SearchVector(field, config=SEARCH_CONFIG)
+
+
+# Any QuerySet of incidents (an IncidentQuerySet, or the API filter's), kept as it came.
+Incidents = TypeVar("Incidents", bound=QuerySet[Incident])
 
 
 def full_text() -> bool:
@@ -73,7 +78,7 @@ def _words_condition(field: str, words: list[str]) -> Q:
     return condition
 
 
-def matching_text(incidents: IncidentQuerySet, *, viewer: Viewer, text: str) -> IncidentQuerySet:
+def matching_text(incidents: Incidents, *, viewer: Viewer, text: str) -> Incidents:
     """The incidents whose title or readable evidence contains these words, or whose lot or SKU,
     or a lot, SKU or PO number of the viewer's own reports (a supplier's staff: of the reports
     they may read, which never include a PO number they may not see), contains the text. On
@@ -83,6 +88,7 @@ def matching_text(incidents: IncidentQuerySet, *, viewer: Viewer, text: str) -> 
         return incidents
     readable = Post.objects.visible_to(viewer)
     if viewer.is_buyer:
+        assert viewer.organization_id is not None  # a buyer always has their organization
         own = Post.objects.filter(organization_id=viewer.organization_id)
         coded = own.filter(
             Q(po_number__icontains=text) | Q(lot__icontains=text) | Q(sku__icontains=text)
@@ -108,15 +114,15 @@ def matching_text(incidents: IncidentQuerySet, *, viewer: Viewer, text: str) -> 
             + Coalesce(Subquery(best_evidence, output_field=FloatField()), Value(0.0))
         )
     words = text.split()[:WORDS_MAX]
-    said = readable.filter(_words_condition("text", words))
-    return incidents.filter(codes | _words_condition("title", words) | _incident_of(said))
+    written = readable.filter(_words_condition("text", words))
+    return incidents.filter(codes | _words_condition("title", words) | _incident_of(written))
 
 
 def _incident_of(posts: QuerySet[Post]) -> Q:
     return Q(pk__in=PostMatch.objects.filter(post__in=posts).values("incident_id"))
 
 
-def reported_by_organization(incidents: IncidentQuerySet, organization_id: int) -> IncidentQuerySet:
+def reported_by_organization(incidents: Incidents, organization_id: int) -> Incidents:
     """The incidents with a report of this organization (private ones included)."""
     return incidents.filter(
         Exists(
@@ -127,13 +133,13 @@ def reported_by_organization(incidents: IncidentQuerySet, organization_id: int) 
     )
 
 
-def followed_by(incidents: IncidentQuerySet, user_id: int) -> IncidentQuerySet:
+def followed_by(incidents: Incidents, user_id: int) -> Incidents:
     return incidents.filter(
         Exists(Follow.objects.filter(incident_id=OuterRef("pk"), user_id=user_id))
     )
 
 
-def of_suppliers_with_codes(incidents: IncidentQuerySet, organization_id: int) -> IncidentQuerySet:
+def of_suppliers_with_codes(incidents: Incidents, organization_id: int) -> Incidents:
     """ "My suppliers": the incidents of suppliers the organization has a vendor code for."""
     return incidents.filter(
         Exists(

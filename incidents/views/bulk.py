@@ -31,7 +31,7 @@ DONE_WORDS = {
 def bulk_form(viewer: Viewer, data: object = None, **kwargs: object) -> BulkActionForm:
     assert viewer.supplier_id is not None  # supplier_staff_required
     colleagues = User.objects.assignable_at(viewer.supplier_id)
-    return BulkActionForm(data, colleagues=colleagues, **kwargs)  # type: ignore[arg-type]
+    return BulkActionForm(data, colleagues=colleagues, **kwargs)
 
 
 def _numbers(ids: list[int]) -> str:
@@ -67,7 +67,7 @@ def incident_bulk_action(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     if not form.is_valid():
         for name, errors in form.errors.items():
             label = form.fields[name].label if name in form.fields else None
-            messages.error(request, f"{label or 'Incidents'}: {' '.join(errors)}")
+            messages.error(request, f"{label or 'Incidents'}: {' '.join(str(e) for e in errors)}")
         return redirect(list_url)
     data = form.cleaned_data
     try:

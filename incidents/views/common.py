@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django_htmx.middleware import HtmxDetails
 
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
     from ..models import Incident
 
 Row = TypeVar("Row")
-View = Callable[..., HttpResponse]
+# A page, or a file streamed (an export).
+View = Callable[..., HttpResponseBase]
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -57,7 +59,7 @@ def viewer_required(allowed: Callable[[Viewer], bool]) -> Callable[[View], View]
     def decorator(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             viewer = viewer_of(request.user)
             if not allowed(viewer):
                 raise PermissionDenied("This page belongs to another kind of account.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from urllib.parse import parse_qsl
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,9 +19,9 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    QueryDict,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -89,7 +90,7 @@ def _export(
     viewer: Viewer,
     form_of: Callable[[HttpRequest, Viewer], IncidentFilterForm],
     fmt: str,
-) -> HttpResponse:
+) -> HttpResponseBase:
     """The list's incidents, every page of them, in the list's order, streamed."""
     if fmt not in EXPORT_FORMATS:
         raise Http404("No such format.")
@@ -97,9 +98,7 @@ def _export(
     rows = incidents.iterator(chunk_size=500)
     filename = f"incidents-{timezone.now():%Y%m%d-%H%M%S}.{fmt}"
     if fmt == "csv":
-        response: HttpResponse = StreamingHttpResponse(
-            incidents_csv(rows, viewer), content_type="text/csv"
-        )
+        response = StreamingHttpResponse(incidents_csv(rows, viewer), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     # A workbook is a zip file, written whole before it is sent: on disk, then streamed from it.
@@ -111,13 +110,13 @@ def _export(
 
 @buyer_or_operator_required
 @require_GET
-def incident_export(request: HttpRequest, viewer: Viewer, fmt: str) -> HttpResponse:
+def incident_export(request: HttpRequest, viewer: Viewer, fmt: str) -> HttpResponseBase:
     return _export(request, viewer, buyer_filter_form, fmt)
 
 
 @supplier_staff_required
 @require_GET
-def portal_incident_export(request: HttpRequest, viewer: Viewer, fmt: str) -> HttpResponse:
+def portal_incident_export(request: HttpRequest, viewer: Viewer, fmt: str) -> HttpResponseBase:
     return _export(request, viewer, portal_filter_form, fmt)
 
 
@@ -139,7 +138,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else None
-            messages.error(request, f"{label or 'View'}: {' '.join(errors)}")
+            messages.error(request, f"{label or 'View'}: {' '.join(str(e) for e in errors)}")
         query = request.POST.get("query", "")
         return redirect(f"{back}?{query}" if query else back)
     data = form.cleaned_data
@@ -148,7 +147,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
             owner=person(request.user),
             name=data["name"],
             list_name=data["list_name"],
-            filters=QueryDict(data["query"]).items(),
+            filters=parse_qsl(data["query"]),
             shared=data["shared"],
         )
     except ApplicationError as error:

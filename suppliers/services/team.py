@@ -8,6 +8,8 @@ Suppliers' roles are viewer / responder / admin, organizations' member / admin.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
@@ -32,7 +34,7 @@ from ..signals import colleague_stopped_acting
 Party = Supplier | Organization
 
 
-def team_of(party: Party) -> dict[str, int]:
+def team_of(party: Party) -> dict[str, Any]:
     """The filter of a party's rows (memberships, invitations): `supplier_id` or
     `organization_id`."""
     if isinstance(party, Supplier):
@@ -65,7 +67,7 @@ def _require_role(party: Party, role: str) -> None:
 ONLY_ADMIN = "This is the team's only admin. Make someone else admin first."
 
 
-def _admins(party_filter: dict[str, int]) -> QuerySet[Membership]:
+def _admins(party_filter: dict[str, Any]) -> QuerySet[Membership]:
     return Membership.objects.filter(role=Membership.Role.ADMIN, **party_filter)
 
 

@@ -235,3 +235,48 @@ def test_buyers_see_the_incidents_link_and_detail_breadcrumb(client, world, alic
     client.force_login(alice)
     page = client.get(reverse("incident-detail", args=[world.housings.pk])).content.decode()
     assert f'href="{reverse("incidents")}"' in page
+
+
+# --- the persona matrix: search and export -------------------------------------------------------
+
+# Which incidents each persona finds by a word of each piece of evidence (DESIGN.md's table):
+# the private report's words only for Acme (and operators); the anonymous report's and the public
+# post's for every buyer and Initech; nothing of Initech's for Umbrella's staff.
+# fmt: off
+SEARCH_MATRIX = {
+    #  word          alice         bob           carol         dave   operator
+    "zeppelin":   ("housings",   None,         None,         None,  "housings"),
+    "tolerance":  ("housings",   "housings",   "housings",   None,  "housings"),
+    "quokka":     ("private",    None,         None,         None,  "private"),
+    "wrapping":   ("pallets",    "pallets",    None,         "pallets", "pallets"),
+}
+# fmt: on
+MATRIX_PERSONAS = ("alice", "bob", "carol", "dave", "operator")
+
+
+@pytest.mark.parametrize("word", SEARCH_MATRIX)
+@pytest.mark.parametrize("persona", MATRIX_PERSONAS)
+def test_who_finds_what_by_search(
+    request, client, world, alice, bob, carol, dave, operator, word, persona
+):
+    from incidents.selectors import incident_search
+
+    user = request.getfixturevalue(persona)
+    expected = SEARCH_MATRIX[word][MATRIX_PERSONAS.index(persona)]
+    found = [incident.pk for incident in incident_search(viewer=user.viewer, search=word)]
+    assert found == ([getattr(world, expected).pk] if expected else [])
+
+
+@pytest.mark.parametrize("word", SEARCH_MATRIX)
+@pytest.mark.parametrize("persona", MATRIX_PERSONAS)
+def test_who_exports_what_by_search(
+    request, client, world, alice, bob, carol, dave, operator, word, persona
+):
+    user = request.getfixturevalue(persona)
+    client.force_login(user)
+    url_name = "portal-incidents-export" if user.viewer.is_supplier_staff else "incidents-export"
+    response = client.get(reverse(url_name, args=["csv"]), {"q": word})
+    text = b"".join(response.streaming_content).decode()
+    exported = [int(line.split(",")[0]) for line in text.splitlines()[1:]]
+    expected = SEARCH_MATRIX[word][MATRIX_PERSONAS.index(persona)]
+    assert exported == ([getattr(world, expected).pk] if expected else [])
