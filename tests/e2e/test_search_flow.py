@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from incidents.models import Incident, IncidentEvent
 from incidents.services.processing import incidents_recount
@@ -54,6 +55,8 @@ def test_a_buyer_finds_saves_and_exports_incidents(page, alice, bob, initech, sc
     page.get_by_role("button", name="Show incidents").click()
     page.wait_for_url(re.compile(r".*q=delaminate.*"))
     results = page.locator("#results")
+    # The results are swapped in place: wait for the new ones (and their save form).
+    expect(results.get_by_role("status")).to_have_text("1 incident")
     results.get_by_role("link", name=re.compile(rf"#{wanted.pk} Housings")).wait_for()
     assert "Late pallets" not in results.inner_text()
 
