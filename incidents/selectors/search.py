@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Exists, FloatField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -82,7 +82,8 @@ def matching_text(incidents: Incidents, *, viewer: Viewer, text: str) -> Inciden
     """The incidents whose title or readable evidence contains these words, or whose lot or SKU,
     or a lot, SKU or PO number of the viewer's own reports (a supplier's staff: of the reports
     they may read, which never include a PO number they may not see), contains the text. On
-    PostgreSQL each gets `search_rank` (title and best evidence)."""
+    PostgreSQL each gets `search_rank`: how well its title matches (evidence-only matches rank
+    0 and follow by activity; ranking every matched post would cost a text parse per match)."""
     text = text.strip()[:SEARCH_MAX]
     if not text:
         return incidents
@@ -95,31 +96,38 @@ def matching_text(incidents: Incidents, *, viewer: Viewer, text: str) -> Inciden
         )
     else:
         coded = readable.filter(Q(lot__icontains=text) | Q(sku__icontains=text))
-    codes = Q(lot__icontains=text) | Q(sku__icontains=text) | _incident_of(coded)
+    by_code = Incident.objects.filter(Q(lot__icontains=text) | Q(sku__icontains=text))
     if full_text():
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
         said = readable.alias(document=text_vector("text")).filter(document=query)
         titled = Incident.objects.alias(document=text_vector("title")).filter(document=query)
-        best_evidence = (
-            said.filter(matches__incident=OuterRef("pk"))
-            .annotate(rank=SearchRank(text_vector("text"), query))
-            .order_by("-rank")
-            .values("rank")[:1]
-        )
-        # Each part is a subquery of ids that PostgreSQL runs once through its index.
-        return incidents.filter(
-            codes | Q(pk__in=titled.values("pk")) | _incident_of(said)
-        ).annotate(
+        # One set of ids, each part found through its own index, that the incidents are then
+        # joined to: the incident table is never scanned row by row for the words.
+        found = _ids_of(by_code).union(_ids_of(titled), _matched(said), _matched(coded))
+        return incidents.filter(pk__in=found).annotate(
             search_rank=Coalesce(SearchRank(text_vector("title"), query), Value(0.0))
-            + Coalesce(Subquery(best_evidence, output_field=FloatField()), Value(0.0))
         )
     words = text.split()[:WORDS_MAX]
     written = readable.filter(_words_condition("text", words))
-    return incidents.filter(codes | _words_condition("title", words) | _incident_of(written))
+    return incidents.filter(
+        Q(pk__in=_ids_of(by_code))
+        | _words_condition("title", words)
+        | Q(pk__in=_matched(written))
+        | Q(pk__in=_matched(coded))
+    )
 
 
-def _incident_of(posts: QuerySet[Post]) -> Q:
-    return Q(pk__in=PostMatch.objects.filter(post__in=posts).values("incident_id"))
+def _ids_of(incidents: QuerySet[Incident]) -> QuerySet[Incident, Any]:
+    return incidents.order_by().values_list("pk", flat=True)
+
+
+def _matched(posts: QuerySet[Post]) -> QuerySet[PostMatch, Any]:
+    """The ids of the incidents these posts are grouped into."""
+    return (
+        PostMatch.objects.filter(post__in=posts, incident__isnull=False)
+        .order_by()
+        .values_list("incident_id", flat=True)
+    )
 
 
 def reported_by_organization(incidents: Incidents, organization_id: int) -> Incidents:
