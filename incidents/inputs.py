@@ -8,11 +8,12 @@ form or the API. Every adapter hands its raw values here and reports what comes 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cache
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import available_timezones
 
 import holidays
@@ -448,3 +449,41 @@ def clean_work_calendar(
             f"Not a subdivision of {code}; known: {', '.join(supported[code][:12]) or 'none'}.",
         )
     return WorkCalendarInput(zone, "".join(map(str, days)), opening, closing, code, region)
+
+
+# --- saved views of the incident lists --------------------------------------------------------
+
+SAVED_VIEW_NAME_MAX = 100
+SAVED_QUERY_MAX = 2_000
+BUYER_LIST = "incidents"
+PORTAL_LIST = "portal"
+# The filters each list's form takes (forms.IncidentFilterForm, BuyerIncidentFilterForm); a saved
+# view keeps these and nothing else (no page number, no stray parameter).
+PORTAL_FILTERS = ("q", "status", "severity", "category", "seen_from", "seen_to", "sort")
+LIST_FILTERS = {
+    PORTAL_LIST: PORTAL_FILTERS,
+    BUYER_LIST: (*PORTAL_FILTERS, "supplier", "reported_by_us", "followed", "my_suppliers"),
+}
+
+
+def clean_saved_view_name(value: Any) -> str:
+    name = clean_text(value, "name", required=True, required_reason="give the view a name")
+    if len(name) > SAVED_VIEW_NAME_MAX:
+        raise InputError("name", f"at most {SAVED_VIEW_NAME_MAX} characters")
+    return name
+
+
+def clean_saved_query(list_name: str, pairs: Iterable[tuple[str, str]]) -> str:
+    """The filters of a list as a query string: its own fields only, non-empty values, in a
+    stable order."""
+    if list_name not in LIST_FILTERS:
+        raise InputError("list_name", "choose one of the incident lists")
+    allowed = LIST_FILTERS[list_name]
+    kept = sorted(
+        ((key, clean_text(value, key)) for key, value in pairs if key in allowed),
+        key=lambda pair: allowed.index(pair[0]),
+    )
+    query = urlencode([(key, value) for key, value in kept if value])
+    if len(query) > SAVED_QUERY_MAX:
+        raise InputError("query", f"the filters are too long to save (at most {SAVED_QUERY_MAX})")
+    return query

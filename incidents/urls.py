@@ -4,13 +4,30 @@ attachments), the supplier portal's (/portal/), keyword monitors (/monitors/) an
 
 from django.urls import path
 
-from .views import buyer, eightd, labels, monitors, portal, replies, rules, sla, suppliers
+from .views import (
+    bulk,
+    buyer,
+    eightd,
+    labels,
+    lists,
+    monitors,
+    portal,
+    replies,
+    rules,
+    sla,
+    suppliers,
+)
 
 urlpatterns = [
     # Buyers (and operators)
     path("buyer/", buyer.buyer_home, name="buyer-home"),
     path("buyer/report/", buyer.report_problem, name="buyer-report"),
     path("buyer/report/suppliers/", buyer.supplier_choices, name="buyer-supplier-choices"),
+    path("incidents/", lists.incident_list, name="incidents"),
+    path("incidents/export/<slug:fmt>/", lists.incident_export, name="incidents-export"),
+    path("saved-views/", lists.saved_view_create, name="saved-view-create"),
+    path("saved-views/<int:pk>/", lists.saved_view_open, name="saved-view"),
+    path("saved-views/<int:pk>/delete/", lists.saved_view_delete, name="saved-view-delete"),
     path("incidents/<int:pk>/", buyer.incident_detail, name="incident-detail"),
     path("incidents/<int:pk>/follow/", buyer.incident_follow, name="incident-follow"),
     path("incidents/<int:pk>/8d/", eightd.eight_d_report, name="incident-8d"),
@@ -25,6 +42,12 @@ urlpatterns = [
     # Supplier staff
     path("portal/", portal.portal_home, name="portal-home"),
     path("portal/incidents/", portal.incident_list, name="portal-incidents"),
+    path("portal/incidents/bulk/", bulk.incident_bulk_action, name="portal-incidents-bulk"),
+    path(
+        "portal/incidents/export/<slug:fmt>/",
+        lists.portal_incident_export,
+        name="portal-incidents-export",
+    ),
     path("portal/incidents/<int:pk>/", portal.incident_detail, name="portal-incident"),
     path("portal/incidents/<int:pk>/8d/", eightd.portal_eight_d_report, name="portal-incident-8d"),
     path(

@@ -308,6 +308,7 @@ class Membership(models.Model):
         RESPONDER = "responder", "Responder"
 
     SUPPLIER_ROLES = (Role.VIEWER, Role.RESPONDER, Role.ADMIN)
+    BUYER_ROLES = (Role.MEMBER, Role.ADMIN)
     # Who of a supplier's staff answers incidents: responders and admins; viewers only read.
     ACTING_ROLES = (Role.RESPONDER, Role.ADMIN)
 
@@ -378,14 +379,21 @@ class Membership(models.Model):
 
 
 class Invitation(models.Model):
-    """An address invited to a supplier's team, until its owner accepts through the e-mailed link.
+    """An address invited to a team (a supplier's, or a buyer organization's), until its owner
+    accepts through the e-mailed link.
 
     Every address gets the same pending row, whether or not an account has it (of another party,
     say), so that the team page tells the inviting admin nothing about other people's accounts. An
     account joins only once the owner of the address has proved it (suppliers.services.team).
     """
 
-    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="invitations")
+    # The team: one of the two (invitation_exactly_one_party).
+    supplier = models.ForeignKey(
+        Supplier, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
     email = models.EmailField("e-mail address")
     role = models.CharField(max_length=10, choices=Membership.Role.choices)
     first_name = models.CharField(max_length=150, blank=True)
@@ -403,11 +411,25 @@ class Invitation(models.Model):
             models.UniqueConstraint(
                 "supplier", Lower("email"), name="invitation_unique_per_supplier_ci"
             ),
+            models.UniqueConstraint(
+                "organization", Lower("email"), name="invitation_unique_per_organization_ci"
+            ),
+            models.CheckConstraint(
+                condition=Q(supplier__isnull=False, organization__isnull=True)
+                | Q(supplier__isnull=True, organization__isnull=False),
+                name="invitation_exactly_one_party",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.email} ({self.role} of {self.supplier})"
+        return f"{self.email} ({self.role} of {self.party})"
 
     def save(self, *args, **kwargs) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
+
+    @property
+    def party(self) -> Organization | Supplier:
+        party = self.organization or self.supplier
+        assert party is not None, "an invitation has exactly one party"
+        return party

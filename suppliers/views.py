@@ -1,9 +1,11 @@
-"""The supplier team page (/portal/team/): an admin invites colleagues, sets roles, removes people;
-and the page where an invited person accepts (/portal/team/join/<token>/).
+"""The team pages: a supplier's (/portal/team/) and a buyer organization's (/buyer/team/), where
+an admin invites colleagues, sets roles, removes people; the page where an invited person accepts
+(/portal/team/join/<token>/); and a buyer organization's vendor codes (/buyer/vendor-codes/).
 
-Each POST validates a form and calls one service of suppliers.services. Only supplier admins get
-the team pages (403 for everyone else); another supplier's member or invitation is a 404, like a
-missing one.
+Each POST validates a form and calls one service of suppliers.services. Only a team's admins get
+its pages (403 for everyone else); another team's member or invitation is a 404, like a missing
+one. The team's actions are posted to the same addresses (under /portal/team/) by both kinds of
+team; each comes back to its own team page.
 """
 
 from __future__ import annotations
@@ -24,27 +26,42 @@ from supplierwatch.errors import ApplicationError
 from supplierwatch.forms import add_refusal
 
 from . import services
-from .forms import TeamInviteForm, TeamRoleForm
-from .models import Invitation, Membership, User, person
+from .forms import TeamInviteForm, TeamRoleForm, VendorCodeAddForm
+from .models import Invitation, Membership, User, VendorCode, person
 
 
-def supplier_admin_required(view: Callable) -> Callable:
+def team_admin_required(view: Callable) -> Callable:
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         membership = person(request.user).party  # login_required: a signed-in person
-        if membership is None or not membership.is_supplier_staff or not membership.is_admin:
-            raise PermissionDenied("Only a supplier's admins manage its team.")
+        if membership is None or not membership.is_admin:
+            raise PermissionDenied("Only a team's admins manage it.")
         return view(request, membership, *args, **kwargs)
 
     return wrapper
+
+
+def organization_admin_required(view: Callable) -> Callable:
+    @team_admin_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, membership: Membership, *args, **kwargs) -> HttpResponse:
+        if not membership.is_buyer:
+            raise PermissionDenied("Only a buyer organization's admins keep its vendor codes.")
+        return view(request, membership, *args, **kwargs)
+
+    return wrapper
+
+
+def _team_page(membership: Membership) -> str:
+    return "buyer-team" if membership.is_buyer else "team"
 
 
 def _colleague(membership: Membership, pk: int) -> Membership:
     return get_object_or_404(
         Membership.objects.people().select_related("user"),
         pk=pk,
-        supplier_id=membership.supplier_id,
+        **services.team_of(membership.party),
     )
 
 
@@ -56,11 +73,11 @@ def _render_team(
     row_error: tuple[int, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    supplier_id = membership.supplier_id
-    assert supplier_id is not None, "supplier_admin_required lets only a supplier's staff in"
+    team_filter = services.team_of(membership.party)
+    buyer = membership.is_buyer
     team = (
         Membership.objects.people()
-        .filter(supplier_id=supplier_id)
+        .filter(**team_filter)
         .select_related("user")
         .order_by("user__first_name", "user__last_name", "user__email")
     )
@@ -68,36 +85,42 @@ def _render_team(
         {
             "membership": colleague,
             "is_me": colleague.pk == membership.pk,
-            "form": TeamRoleForm(initial={"role": colleague.role}, prefix=f"m{colleague.pk}"),
+            "form": TeamRoleForm(
+                initial={"role": colleague.role}, prefix=f"m{colleague.pk}", buyer=buyer
+            ),
             "error": row_error[1] if row_error and row_error[0] == colleague.pk else "",
         }
         for colleague in team
     ]
     context = {
-        "supplier": membership.supplier,
+        "supplier": membership.party,
         "membership": membership,
         "rows": rows,
-        "invitations": Invitation.objects.filter(supplier_id=supplier_id).order_by("email"),
-        "invite_form": invite_form or TeamInviteForm(),
+        "invitations": Invitation.objects.filter(**team_filter).order_by("email"),
+        "invite_form": invite_form or TeamInviteForm(buyer=buyer),
     }
     return render(request, "portal/team.html", context, status=status)
 
 
-@supplier_admin_required
+@team_admin_required
 def team(request: HttpRequest, membership: Membership) -> HttpResponse:
+    # Each kind of team at its own address (a bookmark of the other one still leads here).
+    if request.resolver_match and request.resolver_match.url_name != _team_page(membership):
+        return redirect(_team_page(membership))
     return _render_team(request, membership)
 
 
 @require_POST
-@supplier_admin_required
+@team_admin_required
 def team_invite(request: HttpRequest, membership: Membership) -> HttpResponse:
-    form = TeamInviteForm(request.POST)
+    form = TeamInviteForm(request.POST, buyer=membership.is_buyer)
     if form.is_valid():
-        supplier = membership.supplier
-        assert supplier is not None, "supplier_admin_required lets only a supplier's staff in"
         try:
             invited = services.membership_invite(
-                supplier=supplier, invited_by=person(request.user), **form.cleaned_data
+                supplier=membership.supplier,
+                organization=membership.organization,
+                invited_by=person(request.user),
+                **form.cleaned_data,
             )
         except ApplicationError as error:
             add_refusal(form, error)
@@ -108,15 +131,15 @@ def team_invite(request: HttpRequest, membership: Membership) -> HttpResponse:
                 f"An invitation to join as {invited.get_role_display().lower()} was sent to "
                 f"{invited.email}. They appear in the team once they accept it.",
             )
-            return redirect("team")
+            return redirect(_team_page(membership))
     return _render_team(request, membership, invite_form=form, status=400)
 
 
 @require_POST
-@supplier_admin_required
+@team_admin_required
 def team_role(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
     colleague = _colleague(membership, pk)
-    form = TeamRoleForm(request.POST, prefix=f"m{colleague.pk}")
+    form = TeamRoleForm(request.POST, prefix=f"m{colleague.pk}", buyer=membership.is_buyer)
     if not form.is_valid():
         return _render_team(
             request, membership, row_error=(colleague.pk, "Choose a role."), status=400
@@ -132,11 +155,11 @@ def team_role(request: HttpRequest, membership: Membership, pk: int) -> HttpResp
     messages.success(
         request, f"{changed.user.display_name} is now {changed.get_role_display().lower()}."
     )
-    return redirect("team")
+    return redirect(_team_page(membership))
 
 
 @require_POST
-@supplier_admin_required
+@team_admin_required
 def team_remove(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
     colleague = _colleague(membership, pk)
     try:
@@ -146,11 +169,11 @@ def team_remove(request: HttpRequest, membership: Membership, pk: int) -> HttpRe
             request, membership, row_error=(colleague.pk, error.message), status=400
         )
     messages.success(request, f"{colleague.user.display_name} was removed from the team.")
-    return redirect("team")
+    return redirect(_team_page(membership))
 
 
 @require_POST
-@supplier_admin_required
+@team_admin_required
 def team_resend(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
     colleague = _colleague(membership, pk)
     if colleague.user.has_usable_password():
@@ -160,29 +183,29 @@ def team_resend(request: HttpRequest, membership: Membership, pk: int) -> HttpRe
             membership_id=colleague.pk, invited_by=person(request.user)
         )
         messages.success(request, f"The invitation was sent again to {colleague.user.email}.")
-    return redirect("team")
+    return redirect(_team_page(membership))
 
 
 def _invitation(membership: Membership, pk: int) -> Invitation:
-    return get_object_or_404(Invitation, pk=pk, supplier_id=membership.supplier_id)
+    return get_object_or_404(Invitation, pk=pk, **services.team_of(membership.party))
 
 
 @require_POST
-@supplier_admin_required
+@team_admin_required
 def team_invitation_resend(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
     invitation = _invitation(membership, pk)
     services.invitation_resend(invitation=invitation, actor=person(request.user))
     messages.success(request, f"The invitation was sent again to {invitation.email}.")
-    return redirect("team")
+    return redirect(_team_page(membership))
 
 
 @require_POST
-@supplier_admin_required
+@team_admin_required
 def team_invitation_withdraw(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
     invitation = _invitation(membership, pk)
     services.invitation_withdraw(invitation=invitation, actor=person(request.user))
     messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
-    return redirect("team")
+    return redirect(_team_page(membership))
 
 
 def team_join(request: HttpRequest, token: str) -> HttpResponse:
@@ -209,8 +232,58 @@ def team_join(request: HttpRequest, token: str) -> HttpResponse:
                 add_refusal(form, error, field="")
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                messages.success(request, f"Welcome to the {invitation.supplier} team.")
+                messages.success(request, f"Welcome to the {invitation.party} team.")
                 return redirect("home")
         status = 400
     context = {"invitation": invitation, "form": form}
     return render(request, "portal/team_join.html", context, status=status)
+
+
+# --- A buyer organization's vendor codes ---------------------------------------------------------
+
+
+def _render_vendor_codes(
+    request: HttpRequest, membership: Membership, form: VendorCodeAddForm, status: int = 200
+) -> HttpResponse:
+    assert membership.organization_id is not None  # organization_admin_required
+    codes = (
+        VendorCode.objects.filter(organization_id=membership.organization_id)
+        .select_related("supplier")
+        .order_by("code")
+    )
+    context = {"organization": membership.organization, "codes": codes, "form": form}
+    return render(request, "buyer/vendor_codes.html", context, status=status)
+
+
+@organization_admin_required
+def vendor_codes(request: HttpRequest, membership: Membership) -> HttpResponse:
+    if request.method != "POST":
+        return _render_vendor_codes(request, membership, VendorCodeAddForm())
+    form = VendorCodeAddForm(request.POST)
+    if form.is_valid():
+        organization = membership.organization
+        assert organization is not None  # organization_admin_required
+        try:
+            added = services.vendor_code_add(
+                organization=organization, actor=person(request.user), **form.cleaned_data
+            )
+        except ApplicationError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, f"Vendor code {added.code} names {added.supplier.name}.")
+            return redirect("buyer-vendor-codes")
+    return _render_vendor_codes(request, membership, form, status=400)
+
+
+@require_POST
+@organization_admin_required
+def vendor_code_remove(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    assert membership.organization_id is not None  # organization_admin_required
+    code = get_object_or_404(
+        VendorCode.objects.select_related("organization"),
+        pk=pk,
+        organization_id=membership.organization_id,
+    )
+    services.vendor_code_remove(vendor_code=code, actor=person(request.user))
+    messages.success(request, f"Vendor code {code.code} was removed.")
+    return redirect("buyer-vendor-codes")

@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "supplierwatch.context_processors.viewer",
                 "notifications.context_processors.bell",
+                "incidents.context_processors.saved_views",
             ],
         },
     },
@@ -124,6 +125,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # PostgreSQL's JIT compiles a plan it expects to be costly, such as a search's over 100,000
+    # incidents, and spends seconds compiling to save milliseconds (bench/bench_search.py); the
+    # product's queries are short, so it is off for its connections.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------------------------

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from incidents.views.common import home
+from suppliers import views as team_views
 from suppliers.forms import EmailAuthenticationForm
 
 from .health import healthz
@@ -28,6 +29,14 @@ urlpatterns = [
     path("settings/api-keys/", include("integrations.urls")),
     path("inbox/", include("notifications.urls")),
     path("", home, name="home"),
+    # A buyer organization's admin pages (the team's actions post to /portal/team/...).
+    path("buyer/team/", team_views.team, name="buyer-team"),
+    path("buyer/vendor-codes/", team_views.vendor_codes, name="buyer-vendor-codes"),
+    path(
+        "buyer/vendor-codes/<int:pk>/remove/",
+        team_views.vendor_code_remove,
+        name="buyer-vendor-code-remove",
+    ),
     path("", include("incidents.urls")),
     path("portal/team/", include("suppliers.urls")),
     path("portal/feeds/", include("integrations.feed_urls")),

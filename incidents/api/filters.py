@@ -13,6 +13,12 @@ from supplierwatch.inputs import clean_time
 from supplierwatch.viewers import viewer_of
 
 from ..models import Incident, Post, Severity, to_the_hour
+from ..selectors.search import (
+    followed_by,
+    matching_text,
+    of_suppliers_with_codes,
+    reported_by_organization,
+)
 from .serializers import SEVERITIES
 
 
@@ -58,9 +64,56 @@ class IncidentFilter(StrictFilterSet):
         "the start of your last sync; you may see that hour's incidents again, never miss one.",
     )
 
+    q = django_filters.CharFilter(
+        method="filter_q",
+        help_text="Words of the title or of evidence your key may read (full-text search on "
+        "PostgreSQL), or a lot or SKU; for buyer keys also a PO number of your own reports.",
+    )
+    reported_by_us = django_filters.BooleanFilter(
+        method="filter_reported_by_us",
+        help_text="Only incidents with reports of your organization (buyer keys only).",
+    )
+    followed = django_filters.BooleanFilter(
+        method="filter_followed", help_text="Only incidents the key's user follows."
+    )
+    my_suppliers = django_filters.BooleanFilter(
+        method="filter_my_suppliers",
+        help_text="Only incidents of suppliers your organization has a vendor code for.",
+    )
+
     class Meta:
         model = Incident
         fields: list[str] = []
+
+    # The list pages' filters, said once in selectors.search.
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return matching_text(queryset, viewer=viewer_of(self._user()), text=value)
+
+    def filter_reported_by_us(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if not value:
+            return queryset
+        organization_id = viewer_of(self._user()).organization_id
+        if organization_id is None:
+            return queryset.none()
+        return reported_by_organization(queryset, organization_id)
+
+    def filter_followed(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if not value:
+            return queryset
+        user_id = viewer_of(self._user()).user_id
+        return queryset.none() if user_id is None else followed_by(queryset, user_id)
+
+    def filter_my_suppliers(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if not value:
+            return queryset
+        organization_id = viewer_of(self._user()).organization_id
+        if organization_id is None:
+            return queryset.none()
+        return of_suppliers_with_codes(queryset, organization_id)
+
+    def _user(self) -> object:
+        return getattr(self.request, "user", None)
 
     def filter_vendor_code(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         viewer = viewer_of(getattr(self.request, "user", None))

@@ -23,6 +23,7 @@ from .incidents import (
 from .monitors import KeywordMonitor, KeywordMonitorQuerySet, MonitorAlert, MonitorMatch
 from .replies import Reply, ReplyQuerySet
 from .routing import RoutingRule
+from .saved import SavedView, SavedViewQuerySet
 from .scorecards import Scorecard, ScoringCriterion, Standing
 from .sla import (
     SLA_ACKNOWLEDGE,
@@ -61,6 +62,8 @@ __all__ = [
     "Response",
     "ResponseQuerySet",
     "RoutingRule",
+    "SavedView",
+    "SavedViewQuerySet",
     "Scorecard",
     "ScoringCriterion",
     "Severity",

@@ -23,8 +23,9 @@ from .incidents import (
     incident_timeline,
 )
 from .monitors import monitor_of, monitor_posts, monitor_volume_per_day, monitors_of
-from .portal import PORTAL_SORTS, portal_incident_search, portal_overview
+from .portal import portal_overview
 from .routing import RuleRow, routing_rules
+from .saved import list_of, saved_views_for
 from .scorecards import (
     HEADLINE_PERIOD,
     HISTORY_DEFAULT,
@@ -32,6 +33,7 @@ from .scorecards import (
     directory_suppliers,
     supplier_scorecards,
 )
+from .search import SORTS, incident_search
 from .suppliers import supplier_category_breakdown, supplier_complaints_per_day
 
 __all__ = [
@@ -40,7 +42,7 @@ __all__ = [
     "HISTORY_DEFAULT",
     "HISTORY_MAX",
     "INCIDENT_ORDER",
-    "PORTAL_SORTS",
+    "SORTS",
     "RuleRow",
     "active_category",
     "attachment_for",
@@ -53,17 +55,19 @@ __all__ = [
     "incident_named_organizations",
     "incident_private_reports",
     "incident_replies",
+    "incident_search",
     "incident_timeline",
+    "list_of",
     "monitor_of",
     "monitor_posts",
     "monitor_volume_per_day",
     "monitors_of",
     "organization_reports_with_incidents",
-    "portal_incident_search",
     "portal_overview",
     "report_by_external_id",
     "report_incident_id",
     "routing_rules",
+    "saved_views_for",
     "supplier_category_breakdown",
     "supplier_complaints_per_day",
     "supplier_scorecards",

@@ -1,13 +1,13 @@
-"""Reads of the supplier portal: the filtered incident list and the dashboard. Each takes the viewer
-and starts from a `visible_to` QuerySet, so a supplier's staff only ever count and read what
-DESIGN.md's visibility table lets them."""
+"""Reads of the supplier portal: the dashboard (its list is selectors.search.incident_search). It
+starts from `visible_to` QuerySets, so a supplier's staff only ever count and read what DESIGN.md's
+visibility table lets them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -16,78 +16,13 @@ from supplierwatch.viewers import Viewer
 from ..models import (
     Incident,
     IncidentEvent,
-    IncidentQuerySet,
     Post,
     PostMatch,
     Severity,
     overdue_condition,
     prefetch_eight_d,
 )
-from .incidents import INCIDENT_ORDER, incident_list
-
-
-@dataclass(frozen=True)
-class PortalSort:
-    label: str  # as the list's sort field offers it
-    order_by: tuple[str, ...]
-
-
-# The orders of the portal's list, by the `sort` its form sends (forms.SORT_CHOICES offers these),
-# by the times as shown (selectors.incident_list annotates them).
-PORTAL_SORTS: dict[str, PortalSort] = {
-    "activity": PortalSort("Latest activity first", ("-shown_last_activity_at", "-id")),
-    "severity": PortalSort("Most severe first", ("-severity", "-shown_last_activity_at", "-id")),
-    "posts": PortalSort("Most reports first", ("-post_count", "-shown_last_activity_at", "-id")),
-    "created": PortalSort("Newest first", ("-shown_created_at", "-id")),
-}
-
-
-def portal_incident_search(
-    *,
-    viewer: Viewer,
-    status: str = "",
-    severity: int | None = None,
-    category_id: int | None = None,
-    seen_from: datetime | None = None,
-    seen_to: datetime | None = None,
-    search: str = "",
-    sort: str = "activity",
-) -> IncidentQuerySet:
-    """The viewer's incidents, filtered and sorted for the portal's list (one query per page).
-
-    `status` is one status, "open" for any open one, "overdue" for open ones past a promised
-    time, or "" for all. The dates select incidents
-    with evidence in that period; the search looks at the title, lot, SKU and the text of the
-    evidence this viewer may read (never at private reports, which would leak their words).
-    """
-    incidents = incident_list(viewer=viewer)
-    if status == "open":
-        incidents = incidents.open()
-    elif status == "overdue":
-        incidents = incidents.overdue(timezone.now())
-    elif status:
-        incidents = incidents.filter(status=status)
-    if severity:
-        incidents = incidents.filter(severity=severity)
-    if category_id:
-        incidents = incidents.filter(category_id=category_id)
-    if seen_from is not None:
-        incidents = incidents.filter(last_seen_at__gte=seen_from)
-    if seen_to is not None:
-        incidents = incidents.filter(first_seen_at__lt=seen_to)
-    search = search.strip()
-    if search:
-        in_evidence = Post.objects.visible_to(viewer).filter(
-            Q(text__icontains=search) | Q(lot__icontains=search) | Q(sku__icontains=search),
-            matches__incident=OuterRef("pk"),
-        )
-        incidents = incidents.filter(
-            Q(title__icontains=search)
-            | Q(lot__icontains=search)
-            | Q(sku__icontains=search)
-            | Exists(in_evidence)
-        )
-    return incidents.order_by(*PORTAL_SORTS.get(sort, PORTAL_SORTS["activity"]).order_by)
+from .incidents import INCIDENT_ORDER
 
 
 @dataclass(frozen=True)

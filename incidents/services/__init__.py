@@ -7,6 +7,7 @@ from .attachments import (
     attachments_check,
     post_report_with_attachments,
 )
+from .bulk import BULK_ACTIONS, BulkOutcome, incidents_act_in_bulk
 from .eightd import KEEP, UNKNOWN_DISCIPLINE, eightd_release_owner, eightd_update
 from .follows import follow_mark_seen, incident_follow, incident_unfollow
 from .ingest import IngestResult, posts_ingest
@@ -45,6 +46,7 @@ from .routing import (
     routing_rule_move,
     routing_rule_save,
 )
+from .saved_views import saved_view_delete, saved_view_save
 from .scorecards import (
     scorecard_figures,
     scorecards_compute,
@@ -73,12 +75,14 @@ from .training import (
 )
 
 __all__ = [
+    "BULK_ACTIONS",
     "KEEP",
     "MAY_NOT_ACT",
     "NOT_A_COLLEAGUE",
     "NOT_A_REPORTER",
     "PRIVATE_ANSWER_REFUSAL",
     "UNKNOWN_DISCIPLINE",
+    "BulkOutcome",
     "IngestResult",
     "ProcessResult",
     "TrainingResult",
@@ -104,6 +108,7 @@ __all__ = [
     "incident_set_severity",
     "incident_start_investigation",
     "incident_unfollow",
+    "incidents_act_in_bulk",
     "incidents_return_to_team",
     "incidents_route",
     "labelled_examples",
@@ -131,6 +136,8 @@ __all__ = [
     "routing_rule_delete",
     "routing_rule_move",
     "routing_rule_save",
+    "saved_view_delete",
+    "saved_view_save",
     "scorecard_figures",
     "scorecards_compute",
     "scorecards_compute_current",

@@ -12,12 +12,14 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django_htmx.middleware import HtmxDetails
 
 from supplierwatch.viewers import Viewer, viewer_of
 
 from .. import selectors
+from ..forms import IncidentFilterForm
 from ..presenters import answer_view, evidence_view, incident_view, reply_view
 
 if TYPE_CHECKING:
@@ -26,7 +28,8 @@ if TYPE_CHECKING:
     from ..models import Incident
 
 Row = TypeVar("Row")
-View = Callable[..., HttpResponse]
+# A page, or a file streamed (an export).
+View = Callable[..., HttpResponseBase]
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -59,7 +62,7 @@ def viewer_required(
     def decorator(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             viewer = viewer_of(request.user)
             if not allowed(viewer):
                 if hidden:
@@ -81,6 +84,16 @@ supplier_staff_or_404 = viewer_required(lambda viewer: viewer.is_supplier_staff,
 buyer_or_operator_or_404 = viewer_required(lambda v: v.is_buyer or v.is_operator, hidden=True)
 # A supplier's admins (who manage its team and its assignment rules).
 supplier_admin_required = viewer_required(lambda v: v.is_supplier_staff and v.is_admin)
+
+
+def filtered_incidents(
+    request: HttpRequest, viewer: Viewer, form: IncidentFilterForm
+) -> tuple[IncidentFilterForm, QuerySet[Incident]]:
+    """An incident list's form and its incidents (a list, its export and a saved view read the
+    same). An invalid field is shown with its error and left out of the filter."""
+    if form.is_bound:
+        form.is_valid()
+    return form, selectors.incident_search(viewer=viewer, **form.search_arguments())
 
 
 def membership_of(request: HttpRequest) -> Membership:

@@ -38,10 +38,13 @@ from ..forms import (
     RespondForm,
     SeverityForm,
 )
+from ..inputs import PORTAL_LIST
 from ..models import Discipline, Incident
 from ..presenters import discipline_name, incident_view, timeline_entry
+from .bulk import bulk_form
 from .common import (
     HtmxHttpRequest,
+    filtered_incidents,
     incident_page,
     membership_of,
     page_of,
@@ -49,6 +52,7 @@ from .common import (
     supplier_staff_or_404,
     supplier_staff_required,
 )
+from .lists import save_form
 
 INCIDENTS_PER_PAGE = 25
 EVIDENCE_PER_PAGE = 20
@@ -92,19 +96,31 @@ def _supplier(request: HttpRequest) -> Supplier:
 
 @supplier_staff_required
 def incident_list(request: HtmxHttpRequest, viewer: Viewer) -> HttpResponse:
-    form = IncidentFilterForm(request.GET or None)
-    if form.is_bound:
-        form.is_valid()  # invalid fields are shown with their error and left out of the filter
-    incidents = selectors.portal_incident_search(viewer=viewer, **form.search_arguments())
+    form, incidents = filtered_incidents(request, viewer, IncidentFilterForm(request.GET or None))
     now = timezone.now()
     page = present(
         page_of(request, incidents, "page", INCIDENTS_PER_PAGE),
         lambda incident: incident_view(incident, viewer, now=now),
     )
-    context = {"supplier": _supplier(request), "form": form, "page": page, "now": now}
+    context = {
+        "supplier": _supplier(request),
+        "form": form,
+        "page": page,
+        "now": now,
+        "save_form": save_form(request, PORTAL_LIST),
+        "bulk_form": bulk_form(viewer, initial={"back": _list_query(request)})
+        if viewer.may_act
+        else None,
+    }
     if request.htmx and not request.htmx.boosted:
         return render(request, "portal/_incident_results.html", context)
     return render(request, "portal/incident_list.html", context)
+
+
+def _list_query(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 # --- Actions ------------------------------------------------------------------------------------

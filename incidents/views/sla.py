@@ -15,9 +15,9 @@ from supplierwatch.forms import add_refusal
 from supplierwatch.viewers import Viewer
 
 from .. import services
+from ..forms.sla import CALENDAR_FIELDS, SlaPromisesForm, WorkCalendarForm
 from ..models import WorkCalendar, sla_promises
 from ..presenters.sla import supplier_promise_view
-from ..sla_forms import CALENDAR_FIELDS, SlaPromisesForm, WorkCalendarForm
 from .common import membership_of, supplier_admin_required
 
 

@@ -7,7 +7,13 @@ from .aliases import (
     supplier_alias_clean,
     supplier_alias_reject,
 )
-from .directory import VendorCodeOutcome, VendorCodesResult, vendor_codes_upsert
+from .directory import (
+    VendorCodeOutcome,
+    VendorCodesResult,
+    vendor_code_add,
+    vendor_code_remove,
+    vendor_codes_upsert,
+)
 from .imports import ImportResult, RecordError, suppliers_import
 from .team import (
     ONLY_ADMIN,
@@ -23,6 +29,7 @@ from .team import (
     membership_remove,
     membership_send_invitation,
     membership_set_role,
+    team_of,
 )
 
 __all__ = [
@@ -48,5 +55,8 @@ __all__ = [
     "supplier_alias_clean",
     "supplier_alias_reject",
     "suppliers_import",
+    "team_of",
+    "vendor_code_add",
+    "vendor_code_remove",
     "vendor_codes_upsert",
 ]

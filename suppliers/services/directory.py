@@ -10,10 +10,12 @@ from typing import Any
 
 from django.db import DataError, IntegrityError, transaction
 
+from supplierwatch.errors import ApplicationError
 from supplierwatch.inputs import InputError
+from supplierwatch.viewers import viewer_of
 
 from ..inputs import ALIAS, NAME, VendorCodeInput, clean_vendor_code_row
-from ..models import Organization, Supplier, SupplierAlias, VendorCode
+from ..models import Organization, Supplier, SupplierAlias, User, VendorCode
 from .imports import RecordError, free_slug
 
 
@@ -121,3 +123,35 @@ def _link_vendor_code(organization: Organization, line: VendorCodeInput) -> tupl
     link.supplier = supplier
     link.save(update_fields=["supplier"])
     return supplier, "relinked"
+
+
+def _require_organization_admin(actor: User, organization: Organization) -> None:
+    viewer = viewer_of(actor)
+    if viewer.is_operator:
+        return
+    if not (viewer.organization_id == organization.pk and viewer.is_admin):
+        raise ApplicationError(
+            f"Only an admin of {organization} keeps its vendor codes.", code="forbidden"
+        )
+
+
+def vendor_code_add(
+    *, organization: Organization, actor: User, code: str, name: str
+) -> VendorCodeOutcome:
+    """One vendor code typed on the organization's page: the same rule and outcome as a row of
+    an ERP's upload (vendor_codes_upsert), refused with its field when it cannot be written."""
+    _require_organization_admin(actor, organization)
+    result = vendor_codes_upsert(organization=organization, rows=[{"code": code, "name": name}])
+    if result.rejected:
+        # "field: reason", as an upload's report says it; the page shows the reason by its field.
+        field, _, reason = result.rejected[0].message.partition(": ")
+        field = {"vendor_code": "code"}.get(field, field)
+        raise ApplicationError(reason or field, field=field if reason else None)
+    return result.outcomes[0]
+
+
+@transaction.atomic
+def vendor_code_remove(*, vendor_code: VendorCode, actor: User) -> None:
+    """Forget one of the organization's vendor codes (the supplier stays, shared by everyone)."""
+    _require_organization_admin(actor, vendor_code.organization)
+    VendorCode.objects.filter(pk=vendor_code.pk).delete()

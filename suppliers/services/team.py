@@ -1,10 +1,14 @@
-"""A supplier's team: invitations, roles and removal, always keeping at least one admin.
+"""A team (a supplier's staff, or a buyer organization's members): invitations, roles and
+removal, always keeping at least one admin.
 
-A supplier admin invites an address (an Invitation row and an e-mail); its owner accepts through
+A team's admin invites an address (an Invitation row and an e-mail); its owner accepts through
 the e-mailed link by choosing a password, and only then is an account made or placed in the team.
+Suppliers' roles are viewer / responder / admin, organizations' member / admin.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -13,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -22,48 +27,66 @@ from django.utils.http import urlsafe_base64_encode
 from supplierwatch.errors import ApplicationError
 from supplierwatch.viewers import viewer_of
 
-from ..models import Invitation, Membership, Supplier, User
+from ..models import Invitation, Membership, Organization, Supplier, User
 from ..signals import colleague_stopped_acting
 
+# A team: a supplier's staff or a buyer organization's members.
+Party = Supplier | Organization
 
-def _require_supplier_admin(actor: User, supplier_id: int) -> None:
-    """A supplier's admins manage its team; operators may too (in the admin)."""
+
+def team_of(party: Party) -> dict[str, Any]:
+    """The filter of a party's rows (memberships, invitations): `supplier_id` or
+    `organization_id`."""
+    if isinstance(party, Supplier):
+        return {"supplier_id": party.pk}
+    return {"organization_id": party.pk}
+
+
+def _require_admin(actor: User, party: Party) -> None:
+    """A team's admins manage it; operators may too (in the admin)."""
     viewer = viewer_of(actor)
     if viewer.is_operator:
         return
-    if not (viewer.is_supplier_staff and viewer.supplier_id == supplier_id and viewer.is_admin):
-        raise ApplicationError("Only an admin of this supplier manages its team.", code="forbidden")
+    own = (
+        viewer.supplier_id == party.pk
+        if isinstance(party, Supplier)
+        else viewer.organization_id == party.pk
+    )
+    if not (own and viewer.is_admin):
+        raise ApplicationError(f"Only an admin of {party} manages its team.", code="forbidden")
 
 
-def _require_supplier_role(role: str) -> None:
-    if role not in Membership.SUPPLIER_ROLES:
-        raise ApplicationError("Choose viewer, responder or admin.", field="role")
+def _require_role(party: Party, role: str) -> None:
+    if isinstance(party, Supplier):
+        if role not in Membership.SUPPLIER_ROLES:
+            raise ApplicationError("Choose viewer, responder or admin.", field="role")
+    elif role not in Membership.BUYER_ROLES:
+        raise ApplicationError("Choose member or admin.", field="role")
 
 
 ONLY_ADMIN = "This is the team's only admin. Make someone else admin first."
 
 
-def _lock_admins(supplier_id: int) -> list[int]:
-    """Lock the supplier's admins in a fixed order, so that two admins demoting or removing each
-    other at once cannot both succeed and leave the supplier without one."""
+def _admins(party_filter: dict[str, Any]) -> QuerySet[Membership]:
+    return Membership.objects.filter(role=Membership.Role.ADMIN, **party_filter)
+
+
+def _lock_admins(party: Party) -> list[int]:
+    """Lock the team's admins in a fixed order, so that two admins demoting or removing each
+    other at once cannot both succeed and leave the team without one."""
     return list(
-        Membership.objects.admins_of(supplier_id)
-        .select_for_update()
-        .order_by("pk")
-        .values_list("pk", flat=True)
+        _admins(team_of(party)).select_for_update().order_by("pk").values_list("pk", flat=True)
     )
 
 
 def is_only_admin(membership: Membership, admins: list[int] | None = None) -> bool:
-    """The supplier's last admin, whom nobody may demote or remove: the team would have nobody
-    to manage it. `admins`: the supplier's admins as the services locked them (_lock_admins);
+    """The team's last admin, whom nobody may demote or remove: the team would have nobody
+    to manage it. `admins`: the team's admins as the services locked them (_lock_admins);
     read now when not given, as a form asks before the service asks again under its lock."""
-    if membership.supplier_id is None or membership.role != Membership.Role.ADMIN:
+    if membership.role != Membership.Role.ADMIN:
         return False
     if admins is None:
-        admins = list(
-            Membership.objects.admins_of(membership.supplier_id).values_list("pk", flat=True)
-        )
+        admins = list(_admins(team_of(membership.party)).values_list("pk", flat=True))
     return admins == [membership.pk]
 
 
@@ -89,14 +112,16 @@ def may_join_a_team(user: User) -> bool:
 @transaction.atomic
 def membership_invite(
     *,
-    supplier: Supplier,
+    supplier: Supplier | None = None,
+    organization: Organization | None = None,
     invited_by: User,
     email: str,
     role: str,
     first_name: str = "",
     last_name: str = "",
 ) -> Invitation:
-    """Invite an address to a supplier's team: a pending Invitation and an e-mail, once committed.
+    """Invite an address to a team (a `supplier`'s or an `organization`'s): a pending Invitation
+    and an e-mail, once committed.
 
     The admin gets the same answer and the same pending row whatever the address: a supplier admin
     must not learn whether an address has an account (a buyer's, another supplier's, an
@@ -112,19 +137,22 @@ def membership_invite(
     Nothing else is created or changed before the owner acts: no account exists for an address
     that nobody accepted, so no admin can reserve another party's address by inviting it.
     """
-    _require_supplier_admin(invited_by, supplier.pk)
-    _require_supplier_role(role)
+    party: Party | None = supplier or organization
+    if party is None or (supplier is not None and organization is not None):
+        raise ApplicationError("Invite to one team: a supplier's or an organization's.")
+    _require_admin(invited_by, party)
+    _require_role(party, role)
     email = email.strip().lower()
     try:
         validate_email(email)
     except ValidationError as exc:
         raise ApplicationError("Enter a valid e-mail address.", field="email") from exc
-    if Membership.objects.filter(supplier=supplier, user__email__iexact=email).exists():
+    if Membership.objects.filter(user__email__iexact=email, **team_of(party)).exists():
         raise ApplicationError("This person is already in your team.", field="email")
     try:
         with transaction.atomic():
             invitation, _ = Invitation.objects.update_or_create(
-                supplier=supplier,
+                **team_of(party),
                 email=email,
                 defaults={
                     "role": role,
@@ -148,7 +176,7 @@ def membership_invite(
 @transaction.atomic
 def invitation_resend(*, invitation: Invitation, actor: User) -> None:
     """E-mail a pending invitation again, with a fresh link."""
-    _require_supplier_admin(actor, invitation.supplier_id)
+    _require_admin(actor, invitation.party)
     Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
     transaction.on_commit(lambda: invitation_send(invitation_id=invitation.pk), robust=True)
 
@@ -156,7 +184,7 @@ def invitation_resend(*, invitation: Invitation, actor: User) -> None:
 @transaction.atomic
 def invitation_withdraw(*, invitation: Invitation, actor: User) -> None:
     """Withdraw a pending invitation: its links stop working."""
-    _require_supplier_admin(actor, invitation.supplier_id)
+    _require_admin(actor, invitation.party)
     Invitation.objects.filter(pk=invitation.pk).delete()
 
 
@@ -175,7 +203,7 @@ def invitation_from_token(token: str) -> Invitation | None:
     if not isinstance(found, dict) or not isinstance(found.get("i"), int):
         return None
     return (
-        Invitation.objects.select_related("supplier", "invited_by")
+        Invitation.objects.select_related("supplier", "organization", "invited_by")
         .filter(pk=found["i"], email=found.get("e"))
         .first()
     )
@@ -185,7 +213,9 @@ def invitation_send(*, invitation_id: int) -> None:
     """E-mail the owner of an invited address: a link to join, or, when the address's account
     belongs to another party or an operator, a neutral word that nothing changed."""
     invitation = (
-        Invitation.objects.select_related("supplier", "invited_by").filter(pk=invitation_id).first()
+        Invitation.objects.select_related("supplier", "organization", "invited_by")
+        .filter(pk=invitation_id)
+        .first()
     )
     if invitation is None:
         return
@@ -196,7 +226,8 @@ def invitation_send(*, invitation_id: int) -> None:
         "email": invitation.email,
         # The account's own name when there is one: the inviter's typing is a guess.
         "first_name": (account.first_name if account else "") or invitation.first_name,
-        "supplier": invitation.supplier,
+        "supplier": invitation.party,
+        "is_buyer": invitation.organization_id is not None,
         "role": invitation.get_role_display(),
         "invited_by": _inviter_name(invitation.invited_by),
         "link": f"{settings.SITE_URL}{path}" if joinable else "",
@@ -226,7 +257,7 @@ def invitation_accept(*, invitation: Invitation, password: str) -> User:
     pending = (
         # Only the invitation's row: the inviter's side of the join may be null.
         Invitation.objects.select_for_update(of=("self",))
-        .select_related("supplier", "invited_by")
+        .select_related("supplier", "organization", "invited_by")
         .filter(pk=invitation.pk)
         .first()
     )
@@ -256,7 +287,12 @@ def invitation_accept(*, invitation: Invitation, password: str) -> User:
         user.save(update_fields=["password", "is_active", "first_name", "last_name"])
     try:
         with transaction.atomic():
-            Membership.objects.create(user=user, supplier=invitation.supplier, role=invitation.role)
+            Membership.objects.create(
+                user=user,
+                supplier=invitation.supplier,
+                organization=invitation.organization,
+                role=invitation.role,
+            )
     except IntegrityError as exc:  # placed elsewhere a moment ago
         raise ApplicationError(
             "This address joined a team a moment ago.", code="forbidden"
@@ -270,9 +306,11 @@ def membership_send_invitation(*, membership_id: int, invited_by: User | None = 
     choose one: Django's password reset token, spent once a password is chosen (it covers the
     password hash and the last login) and expiring after PASSWORD_RESET_TIMEOUT."""
     membership = (
-        Membership.objects.select_related("user", "supplier").filter(pk=membership_id).first()
+        Membership.objects.select_related("user", "supplier", "organization")
+        .filter(pk=membership_id)
+        .first()
     )
-    if membership is None or membership.supplier_id is None:
+    if membership is None:
         return
     user = membership.user
     path = reverse(
@@ -285,7 +323,8 @@ def membership_send_invitation(*, membership_id: int, invited_by: User | None = 
     context = {
         "email": user.email,
         "first_name": user.first_name,
-        "supplier": membership.supplier,
+        "supplier": membership.party,
+        "is_buyer": membership.is_buyer,
         "role": membership.get_role_display(),
         "invited_by": _inviter_name(invited_by),
         "link": f"{settings.SITE_URL}{path}",
@@ -298,14 +337,13 @@ def membership_send_invitation(*, membership_id: int, invited_by: User | None = 
 
 @transaction.atomic
 def membership_set_role(*, membership: Membership, role: str, actor: User) -> Membership:
-    """Change a colleague's role; a supplier always keeps at least one admin. A colleague made a
-    viewer may no longer act: their open incidents go back to the team (colleague_stopped_acting,
-    in this transaction)."""
-    if membership.supplier_id is None:
-        raise ApplicationError("Only supplier staff have these roles.", field="role")
-    _require_supplier_admin(actor, membership.supplier_id)
-    _require_supplier_role(role)
-    admins = _lock_admins(membership.supplier_id)
+    """Change a colleague's role; a team always keeps at least one admin. A supplier's colleague
+    made a viewer may no longer act: their open incidents go back to the team
+    (colleague_stopped_acting, in this transaction)."""
+    party = membership.party
+    _require_admin(actor, party)
+    _require_role(party, role)
+    admins = _lock_admins(party)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.role == role:
         return membership
@@ -313,7 +351,7 @@ def membership_set_role(*, membership: Membership, role: str, actor: User) -> Me
     could_act = membership.role in Membership.ACTING_ROLES
     membership.role = role
     membership.save(update_fields=["role"])
-    if could_act and role not in Membership.ACTING_ROLES:
+    if membership.supplier_id is not None and could_act and role not in Membership.ACTING_ROLES:
         colleague_stopped_acting.send(
             sender=Membership,
             supplier_id=membership.supplier_id,
@@ -331,22 +369,22 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
 
     Nobody removes themselves (another admin does it) and the last admin is never removed.
     """
-    if membership.supplier_id is None:
-        raise ApplicationError("Only supplier staff are managed here.")
-    _require_supplier_admin(actor, membership.supplier_id)
+    party = membership.party
+    _require_admin(actor, party)
     if membership.user_id == actor.pk:
         raise ApplicationError("You cannot remove yourself. Ask another admin to do it.")
-    admins = _lock_admins(membership.supplier_id)
+    admins = _lock_admins(party)
     membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
     _require_another_admin(membership, admins)
     user = membership.user
-    colleague_stopped_acting.send(
-        sender=Membership,
-        supplier_id=membership.supplier_id,
-        user=user,
-        actor=actor,
-        reason="left",
-    )
+    if membership.supplier_id is not None:
+        colleague_stopped_acting.send(
+            sender=Membership,
+            supplier_id=membership.supplier_id,
+            user=user,
+            actor=actor,
+            reason="left",
+        )
     membership.delete()
     # Without a party the account sees nothing anyway; inactive, its open sessions end too.
     user.is_active = False

@@ -706,13 +706,14 @@ def _queries(client, url: str, **params) -> int:
 
 
 # Every full page counts the unread notifications once, for the inbox bell in its header, and
-# reads the 8D disciplines of each list of incidents it shows in one query.
+# reads the saved views once, for the menu beside it, and the 8D disciplines of each list of
+# incidents it shows in one query.
 PAGES = [
-    ("dashboard", lambda w: reverse("buyer-home"), {}, 13),
-    ("incident", lambda w: _incident_url(w.incident), {}, 17),
-    # 16: with its SLA promise, its scorecards and its incidents' 8D (one query each).
-    ("supplier", lambda w: reverse("supplier-detail", args=[w.incident.supplier.slug]), {}, 16),
-    ("report form", lambda w: reverse("buyer-report"), {}, 8),
+    ("dashboard", lambda w: reverse("buyer-home"), {}, 14),
+    ("incident", lambda w: _incident_url(w.incident), {}, 18),
+    # 17: with its SLA promise, its scorecards and its incidents' 8D (one query each).
+    ("supplier", lambda w: reverse("supplier-detail", args=[w.incident.supplier.slug]), {}, 17),
+    ("report form", lambda w: reverse("buyer-report"), {}, 9),
     (
         "supplier search",
         lambda w: reverse("buyer-supplier-choices"),

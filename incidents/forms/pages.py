@@ -5,22 +5,19 @@ write (each service runs the one input rule of its kind of input).
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from suppliers.models import Organization, Supplier, User
 from suppliers.selectors import supplier_resolve
 from supplierwatch.errors import ApplicationError
 from supplierwatch.forms import Form, add_refusal
 
-from . import inputs
-from .models import Category, Incident, Post, RoutingRule, Severity
-from .selectors import PORTAL_SORTS
-from .services.attachments import ALLOWED_DESCRIPTION, ALLOWED_TYPES, MAX_FILE_BYTES, MAX_FILES
+from .. import inputs
+from ..models import Category, Post, RoutingRule, Severity
+from ..services.attachments import ALLOWED_DESCRIPTION, ALLOWED_TYPES, MAX_FILE_BYTES, MAX_FILES
 
 # --- the buyer's report ----------------------------------------------------------------------
 
@@ -164,79 +161,7 @@ class ReportForm(Form):
         add_refusal(self, error, self.SERVICE_FIELDS.get(error.field or "", error.field))
 
 
-# --- the portal: filters and incident actions -------------------------------------------------
-
-STATUS_CHOICES = [
-    ("", "Any status"),
-    ("open", "Open (any open status)"),
-    ("overdue", "Overdue"),
-    *Incident.Status.choices,
-]
-SEVERITY_CHOICES = [("", "Any severity"), *reversed(Severity.choices)]
-SORT_CHOICES = [(key, sort.label) for key, sort in PORTAL_SORTS.items()]
-
-
-class IncidentFilterForm(Form):
-    """The list's GET form. Every field is optional; an invalid one is ignored and explained."""
-
-    q = forms.CharField(
-        label="Search",
-        required=False,
-        max_length=200,
-        widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Title, lot, SKU or words of a report"}
-        ),
-    )
-    status = forms.ChoiceField(label="Status", choices=STATUS_CHOICES, required=False)
-    severity = forms.TypedChoiceField(
-        label="Severity", choices=SEVERITY_CHOICES, coerce=int, empty_value=None, required=False
-    )
-    category = forms.ModelChoiceField(
-        label="Category",
-        queryset=Category.objects.active(),
-        empty_label="Any category",
-        required=False,
-    )
-    seen_from = forms.DateField(
-        label="Evidence from",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    seen_to = forms.DateField(
-        label="Evidence until",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    sort = forms.ChoiceField(label="Sort", choices=SORT_CHOICES, required=False)
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        cleaned = self.cleaned_data
-        seen_from, seen_to = cleaned.get("seen_from"), cleaned.get("seen_to")
-        if seen_from and seen_to and seen_from > seen_to:
-            self.add_error("seen_to", "The end date comes before the start date.")
-        return cleaned
-
-    def search_arguments(self) -> dict:
-        """Keyword arguments for selectors.portal_incident_search from the valid fields."""
-        data = self.cleaned_data if self.is_bound else {}
-        category = data.get("category")
-        return {
-            "search": data.get("q") or "",
-            "status": data.get("status") or "",
-            "severity": data.get("severity"),
-            "category_id": category.pk if category else None,
-            "seen_from": _start_of(data.get("seen_from")),
-            # The whole last day counts: up to the start of the next one.
-            "seen_to": _start_of(data.get("seen_to"), plus_days=1),
-            "sort": data.get("sort") or "activity",
-        }
-
-
-def _start_of(day, *, plus_days: int = 0) -> datetime | None:
-    if day is None:
-        return None
-    return timezone.make_aware(datetime.combine(day + timedelta(days=plus_days), time.min))
+# --- the portal's incident actions ------------------------------------------------------------
 
 
 class ColleagueChoiceField(forms.ModelChoiceField):

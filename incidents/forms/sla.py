@@ -11,8 +11,8 @@ from django import forms
 
 from supplierwatch.forms import Form
 
-from .inputs import WEEKDAY_NAMES, PromiseInput
-from .models import Severity, WorkCalendar
+from ..inputs import WEEKDAY_NAMES, PromiseInput
+from ..models import Severity, WorkCalendar
 
 CALENDAR_FIELDS = ("time_zone", "working_days", "opens", "closes", "country", "subdivision")
 

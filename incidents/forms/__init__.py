@@ -1,0 +1,61 @@
+"""Forms of the product's pages: the buyer's report, the incident actions, labels and rules
+(`pages`), the incident lists' filters, saved views and bulk actions (`lists`), and a supplier's
+working calendar and SLA promises (`sla`)."""
+
+from .lists import (
+    BULK_ACTION_CHOICES,
+    SORT_CHOICES,
+    STATUS_CHOICES,
+    BulkActionForm,
+    BuyerIncidentFilterForm,
+    IncidentFilterForm,
+    SavedViewForm,
+)
+from .pages import (
+    COMPLAINT,
+    NOT_COMPLAINT,
+    UNDO,
+    VISIBILITY_CHOICES,
+    AssignForm,
+    ColleagueChoiceField,
+    ColleaguesChoiceField,
+    EightDForm,
+    EmptyActionForm,
+    LabelForm,
+    MonitorForm,
+    RejectForm,
+    ReplyForm,
+    ReportForm,
+    ResolveForm,
+    RespondForm,
+    RoutingRuleForm,
+    SeverityForm,
+)
+
+__all__ = [
+    "BULK_ACTION_CHOICES",
+    "COMPLAINT",
+    "NOT_COMPLAINT",
+    "SORT_CHOICES",
+    "STATUS_CHOICES",
+    "UNDO",
+    "VISIBILITY_CHOICES",
+    "AssignForm",
+    "BulkActionForm",
+    "BuyerIncidentFilterForm",
+    "ColleagueChoiceField",
+    "ColleaguesChoiceField",
+    "EightDForm",
+    "EmptyActionForm",
+    "IncidentFilterForm",
+    "LabelForm",
+    "MonitorForm",
+    "RejectForm",
+    "ReplyForm",
+    "ReportForm",
+    "ResolveForm",
+    "RespondForm",
+    "RoutingRuleForm",
+    "SavedViewForm",
+    "SeverityForm",
+]
