@@ -202,6 +202,18 @@ def clean_note(note: Any) -> str:
     return clean_text(note, "note", max_length=NOTE_MAX)
 
 
+DISPUTE_REASONS = ("not_complaint", "not_about_us")
+
+
+def clean_dispute(reason: Any, note: Any) -> tuple[str, str]:
+    """A supplier's dispute of a piece of evidence: why (not a complaint, or not about it) and an
+    optional note for whoever decides."""
+    return (
+        clean_choice(reason, "reason", DISPUTE_REASONS, "must be not_complaint or not_about_us"),
+        clean_text(note, "note", max_length=NOTE_MAX),
+    )
+
+
 def clean_eight_d(steps: Mapping[str, Any]) -> dict[str, str]:
     """Steps of the 8D answer by field name; an empty step clears what was recorded."""
     return {name: clean_text(text, name, max_length=ANSWER_MAX) for name, text in steps.items()}

@@ -3,7 +3,7 @@ attachments), the supplier portal's (/portal/) and label corrections (/posts/<id
 
 from django.urls import path
 
-from .views import buyer, labels, portal, replies, rules
+from .views import buyer, disputes, labels, portal, replies, rules
 
 urlpatterns = [
     # Buyers (and operators)
@@ -12,6 +12,11 @@ urlpatterns = [
     path("buyer/report/suppliers/", buyer.supplier_choices, name="buyer-supplier-choices"),
     path("incidents/<int:pk>/", buyer.incident_detail, name="incident-detail"),
     path("incidents/<int:pk>/follow/", buyer.incident_follow, name="incident-follow"),
+    path(
+        "incidents/<int:pk>/disputes/<int:dispute_id>/",
+        disputes.dispute_decide,
+        name="dispute-decide",
+    ),
     path(
         "incidents/<int:pk>/<slug:action>/",
         replies.incident_answer_back,
@@ -23,6 +28,8 @@ urlpatterns = [
     path("portal/", portal.portal_home, name="portal-home"),
     path("portal/incidents/", portal.incident_list, name="portal-incidents"),
     path("portal/incidents/<int:pk>/", portal.incident_detail, name="portal-incident"),
+    # Before the actions' pattern, which would take "disputes" for an action's name.
+    path("portal/incidents/<int:pk>/disputes/", disputes.dispute_open, name="portal-dispute"),
     path(
         "portal/incidents/<int:pk>/<slug:action>/",
         portal.incident_action,

@@ -1,5 +1,6 @@
 """What: evidence (posts), what it names (matches), how it is grouped (incidents) and answered."""
 
+from .disputes import Dispute, DisputeQuerySet
 from .evidence import (
     Attachment,
     Category,
@@ -30,6 +31,8 @@ __all__ = [
     "Attachment",
     "Category",
     "ClassifierModel",
+    "Dispute",
+    "DisputeQuerySet",
     "Follow",
     "Incident",
     "IncidentEvent",

@@ -3,7 +3,14 @@ representation, an answer, safe links and attachment names. Pages, the API, the 
 the webhooks show these; none builds its own copy."""
 
 from .events import eight_d_labels, event_data, event_time, timeline_entry
-from .evidence import attachment_views, evidence_view, person_view
+from .evidence import (
+    DisputeMark,
+    attachment_views,
+    dispute_mark,
+    evidence_reference,
+    evidence_view,
+    person_view,
+)
 from .incidents import (
     Counters,
     IncidentView,
@@ -17,14 +24,17 @@ from .incidents import (
 
 __all__ = [
     "Counters",
+    "DisputeMark",
     "IncidentView",
     "ReplyView",
     "answer_view",
     "attachment_views",
     "counters_for",
+    "dispute_mark",
     "eight_d_labels",
     "event_data",
     "event_time",
+    "evidence_reference",
     "evidence_view",
     "incident_detail_view",
     "incident_view",

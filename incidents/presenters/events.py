@@ -20,6 +20,11 @@ from ..models import Incident, IncidentEvent, Response, Severity, SlaAlert, to_t
 Kind = IncidentEvent.Kind
 # What changed an incident's severity, by the `by` of its event (a JSON value of any type).
 _CHANGED_BY: dict[object, str] = {"report": " by a new report", "spike": " by a spike"}
+# Why a supplier disputes evidence, by the `reason` of its dispute events.
+_DISPUTE_REASONS: dict[object, str] = {
+    "not_complaint": "not a complaint",
+    "not_about_us": "not about it",
+}
 # Why an incident went back to the team, by the `reason` of its assignment event.
 _BACK_BECAUSE: dict[object, str] = {"left": "left the team", "viewer": "is now a viewer"}
 
@@ -119,7 +124,33 @@ def event_sentence(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> 
         return f"8D answer updated: {', '.join(names) or 'no step'}."
     if kind in IncidentEvent.SLA_KINDS:
         return _sla_sentence(kind, data)
+    if kind in IncidentEvent.DISPUTE_KINDS:
+        return _dispute_sentence(kind, data, viewer, supplier_name)
     return event.get_kind_display() + "."
+
+
+def _dispute_sentence(kind: str, data: dict[str, Any], viewer: Viewer, supplier_name: str) -> str:
+    """Which evidence, by its kind only (never whose report: an anonymous reporter stays so)."""
+    if data.get("evidence") == "buyer_report":
+        mine = viewer.is_buyer and data.get("report_of") == viewer.organization_id
+        evidence = "a report of your organization" if mine else "a buyer report"
+    else:
+        evidence = "a public post"
+    reason = _DISPUTE_REASONS.get(data.get("reason"), "not evidence against it")
+    if kind == Kind.DISPUTE_OPENED:
+        return (
+            f"{supplier_name} disputes {evidence}: {reason}. "
+            "It stays counted until the dispute is decided."
+        )
+    if data.get("decided_by") == "operator":
+        who = "An operator"
+    elif viewer.is_buyer and data.get("report_of") == viewer.organization_id:
+        who = "Your organization"
+    else:
+        who = "The reporting organization"
+    if kind == Kind.DISPUTE_ACCEPTED:
+        return f"{who} accepted {supplier_name}'s dispute of {evidence}; it no longer counts here."
+    return f"{who} rejected {supplier_name}'s dispute of {evidence}; it stays counted."
 
 
 def _sla_sentence(kind: str, data: dict[str, Any]) -> str:
@@ -207,6 +238,11 @@ def event_data(event: IncidentEvent, viewer: Viewer) -> dict[str, Any]:
         return {"fields": list(data.get("fields", []))}
     if kind in IncidentEvent.SLA_KINDS:
         return {"promise": data.get("promise"), "due_at": data.get("due_at")}
+    if kind in IncidentEvent.DISPUTE_KINDS:
+        result = {key: data.get(key) for key in ("dispute_id", "reason", "evidence")}
+        if kind != Kind.DISPUTE_OPENED:
+            result["decided_by"] = data.get("decided_by")
+        return result
     return {}
 
 

@@ -7,6 +7,14 @@ from .attachments import (
     attachments_check,
     post_report_with_attachments,
 )
+from .disputes import (
+    NOT_A_DECIDER,
+    dispute_accept,
+    dispute_open,
+    dispute_reject,
+    may_decide,
+    may_dispute,
+)
 from .follows import follow_mark_seen, incident_follow, incident_unfollow
 from .ingest import IngestResult, posts_ingest
 from .lifecycle import (
@@ -54,6 +62,7 @@ from .training import (
 __all__ = [
     "MAY_NOT_ACT",
     "NOT_A_COLLEAGUE",
+    "NOT_A_DECIDER",
     "NOT_A_REPORTER",
     "PRIVATE_ANSWER_REFUSAL",
     "IngestResult",
@@ -65,6 +74,9 @@ __all__ = [
     "classifier_activate",
     "classifier_deactivate_all",
     "classifier_train",
+    "dispute_accept",
+    "dispute_open",
+    "dispute_reject",
     "follow_mark_seen",
     "incident_accept_resolution",
     "incident_acknowledge",
@@ -84,6 +96,8 @@ __all__ = [
     "incidents_route",
     "labelled_examples",
     "may_correct_labels",
+    "may_decide",
+    "may_dispute",
     "may_manage_rules",
     "may_relabel",
     "post_relabel",

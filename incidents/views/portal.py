@@ -241,6 +241,7 @@ def _render_incident(
         "supplier": _supplier(request),
         "failed_action": failed[0] if failed else "",
         "can_act": acting,
+        "can_dispute": services.may_dispute(viewer, incident),
         "forms": action_forms,
         "timeline": [timeline_entry(e, viewer, supplier_name) for e in reversed(latest)],
         "timeline_truncated": len(latest) == TIMELINE_LIMIT,

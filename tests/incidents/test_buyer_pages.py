@@ -708,7 +708,8 @@ def _queries(client, url: str, **params) -> int:
 # Every full page counts the unread notifications once, for the inbox bell in its header.
 PAGES = [
     ("dashboard", lambda w: reverse("buyer-home"), {}, 12),
-    ("incident", lambda w: _incident_url(w.incident), {}, 16),
+    # The incident page also reads the evidence's disputes and those the buyer decides.
+    ("incident", lambda w: _incident_url(w.incident), {}, 18),
     ("supplier", lambda w: reverse("supplier-detail", args=[w.incident.supplier.slug]), {}, 13),
     ("report form", lambda w: reverse("buyer-report"), {}, 8),
     (
