@@ -24,6 +24,7 @@ class Kind(models.TextChoices):
     )
     SLA_WARNING = "sla_warning", "SLA about to be breached on an incident of yours"
     SLA_BREACHED = "sla_breached", "SLA breached on an incident of yours"
+    DISPUTE_DECIDED = "dispute_decided", "A decision on evidence your team disputed"
     # To buyers.
     ANSWER = "answer", "An answer on an incident you reported or follow"
     STATUS = "status", "An incident you reported or follow acknowledged, resolved or reopened"
@@ -31,6 +32,7 @@ class Kind(models.TextChoices):
         "supplier_spike",
         "A spike of complaints about a supplier you have a vendor code for or follow",
     )
+    DISPUTE = "dispute", "A supplier disputing a report of your organization (you decide)"
 
 
 SUPPLIER_KINDS = (
@@ -42,8 +44,9 @@ SUPPLIER_KINDS = (
     Kind.SLA_WARNING,
     Kind.SLA_BREACHED,
     Kind.SPIKE,
+    Kind.DISPUTE_DECIDED,
 )
-BUYER_KINDS = (Kind.ANSWER, Kind.STATUS, Kind.SUPPLIER_SPIKE)
+BUYER_KINDS = (Kind.ANSWER, Kind.STATUS, Kind.SUPPLIER_SPIKE, Kind.DISPUTE)
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):

@@ -33,6 +33,7 @@ from ..exports import incidents_csv
 from ..models import Incident
 from ..presenters import (
     answer_view,
+    dispute_mark,
     evidence_view,
     incident_detail_view,
     incident_view,
@@ -43,6 +44,8 @@ from .filters import IncidentFilter, StrictOrderingFilter
 from .serializers import (
     ActionsSerializer,
     AssignSerializer,
+    DisputeInputSerializer,
+    DisputeMarkSerializer,
     EvidenceSerializer,
     IncidentDetailSerializer,
     IncidentSerializer,
@@ -68,7 +71,7 @@ ORDERING = OpenApiParameter(
     description="Sort order; `-` for descending. Default: `-last_activity_at`. By the times "
     "as given (to the hour); incidents of the same hour in the order of their ids.",
 )
-SUPPLIER_ACTIONS = {"acknowledge", "investigate", "assign", "resolve", "actions"}
+SUPPLIER_ACTIONS = {"acknowledge", "investigate", "assign", "resolve", "actions", "disputes"}
 # What reporting organizations do (services.replies checks that the organization reported).
 BUYER_ACTIONS = {"accept", "reject"}
 STATE_CONFLICT = OpenApiResponse(
@@ -382,6 +385,39 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         )
         views = [evidence_view(post, viewer) for post in posts or []]
         return self.get_paginated_response(EvidenceSerializer(views, many=True).data)
+
+    @extend_schema(
+        summary="Dispute a piece of evidence",
+        description="Supplier keys (write scope): say that a piece of evidence of your incident "
+        "is not a complaint or not about you, naming it by its `reference` (from "
+        "`GET .../posts/`). Nothing is removed: the evidence stays counted, marked as disputed, "
+        "until an operator (or, for a buyer report, the reporting organization) accepts. The "
+        "dispute is on the timeline every viewer reads. Disputing the same evidence for the same "
+        "reason again returns the same dispute.",
+        request=DisputeInputSerializer,
+        responses={201: DisputeMarkSerializer, 409: STATE_CONFLICT, 422: UNPROCESSABLE},
+    )
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def disputes(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        viewer = request_viewer(request)
+        serializer = DisputeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        post = selectors.incident_evidence_by_reference(
+            viewer=viewer, incident=incident, reference=data["evidence"]
+        )
+        dispute = services.dispute_open(
+            post=post,
+            incident=incident,
+            actor=person(request.user),
+            reason=data["reason"],
+            note=data["note"],
+        )
+        return Response(
+            DisputeMarkSerializer(dispute_mark(dispute, viewer)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         summary="Export incidents as CSV",

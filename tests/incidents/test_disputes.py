@@ -379,3 +379,39 @@ def test_the_reporting_organization_decides_on_its_incident_page(
     report.refresh_from_db()
     assert report.label_is_complaint is False  # the next model learns it is no complaint
     assert incident_of(report) is None
+
+
+# --- the operators' queue -----------------------------------------------------------------------------
+
+
+def test_operators_decide_in_the_admins_queue_of_open_disputes(
+    op, tweets, carol, django_capture_on_commit_callbacks
+):
+    incident = incident_of(tweets[0])
+    first, second, third = (
+        services.dispute_open(post=post, incident=incident, actor=carol, reason="not_complaint")
+        for post in tweets
+    )
+    url = reverse("admin:incidents_dispute_changelist")
+
+    queue = op.get(url)
+    assert queue.status_code == 200
+    assert queue.context["cl"].result_count == 3  # the open ones, by default
+
+    with django_capture_on_commit_callbacks(execute=True):
+        op.post(url, {"action": "accept", "_selected_action": [first.pk]})
+        op.post(url, {"action": "reject", "_selected_action": [second.pk]})
+
+    statuses = dict(Dispute.objects.values_list("pk", "status"))
+    assert statuses == {first.pk: "accepted", second.pk: "rejected", third.pk: "open"}
+    assert op.get(url).context["cl"].result_count == 1
+    assert op.get(url, {"decision": "all"}).context["cl"].result_count == 3
+    incident.refresh_from_db()
+    assert incident.post_count == 2
+
+
+def test_nobody_but_operators_reaches_the_queue(client, carol, alice):
+    for person in (carol, alice):
+        client.force_login(person)
+        response = client.get(reverse("admin:incidents_dispute_changelist"))
+        assert response.status_code == 302  # to the admin's login
