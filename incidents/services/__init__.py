@@ -17,6 +17,7 @@ from .disputes import (
 )
 from .follows import follow_mark_seen, incident_follow, incident_unfollow
 from .ingest import IngestResult, posts_ingest
+from .labels import LabelImportResult, categories_for_labels, posts_label_imported
 from .lifecycle import (
     PRIVATE_ANSWER_REFUSAL,
     incident_acknowledge,
@@ -66,11 +67,13 @@ __all__ = [
     "NOT_A_REPORTER",
     "PRIVATE_ANSWER_REFUSAL",
     "IngestResult",
+    "LabelImportResult",
     "ProcessResult",
     "TrainingResult",
     "attachment_scrub",
     "attachments_add",
     "attachments_check",
+    "categories_for_labels",
     "classifier_activate",
     "classifier_deactivate_all",
     "classifier_train",
@@ -106,6 +109,7 @@ __all__ = [
     "post_update",
     "posts_delete",
     "posts_ingest",
+    "posts_label_imported",
     "posts_mark_failed",
     "posts_process",
     "posts_queue",
