@@ -573,3 +573,48 @@ def test_operator_sees_each_versions_scores_and_can_roll_back(client, operator, 
         {"action": "activate", "_selected_action": [first.pk]},
     )
     assert ClassifierModel.objects.get(is_active=True) == first
+
+
+# --- training from the admin ------------------------------------------------------------------------
+
+
+def test_operator_trains_and_activates_a_model_from_the_admin(client, operator, categories):
+    label_posts(categories)
+    client.force_login(operator)
+    listing = client.get(reverse("admin:incidents_classifiermodel_changelist"))
+    train_url = reverse("admin:incidents_classifiermodel_train")
+    assert train_url.encode() in listing.content  # beside the versions
+
+    page = client.get(train_url)
+    assert page.status_code == 200
+    assert b"learns from 240 labelled posts" in page.content
+
+    response = client.post(train_url, {"activate": "if_better"}, follow=True)
+
+    model = ClassifierModel.objects.get()
+    assert model.is_active
+    (told,) = [str(message) for message in response.context["messages"]]
+    assert told.startswith(f"{model.version} trained and activated (complaint F1 ")
+    assert model.version.encode() in response.content  # listed with its scores
+
+
+def test_a_forced_training_from_the_admin_activates_however_few_the_examples(
+    client, operator, categories
+):
+    label_posts(categories, make_examples(20))
+    client.force_login(operator)
+    train_url = reverse("admin:incidents_classifiermodel_train")
+
+    refused = client.post(train_url, {"activate": "if_better"}, follow=True)
+    (told,) = [str(message) for message in refused.context["messages"]]
+    assert told.startswith("Nothing was trained")
+    client.post(train_url, {"activate": "always"})
+
+    assert ClassifierModel.objects.get().is_active
+
+
+def test_only_operators_train(client, carol, categories):
+    client.force_login(carol)
+    response = client.post(reverse("admin:incidents_classifiermodel_train"), {"activate": "always"})
+    assert response.status_code == 302  # to the admin's login
+    assert not ClassifierModel.objects.exists()
