@@ -30,7 +30,10 @@ from .common import Question, ReadOnlyAdmin, ask, submitted
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "is_active", "position"]
+    """The taxonomy: operators add an organization's own categories and map the names imported
+    labels use onto a category (label_names); the learned model learns them from labels."""
+
+    list_display = ["name", "slug", "label_names", "is_active", "position"]
     list_editable = ["is_active", "position"]
     list_filter = ["is_active"]
     search_fields = ["name", "slug", "description"]
@@ -81,9 +84,18 @@ class PostAdmin(OperatorsChangeAdmin):
         "status",
         "is_complaint",
         "predicted_category",
+        "classifier_version",
         "published_at",
     ]
-    list_filter = ["status", "visibility", "source", "is_complaint", "category", "severity"]
+    list_filter = [
+        "status",
+        "visibility",
+        "source",
+        "is_complaint",
+        "category",
+        "severity",
+        "classifier_version",
+    ]
     search_fields = ["external_id", "text", "author_handle", "po_number", "sku", "lot"]
     list_select_related = ["supplier", "organization", "predicted_category"]
     raw_id_fields = ["supplier"]

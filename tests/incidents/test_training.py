@@ -618,3 +618,20 @@ def test_only_operators_train(client, carol, categories):
     response = client.post(reverse("admin:incidents_classifiermodel_train"), {"activate": "always"})
     assert response.status_code == 302  # to the admin's login
     assert not ClassifierModel.objects.exists()
+
+
+def test_operators_see_which_model_classified_each_post(client, operator, alice, tweet):
+    incident = incident_of(tweet)
+    version = tweet.classifier_version
+    assert version
+
+    client.force_login(operator)
+    page = client.get(reverse("incident-detail", args=[incident.pk]))
+    assert f"Classified by {version}".encode() in page.content
+    posts = client.get(reverse("admin:incidents_post_changelist"), {"classifier_version": version})
+    assert posts.context["cl"].result_count == 1
+
+    client.force_login(alice)  # the model's name is the operators' business
+    assert (
+        b"Classified by" not in client.get(reverse("incident-detail", args=[incident.pk])).content
+    )
