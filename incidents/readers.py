@@ -274,7 +274,7 @@ class PostReader:
                     ),
                 )
                 continue
-            row = {
+            row: Row = {
                 field: fields[position] if position < len(fields) else ""
                 for field, position in self._columns.items()
             }

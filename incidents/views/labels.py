@@ -39,10 +39,11 @@ def _back(request: HttpRequest) -> str:
 
 def _dispute(user: User, post: Post) -> None:
     """Dispute the post in the incident of the user's supplier it is evidence in."""
+    supplier_id = user.viewer.supplier_id
+    if supplier_id is None:  # may_relabel let only operators and a supplier's staff in
+        raise ApplicationError("Only a supplier's staff dispute evidence.", code="forbidden")
     match = (
-        PostMatch.objects.filter(
-            post=post, supplier_id=user.viewer.supplier_id, incident__isnull=False
-        )
+        PostMatch.objects.filter(post=post, supplier_id=supplier_id, incident__isnull=False)
         .select_related("incident")
         .first()
     )
