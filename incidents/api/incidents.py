@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -30,7 +31,7 @@ from supplierwatch.errors import ApplicationError
 
 from .. import selectors, services
 from ..exports import incidents_csv
-from ..models import Incident
+from ..models import Dispute, Incident
 from ..presenters import (
     answer_view,
     dispute_mark,
@@ -72,8 +73,9 @@ ORDERING = OpenApiParameter(
     "as given (to the hour); incidents of the same hour in the order of their ids.",
 )
 SUPPLIER_ACTIONS = {"acknowledge", "investigate", "assign", "resolve", "actions", "disputes"}
-# What reporting organizations do (services.replies checks that the organization reported).
-BUYER_ACTIONS = {"accept", "reject"}
+# What reporting organizations do (services.replies and services.disputes check that the
+# organization reported).
+BUYER_ACTIONS = {"accept", "reject", "decide_dispute"}
 STATE_CONFLICT = OpenApiResponse(
     description="The incident's status does not allow this action now (e.g. it is resolved)."
 )
@@ -418,6 +420,39 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             DisputeMarkSerializer(dispute_mark(dispute, viewer)).data,
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(
+        summary="Accept or reject a dispute of your report",
+        description="Buyer keys (write scope) of the organization whose report the supplier "
+        "disputes (its `dispute.id` in `GET .../posts/`): `accept` takes the report out of the "
+        'incident (a "not a complaint" also teaches the classifier so); `reject` leaves it '
+        "counted. Another organization's dispute is a 404. Deciding the same way twice "
+        "changes nothing; the other decision afterwards is a 409.",
+        request=ResolveSerializer,
+        responses={200: DisputeMarkSerializer, 409: STATE_CONFLICT},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"disputes/(?P<dispute_id>[0-9]+)/(?P<decision>accept|reject)",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def decide_dispute(
+        self, request: Request, pk: str | None = None, dispute_id: str = "", decision: str = ""
+    ) -> Response:
+        incident = self.get_object()
+        viewer = request_viewer(request)
+        serializer = ResolveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        dispute = get_object_or_404(
+            Dispute.objects.decidable_by(viewer).filter(incident=incident), pk=dispute_id
+        )
+        decide = services.dispute_accept if decision == "accept" else services.dispute_reject
+        dispute = decide(
+            dispute=dispute, actor=person(request.user), note=serializer.validated_data["note"]
+        )
+        return Response(DisputeMarkSerializer(dispute_mark(dispute, viewer)).data)
 
     @extend_schema(
         summary="Export incidents as CSV",

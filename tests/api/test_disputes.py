@@ -103,3 +103,31 @@ def test_bad_input_names_its_field(api, world, body, field):
     assert response.status_code in (400, 422)
     assert field in str(response.json())
     assert not Dispute.objects.exists()
+
+
+def decide(api, persona: str, incident: Incident, dispute_id: int, decision: str):
+    return api.client(persona).post(
+        f"/api/v1/incidents/{incident.pk}/disputes/{dispute_id}/{decision}/",
+        {"note": "Checked."},
+        format="json",
+    )
+
+
+def test_the_reporting_organizations_key_decides_a_dispute_of_its_report(api, world):
+    incident = world.incidents["initech"]
+    opened = dispute(
+        api,
+        "initech",
+        incident,
+        evidence=anonymous_report_reference(api, incident),
+        reason="not_about_us",
+    ).json()
+
+    for persona in ("globex", "initech", "acme_read"):
+        assert decide(api, persona, incident, opened["id"], "reject").status_code in (403, 404)
+    response = decide(api, "acme", incident, opened["id"], "reject")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "rejected"
+    assert decide(api, "acme", incident, opened["id"], "accept").status_code == 409
+    assert Dispute.objects.get().status == "rejected"
