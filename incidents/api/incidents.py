@@ -398,6 +398,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         "reason again returns the same dispute.",
         request=DisputeInputSerializer,
         responses={201: DisputeMarkSerializer, 409: STATE_CONFLICT, 422: UNPROCESSABLE},
+        examples=[examples.DISPUTE, examples.DISPUTE_OPENED],
+        operation_id="incidents_dispute_open",
     )
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def disputes(self, request: Request, pk: str | None = None) -> Response:
@@ -430,6 +432,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         "changes nothing; the other decision afterwards is a 409.",
         request=ResolveSerializer,
         responses={200: DisputeMarkSerializer, 409: STATE_CONFLICT},
+        examples=[examples.DISPUTE_DECISION, examples.DISPUTE_DECIDED],
+        operation_id="incidents_dispute_decide",
     )
     @action(
         detail=True,
