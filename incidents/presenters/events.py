@@ -149,8 +149,8 @@ def _dispute_sentence(kind: str, data: dict[str, Any], viewer: Viewer, supplier_
     else:
         who = "The reporting organization"
     if kind == Kind.DISPUTE_ACCEPTED:
-        return f"{who} accepted {supplier_name}'s dispute of {evidence}; it no longer counts here."
-    return f"{who} rejected {supplier_name}'s dispute of {evidence}; it stays counted."
+        return f"{who} accepted the dispute of {evidence}; it no longer counts against {supplier_name}."
+    return f"{who} rejected the dispute of {evidence}; it stays counted against {supplier_name}."
 
 
 def _sla_sentence(kind: str, data: dict[str, Any]) -> str:

@@ -72,6 +72,6 @@ def test_a_dispute_is_on_the_timeline_buyers_read_and_removes_nothing_until_deci
     # 4. The portal reads the decision, without learning who decided.
     responder.goto(f"/portal/incidents/{incident.pk}/")
     responder.get_by_text(
-        re.compile("The reporting organization rejected Initech Components's dispute")
+        re.compile("The reporting organization rejected the dispute of a buyer report")
     ).wait_for()
     assert "Acme" not in responder.content() and "Alice" not in responder.content()

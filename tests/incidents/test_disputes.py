@@ -275,7 +275,8 @@ def test_buyers_read_the_dispute_on_the_timeline(tweets, carol, bob, operator):
     services.dispute_reject(dispute=dispute, actor=operator)
 
     assert sentences(incident, bob) == [
-        "An operator rejected Initech Components's dispute of a public post; it stays counted.",
+        "An operator rejected the dispute of a public post; it stays counted against Initech "
+        "Components.",
         "Initech Components disputes a public post: not a complaint. It stays counted until "
         "the dispute is decided.",
     ]
