@@ -241,6 +241,18 @@ def clean_eight_d_done(value: Any, today: date) -> date | None:
     return done
 
 
+DISPUTE_REASONS = ("not_complaint", "not_about_us")
+
+
+def clean_dispute(reason: Any, note: Any) -> tuple[str, str]:
+    """A supplier's dispute of a piece of evidence: why (not a complaint, or not about it) and an
+    optional note for whoever decides."""
+    return (
+        clean_choice(reason, "reason", DISPUTE_REASONS, "must be not_complaint or not_about_us"),
+        clean_text(note, "note", max_length=NOTE_MAX),
+    )
+
+
 RULE_NAME_MAX = 100
 RULE_SOURCES = ("", "buyer", "public")
 RULE_SEVERITY_MATCHES = ("at_least", "exactly")

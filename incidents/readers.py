@@ -25,7 +25,7 @@ import gzip
 import io
 import json
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_COLUMNS",
     "FORMATS",
+    "LABELS",
     "POST_FIELDS",
     "BadRecord",
     "PostReader",
@@ -47,6 +48,8 @@ __all__ = [
 ]
 
 POST_FIELDS = ("external_id", "text", "published_at", "author_handle", "url")
+# The row's entry holding the label columns asked for ({column: value}), when any are.
+LABELS = "labels"
 REQUIRED_FIELDS = ("external_id", "text")
 # For each field, the columns it is read from when no mapping says otherwise, first match wins.
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -123,8 +126,12 @@ class PostReader:
         *,
         file_format: str | None = None,
         mapping: Mapping[str, str] | None = None,
+        label_columns: Sequence[str] = (),
     ) -> None:
         self.path = Path(path)
+        # Columns read besides the post's fields, into the row's LABELS entry (incidents.labels).
+        self.label_columns = tuple(label_columns)
+        self._label_positions: dict[str, int] = {}
         self.format = file_format or detect_format(self.path)
         if self.format not in FORMATS:
             raise ReaderError(f"unknown format {self.format!r}; formats are {', '.join(FORMATS)}")
@@ -227,6 +234,13 @@ class PostReader:
             found = next((c for c in DEFAULT_COLUMNS[field] if c in positions), None)
             if found is not None:
                 self._columns[field] = positions[found]
+        for column in self.label_columns:
+            if column.strip().casefold() not in positions:
+                raise ReaderError(
+                    f"no label column {column!r}; the file's columns are: "
+                    f"{', '.join(cell.strip() for cell in header)}"
+                )
+            self._label_positions[column] = positions[column.strip().casefold()]
         missing = [field for field in REQUIRED_FIELDS if field not in self._columns]
         if missing:
             raise ReaderError(
@@ -260,10 +274,15 @@ class PostReader:
                     ),
                 )
                 continue
-            row = {
+            row: Row = {
                 field: fields[position] if position < len(fields) else ""
                 for field, position in self._columns.items()
             }
+            if self._label_positions:
+                row[LABELS] = {
+                    column: fields[position] if position < len(fields) else ""
+                    for column, position in self._label_positions.items()
+                }
             yield start, row
 
     # --- JSONL ------------------------------------------------------------------------------
@@ -300,6 +319,9 @@ class PostReader:
                     break
                 if value is not None:
                     row[field] = value
+            if self.label_columns:
+                labels = {c: _lookup(record, c.strip().split(".")) for c in self.label_columns}
+                row[LABELS] = {c: None if v is _MISSING else v for c, v in labels.items()}
             yield line, bad or row
 
 
@@ -334,7 +356,10 @@ def read_posts(
     *,
     file_format: str | None = None,
     mapping: Mapping[str, str] | None = None,
+    label_columns: Sequence[str] = (),
 ) -> Iterator[tuple[int, Row | BadRecord]]:
     """Every (line, row or BadRecord) of the file; the file is closed when iteration ends."""
-    with PostReader(path, file_format=file_format, mapping=mapping) as reader:
+    with PostReader(
+        path, file_format=file_format, mapping=mapping, label_columns=label_columns
+    ) as reader:
         yield from reader

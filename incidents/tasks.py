@@ -71,9 +71,10 @@ def check_monitor_volumes() -> list[int]:
 # Not acks_late: a run can outlast the broker's visibility timeout, and a redelivered copy would
 # train the same model twice; a lost nightly run is simply made up the next night.
 @shared_task(acks_late=False, soft_time_limit=3600, time_limit=3700)
-def retrain_classifier() -> dict:
-    """Train a new classifier version on the labelled posts; activate it only if it does better."""
-    result = services.classifier_train()
+def retrain_classifier(force: bool = False) -> dict:
+    """Train a new classifier version on the labelled posts; activate it only if it does better
+    (or, `force`d by an operator, whatever its scores and however few the examples)."""
+    result = services.classifier_train(force=force)
     return {
         "examples": result.examples,
         "trained": result.trained,

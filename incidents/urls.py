@@ -7,6 +7,7 @@ from django.urls import path
 from .views import (
     bulk,
     buyer,
+    disputes,
     eightd,
     labels,
     lists,
@@ -32,6 +33,11 @@ urlpatterns = [
     path("incidents/<int:pk>/follow/", buyer.incident_follow, name="incident-follow"),
     path("incidents/<int:pk>/8d/", eightd.eight_d_report, name="incident-8d"),
     path(
+        "incidents/<int:pk>/disputes/<int:dispute_id>/",
+        disputes.dispute_decide,
+        name="dispute-decide",
+    ),
+    path(
         "incidents/<int:pk>/<slug:action>/",
         replies.incident_answer_back,
         name="incident-answer-back",
@@ -55,6 +61,8 @@ urlpatterns = [
         portal.incident_eight_d,
         name="portal-incident-8d-update",
     ),
+    # Before the actions' pattern, which would take "disputes" for an action's name.
+    path("portal/incidents/<int:pk>/disputes/", disputes.dispute_open, name="portal-dispute"),
     path(
         "portal/incidents/<int:pk>/<slug:action>/",
         portal.incident_action,

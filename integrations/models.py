@@ -103,6 +103,10 @@ class WebhookSubscription(models.Model):
         SPIKE = "incident.spike", "Complaints about the supplier spiked"
         SLA_WARNING = "incident.sla_warning", "A promised answer or resolution is due soon"
         SLA_BREACHED = "incident.sla_breached", "A promised answer or resolution is overdue"
+        DISPUTED = (
+            "incident.disputed",
+            "The supplier disputed a piece of evidence, or a dispute was decided",
+        )
 
     organization = models.ForeignKey(
         Organization,

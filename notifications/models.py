@@ -24,6 +24,7 @@ class Kind(models.TextChoices):
     )
     SLA_WARNING = "sla_warning", "SLA about to be breached on an incident of yours"
     SLA_BREACHED = "sla_breached", "SLA breached on an incident of yours"
+    DISPUTE_DECIDED = "dispute_decided", "A decision on evidence your team disputed"
     # To buyers.
     ANSWER = "answer", "An answer on an incident you reported or follow"
     STATUS = "status", "An incident you reported or follow acknowledged, resolved or reopened"
@@ -33,6 +34,7 @@ class Kind(models.TextChoices):
     )
     # To whoever watches a keyword monitor, buyer or supplier staff.
     MONITOR_JUMP = "monitor_jump", "A jump in the posts a keyword monitor you watch finds"
+    DISPUTE = "dispute", "A supplier disputing a report of your organization (you decide)"
 
 
 SUPPLIER_KINDS = (
@@ -44,9 +46,10 @@ SUPPLIER_KINDS = (
     Kind.SLA_WARNING,
     Kind.SLA_BREACHED,
     Kind.SPIKE,
+    Kind.DISPUTE_DECIDED,
     Kind.MONITOR_JUMP,
 )
-BUYER_KINDS = (Kind.ANSWER, Kind.STATUS, Kind.SUPPLIER_SPIKE, Kind.MONITOR_JUMP)
+BUYER_KINDS = (Kind.ANSWER, Kind.STATUS, Kind.SUPPLIER_SPIKE, Kind.DISPUTE, Kind.MONITOR_JUMP)
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):

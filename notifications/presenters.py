@@ -53,6 +53,11 @@ def _headline(
         return "Resolution rejected"
     if kind == Kind.ANSWER:
         return f"{supplier} answered"
+    if kind == Kind.DISPUTE:
+        return f"{supplier} disputes your report"
+    if kind == Kind.DISPUTE_DECIDED:
+        accepted = event.kind == IncidentEvent.Kind.DISPUTE_ACCEPTED
+        return "Dispute accepted" if accepted else "Dispute rejected"
     return status_label
 
 
@@ -83,6 +88,9 @@ def notification_content(
         in (
             IncidentEvent.Kind.BUYER_REPLY,
             IncidentEvent.Kind.RESOLUTION_ACCEPTED,
+            # Its sentence says who decided (an operator, or the reporting organization).
+            IncidentEvent.Kind.DISPUTE_ACCEPTED,
+            IncidentEvent.Kind.DISPUTE_REJECTED,
         )
         or (event.data or {}).get("by") == "rejection"
     )

@@ -70,10 +70,20 @@ def notification_kinds(event: IncidentEvent) -> tuple[str | None, str | None]:
         return Kind.NEW_INCIDENT, Kind.STATUS
     if kind == EventKind.STATUS_CHANGED and data.get("to") in TOLD_STATUSES:
         return None, Kind.STATUS
+    if kind == EventKind.DISPUTE_OPENED and data.get("evidence") == "buyer_report":
+        # The reporting organization decides (operators work from their queue).
+        return None, Kind.DISPUTE
+    if kind in (EventKind.DISPUTE_ACCEPTED, EventKind.DISPUTE_REJECTED):
+        return Kind.DISPUTE_DECIDED, None
     return None, None
 
 
-_ASSIGNEE_OR_TEAM = (Kind.NEW_INCIDENT, Kind.BUYER_REPLY, Kind.RESOLUTION_REJECTED)
+_ASSIGNEE_OR_TEAM = (
+    Kind.NEW_INCIDENT,
+    Kind.BUYER_REPLY,
+    Kind.RESOLUTION_REJECTED,
+    Kind.DISPUTE_DECIDED,
+)
 
 
 def _people() -> QuerySet[User]:
@@ -105,9 +115,23 @@ def _supplier_staff(event: IncidentEvent, kind: str) -> list[User]:
     return list(acting)
 
 
+def _disputed_reporters(event: IncidentEvent) -> list[Recipient]:
+    """The members of the organization whose report the supplier disputes: they decide it."""
+    organization_id = (event.data or {}).get("report_of")
+    if not isinstance(organization_id, int):
+        return []
+    viewer = Viewer.party(organization_id=organization_id)
+    if not Incident.objects.visible_to(viewer).filter(pk=event.incident_id).exists():
+        return []
+    people = _people().filter(membership__organization_id=organization_id)
+    return [Recipient(person, Kind.DISPUTE) for person in people]
+
+
 def _buyers(event: IncidentEvent, kind: str) -> list[Recipient]:
     """Reporters and followers of the incident (for a spike: the buyers of its supplier), by
     organization, who may see it (and the answer)."""
+    if kind == Kind.DISPUTE:
+        return _disputed_reporters(event)
     incident = event.incident
     reporters = PostMatch.objects.filter(incident=incident, post__author__isnull=False).values(
         "post__author"

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from incidents.models import ClassifierModel, Post, SlaPolicy, WorkCalendar
+from incidents.models import ClassifierModel, Dispute, Post, SlaPolicy, WorkCalendar
 from incidents.services import monitor_save, scorecards_compute_current
 from integrations.models import Feed, WebhookDelivery, WebhookSubscription
 from integrations.services import api_key_issue, api_key_revoke
@@ -56,6 +56,9 @@ def world(alice, bob, carol, dave, operator, acme, globex, initech, umbrella):
     PostMatchFactory(post=report, supplier=initech, incident=incident)
     PostMatchFactory(post=tweet, supplier=initech, incident=incident)
     PostMatchFactory(post=tweet, supplier=umbrella, is_primary=False)
+    Dispute.objects.create(
+        post=tweet, incident=incident, supplier=initech, reason="not_about_us", opened_by=carol
+    )
     ResponseFactory(incident=incident, author=carol)
     ResponseFactory(incident=incident, author=carol, private=True, organization=acme)
     IncidentEventFactory(incident=incident, actor=carol)
@@ -122,6 +125,7 @@ def test_every_model_of_the_product_is_registered():
         "incidents.Incident",
         "incidents.Response",
         "incidents.IncidentEvent",
+        "incidents.Dispute",
     ):
         assert label in labels
 

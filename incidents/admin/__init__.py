@@ -4,6 +4,6 @@ the same change made in the product would: fields with rules are read-only here 
 actions (an incident's status, severity, assignee) or a save that calls a service (8D answers, an
 answer's words, a post's fields)."""
 
-from . import evidence, incidents, monitors, routing, scorecards, sla
+from . import disputes, evidence, incidents, monitors, routing, scorecards, sla
 
-__all__ = ["evidence", "incidents", "monitors", "routing", "scorecards", "sla"]
+__all__ = ["disputes", "evidence", "incidents", "monitors", "routing", "scorecards", "sla"]

@@ -8,9 +8,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from suppliers.models import person
@@ -20,12 +23,17 @@ from supplierwatch.errors import ApplicationError
 from .. import services
 from ..models import Category, ClassifierModel, Post, PostMatch
 from ..services.posts import editable_fields, post_changes_clean
+from ..services.training import DEFAULT_MIN_EXAMPLES
+from ..tasks import retrain_classifier
 from .common import Question, ReadOnlyAdmin, ask, submitted
 
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "is_active", "position"]
+    """The taxonomy: operators add an organization's own categories and map the names imported
+    labels use onto a category (label_names); the learned model learns them from labels."""
+
+    list_display = ["name", "slug", "label_names", "is_active", "position"]
     list_editable = ["is_active", "position"]
     list_filter = ["is_active"]
     search_fields = ["name", "slug", "description"]
@@ -76,9 +84,18 @@ class PostAdmin(OperatorsChangeAdmin):
         "status",
         "is_complaint",
         "predicted_category",
+        "classifier_version",
         "published_at",
     ]
-    list_filter = ["status", "visibility", "source", "is_complaint", "category", "severity"]
+    list_filter = [
+        "status",
+        "visibility",
+        "source",
+        "is_complaint",
+        "category",
+        "severity",
+        "classifier_version",
+    ]
     search_fields = ["external_id", "text", "author_handle", "po_number", "sku", "lot"]
     list_select_related = ["supplier", "organization", "predicted_category"]
     raw_id_fields = ["supplier"]
@@ -190,6 +207,19 @@ class PostMatchAdmin(ReadOnlyAdmin):
     list_select_related = ["post", "supplier", "incident"]
 
 
+class TrainForm(forms.Form):
+    IF_BETTER = "if_better"
+    ALWAYS = "always"
+    activate = forms.ChoiceField(
+        choices=[
+            (IF_BETTER, "Activate it only if it beats the classifier in use (on held-back posts)"),
+            (ALWAYS, "Activate it whatever its scores, however few the labelled posts"),
+        ],
+        initial=IF_BETTER,
+        widget=forms.RadioSelect,
+    )
+
+
 @admin.register(ClassifierModel)
 class ClassifierModelAdmin(admin.ModelAdmin):
     """Trained versions and their held-out scores; they are made by training, never by hand."""
@@ -216,9 +246,73 @@ class ClassifierModelAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     actions = ["activate", "use_lexicon"]
+    # Adds "Train a new model" beside the versions.
+    change_list_template = "admin/incidents/classifiermodel/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_urls(self) -> list[URLPattern]:
+        train = path(
+            "train/",
+            self.admin_site.admin_view(self.train_view),
+            name="incidents_classifiermodel_train",
+        )
+        return [train, *super().get_urls()]
+
+    def train_view(self, request: HttpRequest) -> HttpResponse:
+        """Train a new version now: in this request without a worker, otherwise on a worker."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        form = TrainForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            force = form.cleaned_data["activate"] == TrainForm.ALWAYS
+            changelist = reverse("admin:incidents_classifiermodel_changelist")
+            if not retrain_classifier.app.conf.task_always_eager:
+                retrain_classifier.delay(force=force)
+                self.message_user(
+                    request, "Training is queued; the new version appears here when it is done."
+                )
+                return redirect(changelist)
+            self._report(request, services.classifier_train(force=force))
+            return redirect(changelist)
+        examples = services.labelled_examples()
+        complaints = sum(example.is_complaint for example in examples)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Train a new classifier version",
+            "opts": self.model._meta,
+            "form": form,
+            "examples": len(examples),
+            "complaints": complaints,
+            "others": len(examples) - complaints,
+            "categories": len({e.category_id for e in examples if e.category_id}),
+            "min_examples": DEFAULT_MIN_EXAMPLES,
+        }
+        return TemplateResponse(request, "admin/incidents/classifiermodel/train.html", context)
+
+    def _report(self, request: HttpRequest, result: services.TrainingResult) -> None:
+        if not result.trained:
+            self.message_user(request, f"Nothing was trained: {result.reason}.", messages.ERROR)
+            return
+        assert result.model is not None  # a trained result is stored
+        scores = (
+            f"complaint F1 {result.metrics.get('complaint_f1', 0):.3f} against "
+            f"{result.baseline.get('complaint_f1', 0):.3f} for {result.baseline_version}"
+        )
+        if result.activated:
+            self.message_user(
+                request,
+                f"{result.model.version} trained and activated ({scores}).",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                f"{result.model.version} trained but not activated: {result.reason} ({scores}). "
+                "Select it and use “Activate the selected version” to use it anyway.",
+                messages.WARNING,
+            )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ClassifierModel]:
         # The artifact is megabytes; no page here shows it.

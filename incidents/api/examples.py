@@ -326,3 +326,30 @@ CATEGORIES = OpenApiExample(
     ],
     response_only=True,
 )
+
+DISPUTE = OpenApiExample(
+    "Dispute",
+    value={
+        "evidence": "5f0c2a9e41d7b36c8e12ab90",
+        "reason": "not_about_us",
+        "note": "We make no gaskets; this is another supplier's part.",
+    },
+    request_only=True,
+)
+_DISPUTE = {
+    "id": 31,
+    "reason": "not_about_us",
+    "status": "open",
+    "note": "We make no gaskets; this is another supplier's part.",
+}
+DISPUTE_OPENED = OpenApiExample(
+    "An open dispute", value=_DISPUTE, response_only=True, status_codes=["201"]
+)
+DISPUTE_DECISION = OpenApiExample(
+    "A decision",
+    value={"note": "Our mistake: the gaskets came from another supplier."},
+    request_only=True,
+)
+DISPUTE_DECIDED = OpenApiExample(
+    "An accepted dispute", value={**_DISPUTE, "status": "accepted"}, response_only=True
+)

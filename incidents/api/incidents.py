@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -30,9 +31,10 @@ from supplierwatch.errors import ApplicationError
 
 from .. import selectors, services
 from ..exports import incidents_csv
-from ..models import Incident
+from ..models import Dispute, Incident
 from ..presenters import (
     answer_view,
+    dispute_mark,
     evidence_view,
     incident_detail_view,
     incident_view,
@@ -42,6 +44,8 @@ from . import examples
 from .filters import IncidentFilter, StrictOrderingFilter
 from .serializers import (
     AssignSerializer,
+    DisputeInputSerializer,
+    DisputeMarkSerializer,
     EightDSerializer,
     EvidenceSerializer,
     IncidentDetailSerializer,
@@ -68,9 +72,10 @@ ORDERING = OpenApiParameter(
     description="Sort order; `-` for descending. Default: `-last_activity_at`. By the times "
     "as given (to the hour); incidents of the same hour in the order of their ids.",
 )
-SUPPLIER_ACTIONS = {"acknowledge", "investigate", "assign", "resolve", "actions"}
-# What reporting organizations do (services.replies checks that the organization reported).
-BUYER_ACTIONS = {"accept", "reject"}
+SUPPLIER_ACTIONS = {"acknowledge", "investigate", "assign", "resolve", "actions", "disputes"}
+# What reporting organizations do (services.replies and services.disputes check that the
+# organization reported).
+BUYER_ACTIONS = {"accept", "reject", "decide_dispute"}
 STATE_CONFLICT = OpenApiResponse(
     description="The incident's status does not allow this action now (e.g. it is resolved)."
 )
@@ -396,6 +401,76 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         )
         views = [evidence_view(post, viewer) for post in posts or []]
         return self.get_paginated_response(EvidenceSerializer(views, many=True).data)
+
+    @extend_schema(
+        summary="Dispute a piece of evidence",
+        description="Supplier keys (write scope): say that a piece of evidence of your incident "
+        "is not a complaint or not about you, naming it by its `reference` (from "
+        "`GET .../posts/`). Nothing is removed: the evidence stays counted, marked as disputed, "
+        "until an operator (or, for a buyer report, the reporting organization) accepts. The "
+        "dispute is on the timeline every viewer reads. Disputing the same evidence for the same "
+        "reason again returns the same dispute.",
+        request=DisputeInputSerializer,
+        responses={201: DisputeMarkSerializer, 409: STATE_CONFLICT, 422: UNPROCESSABLE},
+        examples=[examples.DISPUTE, examples.DISPUTE_OPENED],
+        operation_id="incidents_dispute_open",
+    )
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def disputes(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        viewer = request_viewer(request)
+        serializer = DisputeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        post = selectors.incident_evidence_by_reference(
+            viewer=viewer, incident=incident, reference=data["evidence"]
+        )
+        dispute = services.dispute_open(
+            post=post,
+            incident=incident,
+            actor=person(request.user),
+            reason=data["reason"],
+            note=data["note"],
+        )
+        return Response(
+            DisputeMarkSerializer(dispute_mark(dispute, viewer)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        summary="Accept or reject a dispute of your report",
+        description="Buyer keys (write scope) of the organization whose report the supplier "
+        "disputes (its `dispute.id` in `GET .../posts/`): `accept` takes the report out of the "
+        'incident (a "not a complaint" also teaches the classifier so); `reject` leaves it '
+        "counted. Another organization's dispute is a 404. Deciding the same way twice "
+        "changes nothing; the other decision afterwards is a 409.",
+        request=ResolveSerializer,
+        responses={200: DisputeMarkSerializer, 409: STATE_CONFLICT},
+        examples=[examples.DISPUTE_DECISION, examples.DISPUTE_DECIDED],
+        operation_id="incidents_dispute_decide",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"disputes/(?P<dispute_id>[0-9]+)/(?P<decision>accept|reject)",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def decide_dispute(
+        self, request: Request, pk: str | None = None, dispute_id: str = "", decision: str = ""
+    ) -> Response:
+        incident = self.get_object()
+        viewer = request_viewer(request)
+        serializer = ResolveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        dispute = get_object_or_404(
+            Dispute.objects.decidable_by(viewer).filter(incident=incident), pk=dispute_id
+        )
+        decide = services.dispute_accept if decision == "accept" else services.dispute_reject
+        dispute = decide(
+            dispute=dispute, actor=person(request.user), note=serializer.validated_data["note"]
+        )
+        return Response(DisputeMarkSerializer(dispute_mark(dispute, viewer)).data)
 
     @extend_schema(
         summary="Export incidents as CSV",

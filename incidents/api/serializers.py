@@ -270,6 +270,17 @@ class ReporterSerializer(serializers.Serializer):
     po_number = serializers.CharField()
 
 
+class DisputeMarkSerializer(serializers.Serializer):
+    """The supplier's dispute of a piece of evidence (presenters.DisputeMark)."""
+
+    id = serializers.IntegerField()
+    reason = serializers.ChoiceField(choices=inputs.DISPUTE_REASONS)
+    status = serializers.ChoiceField(choices=["open", "accepted", "rejected"])
+    note = serializers.CharField(
+        help_text="The supplier's note: for the supplier and whoever decides; empty for others."
+    )
+
+
 class EvidenceSerializer(serializers.Serializer):
     """One post behind an incident (presenters.EvidenceView). `reporter` (organization, author and
     PO number, which names the customer to a supplier) is filled only for viewers the post's
@@ -294,6 +305,23 @@ class EvidenceSerializer(serializers.Serializer):
     author_handle = serializers.CharField(help_text="Public posts only.")
     url = serializers.CharField(help_text="Public posts only; http(s) links only.")
     reporter = ReporterSerializer(allow_null=True)
+    dispute = DisputeMarkSerializer(
+        allow_null=True,
+        help_text="Set while the supplier disputes it and once decided: open and rejected "
+        "disputes leave it counted; an accepted one takes it out.",
+    )
+    reference = serializers.CharField(
+        help_text="Supplier keys only: how `POST .../disputes/` names this evidence (an id "
+        "would order anonymous reports). Empty for other keys."
+    )
+
+
+class DisputeInputSerializer(serializers.Serializer):
+    evidence = strict.CharField(max_length=64, help_text="The evidence's `reference`.")
+    reason = serializers.ChoiceField(choices=inputs.DISPUTE_REASONS)
+    note = strict.CharField(
+        required=False, allow_blank=True, default="", max_length=inputs.NOTE_MAX
+    )
 
 
 # --- the organization's own reports ---------------------------------------------------------------

@@ -12,13 +12,17 @@ from .lists import (
     SavedViewForm,
 )
 from .pages import (
+    ACCEPT,
     COMPLAINT,
     NOT_COMPLAINT,
+    REJECT,
     UNDO,
     VISIBILITY_CHOICES,
     AssignForm,
     ColleagueChoiceField,
     ColleaguesChoiceField,
+    DisputeDecisionForm,
+    DisputeForm,
     EightDForm,
     EmptyActionForm,
     LabelForm,
@@ -33,9 +37,11 @@ from .pages import (
 )
 
 __all__ = [
+    "ACCEPT",
     "BULK_ACTION_CHOICES",
     "COMPLAINT",
     "NOT_COMPLAINT",
+    "REJECT",
     "SORT_CHOICES",
     "STATUS_CHOICES",
     "UNDO",
@@ -45,6 +51,8 @@ __all__ = [
     "BuyerIncidentFilterForm",
     "ColleagueChoiceField",
     "ColleaguesChoiceField",
+    "DisputeDecisionForm",
+    "DisputeForm",
     "EightDForm",
     "EmptyActionForm",
     "IncidentFilterForm",

@@ -346,6 +346,33 @@ class LabelForm(Form):
         return data
 
 
+# --- disputes -------------------------------------------------------------------------------------
+
+
+class DisputeForm(Form):
+    """A supplier disputes one piece of evidence (named by presenters.evidence_reference)."""
+
+    evidence = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    reason = forms.ChoiceField(
+        choices=[("not_complaint", "Not a complaint"), ("not_about_us", "Not about us")]
+    )
+    note = forms.CharField(
+        label="Why (for whoever decides)",
+        required=False,
+        max_length=inputs.NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+ACCEPT = "accept"
+REJECT = "reject"
+
+
+class DisputeDecisionForm(Form):
+    decision = forms.ChoiceField(choices=[(ACCEPT, "Accept"), (REJECT, "Reject")])
+    note = forms.CharField(required=False, max_length=inputs.NOTE_MAX)
+
+
 class RoutingRuleForm(Form):
     """An assignment rule: conditions (empty: any) and the colleagues who may act that it names.
     services.routing_rule_save checks all of it again."""

@@ -1,5 +1,6 @@
 """What: evidence (posts), what it names (matches), how it is grouped (incidents) and answered."""
 
+from .disputes import Dispute, DisputeQuerySet
 from .eightd import FORMER_FIELDS, Discipline, EightDStep, discipline_overdue, prefetch_eight_d
 from .evidence import (
     Attachment,
@@ -45,6 +46,8 @@ __all__ = [
     "Category",
     "ClassifierModel",
     "Discipline",
+    "Dispute",
+    "DisputeQuerySet",
     "EightDStep",
     "Follow",
     "Incident",

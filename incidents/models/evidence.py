@@ -36,6 +36,13 @@ class Category(models.Model):
     description = models.TextField(blank=True)
     # Lower-case words and phrases; the lexicon classifier looks for them in a post's text.
     keywords = models.JSONField(default=list, blank=True)
+    # Other names imported labels give it ("Lost Luggage" for "Lost shipment"): an operator maps
+    # an organization's own category names onto this one (services.categories_for_labels).
+    label_names = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Names imported labels use for this category, e.g. ["Lost Luggage"].',
+    )
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=100)
 

@@ -425,11 +425,16 @@ class IncidentEvent(models.Model):
         SLA_BREACHED = "sla_breached", "SLA breached"
         SLA_PAUSED = "sla_paused", "Waiting on the buyer: SLA clock paused"
         SLA_RESUMED = "sla_resumed", "The buyer answered: SLA clock resumed"
+        DISPUTE_OPENED = "dispute_opened", "Evidence disputed by the supplier"
+        DISPUTE_ACCEPTED = "dispute_accepted", "Dispute accepted"
+        DISPUTE_REJECTED = "dispute_rejected", "Dispute rejected"
 
     # Kinds about one answer (data["response_id"]): shown only to whoever may read that answer.
     ANSWER_KINDS = (Kind.RESPONSE, Kind.RESPONSE_EDITED)
     # Kinds about a promise (data["promise"], data["due_at"]): services.sla_alerts_record's.
     SLA_KINDS = (Kind.SLA_WARNING, Kind.SLA_BREACHED)
+    # Kinds about one dispute (data["dispute_id"], data["reason"]): services.disputes'.
+    DISPUTE_KINDS = (Kind.DISPUTE_OPENED, Kind.DISPUTE_ACCEPTED, Kind.DISPUTE_REJECTED)
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

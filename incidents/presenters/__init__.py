@@ -3,7 +3,14 @@ representation, an answer, safe links and attachment names. Pages, the API, the 
 the webhooks show these; none builds its own copy."""
 
 from .events import discipline_name, event_data, event_time, timeline_entry
-from .evidence import attachment_views, evidence_view, person_view
+from .evidence import (
+    DisputeMark,
+    attachment_views,
+    dispute_mark,
+    evidence_reference,
+    evidence_view,
+    person_view,
+)
 from .incidents import (
     Counters,
     IncidentView,
@@ -19,6 +26,7 @@ from .scorecards import CriterionRow, FigureRow, ScorecardView, scorecard_view
 __all__ = [
     "Counters",
     "CriterionRow",
+    "DisputeMark",
     "FigureRow",
     "IncidentView",
     "ReplyView",
@@ -27,8 +35,10 @@ __all__ = [
     "attachment_views",
     "counters_for",
     "discipline_name",
+    "dispute_mark",
     "event_data",
     "event_time",
+    "evidence_reference",
     "evidence_view",
     "incident_detail_view",
     "incident_view",

@@ -27,6 +27,11 @@ from ..models import (
 Kind = IncidentEvent.Kind
 # What changed an incident's severity, by the `by` of its event (a JSON value of any type).
 _CHANGED_BY: dict[object, str] = {"report": " by a new report", "spike": " by a spike"}
+# Why a supplier disputes evidence, by the `reason` of its dispute events.
+_DISPUTE_REASONS: dict[object, str] = {
+    "not_complaint": "not a complaint",
+    "not_about_us": "not about it",
+}
 # Why an incident went back to the team, by the `reason` of its assignment event.
 _BACK_BECAUSE: dict[object, str] = {"left": "left the team", "viewer": "is now a viewer"}
 
@@ -132,6 +137,8 @@ def event_sentence(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> 
         )
     if kind == Kind.SLA_RESUMED:
         return "A reporting organization answered: the SLA clock runs again, due times moved on."
+    if kind in IncidentEvent.DISPUTE_KINDS:
+        return _dispute_sentence(kind, data, viewer, supplier_name)
     return event.get_kind_display() + "."
 
 
@@ -159,6 +166,30 @@ def _eight_d_sentence(data: dict[str, Any], viewer: Viewer, supplier_name: str) 
     if "done_on" in changed and data.get("done"):
         sentence += "; done"
     return sentence + "."
+
+
+def _dispute_sentence(kind: str, data: dict[str, Any], viewer: Viewer, supplier_name: str) -> str:
+    """Which evidence, by its kind only (never whose report: an anonymous reporter stays so)."""
+    if data.get("evidence") == "buyer_report":
+        mine = viewer.is_buyer and data.get("report_of") == viewer.organization_id
+        evidence = "a report of your organization" if mine else "a buyer report"
+    else:
+        evidence = "a public post"
+    reason = _DISPUTE_REASONS.get(data.get("reason"), "not evidence against it")
+    if kind == Kind.DISPUTE_OPENED:
+        return (
+            f"{supplier_name} disputes {evidence}: {reason}. "
+            "It stays counted until the dispute is decided."
+        )
+    if data.get("decided_by") == "operator":
+        who = "An operator"
+    elif viewer.is_buyer and data.get("report_of") == viewer.organization_id:
+        who = "Your organization"
+    else:
+        who = "The reporting organization"
+    if kind == Kind.DISPUTE_ACCEPTED:
+        return f"{who} accepted the dispute of {evidence}; it no longer counts against {supplier_name}."
+    return f"{who} rejected the dispute of {evidence}; it stays counted against {supplier_name}."
 
 
 def _sla_sentence(kind: str, data: dict[str, Any]) -> str:
@@ -260,6 +291,11 @@ def event_data(event: IncidentEvent, viewer: Viewer) -> dict[str, Any]:
     if kind == Kind.SLA_RESUMED:
         # The due times as the clocks' running again moved them (shown on the incident anyway).
         return {key: data.get(key) for key in ("acknowledge_due_at", "resolve_due_at")}
+    if kind in IncidentEvent.DISPUTE_KINDS:
+        result = {key: data.get(key) for key in ("dispute_id", "reason", "evidence")}
+        if kind != Kind.DISPUTE_OPENED:
+            result["decided_by"] = data.get("decided_by")
+        return result
     return {}
 
 

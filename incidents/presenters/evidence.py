@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 
 from supplierwatch.viewers import Viewer
 
-from ..models import Attachment, Category, Post, Severity, to_the_hour
+from ..models import Attachment, Category, Dispute, Post, Severity, to_the_hour
 
 if TYPE_CHECKING:
     from suppliers.models import User
@@ -110,6 +111,51 @@ class Reporter:
 
 
 @dataclass(frozen=True)
+class DisputeMark:
+    """The supplier's dispute of a piece of evidence, as a viewer sees it beside the evidence."""
+
+    id: int
+    reason: str
+    reason_label: str
+    status: str
+    status_label: str
+    # The supplier's note, for the supplier's side and for whoever decides; "" for the rest.
+    note: str
+    # May this viewer accept or reject it (while it is open)?
+    decidable: bool
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == Dispute.Status.OPEN
+
+
+def dispute_mark(dispute: Dispute, viewer: Viewer) -> DisputeMark:
+    decides = dispute.decidable_by(viewer)
+    return DisputeMark(
+        id=dispute.pk,
+        reason=dispute.reason,
+        reason_label=dispute.get_reason_display(),
+        status=dispute.status,
+        status_label=dispute.get_status_display(),
+        note=dispute.note if decides or viewer.sees_supplier_side else "",
+        decidable=decides and dispute.is_open,
+    )
+
+
+def evidence_reference(post: Post, viewer: Viewer) -> str:
+    """What a supplier's staff name a piece of evidence by when they dispute it: a keyed hash of
+    the post for their supplier, never its id, which would order an anonymous report against
+    named evidence (selectors.incident_evidence_by_reference finds the post again). "" for
+    everyone else, who dispute nothing."""
+    if not viewer.is_supplier_staff or viewer.supplier_id is None:
+        return ""
+    return salted_hmac(_REFERENCE_SALT, f"{viewer.supplier_id}:{post.pk}").hexdigest()[:24]
+
+
+_REFERENCE_SALT = "incidents.evidence-reference"
+
+
+@dataclass(frozen=True)
 class EvidenceView:
     # None for a report whose reporter the viewer may not know: its place in the sequence of all
     # posts would order it against named evidence.
@@ -133,6 +179,12 @@ class EvidenceView:
     attachments: list[AttachmentView] = field(default_factory=list)
     # Public posts only: the label-correction form needs the post itself.
     public_post: Post | None = None
+    # The supplier's dispute of it (selectors.incident_evidence loads it), if any.
+    dispute: DisputeMark | None = None
+    # How the supplier's staff name it in a dispute (evidence_reference); "" for others.
+    reference: str = ""
+    # Which model classified it (its version), for operators; "" for everyone else.
+    classifier_version: str = ""
 
     @property
     def is_public(self) -> bool:
@@ -147,6 +199,10 @@ def evidence_view(post: Post, viewer: Viewer) -> EvidenceView:
     """One post as this viewer may see it, built only from the fields the viewer may read; a
     report whose reporter the viewer may not know is dated to the hour (listed by
     PostQuerySet.with_shown_time, which dates it the same)."""
+    disputes = getattr(post, "shown_disputes", None) or []
+    dispute = dispute_mark(disputes[0], viewer) if disputes else None
+    reference = evidence_reference(post, viewer)
+    version = post.classifier_version if viewer.is_operator else ""
     if not post.is_buyer_post:
         return EvidenceView(
             id=post.pk,
@@ -165,6 +221,9 @@ def evidence_view(post: Post, viewer: Viewer) -> EvidenceView:
             url=safe_url(post.url),
             reporter=None,
             public_post=post,
+            dispute=dispute,
+            reference=reference,
+            classifier_version=version,
         )
     reveals = post.reveals_identity_to(viewer)
     reporter = None
@@ -191,4 +250,7 @@ def evidence_view(post: Post, viewer: Viewer) -> EvidenceView:
         url="",
         reporter=reporter,
         attachments=attachment_views(post, reveals=reveals),
+        dispute=dispute,
+        reference=reference,
+        classifier_version=version,
     )

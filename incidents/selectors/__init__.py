@@ -15,12 +15,14 @@ from .incidents import (
     active_category,
     incident_answers,
     incident_evidence,
+    incident_evidence_by_reference,
     incident_evidence_per_day,
     incident_list,
     incident_named_organizations,
     incident_private_reports,
     incident_replies,
     incident_timeline,
+    open_disputes,
 )
 from .monitors import monitor_of, monitor_posts, monitor_volume_per_day, monitors_of
 from .portal import portal_overview
@@ -50,6 +52,7 @@ __all__ = [
     "followed_incidents",
     "incident_answers",
     "incident_evidence",
+    "incident_evidence_by_reference",
     "incident_evidence_per_day",
     "incident_list",
     "incident_named_organizations",
@@ -62,6 +65,7 @@ __all__ = [
     "monitor_posts",
     "monitor_volume_per_day",
     "monitors_of",
+    "open_disputes",
     "organization_reports_with_incidents",
     "portal_overview",
     "report_by_external_id",

@@ -12,6 +12,7 @@ from django.db.models import (
     Exists,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -25,6 +26,7 @@ from supplierwatch.viewers import Viewer
 
 from ..models import (
     Category,
+    Dispute,
     Incident,
     IncidentEvent,
     IncidentQuerySet,
@@ -33,6 +35,7 @@ from ..models import (
     Reply,
     Response,
 )
+from ..presenters.evidence import evidence_reference
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -121,8 +124,37 @@ def incident_evidence(*, viewer: Viewer, incident: Incident) -> QuerySet[Post]:
         .select_related(
             "category", "author", "organization", "predicted_category", "label_category"
         )
-        .prefetch_related("attachments")
+        .prefetch_related(
+            "attachments",
+            # The supplier's dispute of each piece of evidence (presenters.dispute_mark).
+            Prefetch(
+                "disputes",
+                queryset=Dispute.objects.filter(supplier_id=incident.supplier_id),
+                to_attr="shown_disputes",
+            ),
+        )
         .order_by(*EVIDENCE_ORDER)
+    )
+
+
+def incident_evidence_by_reference(*, viewer: Viewer, incident: Incident, reference: str) -> Post:
+    """The evidence of this incident that a supplier's staff name by its reference
+    (presenters.evidence_reference); a refusal naming the field when none has it."""
+    posts = Post.objects.visible_to(viewer).filter(matches__incident=incident)
+    for post in posts.only("id", "source", "visibility", "organization_id"):
+        if reference and evidence_reference(post, viewer) == reference:
+            return post
+    raise ApplicationError("No such evidence in this incident.", field="evidence")
+
+
+def open_disputes(*, viewer: Viewer, incident: Incident) -> QuerySet[Dispute]:
+    """The open disputes of this incident that this viewer decides, with their evidence."""
+    return (
+        Dispute.objects.decidable_by(viewer)
+        .open()
+        .filter(incident=incident)
+        .select_related("post")
+        .order_by("opened_at", "id")
     )
 
 

@@ -8,9 +8,18 @@ from .attachments import (
     post_report_with_attachments,
 )
 from .bulk import BULK_ACTIONS, BulkOutcome, incidents_act_in_bulk
+from .disputes import (
+    NOT_A_DECIDER,
+    dispute_accept,
+    dispute_open,
+    dispute_reject,
+    may_decide,
+    may_dispute,
+)
 from .eightd import KEEP, UNKNOWN_DISCIPLINE, eightd_release_owner, eightd_update
 from .follows import follow_mark_seen, incident_follow, incident_unfollow
 from .ingest import IngestResult, posts_ingest
+from .labels import LabelImportResult, categories_for_labels, posts_label_imported
 from .lifecycle import (
     PRIVATE_ANSWER_REFUSAL,
     incident_acknowledge,
@@ -79,19 +88,25 @@ __all__ = [
     "KEEP",
     "MAY_NOT_ACT",
     "NOT_A_COLLEAGUE",
+    "NOT_A_DECIDER",
     "NOT_A_REPORTER",
     "PRIVATE_ANSWER_REFUSAL",
     "UNKNOWN_DISCIPLINE",
     "BulkOutcome",
     "IngestResult",
+    "LabelImportResult",
     "ProcessResult",
     "TrainingResult",
     "attachment_scrub",
     "attachments_add",
     "attachments_check",
+    "categories_for_labels",
     "classifier_activate",
     "classifier_deactivate_all",
     "classifier_train",
+    "dispute_accept",
+    "dispute_open",
+    "dispute_reject",
     "eightd_release_owner",
     "eightd_update",
     "follow_mark_seen",
@@ -113,6 +128,8 @@ __all__ = [
     "incidents_route",
     "labelled_examples",
     "may_correct_labels",
+    "may_decide",
+    "may_dispute",
     "may_manage_rules",
     "may_manage_sla",
     "may_relabel",
@@ -127,6 +144,7 @@ __all__ = [
     "post_update",
     "posts_delete",
     "posts_ingest",
+    "posts_label_imported",
     "posts_mark_failed",
     "posts_process",
     "posts_queue",

@@ -8,6 +8,7 @@ once both end up counted exactly once.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,8 +25,10 @@ from supplierwatch.db import bulk_update_rows
 
 from .. import engines, grouping
 from ..classify import Classification
+from ..matching import Match
 from ..models import (
     Category,
+    Dispute,
     Incident,
     IncidentEvent,
     Post,
@@ -85,6 +88,7 @@ def _evaluate(posts: list[Post]) -> list[_Evaluated]:
     classifier = engines.get_classifier()
     # One call for the whole batch: a learned model is many times faster on a batch than per text.
     predictions = classifier.classify_many([post.text for post in posts])
+    away = disputed_away([post.pk for post in posts])
     evaluated = []
     for post, predicted in zip(posts, predictions, strict=True):
         if post.is_buyer_post:
@@ -100,9 +104,18 @@ def _evaluate(posts: list[Post]) -> list[_Evaluated]:
                 version="buyer-report",
                 scores=predicted.scores,
             )
+            if post.supplier_id in away.get(post.pk, ()) or post.label_is_complaint is False:
+                # Its reporting organization (or an operator) accepted the supplier's dispute.
+                classification = Classification(
+                    is_complaint=False,
+                    category_id=None,
+                    complaint_score=0.0,
+                    version="label",
+                    scores=predicted.scores,
+                )
             primary: int | None = post.supplier_id
         else:
-            found = matcher.match(post.text)
+            found = _without(matcher.match(post.text), away.get(post.pk, set()))
             matches = [
                 PostMatch(
                     post=post,
@@ -122,6 +135,26 @@ def _evaluate(posts: list[Post]) -> list[_Evaluated]:
             _Evaluated(post, matches, classification, classification.category_id, primary)
         )
     return evaluated
+
+
+def disputed_away(post_ids: Sequence[int]) -> dict[int, set[int]]:
+    """The suppliers each post is no evidence against: their disputes of it were accepted."""
+    away: dict[int, set[int]] = defaultdict(set)
+    rows = Dispute.objects.accepted().filter(post_id__in=post_ids)
+    for post_id, supplier_id in rows.values_list("post_id", "supplier_id"):
+        away[post_id].add(supplier_id)
+    return away
+
+
+def _without(found: list[Match], suppliers: set[int]) -> list[Match]:
+    """The matches but those of these suppliers; the first one left is primary when the primary
+    one went."""
+    if not suppliers:
+        return found
+    kept = [m for m in found if m.supplier_id not in suppliers]
+    if kept and not any(m.is_primary for m in kept):
+        kept[0] = dataclasses.replace(kept[0], is_primary=True)
+    return kept
 
 
 def _with_label(post: Post, predicted: Classification) -> Classification:

@@ -251,7 +251,8 @@ def classifier_deactivate_all() -> int:
 
 def may_correct_labels(who: Viewer | User | None) -> bool:
     """Does this viewer correct public posts' labels at all: operators, and supplier staff who act
-    (responders and admins)? Which posts: may_relabel. A page of one supplier's evidence offers
+    (responders and admins), who may move a post to another category but not take it out as
+    "not a complaint" (they dispute it instead: services.disputes)? Which posts: may_relabel. A page of one supplier's evidence offers
     the correction on this alone, without a query per post."""
     viewer = viewer_of(who)
     return viewer.is_operator or (viewer.is_supplier_staff and viewer.may_act)
@@ -310,6 +311,14 @@ def posts_relabel(
     if not all(may_relabel(actor, post) for post in locked):
         raise ApplicationError(
             "Only operators, and the responders of a supplier a post names, correct it.",
+            code="forbidden",
+        )
+    if is_complaint is False and not viewer_of(actor).is_operator:
+        # Evidence against a supplier never leaves on its own staff's word: they dispute it
+        # (services.dispute_open), and an operator decides.
+        raise ApplicationError(
+            "A supplier's staff dispute evidence rather than remove it.",
+            field="label",
             code="forbidden",
         )
     now = timezone.now()

@@ -35,6 +35,8 @@ def label_form(context: template.Context, post: Post) -> dict:
         "csrf_token": context.get("csrf_token"),
         "post": post,
         "can_label": can_label,
+        # Operators correct directly; a supplier's staff dispute instead (services.disputes).
+        "corrects_directly": viewer.is_operator,
         "label_categories": _categories(context) if can_label else [],
     }
 

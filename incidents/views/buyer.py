@@ -30,7 +30,13 @@ from .. import selectors, services
 from ..charts import BarChart, daily_points, weekly_points
 from ..forms import ReplyForm, ReportForm
 from ..models import Incident, Post, WorkCalendar, sla_promises
-from ..presenters import attachment_views, incident_view, timeline_entry
+from ..presenters import (
+    attachment_views,
+    dispute_mark,
+    evidence_view,
+    incident_view,
+    timeline_entry,
+)
 from ..presenters.sla import SupplierPromiseView, supplier_promise_view
 from .common import (
     HtmxHttpRequest,
@@ -182,6 +188,10 @@ def incident_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpRespon
         # shared report in it (`own_shares`, annotated by the selector), as services.replies says.
         "may_answer_back": viewer.is_buyer and bool(getattr(incident, "own_shares", False)),
         "reply_form": ReplyForm(),
+        "disputes": [
+            (dispute_mark(dispute, viewer), evidence_view(dispute.post, viewer))
+            for dispute in selectors.open_disputes(viewer=viewer, incident=incident)
+        ],
     }
     return render(request, "incidents/detail.html", context)
 

@@ -253,6 +253,7 @@ def render_incident(
         "supplier": _supplier(request),
         "failed_action": failed[0] if failed else "",
         "can_act": acting,
+        "can_dispute": services.may_dispute(viewer, incident),
         "forms": action_forms,
         # Each discipline as the viewer sees it, with its form for those who may act.
         "eight_d": [

@@ -49,6 +49,8 @@ def event_type_for(event: IncidentEvent) -> str | None:
             return Event.RESOLVED
         if target == Incident.Status.REOPENED:
             return Event.REOPENED
+    if event.kind in IncidentEvent.DISPUTE_KINDS:
+        return Event.DISPUTED
     if event.kind in (Kind.BUYER_REPLY, Kind.RESOLUTION_ACCEPTED):
         # Between one reporting organization and the supplier: not announced to every party.
         return None

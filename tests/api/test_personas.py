@@ -109,6 +109,14 @@ MATRIX: dict[str, tuple[Call, tuple[int, ...]]] = {
                                                                      (409, 409, 403, 403, 403, 403, 401, 401)),
     "reject_umbrella": (Call("POST", "/api/v1/incidents/{umbrella}/reject/", {"reason": "No."}),
                                                                      (403, 403, 403, 403, 403, 403, 401, 401)),
+    # A supplier's key disputes evidence of its own incident ("x" names none: 422).
+    "dispute_initech": (Call("POST", "/api/v1/incidents/{initech}/disputes/",
+                             {"evidence": "x", "reason": "not_complaint"}),
+                                                                     (403, 403, 422, 404, 403, 403, 401, 401)),
+    # A reporting organization's key decides its disputes (there is none here: 404).
+    "dispute_decide_initech": (Call("POST", "/api/v1/incidents/{initech}/disputes/999999/reject/",
+                                    {"note": ""}),
+                                                                     (404, 404, 403, 403, 403, 403, 401, 401)),
     "report_list": (Call("GET", "/api/v1/posts/"),                   (200, 200, 403, 403, 200, 403, 401, 401)),
     "report_acme": (Call("GET", "/api/v1/posts/{anonymous_report}/"),
                                                                      (200, 404, 403, 403, 200, 403, 401, 401)),

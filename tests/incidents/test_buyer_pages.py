@@ -710,7 +710,8 @@ def _queries(client, url: str, **params) -> int:
 # incidents it shows in one query.
 PAGES = [
     ("dashboard", lambda w: reverse("buyer-home"), {}, 14),
-    ("incident", lambda w: _incident_url(w.incident), {}, 18),
+    # The incident page also reads the evidence's disputes and those the buyer decides.
+    ("incident", lambda w: _incident_url(w.incident), {}, 20),
     # 17: with its SLA promise, its scorecards and its incidents' 8D (one query each).
     ("supplier", lambda w: reverse("supplier-detail", args=[w.incident.supplier.slug]), {}, 17),
     ("report form", lambda w: reverse("buyer-report"), {}, 9),

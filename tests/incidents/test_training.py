@@ -287,15 +287,15 @@ def test_a_model_that_cannot_be_loaded_falls_back_to_the_lexicon(categories, cap
 
 
 def test_a_correction_moves_the_post_and_is_learned_from_next_time(
-    categories, publish, relabel, carol, initech
+    categories, publish, relabel, carol, operator, initech
 ):
     first, second, third = publish(BROKEN_TEXT, BROKEN_TEXT + "!", BROKEN_TEXT + "!!")
     defect_incident = incident_of(first)
     assert defect_incident.category == categories[BROKEN]
     assert defect_incident.post_count == 3
 
-    # "Not a complaint": the post leaves its incident and the counters drop.
-    first = relabel(first, carol, is_complaint=False)
+    # An operator's "not a complaint": the post leaves its incident and the counters drop.
+    first = relabel(first, operator, is_complaint=False)
     defect_incident.refresh_from_db()
     assert incident_of(first) is None
     assert first.is_complaint is False
@@ -325,12 +325,12 @@ def test_a_correction_moves_the_post_and_is_learned_from_next_time(
 
 
 def test_removing_a_correction_gives_the_post_back_to_the_classifier(
-    categories, publish, relabel, carol
+    categories, publish, relabel, operator
 ):
     (post,) = publish(BROKEN_TEXT)
-    relabel(post, carol, is_complaint=False)
+    relabel(post, operator, is_complaint=False)
 
-    post = relabel(post, carol, is_complaint=None)
+    post = relabel(post, operator, is_complaint=None)
 
     assert post.label_is_complaint is None and post.labelled_by is None
     assert post.is_complaint is True
@@ -416,8 +416,8 @@ def test_supplier_staff_correct_a_label_from_the_portal(
     assert incident_of(tweet).category == categories[LATE]
 
 
-def test_with_htmx_the_form_answers_with_itself(client, carol, tweet):
-    client.force_login(carol)
+def test_with_htmx_the_form_answers_with_itself(client, operator, tweet):
+    client.force_login(operator)
 
     response = client.post(
         reverse("post-label", args=[tweet.pk]), {"label": "not_complaint"}, HTTP_HX_REQUEST="true"
@@ -427,6 +427,21 @@ def test_with_htmx_the_form_answers_with_itself(client, carol, tweet):
     assert response.templates[0].name == "incidents/_label_form.html"
     assert b"Saved" in response.content
     assert b"Corrected: not a complaint" in response.content
+
+
+def test_a_suppliers_not_a_complaint_from_the_form_is_a_dispute(client, carol, tweet):
+    client.force_login(carol)
+
+    response = client.post(
+        reverse("post-label", args=[tweet.pk]), {"label": "not_complaint"}, HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 200
+    assert b"Disputed" in response.content
+    tweet.refresh_from_db()
+    assert tweet.label_is_complaint is None
+    assert incident_of(tweet).post_count == 1
+    assert tweet.disputes.get().reason == "not_complaint"
 
 
 def test_the_redirect_never_leaves_the_site(client, carol, tweet):
@@ -481,15 +496,21 @@ def test_a_visitor_is_sent_to_log_in(client, tweet):
     assert response.url.startswith(reverse("login"))
 
 
-def test_the_form_partial_shows_only_to_those_who_may_use_it(rf, tweet, carol, alice):
+def test_the_form_partial_shows_only_to_those_who_may_use_it(rf, tweet, carol, alice, operator):
     from django.template import Context, Template
 
     template = Template("{% load labels %}{% label_form post %}")
-    for user, shown in ((carol, True), (alice, False)):
+    # A supplier's responders choose a category; only operators take a post out directly.
+    for user, form, removes in (
+        (operator, True, True),
+        (carol, True, False),
+        (alice, False, False),
+    ):
         request = rf.get("/portal/")
         request.user = user
         html = template.render(Context({"request": request, "post": tweet}))
-        assert ("Not a complaint" in html) is shown
+        assert ("A complaint in this category" in html) is form
+        assert ("Not a complaint" in html) is removes
 
 
 # --- the operator's admin ---------------------------------------------------------------------------
@@ -552,3 +573,65 @@ def test_operator_sees_each_versions_scores_and_can_roll_back(client, operator, 
         {"action": "activate", "_selected_action": [first.pk]},
     )
     assert ClassifierModel.objects.get(is_active=True) == first
+
+
+# --- training from the admin ------------------------------------------------------------------------
+
+
+def test_operator_trains_and_activates_a_model_from_the_admin(client, operator, categories):
+    label_posts(categories)
+    client.force_login(operator)
+    listing = client.get(reverse("admin:incidents_classifiermodel_changelist"))
+    train_url = reverse("admin:incidents_classifiermodel_train")
+    assert train_url.encode() in listing.content  # beside the versions
+
+    page = client.get(train_url)
+    assert page.status_code == 200
+    assert b"learns from 240 labelled posts" in page.content
+
+    response = client.post(train_url, {"activate": "if_better"}, follow=True)
+
+    model = ClassifierModel.objects.get()
+    assert model.is_active
+    (told,) = [str(message) for message in response.context["messages"]]
+    assert told.startswith(f"{model.version} trained and activated (complaint F1 ")
+    assert model.version.encode() in response.content  # listed with its scores
+
+
+def test_a_forced_training_from_the_admin_activates_however_few_the_examples(
+    client, operator, categories
+):
+    label_posts(categories, make_examples(20))
+    client.force_login(operator)
+    train_url = reverse("admin:incidents_classifiermodel_train")
+
+    refused = client.post(train_url, {"activate": "if_better"}, follow=True)
+    (told,) = [str(message) for message in refused.context["messages"]]
+    assert told.startswith("Nothing was trained")
+    client.post(train_url, {"activate": "always"})
+
+    assert ClassifierModel.objects.get().is_active
+
+
+def test_only_operators_train(client, carol, categories):
+    client.force_login(carol)
+    response = client.post(reverse("admin:incidents_classifiermodel_train"), {"activate": "always"})
+    assert response.status_code == 302  # to the admin's login
+    assert not ClassifierModel.objects.exists()
+
+
+def test_operators_see_which_model_classified_each_post(client, operator, alice, tweet):
+    incident = incident_of(tweet)
+    version = tweet.classifier_version
+    assert version
+
+    client.force_login(operator)
+    page = client.get(reverse("incident-detail", args=[incident.pk]))
+    assert f"Classified by {version}".encode() in page.content
+    posts = client.get(reverse("admin:incidents_post_changelist"), {"classifier_version": version})
+    assert posts.context["cl"].result_count == 1
+
+    client.force_login(alice)  # the model's name is the operators' business
+    assert (
+        b"Classified by" not in client.get(reverse("incident-detail", args=[incident.pk])).content
+    )

@@ -12,22 +12,24 @@ from typing import Any, TextIO
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from incidents.inputs import clean_source
+from incidents.labels import Label, LabelRule, label_of, parse_label_rule
 from incidents.models import Post
 from incidents.readers import (
     DEFAULT_COLUMNS,
     FORMATS,
+    LABELS,
     POST_FIELDS,
     BadRecord,
     PostReader,
     ReaderError,
     parse_mapping,
 )
-from incidents.services import posts_ingest
+from incidents.services import LabelImportResult, posts_ingest, posts_label_imported
 from supplierwatch.inputs import InputError
 
 _DEFAULTS = "\n".join(
@@ -54,6 +56,14 @@ rejected, the time taken and the rate in posts read per second. Without REDIS_UR
 processed right away in this process, so the time includes processing. When the broker cannot
 be reached, the posts are stored all the same and the summary says how many wait for it: the
 pending sweep queues them once it is back.
+
+Labels: --label-complaint COLUMN=VALUE[|VALUE...] marks each newly stored post a complaint when
+COLUMN holds one of the values (else not a complaint; an empty cell leaves it unlabelled), and
+--label-category COLUMN gives a complaint's category by the name, slug or a label name of a
+category (empty and "Can't Tell" mean none; --no-category adds values; --create-categories
+creates categories for names that map to none). Labelled posts are grouped by their labels and
+teach the next trained model, as people's corrections do. For the airline tweets:
+  --label-complaint sentiment=negative --label-category negative_reason --create-categories
 
 Exit status 0 when the file was read to its end, even if some rows were rejected; non-zero
 when the options are wrong, the file cannot be read (or only part of it: a truncated .gz), a
@@ -104,6 +114,29 @@ class Command(BaseCommand):
             metavar="FIELD=COLUMN[,...]",
             help=f"read post fields from other columns; fields: {', '.join(POST_FIELDS)}",
         )
+        parser.add_argument(
+            "--label-complaint",
+            metavar="COLUMN=VALUE[|VALUE...]",
+            help="import labels: a post is a complaint when COLUMN holds one of the values "
+            "(e.g. sentiment=negative), otherwise not; a row with the column empty is unlabelled",
+        )
+        parser.add_argument(
+            "--label-category",
+            metavar="COLUMN",
+            help="with --label-complaint: a complaint's category, by the name, slug or a label "
+            "name of a category (e.g. negative_reason)",
+        )
+        parser.add_argument(
+            "--no-category",
+            default="",
+            metavar="VALUE[|VALUE...]",
+            help='category values that mean none (empty and "Can\'t Tell" always do)',
+        )
+        parser.add_argument(
+            "--create-categories",
+            action="store_true",
+            help="create a category for each category name that maps to none",
+        )
         parser.add_argument("--format", choices=FORMATS, help="override the file-name guess")
         parser.add_argument(
             "--batch-size", type=int, default=2000, help="rows per transaction (default 2000)"
@@ -114,6 +147,9 @@ class Command(BaseCommand):
         source = self._source(options["source"])
         self._source_name = source
         mapping = self._mapping(options["map"])
+        self._rule = self._label_rule(options)
+        self._create_categories = options["create_categories"]
+        self._labels = LabelImportResult()
         batch_size = options["batch_size"]
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
@@ -124,7 +160,12 @@ class Command(BaseCommand):
         totals = _Totals()
         started = time.perf_counter()
         try:
-            reader = PostReader(path, file_format=options["format"], mapping=mapping)
+            reader = PostReader(
+                path,
+                file_format=options["format"],
+                mapping=mapping,
+                label_columns=self._rule.columns if self._rule else (),
+            )
             with ExitStack() as stack:
                 stack.enter_context(reader)
                 self._bar = stack.enter_context(
@@ -166,6 +207,19 @@ class Command(BaseCommand):
             raise CommandError(f"--source {exc.reason}, e.g. --source twitter") from None
 
     @staticmethod
+    def _label_rule(options: dict[str, Any]) -> LabelRule | None:
+        if not options["label_complaint"]:
+            if options["label_category"]:
+                raise CommandError("--label-category needs --label-complaint")
+            return None
+        try:
+            return parse_label_rule(
+                options["label_complaint"], options["label_category"] or "", options["no_category"]
+            )
+        except ValueError as exc:
+            raise CommandError(f"--label-complaint: {exc}") from None
+
+    @staticmethod
     def _mapping(values: list[str]) -> dict[str, str]:
         mapping: dict[str, str] = {}
         for value in values:
@@ -202,8 +256,19 @@ class Command(BaseCommand):
             # start_index numbers this chunk's rows after those of earlier chunks, and
             # chunk.lines turns each rejected index back into the line it came from.
             first = totals.handed
+            labels = self._take_labels(chunk.rows)
             try:
-                result = posts_ingest(source=source, rows=chunk.rows, start_index=first)
+                # One transaction: the posts are processed (on commit) already labelled.
+                with transaction.atomic():
+                    result = posts_ingest(source=source, rows=chunk.rows, start_index=first)
+                    if labels:
+                        self._count_labels(
+                            posts_label_imported(
+                                source=source,
+                                labels=labels,
+                                create_missing=self._create_categories,
+                            )
+                        )
             # COPY runs on the driver's own cursor, whose errors Django does not wrap.
             # Every backend's wrapper has its driver module as `Database`; the stubs' base has not.
             except (DatabaseError, connection.Database.Error) as exc:  # type: ignore[attr-defined]
@@ -224,6 +289,24 @@ class Command(BaseCommand):
         for line, reason in sorted(problems):
             self._report(f"line {line}: {reason}")
         self._bar.set_postfix(accepted=totals.accepted, rejected=totals.rejected, refresh=False)
+
+    def _take_labels(self, rows: list[dict[str, Any]]) -> dict[str, Label]:
+        """Each row's label by its external id, taking the label columns out of the rows."""
+        labels: dict[str, Label] = {}
+        for row in rows:
+            values = row.pop(LABELS, None)
+            if self._rule is None or values is None:
+                continue
+            label = label_of(values, self._rule)
+            if label is not None:
+                labels[str(row.get("external_id") or "").strip()] = label
+        return labels
+
+    def _count_labels(self, result: LabelImportResult) -> None:
+        self._labels.labelled += result.labelled
+        self._labels.complaints += result.complaints
+        self._labels.categories_created += result.categories_created
+        self._labels.unmapped |= result.unmapped
 
     def _report(self, message: str) -> None:
         if self._bar.disable:
@@ -248,6 +331,20 @@ class Command(BaseCommand):
             f"elapsed              {elapsed:.2f} s ({rate:.0f} posts/s; accepted posts "
             f"{processing})"
         )
+        if self._rule is not None:
+            labels = self._labels
+            self.stdout.write(
+                f"labelled             {labels.labelled} ({labels.complaints} complaints); "
+                "train a model from the admin's classifier versions or with train_classifier"
+            )
+            if labels.categories_created:
+                self.stdout.write(f"categories created   {', '.join(labels.categories_created)}")
+            if labels.unmapped:
+                self.stdout.write(
+                    f"no such category     {', '.join(sorted(labels.unmapped))} (labelled "
+                    "complaints without a category; map them to a category's label names in the "
+                    "admin, or pass --create-categories)"
+                )
         if waiting:
             self.stdout.write(
                 f"\n{waiting} accepted posts wait for the broker, which could not be reached: "

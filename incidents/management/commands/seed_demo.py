@@ -16,7 +16,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents import services
-from incidents.models import Category, Incident, KeywordMonitor, Post, RoutingRule, Severity
+from incidents.labels import Label
+from incidents.models import (
+    Category,
+    ClassifierModel,
+    Incident,
+    KeywordMonitor,
+    Post,
+    RoutingRule,
+    Severity,
+)
 from suppliers.models import Membership, Organization, Supplier, SupplierAlias, User, VendorCode
 
 ORGANIZATIONS = [
@@ -102,6 +111,10 @@ SUPPLIERS = [
     ),
 ]
 
+# The public posts (by number) that come labelled: the demo's model learns from them (and the
+# buyer reports), and classifies the others.
+LABELLED_POSTS = range(1, 121)
+
 # email, first name, last name, party kind, party slug, role, superuser
 ACCOUNTS = [
     ("admin@demo.test", "Ada", "Operator", None, None, None, True),
@@ -138,6 +151,17 @@ PUBLIC_COMPLAINTS = [
     "Cartons from {name} arrived crushed and damaged, what a mess {hashtag}",
     "{handle} overcharged on the last invoice and no refund yet. Frustrating.",
 ]
+# What each complaint above is about (a category's slug), as an operator reviewing them labels it.
+PUBLIC_COMPLAINT_CATEGORIES = [
+    "late-delivery",
+    "damaged",
+    "service",
+    "defect",
+    "wrong-item",
+    "late-delivery",
+    "damaged",
+    "billing",
+]
 PUBLIC_OTHER = [
     "{handle} thanks for the quick turnaround, great service!",
     "Shout out to {name} for the fast delivery this week, excellent work",
@@ -170,10 +194,18 @@ class Command(BaseCommand):
             users = self._accounts(organizations, suppliers)
             self._monitors(suppliers, users)
             new_post_ids = self._reports(organizations, suppliers, users)
-            new_post_ids += self._public_posts(suppliers)
+            new_post_ids += self._public_posts(suppliers, LABELLED_POSTS)
         if new_post_ids:
             # Process here rather than wait for a worker, so the demo is complete on return.
             services.posts_process(post_ids=new_post_ids)
+        # The demo classifies with a model learned from its labelled posts, as a site would once
+        # its operators have labelled some; the posts after that are classified by it.
+        self._learned_model()
+        with transaction.atomic():
+            later_post_ids = self._public_posts(suppliers, range(LABELLED_POSTS.stop, 161))
+        if later_post_ids:
+            services.posts_process(post_ids=later_post_ids)
+        if new_post_ids:
             self._walk_lifecycle(suppliers, users)
         self._routing_rules(suppliers, users)
         # The scorecards of the demo's weeks, months and quarters, rather than at the hourly run.
@@ -304,15 +336,23 @@ class Command(BaseCommand):
             created.append(post.pk)
         return created
 
-    def _public_posts(self, suppliers) -> list[int]:
-        """About 160 public posts naming suppliers: mostly complaints, some praise and questions."""
+    def _public_posts(self, suppliers, numbers: range) -> list[int]:
+        """Public posts naming suppliers (160 in all): mostly complaints, some praise and
+        questions. Those numbered in LABELLED_POSTS come labelled, as an operator labels them."""
         rows = []
-        for number in range(1, 161):
+        labels: dict[str, Label] = {}
+        for number in numbers:
             _, name, handle, hashtag, *_ = SUPPLIERS[number % len(SUPPLIERS)]
-            templates = PUBLIC_COMPLAINTS if number % 4 else PUBLIC_OTHER
+            complaint = bool(number % 4)
+            templates = PUBLIC_COMPLAINTS if complaint else PUBLIC_OTHER
             text = templates[number % len(templates)].format(
                 handle=handle, name=name, hashtag=hashtag
             )
+            if number in LABELLED_POSTS:
+                category = (
+                    PUBLIC_COMPLAINT_CATEGORIES[number % len(templates)] if complaint else None
+                )
+                labels[f"demo-social-{number:04d}"] = Label(complaint, category)
             rows.append(
                 {
                     "external_id": f"demo-social-{number:04d}",
@@ -323,7 +363,23 @@ class Command(BaseCommand):
                     - timedelta(days=self.rng.randint(0, 30), minutes=number * 7),
                 }
             )
-        return services.posts_ingest(source="social", rows=rows).post_ids
+        post_ids = services.posts_ingest(source="social", rows=rows).post_ids
+        services.posts_label_imported(source="social", labels=labels)
+        return post_ids
+
+    def _learned_model(self) -> None:
+        """Train and activate a model from the labelled posts, unless one is in use already."""
+        if ClassifierModel.objects.filter(is_active=True).exists():
+            return
+        result = services.classifier_train(force=True)
+        if result.activated and result.model is not None:
+            self.stdout.write(
+                f"Classifier in use: {result.model.version}, learned from {result.examples} "
+                f"labelled posts (complaint F1 {result.metrics.get('complaint_f1', 0):.2f} on "
+                "those held back)"
+            )
+        else:
+            self.stdout.write(f"No model learned ({result.reason}); the lexicon classifies.")
 
     # --- lifecycle ------------------------------------------------------------------------
     def _walk_lifecycle(self, suppliers, users) -> None:
