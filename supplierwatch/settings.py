@@ -413,6 +413,8 @@ LOGGING = {
 # --- Product settings ----------------------------------------------------------------------
 # A resolved incident that gets new evidence within this window is reopened as a regression.
 SW_REOPEN_WINDOW_DAYS = env.int("SW_REOPEN_WINDOW_DAYS", default=30)
+# Complaints this many hours after an incident's last evidence are a new burst: a new incident.
+SW_GROUPING_QUIET_HOURS = env.int("SW_GROUPING_QUIET_HOURS", default=48)
 # Posts still pending after this many minutes are queued again by the sweep.
 SW_PENDING_SWEEP_MINUTES = env.int("SW_PENDING_SWEEP_MINUTES", default=5)
 # An SLA warning comes when this part of a promise's time is left (0.25: 1 hour before a 4-hour
