@@ -7,7 +7,7 @@ import os
 import platform
 from pathlib import Path
 
-from bench import bench_matching, bench_pipeline
+from bench import bench_grouping, bench_matching, bench_pipeline
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -27,7 +27,7 @@ def machine() -> str:
 
 
 def main() -> None:
-    sections = [bench_matching.run(), bench_pipeline.run()]
+    sections = [bench_matching.run(), bench_grouping.run(), bench_pipeline.run()]
     text = "\n".join(
         [
             "# Benchmarks",

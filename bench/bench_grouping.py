@@ -32,13 +32,14 @@ import random
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from incidents import grouping, problems
 from incidents.classify import CategorySpec, LexiconClassifier
+from incidents.grouping_quality import b_cubed
 from incidents.matching import AliasSpec, Matcher, SupplierSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,24 +135,6 @@ def _engines() -> tuple[Matcher, LexiconClassifier, dict[str, int]]:
         for number, (slug, _name, _description, keywords) in enumerate(seeded, start=1)
     )
     return matcher, classifier, suppliers
-
-
-def b_cubed(found: Mapping[Hashable, Hashable], truth: Mapping[Hashable, Hashable]) -> dict:
-    clusters: dict[Hashable, set] = defaultdict(set)
-    true: dict[Hashable, set] = defaultdict(set)
-    for key, label in found.items():
-        clusters[label].add(key)
-    for key, label in truth.items():
-        true[label].add(key)
-    precision = recall = 0.0
-    for key in truth:
-        cluster, real = clusters[found[key]], true[truth[key]]
-        shared = len(cluster & real)
-        precision += shared / len(cluster)
-        recall += shared / len(real)
-    precision, recall = precision / len(truth), recall / len(truth)
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "incidents": len(clusters)}
 
 
 def group_ours(
@@ -256,7 +239,7 @@ def run() -> str:
             *[row + " | | |" for row in rows],
             f"| B-cubed F1 | {ours['f1']:.3f} | {base['f1']:.3f} | "
             f"{ours['f1'] / base['f1']:.2f} | >= baseline + 0.10 | {f1_met} |",
-            f"| incidents | {ours['incidents']:,} | {base['incidents']:,} | | | |",
+            f"| incidents | {ours['groups']:,} | {base['groups']:,} | | | |",
             "",
             f"Grouping alone: {figures['posts_per_second']:,.0f} posts per CPU second "
             f"(batches of {BATCH}).",
