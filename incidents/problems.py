@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -298,7 +298,8 @@ class Grouper:
     """Places one supplier's complaints, in time order, among its candidate incidents.
 
     Scores are computed with numpy over a vocabulary local to this grouping: a complaint is compared
-    with all its candidates at once by gathering the columns of its few terms.
+    with all its candidates at once by gathering the columns of its few terms, and what else is
+    compared (category, times, status) is held in one array per fact, a row per candidate.
     """
 
     def __init__(self, candidates: Sequence[Candidate], *, now: datetime, rules: Rules) -> None:
@@ -306,13 +307,22 @@ class Grouper:
         self.now = now
         self.candidates: list[Candidate] = []
         self._columns: dict[str, int] = {}
-        self._matrix = np.zeros((max(8, len(candidates) * 2), 256), dtype=np.float32)
-        self._norms2 = np.zeros(self._matrix.shape[0], dtype=np.float64)
+        self._categories: dict[str | None, int] = {None: 0}
+        rows = max(16, len(candidates) * 2)
+        self._matrix = np.zeros((rows, 256), dtype=np.float32)
+        self._norms2 = np.zeros(rows)
+        self._category = np.zeros(rows, dtype=np.int32)
+        self._first = np.zeros(rows)
+        self._last = np.zeros(rows)
+        self._resolved = np.zeros(rows, dtype=bool)
+        self._reopenable = np.zeros(rows, dtype=bool)
+        self._gap = rules.quiet_gap.total_seconds()
+        self._close = rules.close_time.total_seconds()
         latest = sorted(candidates, key=lambda c: c.last_at, reverse=True)
-        for candidate in latest[: rules.max_candidates]:
+        for candidate in reversed(latest[: rules.max_candidates]):
             self._add_candidate(candidate)
 
-    # The vectors ---------------------------------------------------------------------------
+    # The rows ------------------------------------------------------------------------------
 
     def _column(self, term: str) -> int:
         column = self._columns.get(term)
@@ -322,90 +332,96 @@ class Grouper:
                 self._matrix = np.pad(self._matrix, ((0, 0), (0, self._matrix.shape[1])))
         return column
 
-    def _add_terms(self, row: int, terms: dict[str, int] | frozenset[str]) -> None:
-        for term in terms:
-            count = terms[term] if isinstance(terms, dict) else 1
-            weight = term_weight(term) * count
-            if weight:
-                column = self._column(term)
-                before = float(self._matrix[row, column])
-                self._matrix[row, column] = before + weight
-                self._norms2[row] += (before + weight) ** 2 - before**2
+    def _add_terms(self, row: int, terms: Mapping[str, int] | frozenset[str]) -> None:
+        counted = terms if isinstance(terms, Mapping) else dict.fromkeys(terms, 1)
+        weighted = {t: term_weight(t) * n for t, n in counted.items() if term_weight(t)}
+        if not weighted:
+            return
+        columns = np.array([self._column(term) for term in weighted])
+        before = self._matrix[row, columns]
+        after = before + np.fromiter(weighted.values(), dtype=np.float32, count=len(weighted))
+        self._matrix[row, columns] = after
+        self._norms2[row] += float(np.dot(after, after) - np.dot(before, before))
 
     def _add_candidate(self, candidate: Candidate) -> int:
         row = len(self.candidates)
         if row >= self._matrix.shape[0]:
-            self._matrix = np.pad(self._matrix, ((0, self._matrix.shape[0]), (0, 0)))
-            self._norms2 = np.pad(self._norms2, (0, self._norms2.shape[0]))
+            grow = self._matrix.shape[0]
+            self._matrix = np.pad(self._matrix, ((0, grow), (0, 0)))
+            for name in ("_norms2", "_category", "_first", "_last", "_resolved", "_reopenable"):
+                setattr(self, name, np.pad(getattr(self, name), (0, grow)))
         self.candidates.append(candidate)
+        self._category[row] = self._categories.setdefault(candidate.category, len(self._categories))
+        self._first[row] = candidate.first_at.timestamp()
+        self._last[row] = candidate.last_at.timestamp()
+        resolved = candidate.resolved_at is not None
+        self._resolved[row] = resolved
+        self._reopenable[row] = resolved and (
+            self.now - candidate.resolved_at <= self.rules.reopen_window  # type: ignore[operator]
+        )
         self._add_terms(row, candidate.signature.terms)
         return row
 
     # Deciding ------------------------------------------------------------------------------
 
-    def _eligible(self, evidence: Evidence) -> list[int]:
-        rules, rows = self.rules, []
-        # The latest candidates first; evidence is placed in time order, so they are the ones
-        # still open to it. The cap keeps a busy supplier's decisions as cheap as a quiet one's.
-        for row in range(len(self.candidates) - 1, -1, -1):
-            candidate = self.candidates[row]
-            if candidate.resolved_at is not None:
-                if not evidence.shareable or self.now - candidate.resolved_at > rules.reopen_window:
-                    continue
-            elif (
-                evidence.at - candidate.last_at > rules.quiet_gap
-                or candidate.first_at - evidence.at > rules.quiet_gap
-            ):
-                continue
-            rows.append(row)
-            if len(rows) >= rules.max_candidates:
-                break
-        return rows
+    def _eligible(self, evidence: Evidence, at: float) -> np.ndarray:
+        """The rows this evidence may join: open incidents with evidence within the quiet gap of
+        it, resolved ones within the reopen window (shareable evidence only); at most
+        `max_candidates`, the latest added first (evidence comes in time order)."""
+        count = len(self.candidates)
+        resolved = self._resolved[:count]
+        near = (at - self._last[:count] <= self._gap) & (self._first[:count] - at <= self._gap)
+        allowed = np.where(resolved, self._reopenable[:count] & evidence.shareable, near)
+        return np.flatnonzero(allowed)[-self.rules.max_candidates :]
 
-    def scores(self, evidence: Evidence, rows: list[int]) -> np.ndarray:
+    def scores(self, evidence: Evidence, rows: np.ndarray, at: float) -> np.ndarray:
         """How alike the evidence and each candidate are: the cosine of their weighted terms,
-        plus shared identifiers, plus or minus the category hint, less a little for time apart."""
-        if not rows:
-            return np.zeros(0)
+        plus shared identifiers, plus or minus the category hint, plus closeness in time."""
         rules = self.rules
-        index = np.array(rows)
-        columns = [self._columns[t] for t in evidence.features.terms if t in self._columns]
-        weights = np.array(
-            [term_weight(t) for t in evidence.features.terms if t in self._columns],
-            dtype=np.float64,
-        )
+        known = [t for t in evidence.features.terms if t in self._columns]
         own = math.sqrt(sum(term_weight(t) ** 2 for t in evidence.features.terms))
-        if columns and own:
-            dots = self._matrix[np.ix_(index, columns)] @ weights
-            norms = np.sqrt(self._norms2[index]) * own
-            text = np.divide(dots, norms, out=np.zeros(len(rows)), where=norms > 0)
+        if known and own:
+            weights = np.array([term_weight(t) for t in known])
+            columns = np.array([self._columns[t] for t in known])
+            dots = self._matrix[rows[:, None], columns] @ weights
+            norms = np.sqrt(self._norms2[rows]) * own
+            score = np.divide(dots, norms, out=np.zeros(len(rows)), where=norms > 0)
         else:
-            text = np.zeros(len(rows))
-        bonus = np.zeros(len(rows))
-        for i, row in enumerate(rows):
-            candidate = self.candidates[row]
-            bonus[i] += _identifier_score(evidence.features.identifiers, candidate)
-            if evidence.category and candidate.category:
-                same = evidence.category == candidate.category
-                bonus[i] += rules.same_category if same else -rules.other_category
-            if evidence.firm_category and evidence.category != candidate.category:
-                bonus[i] = -math.inf
-            if candidate.resolved_at is None:
-                apart = max(
-                    evidence.at - candidate.last_at, candidate.first_at - evidence.at, timedelta(0)
-                )
-                bonus[i] -= 0.1 * (apart / rules.quiet_gap)
-                bonus[i] += rules.close_bonus * max(0.0, 1 - apart / rules.close_time)
-        return text + bonus
+            score = np.zeros(len(rows))
+        if evidence.features.identifiers:
+            score += [
+                _identifier_score(evidence.features.identifiers, self.candidates[row])
+                for row in rows
+            ]
+        category = self._categories.get(evidence.category, -1)
+        theirs = self._category[rows]
+        if evidence.category:
+            known_category = theirs != 0
+            score += np.where(
+                known_category,
+                np.where(theirs == category, rules.same_category, -rules.other_category),
+                0.0,
+            )
+        if evidence.firm_category:
+            score[theirs != category] = -math.inf
+        apart = np.maximum(np.maximum(at - self._last[rows], self._first[rows] - at), 0.0)
+        open_ones = ~self._resolved[rows]
+        nearness = 0.1 * apart / self._gap - rules.close_bonus * np.maximum(
+            0.0, 1 - apart / self._close
+        )
+        score -= np.where(open_ones, nearness, 0.0)
+        return score
 
     def place(self, evidence: Evidence) -> Placement:
-        rows = self._eligible(evidence)
-        scores = self.scores(evidence, rows)
+        at = evidence.at.timestamp()
+        rows = self._eligible(evidence, at)
+        scores = self.scores(evidence, rows, at) if len(rows) else np.zeros(0)
         if len(rows) and scores.max() >= self.rules.threshold:
-            row = rows[int(scores.argmax())]
+            row = int(rows[int(scores.argmax())])
             candidate = self.candidates[row]
             action = Action.JOIN if candidate.resolved_at is None else Action.REOPEN
             candidate.resolved_at = None
+            self._resolved[row] = self._reopenable[row] = False
         else:
             row = self._add_candidate(
                 Candidate(None, evidence.category, Signature(), evidence.at, evidence.at)
@@ -416,6 +432,8 @@ class Grouper:
             self._add_terms(row, evidence.features.terms)
         candidate.first_at = min(candidate.first_at, evidence.at)
         candidate.last_at = max(candidate.last_at, evidence.at)
+        self._first[row] = candidate.first_at.timestamp()
+        self._last[row] = candidate.last_at.timestamp()
         return Placement(evidence.key, row, action)
 
 

@@ -156,6 +156,7 @@ def problems_place(*, supplier_id: int, items: list[_Evaluated], now: datetime) 
                     fingerprint=problem_prefix(supplier_id) + uuid.uuid4().hex,
                     sample=item,
                     now=now,
+                    save=False,
                 )
                 opened: IncidentEvent.Kind | None = IncidentEvent.Kind.CREATED
             else:
@@ -169,6 +170,10 @@ def problems_place(*, supplier_id: int, items: list[_Evaluated], now: datetime) 
             incident.signature = candidate.signature.to_json()
             target = placed[placement.candidate] = Placed(incident, opened, [])
         target.items.append(item)
+    # A burst of new problems is one INSERT, not one per incident.
+    Incident.objects.bulk_create(
+        [group.incident for group in placed.values() if group.incident.pk is None]
+    )
     return list(placed.values())
 
 
@@ -211,9 +216,11 @@ def titles_update(placed: Sequence[Placed]) -> None:
     bulk_update_rows(Incident, incidents, ["signature", "title"])
 
 
-def incident_open(*, supplier_id: int, fingerprint: str, sample: _Evaluated, now) -> Incident:
-    """A new incident for this evidence, with its SLA running; the title comes with its signature
-    (titles_update)."""
+def incident_open(
+    *, supplier_id: int, fingerprint: str, sample: _Evaluated, now, save: bool = True
+) -> Incident:
+    """A new incident for this evidence, with its SLA running (stored unless `save` is false, for
+    the caller to store many at once); the title comes with its signature (titles_update)."""
     post = sample.post
     lot, sku = "", ""
     if is_traced(sample):
@@ -233,5 +240,6 @@ def incident_open(*, supplier_id: int, fingerprint: str, sample: _Evaluated, now
         last_seen_at=post.published_at,
     )
     incident.start_sla(now)
-    incident.save()
+    if save:
+        incident.save()
     return incident
