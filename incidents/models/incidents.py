@@ -87,9 +87,9 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
 
 
 class Incident(models.Model):
-    """One problem of one supplier in one stretch of time. Buyer reports naming a lot or SKU are
-    grouped by fingerprint (supplier + category + lot or SKU); other evidence by what it says and
-    when (incidents/problems.py), its incident's fingerprint then being unique to it."""
+    """One problem of one supplier in one stretch of time: buyer reports naming a lot or SKU grouped
+    by fingerprint (supplier + category + lot or SKU), other evidence by what it says and when
+    (incidents/problems.py; such an incident's fingerprint is its own)."""
 
     class Status(models.TextChoices):
         NEW = "new", "New"
@@ -127,8 +127,7 @@ class Incident(models.Model):
     sku = models.CharField("SKU / part number", max_length=64, blank=True)
     lot = models.CharField("lot / batch", max_length=64, blank=True)
     title = models.CharField(max_length=255)
-    # What grouping compares new evidence with, so that it never re-reads the posts: the terms and
-    # identifiers most shared by the incident's shareable evidence (problems.Signature.to_json).
+    # What grouping compares new evidence with (problems.Signature), so it never re-reads posts.
     signature = models.JSONField(default=dict, blank=True, editable=False)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.NEW)
     severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.MEDIUM)
@@ -205,7 +204,6 @@ class Incident(models.Model):
             ),
             models.Index(fields=["status", "-last_activity_at"], name="incident_status_recent"),
             models.Index(fields=["supplier", "fingerprint", "-resolved_at"], name="incident_fp"),
-            # Grouping's candidates: a supplier's incidents with evidence near a complaint's time.
             models.Index(fields=["supplier", "-last_seen_at"], name="incident_supplier_seen"),
         ]
 
