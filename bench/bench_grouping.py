@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from incidents import grouping, problems
 from incidents.classify import CategorySpec, LexiconClassifier
@@ -254,9 +255,13 @@ def run() -> str:
 
 if __name__ == "__main__":
     print(run())
+    # Tuning: python -m bench.bench_grouping --sweep threshold=0.3,close_time=6 threshold=0.5 ...
+    # (quiet_gap and close_time in hours).
     if len(sys.argv) > 1 and sys.argv[1] == "--sweep":
         for args in sys.argv[2:]:
-            settings = {k: float(v) for k, v in (kv.split("=") for kv in args.split(","))}
+            settings: dict[str, Any] = {
+                k: float(v) for k, v in (kv.split("=") for kv in args.split(","))
+            }
             for k in ("quiet_gap", "close_time"):
                 if k in settings:
                     settings[k] = timedelta(hours=settings[k])

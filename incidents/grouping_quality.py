@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Mapping
+from typing import Any
 
 
-def b_cubed(found: Mapping[Hashable, Hashable], truth: Mapping[Hashable, Hashable]) -> dict:
+def b_cubed(found: Mapping[Any, Hashable], truth: Mapping[Any, Hashable]) -> dict:
     """B-cubed precision, recall and F1 (Bagga and Baldwin 1998) of a grouping of the keys of
     `truth`: per item, the share of its group that is in its true group, and the share of its true
     group that is in its group, averaged over the items."""
@@ -38,9 +39,9 @@ def b_cubed(found: Mapping[Hashable, Hashable], truth: Mapping[Hashable, Hashabl
 
 def incident_figures(
     *,
-    incident_of: Mapping[Hashable, Hashable],
-    label_of: Mapping[Hashable, Hashable],
-    supplier_of: Mapping[Hashable, Hashable],
+    incident_of: Mapping[Any, Hashable],
+    label_of: Mapping[Any, Hashable],
+    supplier_of: Mapping[Any, Hashable],
 ) -> dict:
     """Purity: the share of the grouped complaints that carry their incident's majority label
     (an incident of one problem is pure). Largest share: for each supplier, its largest incident's

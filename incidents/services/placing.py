@@ -14,7 +14,7 @@ order, as processing takes the fingerprints, so workers never wait on each other
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -130,7 +130,7 @@ def problems_place(*, supplier_id: int, items: list[_Evaluated], now: datetime) 
         )
         for incident in incidents
     ]
-    by_key = {item.post.pk: item for item in items}
+    by_key: dict[Hashable, _Evaluated] = {item.post.pk: item for item in items}
     evidence = [
         problems.Evidence(
             key=item.post.pk,
