@@ -245,5 +245,5 @@ def test_the_developer_data_meets_the_quality_targets(tmp_path):
     assert result["category_macro_f1"] > result["lexicon"]["category_macro_f1"]
     # Incidents are problems, not category buckets: purer, and none takes over its supplier.
     grouped, buckets = result["grouping"], result["grouping"]["baseline_supplier_and_category"]
-    assert grouped["purity"] > buckets["purity"], grouped
-    assert grouped["largest_incident_share"] < buckets["largest_incident_share"] / 2, grouped
+    assert grouped["purity"] >= buckets["purity"] + 0.1, grouped
+    assert grouped["largest_incident_share"] < buckets["largest_incident_share"], grouped
