@@ -7,7 +7,7 @@ import os
 import platform
 from pathlib import Path
 
-from bench import bench_matching, bench_pipeline, bench_search
+from bench import bench_grouping, bench_matching, bench_pipeline, bench_search
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -27,7 +27,12 @@ def machine() -> str:
 
 
 def main() -> None:
-    sections = [bench_matching.run(), bench_pipeline.run(), bench_search.run()]
+    sections = [
+        bench_matching.run(),
+        bench_grouping.run(),
+        bench_pipeline.run(),
+        bench_search.run(),
+    ]
     text = "\n".join(
         [
             "# Benchmarks",

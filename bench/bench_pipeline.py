@@ -4,7 +4,8 @@ Run from the project root: ``python -m bench.bench_pipeline``; ``run()`` returns
 section for the ``make bench`` driver. It creates (and drops) its own databases on the PostgreSQL
 server of ``BENCH_DATABASE_URL`` or ``DATABASE_URL`` (default postgres://postgres@127.0.0.1:5432)
 and uses Redis database 14 of ``REDIS_URL`` (default redis://127.0.0.1:6379). It never touches the
-configured database.
+configured database. ``BENCH_DB_NAME`` and ``BENCH_REDIS_DB`` name another database and Redis
+database.
 
 1. Storing: 200,000 tweets through ``posts_ingest`` (COPY into a temporary table, then
    INSERT ... ON CONFLICT DO NOTHING), a tenth of them already stored, beside the baseline: one
@@ -32,7 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 STORE_ROWS = 200_000
 E2E_ROWS = 50_000
-BENCH_DB = "supplierwatch_bench"
+# Both overridable, so that two checkouts on one machine can measure at once without clashing.
+BENCH_DB = os.environ.get("BENCH_DB_NAME", "supplierwatch_bench")
+BENCH_REDIS_DB = os.environ.get("BENCH_REDIS_DB", "14")
 CONTEXT = "flight,flights,airline,plane,gate,luggage,bag,bags,seat,crew,pilot,boarding"
 
 
@@ -281,7 +284,7 @@ def run() -> str:
     if not (DATA / "airline-tweets-dev.csv").is_file():
         return f"{heading}\n\nSkipped: {DATA} is absent.\n"
     redis_base = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    redis_url = redis_base.rsplit("/", 1)[0] + "/14"
+    redis_url = redis_base.rsplit("/", 1)[0] + "/" + BENCH_REDIS_DB
     database_url = _with_database(_server_url(), BENCH_DB)
     _admin(f"DROP DATABASE IF EXISTS {BENCH_DB}")
     _admin(f"CREATE DATABASE {BENCH_DB}")

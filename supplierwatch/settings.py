@@ -452,6 +452,8 @@ LOGGING = {
 # --- Product settings ----------------------------------------------------------------------
 # A resolved incident that gets new evidence within this window is reopened as a regression.
 SW_REOPEN_WINDOW_DAYS = env.int("SW_REOPEN_WINDOW_DAYS", default=30)
+# Complaints this many hours after an incident's last evidence are a new burst: a new incident.
+SW_GROUPING_QUIET_HOURS = env.int("SW_GROUPING_QUIET_HOURS", default=48)
 # Posts still pending this many minutes after they were stored, or last handed to the broker,
 # are queued again by the sweep (every 30 seconds); one handed to the broker more recently is
 # on its way and never queued twice. Those handed to the broker are queued again only while no

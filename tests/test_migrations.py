@@ -18,15 +18,19 @@ def _migrate(target: tuple[str, str]) -> None:
     ContentType.objects.clear_cache()
 
 
+def _migrate_to_latest() -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    ContentType.objects.clear_cache()
+
+
 @pytest.fixture(autouse=True)
 def _latest_schema_after():
     """Every app back at its latest migration: moving one app back and forth also moves back the
     migrations of other apps that depend on it, and forward again only those its target needs."""
     yield
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
-    ContentType.objects.clear_cache()
+    _migrate_to_latest()
 
 
 @pytest.mark.django_db(transaction=True)

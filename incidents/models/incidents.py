@@ -94,7 +94,9 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
 
 
 class Incident(SlaClock, models.Model):
-    """Evidence about one supplier grouped by fingerprint (supplier + category [+ lot or SKU])."""
+    """One problem of one supplier in one stretch of time: buyer reports naming a lot or SKU grouped
+    by fingerprint (supplier + category + lot or SKU), other evidence by what it says and when
+    (incidents/problems.py; such an incident's fingerprint is its own)."""
 
     class Status(models.TextChoices):
         NEW = "new", "New"
@@ -132,6 +134,8 @@ class Incident(SlaClock, models.Model):
     sku = models.CharField("SKU / part number", max_length=64, blank=True)
     lot = models.CharField("lot / batch", max_length=64, blank=True)
     title = models.CharField(max_length=255)
+    # What grouping compares new evidence with (problems.Signature), so it never re-reads posts.
+    signature = models.JSONField(default=dict, blank=True, editable=False)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.NEW)
     severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.MEDIUM)
 
@@ -202,6 +206,7 @@ class Incident(SlaClock, models.Model):
             ),
             models.Index(fields=["status", "-last_activity_at"], name="incident_status_recent"),
             models.Index(fields=["supplier", "fingerprint", "-resolved_at"], name="incident_fp"),
+            models.Index(fields=["supplier", "-last_seen_at"], name="incident_supplier_seen"),
         ]
 
     def __str__(self) -> str:

@@ -20,22 +20,21 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from suppliers.models import Supplier, User
+from suppliers.models import User
 from supplierwatch.db import bulk_update_rows
 
 from .. import engines, grouping
 from ..classify import Classification
 from ..matching import Match
 from ..models import (
-    Category,
     Dispute,
     Incident,
     IncidentEvent,
     Post,
     PostMatch,
-    Severity,
 )
 from ..signals import events_announce
+from . import placing
 from .follows import reporters_follow
 from .monitors import monitor_matches_record
 from .routing import incidents_route
@@ -210,27 +209,49 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
     touched: set[int] = {incident_id for _, incident_id in grouped_before}
     PostMatch.objects.filter(post_id__in=post_ids).delete()
 
-    complaints_by_fingerprint: dict[tuple[int, str], list[_Evaluated]] = defaultdict(list)
+    traced: dict[tuple[int, str], list[_Evaluated]] = defaultdict(list)
+    by_problem: dict[int, list[_Evaluated]] = defaultdict(list)
     for item in evaluated:
         if item.classification.is_complaint and item.primary_supplier_id is not None:
             result.complaints += 1
+            if not placing.is_traced(item):
+                by_problem[item.primary_supplier_id].append(item)
+                continue
             fingerprint = grouping.fingerprint(
                 supplier_id=item.primary_supplier_id,
                 category_key=str(item.category_id) if item.category_id else None,
                 lot=item.post.lot,
                 sku=item.post.sku,
             )
-            complaints_by_fingerprint[(item.primary_supplier_id, fingerprint)].append(item)
+            traced[(item.primary_supplier_id, fingerprint)].append(item)
+
+    # A fixed lock order (supplier; its lots and SKUs by fingerprint, then the rest of its
+    # evidence) keeps concurrent workers from deadlocking.
+    placed: list[placing.Placed] = []
+    for supplier_id in sorted({s for s, _ in traced} | set(by_problem)):
+        fingerprinted = []
+        for fingerprint in sorted(f for s, f in traced if s == supplier_id):
+            items = traced[(supplier_id, fingerprint)]
+            incident, opened = _incident_for(
+                supplier_id=supplier_id, fingerprint=fingerprint, items=items, now=now
+            )
+            fingerprinted.append(placing.Placed(incident, opened, items))
+        placing.signatures_add(fingerprinted)
+        placed.extend(fingerprinted)
+        if by_problem.get(supplier_id):
+            placed.extend(
+                placing.problems_place(
+                    supplier_id=supplier_id, items=by_problem[supplier_id], now=now
+                )
+            )
+    placing.titles_update(placed)
 
     events: list[IncidentEvent] = []
     new_evidence: dict[int, list[Post]] = defaultdict(list)
     opened_by: list[tuple[Incident, Post]] = []
     opened_ids: set[int] = set()
-    # A fixed lock order (supplier, fingerprint) keeps concurrent workers from deadlocking.
-    for (supplier_id, fingerprint), items in sorted(complaints_by_fingerprint.items()):
-        incident, opened = _incident_for(
-            supplier_id=supplier_id, fingerprint=fingerprint, items=items, now=now
-        )
+    for group in placed:
+        incident, opened, items = group.incident, group.opened, group.items
         if opened is IncidentEvent.Kind.CREATED:
             result.incidents_opened += 1
         if opened is not None:
@@ -325,7 +346,7 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
 def _incident_for(
     *, supplier_id: int, fingerprint: str, items: list[_Evaluated], now
 ) -> tuple[Incident, IncidentEvent.Kind | None]:
-    """The incident this fingerprint's evidence joins, locked for this transaction."""
+    """The incident of a lot's or SKU's evidence (placing.is_traced), locked for this transaction."""
     open_incident = (
         Incident.objects.select_for_update()
         .filter(supplier_id=supplier_id, fingerprint=fingerprint, status__in=Incident.OPEN_STATUSES)
@@ -366,7 +387,7 @@ def _incident_for(
                 last_resolved.reopen(now)
                 last_resolved.save()
                 return last_resolved, IncidentEvent.Kind.REOPENED
-            return _incident_open(
+            return placing.incident_open(
                 supplier_id=supplier_id, fingerprint=fingerprint, sample=items[0], now=now
             ), IncidentEvent.Kind.CREATED
     except IntegrityError:
@@ -374,38 +395,6 @@ def _incident_for(
             supplier_id=supplier_id, fingerprint=fingerprint, status__in=Incident.OPEN_STATUSES
         )
         return incident, None
-
-
-def _incident_open(*, supplier_id: int, fingerprint: str, sample: _Evaluated, now) -> Incident:
-    post = sample.post
-    supplier_name = Supplier.objects.values_list("name", flat=True).get(pk=supplier_id)
-    category = (
-        Category.objects.filter(pk=sample.category_id).first()
-        if sample.category_id is not None
-        else None
-    )
-    lot = grouping.normalise_code(post.lot)
-    sku = "" if lot else grouping.normalise_code(post.sku)
-    title = f"{category.name if category else 'Complaints'}: {supplier_name}"
-    if lot:
-        title += f", lot {lot}"
-    elif sku:
-        title += f", SKU {sku}"
-    severity = Severity.LOW if not post.is_buyer_post else (post.severity or Severity.MEDIUM)
-    incident = Incident(
-        supplier_id=supplier_id,
-        category=category,
-        fingerprint=fingerprint,
-        lot=lot,
-        sku=sku,
-        title=title[:255],
-        severity=severity,
-        first_seen_at=post.published_at,
-        last_seen_at=post.published_at,
-    )
-    incident.start_sla(now)
-    incident.save()
-    return incident
 
 
 def reports_brought(posts: Iterable[Post]) -> dict[str, int | None]:

@@ -58,12 +58,11 @@ TREND_WEEKS = 12
 
 
 def _incident_chart(incident: Incident, per_day: dict[date, int]) -> BarChart:
-    """Evidence from the first day seen to the last (to today while the incident is open)."""
+    """Evidence from the first day seen to the last: an incident of history (an import of old
+    posts) is charted when it happened, not stretched to today."""
     today = timezone.localdate()
     known = [d for d in (incident.first_seen_at, incident.last_seen_at) if d is not None]
     days = [timezone.localdate(d) for d in known] + list(per_day)
-    if incident.is_open:
-        days.append(today)
     start, end = (min(days), max(days)) if days else (today, today)
     start = min(start, end - timedelta(days=CHART_MIN_DAYS - 1))
     if (end - start).days + 1 > DAILY_CHART_MAX_DAYS:

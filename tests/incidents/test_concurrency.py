@@ -169,7 +169,7 @@ def test_workers_adding_reports_and_public_posts_at_once_count_each_exactly_once
 ):
     SupplierAliasFactory(supplier=initech, kind=SupplierAlias.Kind.HANDLE, text="@initech")
     half = THREADS * PER_THREAD // 2
-    # No lot and no SKU: the reports share the fingerprint of public complaints (supplier + category).
+    # No lot and no SKU: the reports are grouped with the public complaints by what they say.
     posts = buyer_posts(
         half, supplier=initech, category=defect, buyers=buyers, lot="", prefix="mixed"
     )
@@ -210,6 +210,34 @@ def test_workers_adding_reports_of_many_lots_at_once_neither_deadlock_nor_miscou
     for lot in lots:
         incident = Incident.objects.get(lot=lot)
         assert counters(incident) == truth([p.pk for p in posts if p.lot == lot])
+
+
+def test_workers_adding_lots_and_public_posts_of_one_supplier_at_once_do_not_deadlock(
+    initech, defect, buyers
+):
+    SupplierAliasFactory(supplier=initech, kind=SupplierAlias.Kind.HANDLE, text="@initech")
+    posts = public_posts(THREADS * PER_THREAD // 2, prefix="text")
+    for lot in ("L-1", "L-2"):
+        posts += buyer_posts(
+            THREADS * PER_THREAD // 4,
+            supplier=initech,
+            category=defect,
+            buyers=buyers,
+            lot=lot,
+            prefix=lot,
+        )
+    ids = [p.pk for p in posts]
+    batches = [ids[i::THREADS] for i in range(THREADS)]
+    batches = [batch if i % 2 else list(reversed(batch)) for i, batch in enumerate(batches)]
+
+    run_at_once(batches)
+
+    assert_each_post_processed_once(ids)
+    # One incident per lot, and one for the public posts' problem: no worker opened a second.
+    assert Incident.objects.count() == 3
+    text_ids = [p.pk for p in posts if not p.is_buyer_post]
+    (incident,) = Incident.objects.filter(lot="", sku="")
+    assert counters(incident) == truth(text_ids)
 
 
 def test_workers_adding_evidence_to_a_resolved_incident_at_once_reopen_it_once(

@@ -140,6 +140,15 @@ def test_it_reports_the_learned_model_beside_the_lexicon_without_touching_the_da
     assert result["training"]["categories"] == 3
     assert result["failed_posts"] == 0
     assert result["seconds"] > 0
+    grouped = result["grouping"]
+    assert 0 < grouped["complaints"] <= 40
+    assert 0 < grouped["purity"] <= 1
+    assert 0 < grouped["largest_incident_share"] <= 1
+    assert set(grouped["baseline_supplier_and_category"]) == {
+        "incidents",
+        "purity",
+        "largest_incident_share",
+    }
     # The work happened elsewhere, and that elsewhere is gone.
     assert not Post.objects.exists()
     assert not ClassifierModel.objects.exists()
@@ -154,6 +163,7 @@ def test_without_json_it_prints_a_table(files):
     assert "attribution_accuracy  1.0000" in text
     assert "learned" in text and "lexicon" in text
     assert "complaint_f1" in text and "category_macro_f1" in text
+    assert "incident purity" in text and "largest share" in text
 
 
 def test_a_missing_file_is_reported(files, tmp_path):
@@ -233,3 +243,7 @@ def test_the_developer_data_meets_the_quality_targets(tmp_path):
     # The learned model is the better classifier on both counts.
     assert result["complaint_f1"] > result["lexicon"]["complaint_f1"]
     assert result["category_macro_f1"] > result["lexicon"]["category_macro_f1"]
+    # Incidents are problems, not category buckets: purer, and none takes over its supplier.
+    grouped, buckets = result["grouping"], result["grouping"]["baseline_supplier_and_category"]
+    assert grouped["purity"] >= buckets["purity"] + 0.1, grouped
+    assert grouped["largest_incident_share"] < buckets["largest_incident_share"], grouped

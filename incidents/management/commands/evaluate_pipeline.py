@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from incidents import engines, learning
+from incidents import engines, grouping_quality, learning
 from incidents.models import Category, Post, PostMatch
 from incidents.services import classifier_train, posts_ingest
 from suppliers.models import Supplier
@@ -53,6 +53,10 @@ Figures: attribution_accuracy (share of test posts whose primary supplier is the
 complaint_precision / complaint_recall / complaint_f1 (complaint = negative); category_accuracy and
 category_macro_f1 over the test complaints that have a category (judging the category each post
 was given; a missed complaint already counts against complaint recall); the number of test posts, the model version and the seconds taken.
+Grouping, over the test complaints (by their label) that were grouped: incident purity (the share
+of them carrying their incident's majority reason) and largest_incident_share (for each supplier,
+its largest incident's share of its grouped complaints; the worst supplier's), beside the same
+figures of grouping by supplier + category.
 
 The developer data's fixed split (see `split_dataset`):
   python manage.py split_dataset ../shared/data/airline-tweets-dev.csv --out-dir /tmp/split
@@ -184,6 +188,16 @@ def _table(result: dict[str, Any]) -> str:
         *(f"{name:20}  {result[name]:8.4f}  {lexicon[name]:8.4f}" for name in SCORE_NAMES),
         f"model version         {result['model_version']} (lexicon: {lexicon['version']})",
     ]
+    grouped = result.get("grouping")
+    if grouped:
+        base = grouped["baseline_supplier_and_category"]
+        lines += [
+            f"{'grouping':20}  {'ours':>8}  {'sup+cat':>8}   ({grouped['complaints']} complaints)",
+            f"{'incidents':20}  {grouped['incidents']:8d}  {base['incidents']:8d}",
+            f"{'incident purity':20}  {grouped['purity']:8.4f}  {base['purity']:8.4f}",
+            f"{'largest share':20}  {grouped['largest_incident_share']:8.4f}  "
+            f"{base['largest_incident_share']:8.4f}",
+        ]
     return "\n".join(lines)
 
 
@@ -236,6 +250,41 @@ def _categories(names: set[str]) -> dict[str, int]:
             )
         ids[name] = category.pk
     return ids
+
+
+def _grouping_figures(
+    labelled: list[dict[str, str]],
+    posts: dict[str, tuple],
+    primary: dict[str, int],
+    names: dict[int, str],
+) -> dict[str, Any]:
+    """Incident purity and the largest incident's share of its supplier's complaints, over the
+    test posts that are complaints (by their label) and were grouped, with the reason people gave
+    as the label; beside them, the same figures of grouping by supplier + category."""
+    incident_of = dict(
+        PostMatch.objects.filter(
+            post__source=TEST_SOURCE, is_primary=True, incident__isnull=False
+        ).values_list("post__external_id", "incident_id")
+    )
+    grouped = [r for r in labelled if _is_complaint(r) and r["post_id"] in incident_of]
+    labels = {r["post_id"]: _category_name(r) or "(no reason)" for r in grouped}
+    suppliers = {r["post_id"]: primary[r["post_id"]] for r in grouped}
+    ours = grouping_quality.incident_figures(
+        incident_of={key: incident_of[key] for key in labels},
+        label_of=labels,
+        supplier_of=suppliers,
+    )
+    by_category = grouping_quality.incident_figures(
+        incident_of={key: (suppliers[key], posts[key][3]) for key in labels},
+        label_of=labels,
+        supplier_of=suppliers,
+    )
+    return {
+        **ours,
+        "baseline_supplier_and_category": {
+            k: by_category[k] for k in ("incidents", "purity", "largest_incident_share")
+        },
+    }
 
 
 def evaluate(
@@ -343,6 +392,7 @@ def evaluate(
         truth_category,
         [names.get(c.category_id) if c.category_id is not None else None for c in baseline],
     )
+    grouped = _grouping_figures(labelled, posts, primary, names)
     step("measure", mark)
 
     model = training.model
@@ -356,6 +406,7 @@ def evaluate(
         **{name: learned[name] for name in SCORE_NAMES},
         "model_version": model.version if model else None,
         "lexicon": {"version": lexicon.version, **{n: lexicon_scores[n] for n in SCORE_NAMES}},
+        "grouping": grouped,
         "training": {"examples": training.examples, "categories": len(category_ids)},
         "steps": steps,
         "seconds": round(time.perf_counter() - started, 2),

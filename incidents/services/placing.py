@@ -1,0 +1,245 @@
+"""Which incident each complaint of a batch joins: incidents/problems.py adapted to the models.
+
+Buyer reports naming a lot or SKU keep their fingerprint (processing._incident_for); this module
+places everything else by what it says and when, opens the incidents that evidence needs, and keeps
+every incident's signature and title up to date with its evidence.
+
+Concurrency: the placing of one supplier's complaints holds a transaction-level advisory lock on
+that supplier (PostgreSQL; SQLite serialises writers anyway), so two workers never open two
+incidents for one problem at once; the candidates are locked too, so a supplier resolving one
+meanwhile waits for this batch (or this batch for it). Locks are taken supplier by supplier in id
+order, as processing takes the fingerprints, so workers never wait on each other in a circle.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import connection
+
+from suppliers.models import Organization, Supplier
+from supplierwatch.db import bulk_update_rows
+
+from .. import grouping, problems
+from ..models import Category, Incident, IncidentEvent, Post, Severity
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from .processing import _Evaluated
+
+# The first key of this module's advisory locks (the second is the supplier's id): "SWgr".
+_LOCK_SPACE = 0x53576772
+
+
+@dataclass
+class Placed:
+    """An incident and the evidence of this batch that goes into it."""
+
+    incident: Incident
+    opened: IncidentEvent.Kind | None  # CREATED or REOPENED when this evidence did it
+    items: list[_Evaluated]
+
+
+def rules() -> problems.Rules:
+    return problems.Rules(
+        quiet_gap=timedelta(hours=settings.SW_GROUPING_QUIET_HOURS),
+        reopen_window=timedelta(days=settings.SW_REOPEN_WINDOW_DAYS),
+    )
+
+
+def is_traced(item: _Evaluated) -> bool:
+    """A buyer report that names a lot or SKU is grouped by it (traceability across buyers)."""
+    post = item.post
+    return post.is_buyer_post and bool(
+        grouping.normalise_code(post.lot) or grouping.normalise_code(post.sku)
+    )
+
+
+def problem_prefix(supplier_id: int) -> str:
+    return f"supplier:{supplier_id}|problem:"
+
+
+def _features(item: _Evaluated) -> problems.Features:
+    # Every supplier's name is taken out: it says whom a complaint is about, not what.
+    spans = [(m.start, m.end) for m in item.matches if m.start is not None and m.end is not None]
+    return problems.features(item.post.text, remove=spans)
+
+
+def _shareable(post: Post) -> bool:
+    return post.visibility != Post.Visibility.PRIVATE
+
+
+def _category_key(item: _Evaluated) -> str | None:
+    return str(item.category_id) if item.category_id else None
+
+
+def _category_is_firm(item: _Evaluated) -> bool:
+    """Did a person say what it is about: a buyer choosing a report's category, or a correction?"""
+    person_said = item.post.is_buyer_post and item.post.category_id is not None
+    return person_said or item.classification.version == "label"
+
+
+def _lock(supplier_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, supplier_id])
+
+
+def _candidates(
+    supplier_id: int, items: Sequence[_Evaluated], now: datetime, rules: problems.Rules
+) -> list[Incident]:
+    """The supplier's incidents this evidence may join: open ones with evidence within the quiet gap
+    of it, and resolved ones within the reopen window; at most `max_candidates` of each, so the
+    cost stays the same however many incidents the supplier has had."""
+    times = [item.post.published_at for item in items]
+    mine = Incident.objects.select_for_update().filter(
+        supplier_id=supplier_id, fingerprint__startswith=problem_prefix(supplier_id)
+    )
+    open_ones = mine.filter(
+        status__in=Incident.OPEN_STATUSES,
+        last_seen_at__gte=min(times) - rules.quiet_gap,
+        first_seen_at__lte=max(times) + rules.quiet_gap,
+    ).order_by("-last_seen_at", "-id")[: rules.max_candidates]
+    resolved = mine.filter(
+        status=Incident.Status.RESOLVED, resolved_at__gte=now - rules.reopen_window
+    ).order_by("-resolved_at", "-id")[: rules.max_candidates]
+    return [*open_ones, *resolved]
+
+
+def problems_place(*, supplier_id: int, items: list[_Evaluated], now: datetime) -> list[Placed]:
+    """Place one supplier's complaints that name no lot or SKU by what they say and when."""
+    _lock(supplier_id)
+    rules_now = rules()
+    incidents = _candidates(supplier_id, items, now, rules_now)
+    candidates = [
+        problems.Candidate(
+            incident_id=incident.pk,
+            category=str(incident.category_id) if incident.category_id else None,
+            signature=problems.Signature.from_json(incident.signature),
+            first_at=incident.first_seen_at or incident.created_at,
+            last_at=incident.last_seen_at or incident.created_at,
+            resolved_at=incident.resolved_at
+            if incident.status == Incident.Status.RESOLVED
+            else None,
+        )
+        for incident in incidents
+    ]
+    by_key: dict[Hashable, _Evaluated] = {item.post.pk: item for item in items}
+    evidence = [
+        problems.Evidence(
+            key=item.post.pk,
+            at=item.post.published_at,
+            category=_category_key(item),
+            features=_features(item),
+            shareable=_shareable(item.post),
+            firm_category=_category_is_firm(item),
+        )
+        for item in items
+    ]
+    placements, after = problems.group(evidence, candidates, now=now, rules=rules_now)
+    known = {incident.pk: incident for incident in incidents}
+    placed: dict[int, Placed] = {}
+    for placement in placements:
+        item = by_key[placement.key]
+        target = placed.get(placement.candidate)
+        if target is None:
+            candidate = after[placement.candidate]
+            if placement.action is problems.Action.OPEN:
+                incident = incident_open(
+                    supplier_id=supplier_id,
+                    fingerprint=problem_prefix(supplier_id) + uuid.uuid4().hex,
+                    sample=item,
+                    now=now,
+                    save=False,
+                )
+                opened: IncidentEvent.Kind | None = IncidentEvent.Kind.CREATED
+            else:
+                assert candidate.incident_id is not None  # only new candidates are opened
+                incident = known[candidate.incident_id]
+                opened = None
+                if placement.action is problems.Action.REOPEN:
+                    incident.reopen(now)
+                    incident.save()
+                    opened = IncidentEvent.Kind.REOPENED
+            incident.signature = candidate.signature.to_json()
+            target = placed[placement.candidate] = Placed(incident, opened, [])
+        target.items.append(item)
+    # A burst of new problems is one INSERT, not one per incident.
+    Incident.objects.bulk_create(
+        [group.incident for group in placed.values() if group.incident.pk is None]
+    )
+    return list(placed.values())
+
+
+def signatures_add(placed: Iterable[Placed]) -> None:
+    """Add the shareable evidence of fingerprinted incidents to their signatures (problems_place
+    has done it for the others)."""
+    for group in placed:
+        signature = problems.Signature.from_json(group.incident.signature)
+        for item in group.items:
+            if _shareable(item.post):
+                signature.add(_features(item))
+        group.incident.signature = signature.to_json()
+
+
+def titles_update(placed: Sequence[Placed]) -> None:
+    """Store each incident's signature and the title it gives (a query for each kind of name, one
+    write for all): the title follows the evidence as it grows."""
+    if not placed:
+        return
+    incidents = list({group.incident.pk: group.incident for group in placed}.values())
+    suppliers = dict(
+        Supplier.objects.filter(pk__in={i.supplier_id for i in incidents}).values_list("pk", "name")
+    )
+    categories = dict(
+        Category.objects.filter(
+            pk__in={i.category_id for i in incidents if i.category_id}
+        ).values_list("pk", "name")
+    )
+    # A report's words may name its own organization: no title repeats one.
+    organizations = list(Organization.objects.values_list("name", flat=True))
+    for incident in incidents:
+        incident.title = problems.title(
+            category=categories.get(incident.category_id) if incident.category_id else None,
+            supplier=suppliers.get(incident.supplier_id, ""),
+            signature=problems.Signature.from_json(incident.signature),
+            lot=incident.lot,
+            sku=incident.sku,
+            unsaid=[*organizations, suppliers.get(incident.supplier_id, "")],
+        )
+    bulk_update_rows(Incident, incidents, ["signature", "title"])
+
+
+def incident_open(
+    *, supplier_id: int, fingerprint: str, sample: _Evaluated, now, save: bool = True
+) -> Incident:
+    """A new incident for this evidence, with its SLA running (stored unless `save` is false, for
+    the caller to store many at once); the title comes with its signature (titles_update)."""
+    post = sample.post
+    lot, sku = "", ""
+    if is_traced(sample):
+        lot = grouping.normalise_code(post.lot)
+        sku = "" if lot else grouping.normalise_code(post.sku)
+    severity = Severity.LOW if not post.is_buyer_post else (post.severity or Severity.MEDIUM)
+    incident = Incident(
+        supplier_id=supplier_id,
+        category_id=sample.category_id,
+        fingerprint=fingerprint,
+        lot=lot,
+        sku=sku,
+        # Replaced by what its evidence says once placed (titles_update).
+        title="Complaint",
+        severity=severity,
+        first_seen_at=post.published_at,
+        last_seen_at=post.published_at,
+    )
+    incident.start_sla(now)
+    if save:
+        incident.save()
+    return incident

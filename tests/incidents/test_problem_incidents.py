@@ -1,0 +1,199 @@
+"""Incidents are problems: public posts and reports without lot or SKU grouped by what they say and
+when, through the real pipeline; titles that say what the problem is."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import count
+
+import pytest
+from django.utils import timezone
+
+from incidents import services
+from incidents.models import Incident, IncidentEvent, Post, PostMatch
+from suppliers.models import SupplierAlias
+from tests.factories import SupplierAliasFactory, defect_category
+
+pytestmark = pytest.mark.django_db
+
+_ids = count()
+
+# Eight people, one problem, eight wordings: the lexicon files some under "Damaged", some under
+# "Packaging", some under nothing at all.
+CRUSHED_CARTONS = [
+    "@umbrellapack the cartons arrived crushed again, pallet 3 of 4 damaged",
+    "crushed cartons on today's delivery from @umbrellapack, poorly packed on the pallet, awful",
+    "@umbrellapack cartons crushed flat in transit, product spilled everywhere, awful",
+    "@umbrellapack your cartons are crushed again, terrible",
+    "@umbrellapack received crushed cartons, third time this month, unacceptable",
+    "crushed cartons everywhere, @umbrellapack fix your packaging, the pallet wrap is useless",
+    "@umbrellapack the outer cartons are flattened again, horrible",
+    "again crushed cartons from @umbrellapack, we are rejecting the delivery, disappointed",
+]
+WRONG_INVOICES = [
+    "@umbrellapack invoice charged twice for the same order, billing error, annoyed",
+    "@umbrellapack we were billed twice, duplicate invoice again, terrible",
+    "billing error: @umbrellapack invoiced us twice this month, unacceptable",
+]
+
+
+@pytest.fixture
+def publish_at(django_capture_on_commit_callbacks, umbrella):
+    """Public posts about Umbrella published at a given time, through a feed and the pipeline."""
+    SupplierAliasFactory(supplier=umbrella, kind=SupplierAlias.Kind.HANDLE, text="@umbrellapack")
+
+    def _publish(texts: list[str], *, start, every=timedelta(minutes=15)) -> list[Post]:
+        rows = [
+            {
+                "external_id": f"p{next(_ids)}",
+                "text": text,
+                "author_handle": f"buyer{next(_ids)}",
+                "published_at": (start + every * n).isoformat(),
+            }
+            for n, text in enumerate(texts)
+        ]
+        with django_capture_on_commit_callbacks(execute=True):
+            result = services.posts_ingest(source="twitter", rows=rows)
+        return list(Post.objects.filter(pk__in=result.post_ids).order_by("pk"))
+
+    return _publish
+
+
+def incidents_of(posts: list[Post]) -> set[int | None]:
+    return set(
+        PostMatch.objects.filter(post__in=posts, is_primary=True).values_list(
+            "incident_id", flat=True
+        )
+    )
+
+
+def test_a_burst_of_eight_posts_about_crushed_cartons_lands_in_one_incident(publish_at):
+    posts = publish_at(CRUSHED_CARTONS, start=timezone.now() - timedelta(hours=3))
+
+    stored = Post.objects.filter(pk__in=[p.pk for p in posts])
+    assert all(post.is_complaint for post in stored)
+    # The classifier files them under three categories (Damaged, Packaging, none), which grouping
+    # by supplier + category made three incidents of.
+    assert len({post.predicted_category_id for post in stored}) == 3
+    (incident_id,) = incidents_of(posts)
+    incident = Incident.objects.get(pk=incident_id)
+    assert incident.post_count == 8
+    assert "crushed" in incident.title and "cartons" in incident.title
+    assert incident.title.startswith(f"{incident.category.name}: Umbrella Packaging — ")
+
+
+def test_the_burst_lands_in_one_incident_when_it_arrives_post_by_post(publish_at):
+    start = timezone.now() - timedelta(hours=3)
+    posts = [
+        publish_at([text], start=start + timedelta(minutes=15 * n))[0]
+        for n, text in enumerate(CRUSHED_CARTONS)
+    ]
+    assert len(incidents_of(posts)) == 1
+
+
+def test_two_problems_of_one_supplier_in_one_week_land_in_two_incidents(publish_at):
+    start = timezone.now() - timedelta(days=6)
+    crushed = publish_at(CRUSHED_CARTONS[:4], start=start)
+    billed = publish_at(WRONG_INVOICES, start=start + timedelta(days=3))
+
+    assert len(incidents_of(crushed)) == 1
+    assert len(incidents_of(billed)) == 1
+    assert incidents_of(crushed) != incidents_of(billed)
+
+
+def test_the_same_problem_after_a_quiet_period_opens_a_new_incident(publish_at, settings):
+    settings.SW_GROUPING_QUIET_HOURS = 48
+    start = timezone.now() - timedelta(days=20)
+    first = publish_at(CRUSHED_CARTONS[:4], start=start)
+    again = publish_at(CRUSHED_CARTONS[4:], start=start + timedelta(days=10))
+
+    assert len(incidents_of(first)) == len(incidents_of(again)) == 1
+    assert incidents_of(first) != incidents_of(again)
+
+
+def test_there_is_no_catch_all_incident(publish_at):
+    texts = [
+        "@umbrellapack the website is down again, awful",
+        "@umbrellapack rude driver at our dock today, terrible",
+        *CRUSHED_CARTONS[:3],
+    ]
+    posts = publish_at(texts, start=timezone.now() - timedelta(hours=2))
+    assert len(incidents_of(posts)) == 3
+    assert not Incident.objects.filter(title__startswith="Complaints:").exists()
+
+
+def test_new_evidence_of_a_resolved_problem_within_the_window_reopens_it(publish_at, dave):
+    first = publish_at(CRUSHED_CARTONS[:3], start=timezone.now() - timedelta(days=3))
+    incident = Incident.objects.get(pk=incidents_of(first).pop())
+    services.incident_resolve(incident=incident, actor=dave)
+
+    again = publish_at(CRUSHED_CARTONS[3:5], start=timezone.now() - timedelta(hours=1))
+
+    incident.refresh_from_db()
+    assert incidents_of(again) == {incident.pk}
+    assert incident.status == Incident.Status.REOPENED
+    assert incident.post_count == 5
+    assert IncidentEvent.objects.filter(
+        incident=incident, kind=IncidentEvent.Kind.REOPENED
+    ).exists()
+
+
+def test_another_problem_does_not_reopen_a_resolved_incident(publish_at, dave):
+    first = publish_at(CRUSHED_CARTONS[:3], start=timezone.now() - timedelta(days=3))
+    incident = Incident.objects.get(pk=incidents_of(first).pop())
+    services.incident_resolve(incident=incident, actor=dave)
+
+    other = publish_at(WRONG_INVOICES[:2], start=timezone.now() - timedelta(hours=1))
+
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.RESOLVED
+    assert incident.pk not in incidents_of(other)
+
+
+def test_a_report_without_lot_or_sku_is_grouped_with_public_posts_of_its_problem(
+    django_capture_on_commit_callbacks, publish_at, alice, umbrella
+):
+    posts = publish_at(CRUSHED_CARTONS[:3], start=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        report = services.post_report(
+            author=alice,
+            supplier=umbrella,
+            text="Cartons crushed on arrival again, pallets damaged",
+            category=None,
+            lot="",
+        )
+    assert incidents_of([*posts, report]) == incidents_of(posts)
+
+
+def test_a_title_never_takes_words_from_a_private_report(
+    django_capture_on_commit_callbacks, alice, initech
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        report = services.post_report(
+            author=alice,
+            supplier=initech,
+            text="Acme plant Zanzibar: housings cracked, out of spec",
+            category=defect_category(),
+            lot="",
+            visibility=Post.Visibility.PRIVATE,
+        )
+    incident = Incident.objects.get(pk=incidents_of([report]).pop())
+    assert "zanzibar" not in incident.title.lower()
+    assert incident.signature["posts"] == 0
+
+
+def test_a_title_never_names_the_reporting_organization(
+    django_capture_on_commit_callbacks, alice, initech
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        report = services.post_report(
+            author=alice,
+            supplier=initech,
+            text=f"{alice.party.organization.name} line stopped: housings cracked",
+            category=defect_category(),
+            lot="",
+        )
+    incident = Incident.objects.get(pk=incidents_of([report]).pop())
+    for word in alice.party.organization.name.lower().split():
+        assert word not in incident.title.lower().split(" — ")[1]
+    assert "cracked" in incident.title
