@@ -3,7 +3,7 @@ supplier's answers, the timeline (also the outbox of webhooks and notifications)
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -167,7 +167,10 @@ class Incident(SlaClock, models.Model):
     # Set while the incident waits on a buyer's answer (the supplier asked a question): the clocks
     # stand still until a reporting organization replies (Incident.sla_pause / sla_resume).
     sla_paused_at = models.DateTimeField("waiting on the buyer since", null=True, blank=True)
-    # How long the first answer and the resolution took from sla_started_at (the scorecard's).
+    # The time the clocks stood still since sla_started_at (finished pauses): not the supplier's.
+    sla_paused_for = models.DurationField("waited on the buyer", default=timedelta(0))
+    # How long the first answer and the resolution took from sla_started_at, less the time spent
+    # waiting on the buyer (the scorecard's figures).
     time_to_first_answer = models.DurationField(null=True, blank=True)
     time_to_resolution = models.DurationField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)

@@ -249,6 +249,7 @@ class SlaClock:
         created_at: datetime | None
         sla_started_at: datetime | None
         sla_paused_at: datetime | None
+        sla_paused_for: timedelta
         acknowledge_due_at: datetime | None
         acknowledge_warn_at: datetime | None
         resolve_due_at: datetime | None
@@ -299,16 +300,21 @@ class SlaClock:
         self.sla_started_at = clock
         self.acknowledged_at = None
         self.sla_paused_at = None
+        self.sla_paused_for = timedelta(0)
         self.time_to_first_answer = self.time_to_resolution = None
         for name, value in self.sla_due_times(terms or self.sla_terms(), clock).items():
             setattr(self, name, value)
 
     def sla_elapsed(self, now: datetime) -> timedelta | None:
-        """How long since the SLA clock started; nothing before it (an answer within the hour a
-        report came in) counts as no time at all."""
+        """How long the clock has run since it started: the time waiting on the buyer (finished
+        pauses and the current one) does not count, as help desks count it; nothing before the
+        start (an answer within the hour a report came in) counts as no time at all."""
         if self.sla_started_at is None:
             return None
-        return max(now - self.sla_started_at, timedelta(0))
+        waited = self.sla_paused_for or timedelta(0)
+        if self.sla_paused_at is not None:
+            waited += max(now - max(self.sla_paused_at, self.sla_started_at), timedelta(0))
+        return max(now - self.sla_started_at - waited, timedelta(0))
 
     def apply_severity(self, severity: int) -> list[str]:
         """Set a severity and bring the due times forward when it promises sooner (never back),
@@ -350,12 +356,16 @@ class SlaClock:
         if paused is None:
             return []
         self.sla_paused_at = None
+        if self.sla_started_at is not None:
+            self.sla_paused_for = (self.sla_paused_for or timedelta(0)) + max(
+                now - max(paused, self.sla_started_at), timedelta(0)
+            )
         clock = (terms or self.sla_terms()).clock
         try:
             span = clock.between(paused, now)
         except NoWorkingTime:
             clock, span = WALL_CLOCK, WALL_CLOCK.between(paused, now)
-        changed = ["sla_paused_at"]
+        changed = ["sla_paused_at", "sla_paused_for"]
         for name in (
             "acknowledge_due_at",
             "acknowledge_warn_at",

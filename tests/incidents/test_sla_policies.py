@@ -289,6 +289,34 @@ def test_asking_the_buyer_pauses_the_clock_and_the_reply_pushes_the_due_times(
     assert IncidentEvent.Kind.SLA_PAUSED in kinds and IncidentEvent.Kind.SLA_RESUMED in kinds
 
 
+def test_time_waiting_on_the_buyer_is_not_in_the_time_to_resolve(reported, carol, alice):
+    """Started 1 December 9:00; waiting on the buyer from 2 December 10:00 to 5 December 16:00
+    (3 days 6 hours); resolved 8 December 9:00: 7 days on the clock, 3 days 18 hours the
+    supplier's."""
+    with time_machine.travel(datetime(2026, 12, 2, 10, tzinfo=UTC), tick=False):
+        services.incident_respond(
+            incident=reported, author=carol, body="Which lot number?", waits_for_buyer=True
+        )
+    with time_machine.travel(datetime(2026, 12, 5, 16, tzinfo=UTC), tick=False):
+        services.incident_reply(incident=reported, author=alice, body="Lot L2291.")
+    with time_machine.travel(datetime(2026, 12, 8, 9, tzinfo=UTC), tick=False):
+        services.incident_resolve(incident=reported, actor=carol, note="Replaced.")
+    reported.refresh_from_db()
+    assert reported.sla_paused_for == timedelta(days=3, hours=6)
+    assert reported.time_to_resolution == timedelta(days=3, hours=18)
+
+
+def test_resolving_while_waiting_leaves_the_wait_out_too(reported, carol):
+    with time_machine.travel(datetime(2026, 12, 1, 11, tzinfo=UTC), tick=False):
+        services.incident_respond(
+            incident=reported, author=carol, body="Which lot number?", waits_for_buyer=True
+        )
+    with time_machine.travel(datetime(2026, 12, 3, 11, tzinfo=UTC), tick=False):
+        services.incident_resolve(incident=reported, actor=carol, note="Found it ourselves.")
+    reported.refresh_from_db()
+    assert reported.time_to_resolution == timedelta(hours=2)
+
+
 def test_the_pause_counts_working_time_under_business_hours(business_hours, initech, carol, alice):
     incident = opened(initech, berlin(2026, 12, 7, 9))  # Monday 9:00: resolution due Friday 17:00
     post = BuyerPostFactory(
