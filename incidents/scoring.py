@@ -107,7 +107,8 @@ DEFAULT_CRITERIA: tuple[CriterionDefault, ...] = (
         "Disputes upheld against the supplier",
         10,
         5,
-        "Not measured yet: disputes are not recorded yet.",
+        "The supplier's disputes of evidence that were decided against it (rejected) in the period; "
+        "not measured when none was decided.",
     ),
 )
 CRITERION_NAMES = {criterion.key: criterion.name for criterion in DEFAULT_CRITERIA}
@@ -202,7 +203,7 @@ class Figures:
     resolution_median_hours: float | None = None
     reopenings: int = 0
     units_affected: int = 0
-    # None: not measured (disputes are not recorded yet).
+    # None: not measured (no dispute of the supplier's was decided in the period).
     disputes_upheld: int | None = None
 
     def value(self, key: str) -> float | None:

@@ -64,7 +64,11 @@ class FiguresSerializer(serializers.Serializer):
         help_text="Quantities affected, where buyer reports give them."
     )
     disputes_upheld = serializers.IntegerField(
-        allow_null=True, help_text="Not measured yet: always null."
+        allow_null=True,
+        help_text=(
+            "The supplier's disputes decided against it (rejected) in the period; "
+            "null when none of its disputes was decided."
+        ),
     )
 
 

@@ -74,7 +74,7 @@ def _number(value: float | None, unit: str = "") -> str:
 
 def _shown_value(key: str, value: float | None) -> str:
     if value is None:
-        return "not measured yet" if key == scoring.DISPUTES_UPHELD else "nothing due"
+        return "no dispute decided" if key == scoring.DISPUTES_UPHELD else "nothing due"
     if key in scoring.RATES:
         return f"{value * 100:.1f}%"
     if key in (scoring.FIRST_ANSWER_MEDIAN_HOURS, scoring.RESOLUTION_MEDIAN_HOURS):
@@ -120,7 +120,9 @@ def _figure_rows(figures: scoring.Figures) -> list[FigureRow]:
         FigureRow("Units affected", str(figures.units_affected)),
         FigureRow(
             "Disputes upheld",
-            "not measured yet" if figures.disputes_upheld is None else str(figures.disputes_upheld),
+            "no dispute decided"
+            if figures.disputes_upheld is None
+            else str(figures.disputes_upheld),
         ),
     ]
 

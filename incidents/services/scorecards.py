@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from .. import scoring
 from ..models import (
+    Dispute,
     Incident,
     IncidentEvent,
     Post,
@@ -95,6 +96,17 @@ def scorecard_figures(*, period: str, start: date, as_of: datetime) -> dict[int,
     )
     for reopened in reopenings:
         figures[reopened["incident__supplier_id"]]["reopenings"] = reopened["n"]
+
+    decided = (
+        Dispute.objects.exclude(status=Dispute.Status.OPEN)
+        .filter(decided_at__gte=begin, decided_at__lt=end)
+        .order_by()
+        .values("supplier_id")
+        .annotate(upheld=Count("id", filter=Q(status=Dispute.Status.REJECTED)))
+    )
+    for dispute_row in decided:
+        if dispute_row["supplier_id"] in figures:
+            figures[dispute_row["supplier_id"]]["disputes_upheld"] = dispute_row["upheld"]
 
     built = {supplier_id: scoring.Figures(**data) for supplier_id, data in figures.items()}  # type: ignore[arg-type]
     return {supplier_id: f for supplier_id, f in built.items() if not f.is_empty}

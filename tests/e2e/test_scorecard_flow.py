@@ -96,7 +96,7 @@ def test_buyer_finds_a_supplier_by_alias_and_reads_its_scorecard(
     assert "Standing" in card.inner_text()
     page.get_by_text("How the score is computed").click()
     assert "Disputes upheld" in card.inner_text()
-    assert "not measured yet" in card.inner_text()
+    assert "no dispute decided" in card.inner_text()
     screenshot(page, "supplier-page")
     phone = new_page(viewport=PHONE)
     login(phone, alice.email)

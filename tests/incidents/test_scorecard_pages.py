@@ -87,7 +87,7 @@ def test_buyers_and_operators_see_the_same_scorecard_on_the_supplier_page(
     assert figures["Buyer reports"] == "3"
     assert figures["Units affected"] == "50"
     assert figures["Public complaints"] == "1"
-    assert figures["Disputes upheld"] == "not measured yet"
+    assert figures["Disputes upheld"] == "no dispute decided"
     assert "Standing" in html
 
 
@@ -229,8 +229,9 @@ def test_the_directory_costs_a_fixed_number_of_queries(
     services.scorecards_compute_current()
     client.force_login(alice)
     client.get(DIRECTORY)
-    # session, user, membership, the header's organization and inbox; count, page, aliases, codes
-    with django_assert_max_num_queries(9):
+    # session, user, membership, the header's organization, inbox and saved views; count, page,
+    # aliases, codes
+    with django_assert_max_num_queries(10):
         response = client.get(DIRECTORY, {"page": 2})
     assert response.status_code == 200
 

@@ -38,6 +38,7 @@ from django.core.management import call_command
 
 from incidents import services
 from incidents.models import (
+    Dispute,
     Incident,
     IncidentEvent,
     Post,
@@ -179,6 +180,32 @@ def test_figures_of_a_small_case_are_those_worked_out_by_hand(case):
     assert case["quiet"].pk not in figures
 
 
+def test_disputes_decided_against_the_supplier_in_the_period_count_as_upheld(case):
+    """Two rejected and one accepted in November; one rejected in December is the next month's."""
+    initech = case["initech"]
+    incident = Incident.objects.filter(supplier=initech).first()
+    for day, status in ((3, "rejected"), (12, "rejected"), (20, "accepted")):
+        Dispute.objects.create(
+            post=PublicPostFactory(),
+            incident=incident,
+            supplier=initech,
+            reason=Dispute.Reason.NOT_A_COMPLAINT,
+            status=status,
+            decided_at=at(day),
+        )
+    Dispute.objects.create(
+        post=PublicPostFactory(),
+        incident=incident,
+        supplier=initech,
+        reason=Dispute.Reason.NOT_ABOUT_US,
+        status="rejected",
+        decided_at=at(1, month=12),
+    )
+    figures = services.scorecard_figures(period="month", start=NOVEMBER, as_of=NOW)
+    assert figures[initech.pk].disputes_upheld == 2
+    assert figures[case["umbrella"].pk].disputes_upheld is None  # none decided: not measured
+
+
 def test_scores_and_standings_of_the_small_case(case):
     stored = services.scorecards_compute(period="month", start=NOVEMBER, now=NOW)
     assert stored == 2
@@ -244,8 +271,9 @@ def test_one_query_per_question_whatever_the_number_of_suppliers(
         _report(
             _incident(supplier, at(7), Severity.LOW, post_count=1), OrganizationFactory(), at(7)
         )
-    # figures (4), criteria, standings, the upsert, the clean-up, savepoint
-    with django_assert_max_num_queries(10):
+    # figures (5: reports, public posts, SLA, reopenings, disputes), criteria, standings, the
+    # upsert, the clean-up, savepoint
+    with django_assert_max_num_queries(11):
         assert services.scorecards_compute(period="month", start=NOVEMBER, now=NOW) == 7
 
 
