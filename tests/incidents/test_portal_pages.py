@@ -815,7 +815,8 @@ def test_portal_pages_cost_the_same_queries_for_one_or_many_rows(
     grow(initech, acme, globex, 30)
     with django_assert_max_num_queries(one):
         client.get(url)
-    assert one <= 12
+    # The dashboard's lists also read their incidents' 8D, and the header its saved views.
+    assert one <= 13
 
 
 def test_incident_page_costs_the_same_queries_for_one_or_many_posts(
