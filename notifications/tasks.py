@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from celery import shared_task
 from django.conf import settings
@@ -40,7 +41,8 @@ def _queue_emails(notification_ids: list[int]) -> None:
     transaction.on_commit(enqueue)
 
 
-@shared_task(
+# Generating is idempotent (one row per event or alert and recipient): safe to redeliver.
+generating_task = shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=TRANSIENT_ERRORS,
@@ -48,28 +50,26 @@ def _queue_emails(notification_ids: list[int]) -> None:
     max_retries=5,
     ignore_result=True,
 )
+
+
+def _told(generate: Callable[[], list[int]]) -> int:
+    """Write the inbox rows, then queue their e-mails once those rows are committed."""
+    with transaction.atomic():
+        to_send = generate()
+        _queue_emails(to_send)
+    return len(to_send)
+
+
+@generating_task
 def generate_notifications(event_ids: list[int]) -> int:
     """Tell these events to the people they concern: inbox rows, then their e-mails."""
-    with transaction.atomic():
-        to_send = services.notifications_generate(event_ids=event_ids)
-        _queue_emails(to_send)
-    return len(to_send)
+    return _told(lambda: services.notifications_generate(event_ids=event_ids))
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=5,
-    max_retries=5,
-    ignore_result=True,
-)
+@generating_task
 def generate_monitor_alert_notifications(alert_ids: list[int]) -> int:
     """Tell these jumps in keyword monitors' volume to their watchers, then e-mail them."""
-    with transaction.atomic():
-        to_send = services.monitor_alert_notifications_generate(alert_ids=alert_ids)
-        _queue_emails(to_send)
-    return len(to_send)
+    return _told(lambda: services.monitor_alert_notifications_generate(alert_ids=alert_ids))
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=3)
