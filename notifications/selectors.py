@@ -1,7 +1,8 @@
 """Who is told of an event, and the inbox reads.
 
 Each kind of event reaches the people it concerns, and only those allowed to see the incident (and
-the answer) it is about: the same `visible_to` rules as every page, asked once per party.
+the answer) it is about: the same `visible_to` rules as every page. A batch of events asks each
+party once, all parties in one query, so telling of many events costs what telling of one does.
 """
 
 from __future__ import annotations
@@ -132,7 +133,8 @@ class _Batch:
                 membership__supplier_id__in=supplier_ids,
                 membership__role__in=Membership.ACTING_ROLES,
             ):
-                self.staff[person.membership.supplier_id].append(person)  # type: ignore[index]
+                if (supplier_id := person.membership.supplier_id) is not None:
+                    self.staff[supplier_id].append(person)
         self._load_buyers(to_buyers)
         self._load_visibility(to_suppliers, to_buyers)
         self._load_replies(to_suppliers)
@@ -327,7 +329,9 @@ class _Batch:
                 continue
             response = None
             if kind == Kind.ANSWER:
-                response = self.responses.get((viewer, response_id))  # type: ignore[arg-type]
+                if not isinstance(response_id, int):
+                    continue
+                response = self.responses.get((viewer, response_id))
                 if response is None:
                     continue  # a private answer to another organization
             recipients += [
@@ -342,13 +346,10 @@ class _Batch:
         recipients: list[Recipient] = []
         if supplier_kind is not None:
             reply_id = (event.data or {}).get("reply_id")
-            reply = (
-                None
-                if supplier_kind != Kind.BUYER_REPLY
-                else self.replies.get(
-                    (Viewer.party(supplier_id=event.incident.supplier_id), reply_id)  # type: ignore[arg-type]
-                )
-            )
+            reply = None
+            if supplier_kind == Kind.BUYER_REPLY and isinstance(reply_id, int):
+                viewer = Viewer.party(supplier_id=event.incident.supplier_id)
+                reply = self.replies.get((viewer, reply_id))
             recipients += [
                 Recipient(user, supplier_kind, reply=reply)
                 for user in self.supplier_staff(event, supplier_kind)

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from incidents.models import Incident, IncidentEvent
+from notifications import selectors
 from notifications.models import Kind, Notification
 from notifications.services import notifications_generate
 from suppliers.models import Membership
@@ -95,7 +96,10 @@ def test_telling_of_thirty_incidents_costs_the_queries_of_one(events_of):
     assert for_thirty <= for_one
 
 
-def test_a_batch_tells_each_event_to_the_people_it_concerns():
+@pytest.mark.parametrize("checks_per_query", [1, 100])
+def test_a_batch_tells_each_event_to_the_people_it_concerns(monkeypatch, checks_per_query):
+    # However many parties' visibility checks one query holds.
+    monkeypatch.setattr(selectors, "_CHECKS_PER_QUERY", checks_per_query)
     incidents = [incident_with_people() for _ in range(3)]
     notifications_generate(
         event_ids=[event.pk for incident in incidents for event in every_kind_of_event(incident)]
