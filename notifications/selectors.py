@@ -162,6 +162,7 @@ class _Batch:
         if incident_ids:
             reporters = (
                 PostMatch.objects.filter(incident__in=incident_ids, post__author__isnull=False)
+                .order_by()
                 .values_list("incident_id", "post__author_id")
                 .distinct()
             )
