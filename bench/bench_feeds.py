@@ -101,6 +101,9 @@ def bench_feeds_end_to_end(rows: list[dict], env: dict[str, str]) -> dict:
             "-A",
             "supplierwatch",
             "worker",
+            # Both queues, as `make run` does: the processing of posts goes to the bulk one.
+            "-Q",
+            "celery,bulk",
             "-l",
             "warning",
             "--concurrency",

@@ -228,6 +228,9 @@ def bench_end_to_end(rows: list[dict], database_url: str, redis_url: str) -> dic
                 "-A",
                 "supplierwatch",
                 "worker",
+                # Both queues, as `make run` does: the processing of posts goes to the bulk one.
+                "-Q",
+                "celery,bulk",
                 "-l",
                 "warning",
                 "--concurrency",

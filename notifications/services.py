@@ -21,7 +21,7 @@ from supplierwatch.errors import ApplicationError
 from .inputs import clean_digest_hour, clean_time_zone
 from .models import DigestSchedule, GeneratedEvent, Kind, Notification, NotificationPreference
 from .presenters import monitor_alert_content, notification_content
-from .selectors import event_recipients
+from .selectors import events_recipients
 
 Delivery = NotificationPreference.Delivery
 EmailStatus = Notification.EmailStatus
@@ -50,7 +50,8 @@ def notifications_generate(*, event_ids: Iterable[int]) -> list[int]:
         .select_related("incident__supplier", "incident__category", "incident__assignee")
         .prefetch_related("incident__eight_d_steps__owner")
     )
-    planned = [(event, recipient) for event in events for recipient in event_recipients(event)]
+    recipients = events_recipients(events)
+    planned = [(event, recipient) for event in events for recipient in recipients[event.pk]]
     preferences = {
         (user_id, kind): delivery
         for user_id, kind, delivery in NotificationPreference.objects.filter(

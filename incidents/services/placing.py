@@ -26,7 +26,7 @@ from suppliers.models import Organization, Supplier
 from supplierwatch.db import bulk_update_rows
 
 from .. import grouping, problems
-from ..models import Category, Incident, IncidentEvent, Post, Severity
+from ..models import Category, Incident, IncidentEvent, Post, Severity, SlaTerms
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -145,6 +145,8 @@ def problems_place(*, supplier_id: int, items: list[_Evaluated], now: datetime) 
     placements, after = problems.group(evidence, candidates, now=now, rules=rules_now)
     known = {incident.pk: incident for incident in incidents}
     placed: dict[int, Placed] = {}
+    # A burst of new problems asks for the supplier's SLA once per severity, not per incident.
+    terms: dict[int, SlaTerms] = {}
     for placement in placements:
         item = by_key[placement.key]
         target = placed.get(placement.candidate)
@@ -157,6 +159,7 @@ def problems_place(*, supplier_id: int, items: list[_Evaluated], now: datetime) 
                     sample=item,
                     now=now,
                     save=False,
+                    terms=terms,
                 )
                 opened: IncidentEvent.Kind | None = IncidentEvent.Kind.CREATED
             else:
@@ -217,10 +220,18 @@ def titles_update(placed: Sequence[Placed]) -> None:
 
 
 def incident_open(
-    *, supplier_id: int, fingerprint: str, sample: _Evaluated, now, save: bool = True
+    *,
+    supplier_id: int,
+    fingerprint: str,
+    sample: _Evaluated,
+    now,
+    save: bool = True,
+    terms: dict[int, SlaTerms] | None = None,
 ) -> Incident:
     """A new incident for this evidence, with its SLA running (stored unless `save` is false, for
-    the caller to store many at once); the title comes with its signature (titles_update)."""
+    the caller to store many at once); the title comes with its signature (titles_update).
+    `terms`: the supplier's SLA terms by severity, filled as they are looked up, for a caller
+    opening many incidents of one supplier in one transaction."""
     post = sample.post
     lot, sku = "", ""
     if is_traced(sample):
@@ -239,7 +250,12 @@ def incident_open(
         first_seen_at=post.published_at,
         last_seen_at=post.published_at,
     )
-    incident.start_sla(now)
+    if terms is None:
+        incident.start_sla(now)
+    else:
+        if severity not in terms:
+            terms[severity] = incident.sla_terms()
+        incident.start_sla(now, terms[severity])
     if save:
         incident.save()
     return incident

@@ -7,10 +7,12 @@ from datetime import timedelta
 from itertools import count
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents import services
-from incidents.models import Incident, IncidentEvent, Post, PostMatch
+from incidents.models import Incident, IncidentEvent, Post, PostMatch, Severity
 from suppliers.models import SupplierAlias
 from tests.factories import SupplierAliasFactory, defect_category
 
@@ -197,3 +199,25 @@ def test_a_title_never_names_the_reporting_organization(
     for word in alice.party.organization.name.lower().split():
         assert word not in incident.title.lower().split(" — ")[1]
     assert "cracked" in incident.title
+
+
+def test_new_problems_of_one_batch_keep_the_suppliers_sla_asking_for_it_once(
+    publish_at, umbrella, operator
+):
+    services.sla_promises_save(
+        actor=operator,
+        supplier=umbrella,
+        promises={Severity.LOW: {"first_answer_hours": 3, "resolution_hours": 30}},
+    )
+    with CaptureQueriesContext(connection) as queries:
+        posts = publish_at(
+            CRUSHED_CARTONS[:4] + WRONG_INVOICES, start=timezone.now() - timedelta(hours=3)
+        )
+
+    incidents = Incident.objects.filter(pk__in=incidents_of(posts))
+    assert incidents.count() == 2
+    for incident in incidents:
+        assert incident.acknowledge_due_at - incident.sla_started_at == timedelta(hours=3)
+        assert incident.resolve_due_at - incident.sla_started_at == timedelta(hours=30)
+    asked = [query for query in queries if '"incidents_slapolicy"' in query["sql"]]
+    assert len(asked) == 1
