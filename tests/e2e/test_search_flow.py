@@ -59,6 +59,8 @@ def test_a_buyer_finds_saves_and_exports_incidents(page, alice, bob, initech, sc
     expect(results.get_by_role("status")).to_have_text("1 incident")
     results.get_by_role("link", name=re.compile(rf"#{wanted.pk} Housings")).wait_for()
     assert "Late pallets" not in results.inner_text()
+    # Nothing still on its way that could swap the save form out from under the click.
+    page.wait_for_load_state("networkidle")
 
     page.get_by_label("Name of this view").fill("Delamination watch")
     page.get_by_role("button", name="Save these filters").click()
