@@ -124,13 +124,11 @@ def _seed_parties() -> Seed:
     """Suppliers, buyer organizations and their API keys, through the product's services."""
     from incidents.models import Category
     from integrations.services.keys import api_key_issue
-    from suppliers.models import Organization
+    from suppliers.models import Organization, Supplier
     from suppliers.services.imports import suppliers_import
 
     records = json.loads((DATA / "airlines-suppliers.json").read_text(encoding="utf-8"))
     suppliers_import(records=records, prune=False, default_context_words=CONTEXT.split(","))
-    from suppliers.models import Supplier
-
     suppliers = list(Supplier.objects.order_by("slug"))
     buyer_keys = []
     for number in range(BUYERS):
@@ -292,6 +290,7 @@ def _seed_evidence(base_url: str, seed: Seed, load: Load) -> None:
     import httpx
 
     from incidents.models import Incident
+    from integrations.models import ApiKey
 
     buyer = {"Authorization": f"Api-Key {seed.buyer_keys[0]}", "X-Forwarded-Proto": "https"}
     with httpx.Client(base_url=base_url, timeout=TIMEOUT, headers=buyer) as client:
@@ -307,7 +306,14 @@ def _seed_evidence(base_url: str, seed: Seed, load: Load) -> None:
                     headers={"Authorization": f"Api-Key {key}"},
                 ).raise_for_status()
     _wait_processed("seeding", DRAIN_TIMEOUT)
-    seed.incident_ids = list(Incident.objects.values_list("pk", flat=True))
+    # The incidents every buyer key may read, so that any client may ask for any of them.
+    visible: set[int] | None = None
+    for key in ApiKey.objects.filter(organization__isnull=False).select_related("user"):
+        ids = set(Incident.objects.visible_to(key.user).values_list("pk", flat=True))
+        visible = ids if visible is None else visible & ids
+    seed.incident_ids = sorted(visible or ())
+    if not seed.incident_ids:
+        raise RuntimeError("seeding made no incident that every buyer may read")
 
 
 def _check_processed(outcomes: list[Outcome]) -> dict:
