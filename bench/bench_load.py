@@ -17,7 +17,9 @@ database.
    from MIX: 70% reads (the incident list with a buyer's and a supplier's key, an incident's
    detail, the suppliers), 30% writes (bulk public posts, POSTS_PER_BULK tweets each, and buyer
    reports with an Idempotency-Key).
-4. Then it waits until the worker has processed every accepted post and report, and checks.
+4. The same mix from a single client for ``SW_BENCH_ALONE_SECONDS`` (default 20): each kind's time
+   without queueing, where the time goes.
+5. Then it waits until the worker has processed every accepted post and report, and checks.
 
 An error is any answer but 2xx, or no answer (a timeout, a refused connection). The rate limit
 (SW_API_RATE, 600/min per key by default) is raised for the run to RATE: the benchmark measures
@@ -62,6 +64,8 @@ from bench.processes import celery_worker, started
 LOAD_DB = f"{BENCH_DB}_load"
 SECONDS = int(os.environ.get("SW_BENCH_LOAD_SECONDS", "60"))
 TRIVIAL_SECONDS = int(os.environ.get("SW_BENCH_TRIVIAL_SECONDS", "10"))
+# The mix again from a single client, after the load: each kind's time without queueing.
+ALONE_SECONDS = int(os.environ.get("SW_BENCH_ALONE_SECONDS", "20"))
 CLIENTS = 50
 WEB_WORKERS = int(os.environ.get("SW_BENCH_WEB_WORKERS", "3"))
 WORKER_CONCURRENCY = 2
@@ -228,13 +232,16 @@ async def _send(client, kind: str, method: str, path: str, options: dict) -> Out
 
 
 async def _clients(
-    base_url: str, seconds: float, draw: Callable[[int, random.Random], tuple[str, str, str, dict]]
+    base_url: str,
+    seconds: float,
+    draw: Callable[[int, random.Random], tuple[str, str, str, dict]],
+    clients: int = CLIENTS,
 ) -> tuple[list[Outcome], float]:
-    """CLIENTS clients, each sending its next request as soon as the last is answered, for
+    """`clients` clients, each sending its next request as soon as the last is answered, for
     `seconds`. Returns every outcome and the seconds actually taken (the last answers included)."""
     import httpx
 
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     # As behind the TLS proxy production runs behind (settings.SECURE_PROXY_SSL_HEADER).
     headers = {"X-Forwarded-Proto": "https"}
     outcomes: list[Outcome] = []
@@ -250,7 +257,7 @@ async def _clients(
                 kind, method, path, options = draw(number, chance)
                 outcomes.append(await _send(client, kind, method, path, options))
 
-        await asyncio.gather(*(one(number) for number in range(CLIENTS)))
+        await asyncio.gather(*(one(number) for number in range(clients)))
         return outcomes, time.perf_counter() - began
 
 
@@ -385,15 +392,20 @@ def measure(database_url: str, redis_url: str) -> dict:
 
         outcomes, seconds = asyncio.run(_clients(base_url, SECONDS, mixed))
         load_average = os.getloadavg()[0]
+        log(f"load: the same mix from one client for {ALONE_SECONDS} s")
+        alone, _ = asyncio.run(_clients(base_url, ALONE_SECONDS, mixed, clients=1))
+        trivial_alone, _ = asyncio.run(_clients(base_url, 5, trivial, clients=1))
         log("load: waiting for the worker to process every accepted post")
         drain = _wait_processed("after the load", DRAIN_TIMEOUT)
-        processed = _check_processed(outcomes)
-    for outcome in _errors(trivial_outcomes + outcomes)[:5]:
+        processed = _check_processed(outcomes + alone)
+    for outcome in _errors(trivial_outcomes + outcomes + alone + trivial_alone)[:5]:
         log(f"load: error {outcome.kind}: {outcome.status} {outcome.error}")
     return {
         "trivial": trivial_outcomes,
         "trivial_seconds": trivial_seconds,
         "outcomes": outcomes,
+        "alone": alone,
+        "trivial_alone": trivial_alone,
         "seconds": seconds,
         "drain": drain,
         "load_average": load_average,
@@ -413,12 +425,15 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _row(label: str, share: str, outcomes: list[Outcome], seconds: float) -> str:
+def _row(
+    label: str, share: str, outcomes: list[Outcome], seconds: float, alone: list[Outcome]
+) -> str:
     figures = _latencies(outcomes)
+    alone_p50 = f"{_latencies(alone)['p50']:,.0f}" if alone else ""
     return (
         f"| {label} | {share} | {len(outcomes):,} | {len(outcomes) / seconds:,.1f} "
         f"| {figures['p50']:,.0f} | {figures['p95']:,.0f} | {figures['p99']:,.0f} "
-        f"| {len(_errors(outcomes))} |"
+        f"| {len(_errors(outcomes))} | {alone_p50} |"
     )
 
 
@@ -428,7 +443,7 @@ def report(result: dict) -> str:
     rate = len(outcomes) / result["seconds"]
     ratio = rate / trivial_rate
     p95 = _latencies(outcomes)["p95"]
-    errors = _errors(trivial) + _errors(outcomes)
+    errors = _errors(trivial + outcomes + result["alone"] + result["trivial_alone"])
     by_status = Counter(outcome.status for outcome in errors)
     met = ratio >= TARGET_RATIO and p95 < TARGET_P95_MS and not errors
     all_processed = (
@@ -454,19 +469,27 @@ def report(result: dict) -> str:
         f"{trivial_rate:,.1f} | {ratio:.2f}x | >= {TARGET_RATIO}x at p95 < {TARGET_P95_MS} ms, "
         f"no errors | {'yes' if met else 'no'} |",
         "",
-        "| requests | share | count | requests/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| requests | share | count | requests/s | p50 ms | p95 ms | p99 ms | errors "
+        "| p50 ms, one client |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         *(
             _row(
                 kind,
                 f"{weight * 100 // total}%",
                 [outcome for outcome in outcomes if outcome.kind == kind],
                 result["seconds"],
+                [outcome for outcome in result["alone"] if outcome.kind == kind],
             )
             for kind, weight in MIX
         ),
-        _row("**all, mixed**", "100%", outcomes, result["seconds"]),
-        _row("`GET /healthz` (baseline)", "", trivial, result["trivial_seconds"]),
+        _row("**all, mixed**", "100%", outcomes, result["seconds"], result["alone"]),
+        _row(
+            "`GET /healthz` (baseline)",
+            "",
+            trivial,
+            result["trivial_seconds"],
+            result["trivial_alone"],
+        ),
         "",
         f"Errors: {len(errors)}"
         + (
@@ -480,13 +503,16 @@ def report(result: dict) -> str:
         f"processed ({result['failed_posts']} failed); reports: {result['accepted_reports']:,} "
         f"created, {result['processed_reports']:,} processed ({result['failed_reports']} failed); "
         f"{'every one processed' if all_processed else 'NOT all processed'}, "
-        f"{result['drain']:.1f} s after the load stopped.",
+        f"{result['drain']:.1f} s after the last request.",
         "",
         "Rates count every answer over the time until the last one (requests sent before the end, "
         "answered after it, included). "
         f"Each client waits for its answer before the next request, so the mean latency is "
         f"{CLIENTS} / requests/s (Little's law): a p95 under {TARGET_P95_MS} ms needs about "
-        f"{CLIENTS / (TARGET_P95_MS / 1000):,.0f} requests/s. The machine's load average (1 min) "
+        f"{CLIENTS / (TARGET_P95_MS / 1000):,.0f} requests/s. The last column is each kind's time "
+        f"without queueing: the same mix from a single client for {ALONE_SECONDS} s after the load "
+        "(and `/healthz` for 5 s). Posts and reports are those of the load and of the single client. "
+        f"The machine's load average (1 min) "
         f"at the end of the load: {result['load_average']:.1f} on {os.cpu_count()} cores.",
         "",
     ]
