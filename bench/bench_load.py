@@ -25,9 +25,11 @@ An error is any answer but 2xx, or no answer (a timeout, a refused connection). 
 (SW_API_RATE, 600/min per key by default) is raised for the run to RATE: the benchmark measures
 the server, not the limiter, which still counts every request in Redis as in production; a 429
 would count as an error. The server runs as production does (DEBUG off, PostgreSQL, Redis,
-gunicorn's sync workers, WEB_WORKERS of them as the image's default WEB_CONCURRENCY), behind a
-TLS proxy that it trusts (X-Forwarded-Proto: https). The clients run on the same machine, in one
-process (httpx, asyncio), and take their share of its cores.
+gunicorn's sync workers: ``SW_BENCH_WEB_WORKERS``, default 3 as the image's WEB_CONCURRENCY),
+behind a TLS proxy that it trusts (X-Forwarded-Proto: https). The clients run on the same machine,
+in one process (httpx, asyncio), and take their share of its cores. gunicorn and the worker are
+stopped (their whole process groups) however the run ends, Ctrl-C and SIGTERM included
+(bench/processes.py), and the database is dropped.
 """
 
 from __future__ import annotations
