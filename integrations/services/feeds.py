@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -110,11 +110,16 @@ def feed_clean(
     )
     if refusal := _destination_error(cleaned.kind, cleaned.target):
         raise ApplicationError(f"This address cannot be polled: {refusal}.", field="target")
-    if (
-        Feed.objects.filter(name=cleaned.name).exists()
-        or Post.objects.filter(source=cleaned.name).exists()
-    ):
-        # A name already used by posts would mix this feed's items with another source's.
+    # Names are unique among one owner's feeds: the operators' (supplier None), or one supplier's.
+    if Feed.objects.filter(supplier=supplier, name=cleaned.name).exists():
+        owner = f"{supplier.name} already has" if supplier else "The operators already have"
+        raise ApplicationError(
+            f"{owner} a feed named {cleaned.name!r}; choose another name.",
+            field="name",
+            code="conflict",
+        )
+    if _source_taken(Feed.source_for(name=cleaned.name, supplier=supplier)):
+        # A source already used by posts would mix this feed's items with another source's.
         raise ApplicationError(
             f"The name {cleaned.name!r} is taken; choose another.", field="name", code="conflict"
         )
@@ -126,6 +131,12 @@ def feed_clean(
             f"At most {MAX_FEEDS_PER_SUPPLIER} feeds per supplier.", code="limit_reached"
         )
     return cleaned
+
+
+def _source_taken(source: str) -> bool:
+    return (
+        Feed.objects.filter(source=source).exists() or Post.objects.filter(source=source).exists()
+    )
 
 
 @transaction.atomic
@@ -152,23 +163,30 @@ def feed_create(
     if cleaned.kind == Feed.Kind.WEBHOOK:
         secret = SECRET_START + secrets.token_urlsafe(24)
         extra = {"inbound_token": secrets.token_urlsafe(24), "secret": secret}
-    feed = Feed.objects.create(
-        kind=cleaned.kind,
-        target=cleaned.target,
-        name=cleaned.name,
-        interval_seconds=cleaned.interval_seconds,
-        supplier=supplier,
-        created_by=created_by,
-        **extra,
-    )
+    try:
+        with transaction.atomic():
+            feed = Feed.objects.create(
+                kind=cleaned.kind,
+                target=cleaned.target,
+                name=cleaned.name,
+                interval_seconds=cleaned.interval_seconds,
+                supplier=supplier,
+                created_by=created_by,
+                **extra,
+            )
+    except IntegrityError:
+        # The same name added at the same moment by someone else: checked above otherwise.
+        raise ApplicationError(
+            f"The name {cleaned.name!r} is taken; choose another.", field="name", code="conflict"
+        ) from None
     if feed.is_polled:
         _queue_poll(feed.pk)
     return CreatedFeed(feed=feed, secret=secret)
 
 
-@transaction.atomic
-def feed_update(*, feed: Feed, interval_seconds: int) -> Feed:
-    """A new poll interval (the name stays: it is the source of the posts already stored)."""
+def feed_interval_clean(*, feed: Feed, interval_seconds: Any) -> int:
+    """A new poll interval for `feed`, by the rule a new feed's is checked (the admin's change
+    form calls it, to show a refusal beside the field); ApplicationError naming the field."""
     cleaned = clean_feed(
         kind=feed.kind,
         target=feed.target or "inbound",
@@ -176,7 +194,14 @@ def feed_update(*, feed: Feed, interval_seconds: int) -> Feed:
         interval_seconds=interval_seconds,
         min_interval=settings.SW_FEED_MIN_INTERVAL_SECONDS,
     )
-    Feed.objects.filter(pk=feed.pk).update(interval_seconds=cleaned.interval_seconds)
+    return cleaned.interval_seconds
+
+
+@transaction.atomic
+def feed_update(*, feed: Feed, interval_seconds: int) -> Feed:
+    """A new poll interval (the name stays: it is the source of the posts already stored)."""
+    interval = feed_interval_clean(feed=feed, interval_seconds=interval_seconds)
+    Feed.objects.filter(pk=feed.pk).update(interval_seconds=interval)
     feed.refresh_from_db()
     return feed
 
@@ -286,7 +311,7 @@ def feed_items_store(
             continue
         fresh.append(row)
         positions.append(position)
-    ingest = posts_ingest(source=feed.name, rows=fresh) if fresh else IngestResult()
+    ingest = posts_ingest(source=feed.source, rows=fresh) if fresh else IngestResult()
     rejected = sorted(refused + [(positions[index], reason) for index, reason in ingest.rejected])
     updates: dict[str, Any] = {
         "items_seen": F("items_seen") + len(rows),

@@ -32,7 +32,7 @@ def poll(feed: Feed) -> services.PollResult:
 
 
 def stored(feed: Feed) -> list[str]:
-    return sorted(Post.objects.filter(source=feed.name).values_list("external_id", flat=True))
+    return sorted(Post.objects.filter(source=feed.source).values_list("external_id", flat=True))
 
 
 # --- RSS and Atom -------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ def test_posts_a_feed_brings_are_matched_classified_and_grouped_like_any_other(
     feed_server.routes["/rss"] = fixture("rss.xml")
     feed = add_feed("rss", feed_server.url("/rss"), name="forum")
 
-    post = Post.objects.get(source=feed.name, external_id="forum-101")
+    post = Post.objects.get(source=feed.source, external_id="forum-101")
     assert post.status == Post.Status.PROCESSED
     match = PostMatch.objects.get(post=post, supplier=initech)
     assert match.incident is not None
