@@ -107,6 +107,31 @@ def test_an_atom_feed_and_a_feed_in_another_encoding_are_read(feed_server):
     assert Post.objects.get(source="forum-fr").text.endswith("qualité médiocre.")
 
 
+def test_an_item_stored_under_its_guid_resolved_against_the_feeds_address_is_not_stored_again(
+    feed_server,
+):
+    """Its relative guid ("fr-1") was once stored resolved against the feed's address; read as it
+    is written now, the item is still known (by its address) and not stored twice."""
+    feed_server.routes["/fr"] = Answer(status=304)
+    feed = add_feed("rss", feed_server.url("/fr"), name="forum-fr")
+    services.feed_items_store(
+        feed=feed,
+        items=[
+            {
+                "external_id": feed_server.url("/fr-1"),
+                "text": "Initech: pièces défectueuses",
+                "url": "https://forum.example.fr/t/1",
+            }
+        ],
+    )
+    feed_server.routes["/fr"] = fixture("rss_latin1.xml", "application/rss+xml")
+
+    again = poll(feed)
+
+    assert again.outcome == "ok" and again.stored == 0 and again.duplicates == 1
+    assert stored(feed) == [feed_server.url("/fr-1")]
+
+
 def test_two_feeds_carrying_the_same_address_store_it_once(feed_server):
     feed_server.routes["/a"] = fixture("rss.xml")
     feed_server.routes["/b"] = fixture("rss.xml")
