@@ -8,6 +8,7 @@ skipped).
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -256,9 +257,37 @@ def feeds_poll_due(*, now: datetime | None = None, limit: int = 200) -> list[int
 # --- storing items ---------------------------------------------------------------------------
 
 
+# The first key of this module's advisory locks, "SWfd"; the second is one of ADDRESS_BUCKETS.
+_LOCK_SPACE = 0x53576664
+# Addresses are locked by bucket, so that a page of 1,000 items takes at most this many locks.
+ADDRESS_BUCKETS = 64
+
+
+def _lock_addresses(urls: set[str]) -> None:
+    """On PostgreSQL, hold the addresses' locks until the transaction ends: two feeds storing the
+    same address at once would otherwise each find it unknown, and both store it. The second
+    waits for the first to commit, then finds it known. Buckets in order, so no two wait on
+    each other."""
+    if not urls or connection.vendor != "postgresql":
+        return
+    buckets = sorted(
+        {
+            int.from_bytes(hashlib.sha256(url.encode()).digest()[:4]) % ADDRESS_BUCKETS
+            for url in urls
+        }
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, bucket) FROM unnest(%s::int[]) WITH ORDINALITY "
+            "AS bucket_order(bucket, position) ORDER BY position",
+            [_LOCK_SPACE, buckets],
+        )
+
+
 def _known_addresses(urls: set[str]) -> set[str]:
     if not urls:
         return set()
+    _lock_addresses(urls)
     # `exclude(url="")` lets PostgreSQL use the partial index post_url.
     return set(Post.objects.exclude(url="").filter(url__in=urls).values_list("url", flat=True))
 

@@ -144,6 +144,44 @@ def test_two_feeds_carrying_the_same_address_store_it_once(feed_server):
     assert second.items_seen == 4 and second.items_stored == 0
 
 
+@pytest.mark.postgres
+def test_two_feeds_storing_the_same_address_at_once_store_it_once(monkeypatch):
+    """Two workers polling two feeds that carry one address: the second to look waits for the
+    first to commit, then finds the address known."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    first, second = add_feed("webhook", "", name="first"), add_feed("webhook", "", name="second")
+    real_known = services.feeds._known_addresses
+    looked = threading.Event()
+
+    def known_then_linger(urls):
+        found = real_known(urls)
+        if not looked.is_set():
+            looked.set()
+            time.sleep(1)  # the other store looks now, before this one commits
+        return found
+
+    monkeypatch.setattr(services.feeds, "_known_addresses", known_then_linger)
+    item = {"external_id": "1", "text": "Initech late", "url": "https://forum.example/t/1"}
+
+    def store(feed, external_id):
+        try:
+            services.feed_items_store(feed=feed, items=[{**item, "external_id": external_id}])
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=store, args=(first, "a"))
+    worker.start()
+    assert looked.wait(10)
+    services.feed_items_store(feed=second, items=[{**item, "external_id": "b"}])
+    worker.join(10)
+
+    assert Post.objects.filter(url="https://forum.example/t/1").count() == 1
+
+
 def test_a_feed_that_suddenly_repeats_every_item_under_new_ids_stores_none_twice(feed_server):
     original = fixture("rss.xml")
     renamed = Answer(
