@@ -12,11 +12,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import F
 from django.urls import reverse
 
+from incidents.models import Post
 from integrations.inputs import KINDS
 from integrations.models import Feed
 from integrations.services import feed_create, feed_poll
 from suppliers.models import Supplier
 from supplierwatch.errors import ApplicationError
+
+# Posts a poll prints one by one; past that, how many more.
+STORED_SHOWN = 20
 
 
 class Command(BaseCommand):
@@ -111,6 +115,16 @@ class Command(BaseCommand):
                     f"{feed.handle}: {result.stored} stored, {result.duplicates} already known, "
                     f"{result.rejected} refused"
                 )
+                self._stored(result.post_ids)
+
+    def _stored(self, post_ids: list[int]) -> None:
+        """A line per post stored: its id in the feed and its address (or its first words)."""
+        posts = Post.objects.filter(pk__in=post_ids).order_by("pk")
+        for post in posts.only("external_id", "url", "text")[:STORED_SHOWN]:
+            shown = post.url or " ".join(post.text.split())[:60]
+            self.stdout.write(f"  + {post.external_id}  {shown}")
+        if len(post_ids) > STORED_SHOWN:
+            self.stdout.write(f"  ... and {len(post_ids) - STORED_SHOWN} more")
 
 
 def _not_found(handle: str) -> str:
