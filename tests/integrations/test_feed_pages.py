@@ -179,3 +179,24 @@ def test_the_admin_refuses_a_poll_interval_out_of_range_beside_its_field(op, set
     assert op.post(change, {"interval_seconds": "120"}).status_code == 302
     feed.refresh_from_db()
     assert feed.interval_seconds == 120
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_operator_clears_a_disabled_feed_in_the_admin(op, feed_server, settings):
+    settings.SW_FEED_DISABLE_AFTER = 1
+    feed_server.routes["/rss"] = Answer(status=500)
+    feed = services.feed_create(kind="rss", target=feed_server.url("/rss"), name="forum").feed
+    feed.refresh_from_db()
+    assert feed.status == Feed.Status.DISABLED
+    feed_server.routes["/rss"] = fixture("rss.xml")
+
+    answer = op.post(
+        reverse("admin:integrations_feed_changelist"),
+        {"action": "clear", "_selected_action": [feed.pk]},
+    )
+
+    assert answer.status_code == 302
+    feed.refresh_from_db()
+    assert feed.status == Feed.Status.HEALTHY and feed.failure_count == 0
+    assert feed.disabled_at is None
+    assert Post.objects.filter(source=feed.source).count() == 3  # polled again at once

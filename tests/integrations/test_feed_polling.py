@@ -347,8 +347,10 @@ def test_bluesky_searches_from_the_last_polls_newest_post_following_the_cursor(
         (Answer(body=b"<html><body>Moved to our new site</body></html>"), "not an RSS or Atom"),
         (Answer(body=b"ok", delay=2.5), "timed out"),
         (Answer(endless=True), "larger than"),
+        (Answer(body=b"<rss>" + b" " * (50 * 1024 * 1024)), "larger than"),
+        (Answer(status=302, headers={"Location": "/rss"}), "too many redirects"),
     ],
-    ids=["404", "500", "malformed", "html", "timeout", "endless"],
+    ids=["404", "500", "malformed", "html", "timeout", "endless", "50MB", "redirect-loop"],
 )
 def test_a_fault_is_recorded_on_the_feed_with_backoff_and_nothing_stored_is_lost(
     feed_server, settings, answer, error
@@ -384,6 +386,34 @@ def test_too_many_requests_waits_as_long_as_the_server_says(feed_server):
     feed.refresh_from_db()
     assert feed.last_error == "HTTP 429 Too Many Requests"
     assert feed.next_poll_at >= before + timedelta(seconds=3600)
+
+
+def test_unavailable_waits_until_the_date_the_server_gives(feed_server):
+    from email.utils import format_datetime
+
+    later = timezone.now() + timedelta(hours=2)
+    feed_server.routes["/rss"] = Answer(
+        status=503, headers={"Retry-After": format_datetime(later, usegmt=True)}
+    )
+    feed = add_feed("rss", feed_server.url("/rss"), name="forum", interval_seconds=60)
+
+    feed.refresh_from_db()
+    assert feed.last_error == "HTTP 503 Service Unavailable"
+    assert feed.next_poll_at >= later - timedelta(seconds=2)
+
+
+def test_the_backoff_stops_growing_at_its_cap(feed_server, settings):
+    settings.SW_FEED_BACKOFF_MAX_SECONDS = 300
+    settings.SW_FEED_DISABLE_AFTER = 10
+    feed_server.routes["/rss"] = Answer(status=500)
+    feed = add_feed("rss", feed_server.url("/rss"), name="forum", interval_seconds=120)
+    waits = []
+    for _ in range(4):
+        feed.refresh_from_db()
+        waits.append(round((feed.next_poll_at - feed.last_error_at).total_seconds()))
+        poll(feed)
+
+    assert waits == [120, 240, 300, 300]
 
 
 def test_failures_back_off_up_to_the_cap_then_disable_the_feed_until_cleared(feed_server, settings):
