@@ -292,6 +292,74 @@ def test_a_worker_killed_mid_poll_restarts_from_the_saved_cursor_without_loss_or
     assert queried[-2:] == ["1040", "1080"]
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_poll_whose_process_is_killed_restarts_from_the_page_it_committed(feed_server):
+    """A real process (`manage.py feeds poll`) killed with SIGKILL while it waits for the second
+    page: the first page and its cursor are committed, the lease runs out, and the next poll goes
+    on from there."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.conf import settings as django_settings
+    from django.db import connection
+
+    path = "/api/v1/timelines/tag/initech"
+    feed_server.routes[path] = _paged_timeline(1000)
+    feed = add_feed("mastodon", feed_server.url("/tags/initech"), name="fosstodon-initech")
+    pages = _paged_timeline(1100)
+
+    def second_page_hangs(asked):
+        answer = pages(asked)
+        if asked.query.get("min_id") == "1040":
+            answer.delay = 30  # the worker waits for it until it is killed
+        return answer
+
+    feed_server.routes[path] = second_page_hangs
+    database = django_settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}:{database['PASSWORD']}@"
+        f"{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}",
+        "DEBUG": "1",  # loopback may be polled
+        "SW_FEED_TIMEOUT_SECONDS": "60",
+    }
+    env.pop("REDIS_URL", None)
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "feeds", "poll", feed.handle],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(a.query.get("min_id") == "1040" for a in feed_server.asked_for(path)):
+            assert time.monotonic() < deadline and worker.poll() is None, "no second page asked"
+            time.sleep(0.1)
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+    connection.close()  # a fresh look at what the killed process committed
+
+    feed.refresh_from_db()
+    assert feed.cursor == "1040" and len(stored(feed)) == 41
+    assert feed.locked_until is not None  # held by the dead process until its lease runs out
+    assert poll(feed).outcome == "skipped"
+
+    feed_server.routes[path] = pages
+    Feed.objects.filter(pk=feed.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
+    again = poll(feed)
+
+    assert again.outcome == "ok", again.error
+    assert again.stored == 60 and again.duplicates == 0
+    assert stored(feed) == sorted(str(number) for number in range(1000, 1101))
+
+
 def test_a_mastodon_search_is_polled_through_the_search_api(feed_server):
     feed_server.routes["/api/v2/search"] = fixture("mastodon_search.json")
     feed = add_feed("mastodon", feed_server.url("/search?q=initech+damaged"), name="social-search")
