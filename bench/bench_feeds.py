@@ -89,7 +89,12 @@ def bench_feeds_end_to_end(rows: list[dict], env: dict[str, str]) -> dict:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     Feed.objects.bulk_create(
-        Feed(kind="rss", name=f"bench-feed-{n}", target=f"http://127.0.0.1:{port}/{n}.xml")
+        Feed(
+            kind="rss",
+            name=f"bench-feed-{n}",
+            source=f"bench-feed-{n}",  # bulk_create skips save(), which sets it otherwise
+            target=f"http://127.0.0.1:{port}/{n}.xml",
+        )
         for n in range(len(documents))
     )
     subprocess.run(
