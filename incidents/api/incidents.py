@@ -50,12 +50,15 @@ from .serializers import (
     EvidenceSerializer,
     IncidentDetailSerializer,
     IncidentSerializer,
+    MergedPointerSerializer,
+    MergeInputSerializer,
     RejectSerializer,
     ReplyInputSerializer,
     ReplySerializer,
     ResolveSerializer,
     RespondSerializer,
     ResponseSerializer,
+    SplitInputSerializer,
 )
 
 if TYPE_CHECKING:
@@ -72,7 +75,16 @@ ORDERING = OpenApiParameter(
     description="Sort order; `-` for descending. Default: `-last_activity_at`. By the times "
     "as given (to the hour); incidents of the same hour in the order of their ids.",
 )
-SUPPLIER_ACTIONS = {"acknowledge", "investigate", "assign", "resolve", "actions", "disputes"}
+SUPPLIER_ACTIONS = {
+    "acknowledge",
+    "investigate",
+    "assign",
+    "resolve",
+    "actions",
+    "disputes",
+    "merge",
+    "split",
+}
 # What reporting organizations do (services.replies and services.disputes check that the
 # organization reported).
 BUYER_ACTIONS = {"accept", "reject", "decide_dispute"}
@@ -104,8 +116,15 @@ class EvidencePagination(ApiCursorPagination):
     ),
     retrieve=extend_schema(
         summary="Read an incident",
-        description="Counters, timeline and the answers your key may read.",
-        responses=IncidentDetailSerializer,
+        description="Counters, timeline and the answers your key may read. An incident merged "
+        "into another answers `301 Moved Permanently`, its `Location` (and `api_url`) the "
+        "incident it was merged into.",
+        responses={
+            200: IncidentDetailSerializer,
+            301: OpenApiResponse(
+                MergedPointerSerializer, description="Merged into the incident named."
+            ),
+        },
         examples=[examples.INCIDENT_DETAIL],
     ),
 )
@@ -142,8 +161,21 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self.get_paginated_response(IncidentSerializer(views, many=True).data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        incident = self.get_object()
         viewer = request_viewer(request)
+        target = selectors.merged_incident_target(viewer=viewer, pk=int(kwargs["pk"]))
+        if target is not None:
+            url = incident_view(target, viewer).api_url
+            pointer = {
+                "detail": f"This incident was merged into #{target.pk}.",
+                "merged_into": target.pk,
+                "api_url": url,
+            }
+            return Response(
+                MergedPointerSerializer(pointer).data,
+                status=status.HTTP_301_MOVED_PERMANENTLY,
+                headers={"Location": url},
+            )
+        incident = self.get_object()
         detail = incident_detail_view(
             incident,
             viewer,
@@ -436,6 +468,55 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             DisputeMarkSerializer(dispute_mark(dispute, viewer)).data,
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(
+        summary="Merge an incident into another",
+        description="Supplier keys (write scope) of responders' standing: this incident and "
+        "`target` (another incident of your supplier) are one problem. All its evidence moves to "
+        "the target, which is counted again and answered; this incident's address then answers "
+        "301 with the target's, and evidence that would have joined it joins the target. Both "
+        "timelines tell of it; `incident.merged` goes to webhooks. Refused naming `target` "
+        "(422): the incident itself, one of another supplier (or none), one merged already.",
+        request=MergeInputSerializer,
+        responses={200: IncidentSerializer, 409: STATE_CONFLICT, 422: UNPROCESSABLE},
+        examples=[examples.MERGE],
+        operation_id="incidents_merge",
+    )
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def merge(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        serializer = MergeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        target = services.incident_merge(
+            source=incident,
+            target_id=serializer.validated_data["target"],
+            actor=person(request.user),
+        )
+        return Response(self._incident(target))
+
+    @extend_schema(
+        summary="Split evidence out into a new incident",
+        description="Supplier keys (write scope): the evidence named by its `reference`s (from "
+        "`GET .../posts/`) is another problem. It moves into a new incident of your supplier, "
+        "titled from it, which is answered (201). Reprocessing never puts it back. Both "
+        "timelines tell of it; `incident.split` goes to webhooks. Refused naming `evidence` "
+        "(422): evidence not in the incident, or all of it.",
+        request=SplitInputSerializer,
+        responses={201: IncidentSerializer, 409: STATE_CONFLICT, 422: UNPROCESSABLE},
+        examples=[examples.SPLIT],
+        operation_id="incidents_split",
+    )
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def split(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        viewer = request_viewer(request)
+        serializer = SplitInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        posts = selectors.incident_evidence_by_references(
+            viewer=viewer, incident=incident, references=serializer.validated_data["evidence"]
+        )
+        new = services.incident_split(incident=incident, posts=posts, actor=person(request.user))
+        return Response(self._incident(new), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Accept or reject a dispute of your report",

@@ -165,6 +165,8 @@ def supplier_choices(request: HttpRequest, viewer: Viewer) -> HttpResponse:
 @buyer_or_operator_required
 @require_GET
 def incident_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
+    if (target := selectors.merged_incident_target(viewer=viewer, pk=pk)) is not None:
+        return redirect("incident-detail", pk=target.pk)
     incident = get_object_or_404(selectors.incident_list(viewer=viewer), pk=pk)
     context = incident_page(request, viewer, incident, evidence_param="evidence")
     private_reports = selectors.incident_private_reports(viewer=viewer, incident=incident)
