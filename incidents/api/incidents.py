@@ -42,6 +42,7 @@ from ..presenters import (
 )
 from . import examples
 from .filters import IncidentFilter, StrictOrderingFilter
+from .merging import MergeSplitActions
 from .serializers import (
     AssignSerializer,
     DisputeInputSerializer,
@@ -51,14 +52,12 @@ from .serializers import (
     IncidentDetailSerializer,
     IncidentSerializer,
     MergedPointerSerializer,
-    MergeInputSerializer,
     RejectSerializer,
     ReplyInputSerializer,
     ReplySerializer,
     ResolveSerializer,
     RespondSerializer,
     ResponseSerializer,
-    SplitInputSerializer,
 )
 
 if TYPE_CHECKING:
@@ -128,7 +127,12 @@ class EvidencePagination(ApiCursorPagination):
         examples=[examples.INCIDENT_DETAIL],
     ),
 )
-class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class IncidentViewSet(
+    MergeSplitActions,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = IncidentSerializer
     filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
     filterset_class = IncidentFilter
@@ -468,55 +472,6 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             DisputeMarkSerializer(dispute_mark(dispute, viewer)).data,
             status=status.HTTP_201_CREATED,
         )
-
-    @extend_schema(
-        summary="Merge an incident into another",
-        description="Supplier keys (write scope) of responders' standing: this incident and "
-        "`target` (another incident of your supplier) are one problem. All its evidence moves to "
-        "the target, which is counted again and answered; this incident's address then answers "
-        "301 with the target's, and evidence that would have joined it joins the target. Both "
-        "timelines tell of it; `incident.merged` goes to webhooks. Refused naming `target` "
-        "(422): the incident itself, one of another supplier (or none), one merged already.",
-        request=MergeInputSerializer,
-        responses={200: IncidentSerializer, 409: STATE_CONFLICT, 422: UNPROCESSABLE},
-        examples=[examples.MERGE],
-        operation_id="incidents_merge",
-    )
-    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
-    def merge(self, request: Request, pk: str | None = None) -> Response:
-        incident = self.get_object()
-        serializer = MergeInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        target = services.incident_merge(
-            source=incident,
-            target_id=serializer.validated_data["target"],
-            actor=person(request.user),
-        )
-        return Response(self._incident(target))
-
-    @extend_schema(
-        summary="Split evidence out into a new incident",
-        description="Supplier keys (write scope): the evidence named by its `reference`s (from "
-        "`GET .../posts/`) is another problem. It moves into a new incident of your supplier, "
-        "titled from it, which is answered (201). Reprocessing never puts it back. Both "
-        "timelines tell of it; `incident.split` goes to webhooks. Refused naming `evidence` "
-        "(422): evidence not in the incident, or all of it.",
-        request=SplitInputSerializer,
-        responses={201: IncidentSerializer, 409: STATE_CONFLICT, 422: UNPROCESSABLE},
-        examples=[examples.SPLIT],
-        operation_id="incidents_split",
-    )
-    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
-    def split(self, request: Request, pk: str | None = None) -> Response:
-        incident = self.get_object()
-        viewer = request_viewer(request)
-        serializer = SplitInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        posts = selectors.incident_evidence_by_references(
-            viewer=viewer, incident=incident, references=serializer.validated_data["evidence"]
-        )
-        new = services.incident_split(incident=incident, posts=posts, actor=person(request.user))
-        return Response(self._incident(new), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Accept or reject a dispute of your report",
