@@ -395,3 +395,30 @@ def test_public_posts_about_a_merged_problem_join_its_target(
     on_commit(services.incident_merge, source=problem, target_id=lot.pk, actor=carol)
 
     assert incident_of(tweet(crushed + "!")) == lot
+
+
+# --- the admin -----------------------------------------------------------------------------------
+
+
+def test_an_operator_merges_and_splits_in_the_admin(
+    alice, bob, op, report, django_capture_on_commit_callbacks
+):
+    from tests.test_admin_services import run_action
+
+    kept, moved = report(alice, "L5"), report(bob, "L5")
+    other = incident_of(report(alice, "L6"))
+    incident = incident_of(kept)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_action(op, moved, "split_out")
+    new = incident_of(moved)
+    assert new not in (incident, other)
+    assert IncidentEvent.objects.filter(incident=incident, kind="split").exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = run_action(op, new, "merge")
+        assert b"Merge into incident #" in asked.content
+        run_action(op, new, "merge", apply="1", target=str(other.pk))
+    assert incident_of(moved) == other
+    new.refresh_from_db()
+    assert new.merged_into == other
