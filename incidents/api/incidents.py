@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -166,8 +166,17 @@ class IncidentViewSet(
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         viewer = request_viewer(request)
-        target = selectors.merged_incident_target(viewer=viewer, pk=int(kwargs["pk"]))
-        if target is not None:
+        missing: Http404 | None = None
+        try:
+            incident = self.get_object()
+        except Http404 as error:
+            missing = error
+        if missing is not None or incident.is_merged:
+            # A merged incident points to the one it was merged into (as a missing one for
+            # whoever may not follow it there).
+            target = selectors.merged_incident_target(viewer=viewer, pk=int(kwargs["pk"]))
+            if target is None:
+                raise missing or Http404
             url = incident_view(target, viewer).api_url
             pointer = {
                 "detail": f"This incident was merged into #{target.pk}.",
@@ -179,7 +188,6 @@ class IncidentViewSet(
                 status=status.HTTP_301_MOVED_PERMANENTLY,
                 headers={"Location": url},
             )
-        incident = self.get_object()
         detail = incident_detail_view(
             incident,
             viewer,

@@ -313,9 +313,13 @@ def eight_d_form(
 
 @supplier_staff_required
 def incident_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
-    if (target := selectors.merged_incident_target(viewer=viewer, pk=pk)) is not None:
-        return redirect("portal-incident", pk=target.pk)
-    return render_incident(request, viewer, _incident_for(viewer, pk))
+    incident = selectors.incident_list(viewer=viewer).filter(pk=pk).first()
+    if incident is None or incident.is_merged:
+        # A merged incident leads to the one it was merged into (views.buyer.incident_detail).
+        if (target := selectors.merged_incident_target(viewer=viewer, pk=pk)) is not None:
+            return redirect("portal-incident", pk=target.pk)
+        raise Http404("No such incident.")
+    return render_incident(request, viewer, incident)
 
 
 @require_POST
