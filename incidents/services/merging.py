@@ -1,7 +1,8 @@
 """Merge and split: a supplier's responders (and operators) say that two incidents are one problem,
 or that some evidence of one incident is another problem.
 
-Merging moves every piece of evidence of the source into the target and leaves the source behind
+Merging moves every piece of evidence of the source (with its disputes, answers and replies) into
+the target and leaves the source behind
 as a pointer (`Incident.merged_into`): its pages redirect, and evidence that would have joined it
 joins the target (processing follows the merge for lots and SKUs, placing for the rest). Splitting
 moves the chosen evidence into a new incident, titled from it as the pipeline titles any incident.
@@ -26,7 +27,16 @@ from supplierwatch.errors import ApplicationError
 from supplierwatch.viewers import viewer_of
 
 from ..classify import Classification
-from ..models import Dispute, Follow, Incident, IncidentEvent, Post, PostMatch
+from ..models import (
+    Dispute,
+    Follow,
+    Incident,
+    IncidentEvent,
+    Post,
+    PostMatch,
+    Reply,
+    Response,
+)
 from ..signals import events_announce
 from . import placing
 from .lifecycle import require_actor
@@ -117,6 +127,10 @@ def incident_merge(*, source: Incident, target_id: int, actor: User) -> Incident
     # What was merged into the source points at the target itself: no chains to follow.
     Incident.objects.filter(merged_into=source).update(merged_into=target)
     Dispute.objects.filter(incident=source).update(incident=target)
+    # The supplier's answers and the reporting buyers' replies are about the same problem: they
+    # are read where its evidence is (their own rules of who reads them go along).
+    Response.objects.filter(incident=source).update(incident=target)
+    Reply.objects.filter(incident=source).update(incident=target)
     _followers_follow(source, target)
 
     source.merged_into = target

@@ -96,6 +96,7 @@ def initech_viewer(initech):
 def test_merging_moves_the_evidence_and_the_counters_equal_a_recount(two, carol, on_commit):
     first, second = two
     source, target = incident_of(first), incident_of(second)
+    answer = services.incident_respond(incident=source, author=carol, body="We replace lot L42.")
 
     merged = on_commit(services.incident_merge, source=source, target_id=target.pk, actor=carol)
 
@@ -107,6 +108,7 @@ def test_merging_moves_the_evidence_and_the_counters_equal_a_recount(two, carol,
     assert counters(target) == recounted(target)
     assert counters(source) == recounted(source)
     assert target.organization_count == 2
+    assert list(target.responses.all()) == [answer]
 
 
 def test_a_merge_is_on_both_timelines_without_naming_an_anonymous_reporter(
