@@ -335,7 +335,7 @@ class MergeInputSerializer(serializers.Serializer):
 class SplitInputSerializer(serializers.Serializer):
     evidence = serializers.ListField(
         child=strict.CharField(max_length=64),
-        allow_empty=False,
+        min_length=1,
         max_length=1000,
         help_text="The `reference`s (from `GET .../posts/`) of the evidence to move into a new "
         "incident; some evidence must stay.",
