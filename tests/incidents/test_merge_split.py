@@ -282,6 +282,26 @@ def test_the_followers_of_both_incidents_and_the_team_are_told(
         assert "Acme" not in note.text and "Alice" not in note.text
 
 
+def test_a_split_tells_the_followers_and_gives_the_team_a_new_incident(
+    alice, bob, carol, ivy, report, on_commit
+):
+    kept, moved = report(alice, "L5"), report(bob, "L5")
+    incident = incident_of(kept)
+
+    new = on_commit(services.incident_split, incident=incident, posts=[moved], actor=carol)
+
+    split = Notification.objects.filter(kind="merged", incident=incident)
+    assert set(split.values_list("recipient__email", flat=True)) == {
+        alice.email,
+        bob.email,
+        ivy.email,
+    }
+    (told,) = Notification.objects.filter(kind="new_incident", incident=new)
+    assert told.recipient == ivy and told.title.startswith("New incident, split out")
+    # Bob's report is in the new incident; he hears of it there too.
+    assert Notification.objects.filter(kind="merged", incident=new, recipient=bob).exists()
+
+
 def test_merge_and_split_go_to_the_webhooks(two, carol, acme, initech, on_commit, report, bob):
     first, second = two
     subscription = WebhookSubscription.objects.create(
