@@ -110,6 +110,11 @@ class WebhookSubscription(models.Model):
             "incident.disputed",
             "The supplier disputed a piece of evidence, or a dispute was decided",
         )
+        MERGED = (
+            "incident.merged",
+            "Another incident was merged into this one, or this one into another",
+        )
+        SPLIT = "incident.split", "Evidence was split out of this incident into a new one"
 
     organization = models.ForeignKey(
         Organization,
