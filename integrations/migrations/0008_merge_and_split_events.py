@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0006_dispute_events"),
+        ("integrations", "0007_feed_names_per_supplier"),
     ]
 
     operations = [
