@@ -229,6 +229,7 @@ def seed(size: int, who: dict[str, Any], big: int, tweets: list[dict]) -> None:
                 # Over the last year, in the order they arrive (as a feed brings them).
                 published = first + timedelta(seconds=year * n / size + rng.uniform(0, 600))
                 tweet = tweets[n % len(tweets)]
+                row: tuple[Any, ...]
                 if rng.random() < BUYER_REPORT_SHARE:
                     org = rng.randrange(ORGANIZATIONS)
                     row = (

@@ -190,7 +190,7 @@ def incident_private_reports(*, viewer: Viewer, incident: Incident) -> int:
     """Private reports in this incident that the viewer may see (their organization's; all, for
     operators). The stored counters leave them out because nobody else may count them."""
     private = Post.objects.in_incident(incident, viewer).filter(visibility=Post.Visibility.PRIVATE)
-    if viewer.is_buyer:
+    if viewer.is_buyer and viewer.organization_id is not None:
         # What visible_to already says, spelt out so that the organization's private reports
         # are read from their index (post_org_private), not the incident's whole evidence.
         private = private.filter(organization_id=viewer.organization_id)

@@ -105,7 +105,7 @@ def portal_overview(
     evidence = PostMatch.objects.filter(
         incident__in=incidents, post__published_at__gte=start, post__published_at__lte=now
     )
-    if viewer.is_supplier_staff:
+    if viewer.is_supplier_staff and viewer.supplier_id is not None:
         # The supplier's own incidents' evidence is about it (as Post.objects.in_incident
         # says), so its visibility alone decides: no per-post look for a match. And a post is
         # matched once it is stored, after it is published (a week's grace for the clocks of its

@@ -117,7 +117,7 @@ def page_of(
     are (a stored counter), spares counting them."""
     paginator = Paginator(items, per_page)
     if count is not None:
-        paginator.count = count  # type: ignore[misc]  # a cached_property, given instead
+        paginator.count = count  # a cached_property, given instead of counted
     page: Page[Any] = paginator.get_page(request.GET.get(param))
 
     def link(number: int) -> str:
