@@ -36,7 +36,8 @@ from .scorecards import (
     supplier_scorecards,
 )
 from .search import SORTS, incident_search
-from .suppliers import supplier_category_breakdown, supplier_complaints_per_day
+from .suppliers import supplier_category_breakdown, supplier_complaints_trend
+from .trends import evidence_trend
 
 __all__ = [
     "EVIDENCE_ORDER",
@@ -49,6 +50,7 @@ __all__ = [
     "active_category",
     "attachment_for",
     "directory_suppliers",
+    "evidence_trend",
     "followed_incidents",
     "incident_answers",
     "incident_evidence",
@@ -73,7 +75,7 @@ __all__ = [
     "routing_rules",
     "saved_views_for",
     "supplier_category_breakdown",
-    "supplier_complaints_per_day",
+    "supplier_complaints_trend",
     "supplier_scorecards",
     "suppliers_most_open_incidents",
 ]

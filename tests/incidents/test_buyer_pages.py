@@ -662,7 +662,7 @@ def test_supplier_page_shows_open_incidents_categories_trend_and_aliases(
     assert world.private_only_incident.title not in html
     assert "@InitechParts" in html
     assert defect_category().name in html
-    assert "Complaints per week" in html
+    assert "Complaints per week, last 90 days" in html
     # Bob counts the shared report, the named one and the public post; never the private ones.
     assert "3 complaints from week of" in html
 
@@ -713,7 +713,7 @@ PAGES = [
     # The incident page also reads the evidence's disputes and those the buyer decides.
     ("incident", lambda w: _incident_url(w.incident), {}, 20),
     # 17: with its SLA promise, its scorecards and its incidents' 8D (one query each).
-    ("supplier", lambda w: reverse("supplier-detail", args=[w.incident.supplier.slug]), {}, 17),
+    ("supplier", lambda w: reverse("supplier-detail", args=[w.incident.supplier.slug]), {}, 18),
     ("report form", lambda w: reverse("buyer-report"), {}, 9),
     (
         "supplier search",
