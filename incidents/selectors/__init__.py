@@ -4,6 +4,7 @@ in a fixed number of queries."""
 from .buyer import (
     attachment_for,
     followed_incidents,
+    network_complaints_trend,
     organization_reports_with_incidents,
     report_by_external_id,
     report_incident_id,
@@ -67,6 +68,7 @@ __all__ = [
     "monitor_posts",
     "monitor_volume_per_day",
     "monitors_of",
+    "network_complaints_trend",
     "open_disputes",
     "organization_reports_with_incidents",
     "portal_overview",

@@ -57,6 +57,8 @@ DAILY_CHART_MAX_DAYS = 90
 CHART_MIN_DAYS = 14
 # The supplier page's trend covers this range unless the `range` parameter chooses another.
 TREND_DEFAULT_RANGE = "90d"
+# The dashboard's trend of complaints across the network, likewise.
+DASHBOARD_DEFAULT_RANGE = "30d"
 
 
 def _incident_chart(incident: Incident, per_day: dict[date, int]) -> BarChart:
@@ -80,6 +82,7 @@ def _incident_chart(incident: Incident, per_day: dict[date, int]) -> BarChart:
 @buyer_required
 def buyer_home(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     now = timezone.now()
+    time_range, range_note = chosen_range(request, DASHBOARD_DEFAULT_RANGE)
     latest = selectors.incident_list(viewer=viewer).open()[:10]
     context = {
         "organization": membership_of(request).organization,
@@ -89,6 +92,9 @@ def buyer_home(request: HttpRequest, viewer: Viewer) -> HttpResponse:
         "follows": page_of(request, selectors.followed_incidents(viewer=viewer), "following", 10),
         "top_suppliers": selectors.suppliers_most_open_incidents(viewer=viewer, limit=10),
         "incidents": [incident_view(incident, viewer, now=now) for incident in latest],
+        "trend": selectors.network_complaints_trend(viewer=viewer, time_range=time_range, now=now),
+        "range_note": range_note,
+        "range_choices": RANGE_CHOICES,
     }
     return render(request, "buyer/home.html", context)
 

@@ -709,7 +709,8 @@ def _queries(client, url: str, **params) -> int:
 # reads the saved views once, for the menu beside it, and the 8D disciplines of each list of
 # incidents it shows in one query.
 PAGES = [
-    ("dashboard", lambda w: reverse("buyer-home"), {}, 14),
+    # With its trend of complaints: their span and their days, one query each.
+    ("dashboard", lambda w: reverse("buyer-home"), {}, 16),
     # The incident page also reads the evidence's disputes and those the buyer decides.
     ("incident", lambda w: _incident_url(w.incident), {}, 20),
     # 17: with its SLA promise, its scorecards and its incidents' 8D (one query each).

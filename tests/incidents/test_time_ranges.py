@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from incidents import selectors
 from incidents.charts import RANGES, all_time_bucket, time_range
-from incidents.models import Incident
+from incidents.models import Incident, Post
 from incidents.selectors.trends import bucket_start
-from tests.factories import IncidentFactory, PostMatchFactory, PublicPostFactory
+from tests.factories import BuyerPostFactory, IncidentFactory, PostMatchFactory, PublicPostFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +183,43 @@ def test_the_portal_dashboard_takes_the_range_for_its_chart_and_categories(clien
     assert every.context["trend"].chart.total == 1
     assert every.context["overview"].top_categories != []
     assert "Top categories, all time" in every.content.decode()
+
+
+# --- The buyer dashboard ------------------------------------------------------------------------
+
+
+def test_the_buyer_dashboard_charts_the_network_s_complaints_over_the_range(
+    client, bob, acme, incident
+):
+    now = timezone.now()
+    complaints(incident, [now - timedelta(days=2), now - timedelta(days=50)])
+    # Another organization's private report is never counted for bob.
+    PostMatchFactory(
+        post=BuyerPostFactory(
+            organization=acme,
+            supplier=incident.supplier,
+            visibility=Post.Visibility.PRIVATE,
+            published_at=now,
+            is_complaint=True,
+        ),
+        supplier=incident.supplier,
+        incident=incident,
+    )
+    client.force_login(bob)
+    month = client.get(reverse("buyer-home"))
+    assert month.context["trend"].range.key == "30d"
+    assert month.context["trend"].chart.total == 1
+    assert "Complaints across the network per day, last 30 days" in month.content.decode()
+    quarter = client.get(reverse("buyer-home"), {"range": "90d"})
+    assert quarter.context["trend"].chart.total == 2
+    assert quarter.context["trend"].chart.period == "week"
+    wrong = client.get(reverse("buyer-home"), {"range": "0"})
+    assert wrong.status_code == 200 and "is not a range" in wrong.content.decode()
+
+
+def test_the_buyer_dashboard_says_when_the_network_s_complaints_are_older(client, bob, incident):
+    complaints(incident, [IMPORTED])
+    client.force_login(bob)
+    html = client.get(reverse("buyer-home"), {"range": "7d"}).content.decode()
+    assert "No complaints in the last 7 days; the latest is from" in html
+    assert "12 Mar 2015" in html
