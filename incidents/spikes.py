@@ -64,7 +64,7 @@ def jumps(
     """The spikes among the windows ending at `ends`, on the evidence's own times.
 
     `times` are the evidence's times (sorted) around the windows; a window ending at `e` holds
-    those in [e - window, e]. `hourly` counts the evidence per UTC clock hour: a window's
+    those in (e - window, e]. `hourly` counts the evidence per UTC clock hour: a window's
     baseline is the `baseline` of whole hours before the hour its window starts in. A spike is
     told once: none in the clock hour of one already recorded (`already`, their hours) nor in
     the hour after it; of a run of spiking windows, the first (when it crossed the threshold).
@@ -88,7 +88,7 @@ def jumps(
         hour = floor_hour(end)
         if any(timedelta(0) <= hour - other <= timedelta(hours=1) for other in taken):
             continue
-        recent = bisect_right(times, end) - bisect_left(times, end - window)
+        recent = bisect_right(times, end) - bisect_right(times, end - window)
         if recent < rule.min_count:
             continue
         baseline_end = floor_hour(end - window)

@@ -196,7 +196,7 @@ def _record_spike(*, supplier_id: int, jump: Jump, now: datetime) -> int | None:
     in_window = _complaints().filter(
         supplier_id=supplier_id,
         incident__isnull=False,
-        post__published_at__gte=jump.end - WINDOW,
+        post__published_at__gt=jump.end - WINDOW,
         post__published_at__lte=jump.end,
     )
     if news:
