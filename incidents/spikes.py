@@ -51,6 +51,11 @@ def floor_hour(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
+def counted_between(hourly: Mapping[datetime, int], start: datetime, end: datetime) -> int:
+    """The evidence of the clock hours from `start` up to (not including) `end`."""
+    return sum(n for hour, n in hourly.items() if start <= hour < end)
+
+
 def jumps(
     *,
     times: Sequence[datetime],

@@ -27,7 +27,15 @@ from suppliers.models import Supplier
 
 from ..models import Incident, IncidentEvent, Post, PostMatch, Severity
 from ..signals import events_announce
-from ..spikes import Jump, SpikeRule, floor_hour, jumps
+from ..spikes import (
+    Jump,
+    SpikeRule,
+    counted_between,
+    expected_count,
+    floor_hour,
+    is_spike,
+    jumps,
+)
 from .processing import incident_change_severity
 
 WINDOW = timedelta(hours=1)
@@ -150,13 +158,18 @@ def spikes_detect_in(*, spans: Spans, now: datetime, rule: SpikeRule = DEFAULT_R
     if not spans:
         return []
     earliest = min(first for first, _ in spans.values())
+    recorded = list(
+        IncidentEvent.objects.filter(
+            kind=IncidentEvent.Kind.SPIKE,
+            incident__supplier_id__in=list(spans),
+            created_at__gte=floor_hour(earliest - WINDOW) - WINDOW,
+        ).values_list("pk", "incident__supplier_id", "data", "created_at")
+    )
+    retracted = _history_judged_again(spans, recorded, rule)
     already: dict[int, list[datetime]] = defaultdict(list)
-    for supplier_id, data, created_at in IncidentEvent.objects.filter(
-        kind=IncidentEvent.Kind.SPIKE,
-        incident__supplier_id__in=list(spans),
-        created_at__gte=floor_hour(earliest - WINDOW) - WINDOW,
-    ).values_list("incident__supplier_id", "data", "created_at"):
-        already[supplier_id].append(_spike_hour(data, created_at))
+    for pk, supplier_id, data, created_at in recorded:
+        if pk not in retracted:
+            already[supplier_id].append(_spike_hour(data, created_at))
     found = jumps_find(
         _complaints(),
         key="supplier_id",
@@ -173,6 +186,54 @@ def spikes_detect_in(*, spans: Spans, now: datetime, rule: SpikeRule = DEFAULT_R
             if incident_id is not None:
                 flagged.append(incident_id)
     return flagged
+
+
+def _history_judged_again(
+    spans: Spans, recorded: list[tuple[int, int, dict, datetime]], rule: SpikeRule
+) -> set[int]:
+    """History imported out of order (newest first, say) has spikes judged before their week's
+    evidence arrived. Those whose baseline this new evidence falls in are judged again on the
+    baseline as it is now, and taken back when they no longer spike: as history, they were told
+    to nobody. News is never taken back. The ids of the spike events taken back (one query, and
+    one more when there are any to judge)."""
+    doubtful = []
+    for pk, supplier_id, data, created_at in recorded:
+        if not (data or {}).get("history"):
+            continue
+        first, last = spans[supplier_id]
+        hour = _spike_hour(data, created_at)
+        # Its baseline is the week of whole hours before the hour its window starts in.
+        if first < hour - WINDOW and hour - WINDOW - BASELINE <= last:
+            doubtful.append((pk, supplier_id, hour, int(data.get("complaints_last_hour") or 0)))
+    if not doubtful:
+        return set()
+    hourly: dict[int, dict[datetime, int]] = defaultdict(dict)
+    for row in (
+        _complaints()
+        .filter(
+            supplier_id__in={supplier_id for _, supplier_id, _, _ in doubtful},
+            post__published_at__gte=min(h for _, _, h, _ in doubtful) - WINDOW - BASELINE,
+            post__published_at__lt=max(h for _, _, h, _ in doubtful) - WINDOW,
+        )
+        .annotate(hour=TruncHour("post__published_at", tzinfo=UTC))
+        .order_by()
+        .values("supplier_id", "hour")
+        .annotate(n=Count("id"))
+    ):
+        hourly[row["supplier_id"]][row["hour"]] = row["n"]
+    retracted = set()
+    for pk, supplier_id, hour, recent in doubtful:
+        usual = counted_between(hourly[supplier_id], hour - WINDOW - BASELINE, hour - WINDOW)
+        expected = expected_count(
+            baseline_count=usual,
+            baseline_hours=BASELINE.total_seconds() / 3600,
+            window_hours=WINDOW.total_seconds() / 3600,
+        )
+        if not is_spike(recent=recent, expected=expected, rule=rule):
+            retracted.add(pk)
+    if retracted:
+        IncidentEvent.objects.filter(pk__in=retracted, data__has_key="history").delete()
+    return retracted
 
 
 def _spike_hour(data: dict, created_at: datetime) -> datetime:

@@ -363,3 +363,29 @@ def test_a_spike_older_than_the_news_hours_is_history(busy, now, settings):
     assert spike_events().get().data["history"] is True
     busy.refresh_from_db()
     assert busy.severity == Severity.MEDIUM
+
+
+def test_history_imported_newest_first_is_judged_again_on_its_week(initech):
+    """A burst judged before the busy week behind it had arrived is taken back once it has."""
+    then = datetime(2015, 3, 12, 14, 0, tzinfo=UTC)
+    services.posts_process(
+        post_ids=_ingest(initech, [then + timedelta(minutes=5 * i) for i in range(1, 7)], "new")
+    )
+    assert spike_events().get().data["history"] is True
+
+    busy_week = [then - timedelta(hours=2, minutes=20 * i) for i in range(3 * 24 * 5)]
+    services.posts_process(post_ids=_ingest(initech, busy_week, "older"))
+
+    assert not spike_events().exists()
+
+
+def test_news_is_never_taken_back(busy, now):
+    complaints(busy, burst(now, 8))
+    services.spikes_detect(now=now)
+    news = spike_events().get()
+    complaints(busy, baseline(now, per_hour=6))  # a busy week behind it, arrived late
+    spans = {busy.supplier_id: (now - timedelta(days=7), now - timedelta(hours=2))}
+
+    services.spikes_detect_in(spans=spans, now=now)
+
+    assert spike_events().filter(pk=news.pk).exists()
