@@ -7,6 +7,7 @@ no webhook. Only a spike whose window ended within `SW_SPIKE_NEWS_HOURS` of now 
 before. The pipeline looks at the hours each processed batch touches (a few queries per batch,
 whatever its size); beat looks at the last hour as a safety net. Either way a supplier gets one
 spike per clock hour at most (and none in the hour after one), however often detection reruns.
+History imported out of order is judged again as its older evidence arrives (_history_judged_again).
 """
 
 from __future__ import annotations
