@@ -246,7 +246,9 @@ def _spike_hour(data: dict, created_at: datetime) -> datetime:
 def _record_spike(*, supplier_id: int, jump: Jump, now: datetime) -> int | None:
     hour = floor_hour(jump.end)
     # Two workers finding the same spike at once: the second waits here, then sees the first's.
-    Supplier.objects.select_for_update().filter(pk=supplier_id).first()
+    # No key lock: a batch still adding evidence for this supplier (its foreign keys take a key
+    # share lock on the row) is not kept waiting, so it cannot deadlock with this.
+    Supplier.objects.select_for_update(no_key=True).filter(pk=supplier_id).first()
     taken = IncidentEvent.objects.filter(
         incident__supplier_id=supplier_id,
         kind=IncidentEvent.Kind.SPIKE,
