@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from incidents.models import IncidentEvent, KeywordMonitor, MonitorAlert
+from incidents.services.spikes import news_since
 from suppliers.models import User
 from supplierwatch.errors import ApplicationError
 
@@ -152,6 +153,8 @@ def monitor_alerts_to_generate(*, limit: int = GENERATE_BATCH) -> list[int]:
     told = Notification.objects.filter(monitor_alert=OuterRef("pk"))
     return list(
         MonitorAlert.objects.filter(created_at__gte=since, monitor__watchers__isnull=False)
+        # A jump found in imported history is on the monitor's page, never news.
+        .filter(window_end__gte=news_since(timezone.now()))
         .exclude(Exists(told))
         .order_by("id")
         .values_list("pk", flat=True)
@@ -167,6 +170,8 @@ def events_to_generate(*, limit: int = GENERATE_BATCH) -> list[int]:
     return list(
         IncidentEvent.objects.filter(created_at__gte=since)
         .exclude(Exists(generated))
+        # A spike found in imported history is on the timeline, never news.
+        .exclude(data__has_key="history")
         .order_by("id")
         .values_list("pk", flat=True)[:limit]
     )

@@ -505,6 +505,11 @@ SW_BLUESKY_APPVIEW_URL = env.str("SW_BLUESKY_APPVIEW_URL", default="https://publ
 SW_FEED_INBOUND_MAX_ITEMS = env.int("SW_FEED_INBOUND_MAX_ITEMS", default=1000)
 SW_FEED_SIGNATURE_TOLERANCE_SECONDS = env.int("SW_FEED_SIGNATURE_TOLERANCE_SECONDS", default=300)
 
+# Spikes and keyword monitor jumps are found on the evidence's own times; one whose window ended
+# within this many hours is news (notified, sent to webhooks, raises severity), an older one
+# (an import of history) is recorded on the timeline as history only.
+SW_SPIKE_NEWS_HOURS = env.int("SW_SPIKE_NEWS_HOURS", default=24)
+
 # --- Notifications -------------------------------------------------------------------------
 # A notification's e-mail is tried this many times (SMTP refused or timed out), then marked failed.
 SW_NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("SW_NOTIFICATION_EMAIL_MAX_ATTEMPTS", default=5)

@@ -87,8 +87,10 @@ def event_sentence(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> 
     if kind == Kind.REOPENED:
         return "Reopened: new evidence arrived after it was resolved."
     if kind == Kind.SPIKE:
+        # A spike found in imported history says so: it was no alert.
         return (
-            f"Spike: {data.get('complaints_last_hour', 'many')} complaints in an hour, "
+            f"Spike{' (history)' if data.get('history') else ''}: "
+            f"{data.get('complaints_last_hour', 'many')} complaints in an hour, "
             f"about {data.get('expected', 0)} expected."
         )
     if kind == Kind.STATUS_CHANGED and data.get("by") == "rejection":
@@ -272,6 +274,7 @@ def event_data(event: IncidentEvent, viewer: Viewer) -> dict[str, Any]:
         return {
             "complaints_last_hour": data.get("complaints_last_hour"),
             "expected": data.get("expected"),
+            "history": bool(data.get("history")),
         }
     if kind == Kind.STATUS_CHANGED:
         result = {"from": data.get("from"), "to": data.get("to")}

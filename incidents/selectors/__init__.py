@@ -4,6 +4,7 @@ in a fixed number of queries."""
 from .buyer import (
     attachment_for,
     followed_incidents,
+    network_complaints_trend,
     organization_reports_with_incidents,
     report_by_external_id,
     report_incident_id,
@@ -40,7 +41,8 @@ from .scorecards import (
     supplier_scorecards,
 )
 from .search import SORTS, incident_search
-from .suppliers import supplier_category_breakdown, supplier_complaints_per_day
+from .suppliers import supplier_category_breakdown, supplier_complaints_trend
+from .trends import evidence_trend
 
 __all__ = [
     "EVIDENCE_ORDER",
@@ -53,6 +55,7 @@ __all__ = [
     "active_category",
     "attachment_for",
     "directory_suppliers",
+    "evidence_trend",
     "followed_incidents",
     "incident_answers",
     "incident_evidence",
@@ -73,6 +76,7 @@ __all__ = [
     "monitor_posts",
     "monitor_volume_per_day",
     "monitors_of",
+    "network_complaints_trend",
     "open_disputes",
     "organization_reports_with_incidents",
     "portal_overview",
@@ -81,7 +85,7 @@ __all__ = [
     "routing_rules",
     "saved_views_for",
     "supplier_category_breakdown",
-    "supplier_complaints_per_day",
+    "supplier_complaints_trend",
     "supplier_scorecards",
     "suppliers_most_open_incidents",
 ]

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 
 from django.db.models import Case, Count, F, OuterRef, Prefetch, QuerySet, When
 from django.db.models.functions import Coalesce
 
 from supplierwatch.viewers import Viewer
 
+from ..charts import TimeRange, Trend
 from ..models import (
     Attachment,
     Follow,
@@ -22,6 +24,7 @@ from ..models import (
     hour_of,
 )
 from .incidents import count_subquery
+from .trends import evidence_trend
 
 
 def organization_reports(*, viewer: Viewer) -> QuerySet[Post]:
@@ -133,4 +136,22 @@ def attachment_for(*, viewer: Viewer, key: uuid.UUID) -> Attachment | None:
         .select_related("post")
         .prefetch_related("post__attachments")
         .first()
+    )
+
+
+def network_complaints_trend(*, viewer: Viewer, time_range: TimeRange, now: datetime) -> Trend:
+    """Complaints about any supplier that the viewer may count, grouped into incidents, over the
+    range (selectors.trends: two queries): the buyer dashboard's trend."""
+    complaints = Post.objects.visible_to(viewer).filter(
+        matches__is_primary=True, matches__incident__isnull=False
+    )
+    return evidence_trend(
+        complaints,
+        at="published_at",
+        time_range=time_range,
+        now=now,
+        title="Complaints",
+        unit="complaints",
+        unit_one="complaint",
+        count=Count("id", distinct=True),
     )

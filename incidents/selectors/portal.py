@@ -4,16 +4,15 @@ visibility table lets them."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from django.db.models import Count
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from supplierwatch.viewers import Viewer
 
+from ..charts import RANGES, TimeRange, Trend
 from ..models import (
     Incident,
     IncidentEvent,
@@ -24,6 +23,10 @@ from ..models import (
     prefetch_eight_d,
 )
 from .incidents import INCIDENT_ORDER
+from .trends import evidence_trend
+
+# The dashboard's range unless the page's `range` parameter chooses another.
+DEFAULT_RANGE = RANGES["30d"]
 
 # How much earlier than its post's publication time a match may be stored: a source's clock
 # ahead of ours. Beyond it a post dated in the future is left out of the dashboard's chart.
@@ -39,17 +42,11 @@ class SeverityCount:
 
 
 @dataclass(frozen=True)
-class DayCount:
-    day: date
-    count: int
-
-
-@dataclass(frozen=True)
 class PortalOverview:
     by_severity: list[SeverityCount]
     most_severe: list[Incident]
     overdue: list[Incident]
-    per_day: list[DayCount]
+    complaints: Trend
     top_categories: list[tuple[str, int]]
     spikes: list[IncidentEvent]
 
@@ -63,9 +60,10 @@ class PortalOverview:
 
 
 def portal_overview(
-    *, viewer: Viewer, now: datetime | None = None, days: int = 30, spike_days: int = 7
+    *, viewer: Viewer, now: datetime | None = None, time_range: TimeRange = DEFAULT_RANGE
 ) -> PortalOverview:
-    """The portal dashboard in five queries, whatever the number of incidents and posts."""
+    """The portal dashboard in eight queries, whatever the number of incidents and posts:
+    complaints, top categories and spikes over `time_range`."""
     now = now or timezone.now()
     incidents = Incident.objects.visible_to(viewer)
     open_incidents = incidents.open()
@@ -99,54 +97,54 @@ def portal_overview(
     prefetch_eight_d(most_severe + overdue)
 
     # Complaints are the evidence grouped into the viewer's incidents, dated when posted.
-    today = timezone.localdate(now)
-    first_day = today - timedelta(days=days - 1)
-    start = timezone.make_aware(datetime.combine(first_day, time.min))
-    evidence = PostMatch.objects.filter(
-        incident__in=incidents, post__published_at__gte=start, post__published_at__lte=now
-    )
-    if viewer.is_supplier_staff and viewer.supplier_id is not None:
+    evidence = PostMatch.objects.filter(incident__in=incidents, post__published_at__lte=now)
+    own_supplier = viewer.is_supplier_staff and viewer.supplier_id is not None
+    if own_supplier:
         # The supplier's own incidents' evidence is about it (as Post.objects.in_incident
-        # says), so its visibility alone decides: no per-post look for a match. And a post is
-        # matched once it is stored, after it is published (a week's grace for the clocks of its
-        # source), so only the supplier's recent matches are read (match_supplier_recent), not
-        # all its evidence.
-        evidence = evidence.filter(
-            supplier_id=viewer.supplier_id,
-            created_at__gte=start - MATCHED_BEFORE_PUBLISHED,
-        ).exclude(post__visibility=Post.Visibility.PRIVATE)
+        # says), so its visibility alone decides: no per-post look for a match.
+        evidence = evidence.filter(supplier_id=viewer.supplier_id).exclude(
+            post__visibility=Post.Visibility.PRIVATE
+        )
     else:
         evidence = evidence.filter(post__in=Post.objects.visible_to(viewer))
-    # Both the chart and the top categories from one pass: per day and category.
-    counted: dict[date, int] = defaultdict(int)
-    per_category: dict[str, int] = defaultdict(int)
-    for row in (
-        evidence.annotate(day=TruncDate("post__published_at"))
-        .values("day", "incident__category__name")
+    complaints = evidence_trend(
+        evidence,
+        at="post__published_at",
+        time_range=time_range,
+        now=now,
+        title="Complaints",
+        unit="complaints",
+        unit_one="complaint",
+    )
+    start = time_range.start(timezone.localdate(now))
+    since = timezone.make_aware(datetime.combine(start, time.min)) if start else None
+    if since is not None:
+        evidence = evidence.filter(post__published_at__gte=since)
+        if own_supplier:
+            # A post is matched once it is stored, after it is published (a week's grace for
+            # the clocks of its source), so only the supplier's recent matches are read
+            # (match_supplier_recent), not all its evidence.
+            evidence = evidence.filter(created_at__gte=since - MATCHED_BEFORE_PUBLISHED)
+    top_categories = [
+        (row["incident__category__name"] or "Uncategorised", row["n"])
+        for row in evidence.values("incident__category__name")
         .annotate(n=Count("id"))
-        .order_by()
-    ):
-        counted[row["day"]] += row["n"]
-        per_category[row["incident__category__name"] or "Uncategorised"] += row["n"]
-    per_day = [
-        DayCount(day=first_day + timedelta(days=i), count=counted.get(first_day + timedelta(i), 0))
-        for i in range(days)
+        .order_by("-n", "incident__category__name")[:5]
     ]
-    top_categories = sorted(per_category.items(), key=lambda item: (-item[1], item[0]))[:5]
+    # Spikes are dated when they happened (history at its own hour: services.spikes).
+    spikes_in_range = IncidentEvent.objects.filter(
+        kind=IncidentEvent.Kind.SPIKE, incident__in=incidents, created_at__lte=now
+    )
+    if since is not None:
+        spikes_in_range = spikes_in_range.filter(created_at__gte=since)
     spikes = list(
-        IncidentEvent.objects.filter(
-            kind=IncidentEvent.Kind.SPIKE,
-            incident__in=incidents,
-            created_at__gte=now - timedelta(days=spike_days),
-        )
-        .select_related("incident__supplier")
-        .order_by("-created_at", "-id")[:10]
+        spikes_in_range.select_related("incident__supplier").order_by("-created_at", "-id")[:10]
     )
     return PortalOverview(
         by_severity=by_severity,
         most_severe=most_severe,
         overdue=overdue,
-        per_day=per_day,
+        complaints=complaints,
         top_categories=top_categories,
         spikes=spikes,
     )

@@ -4,16 +4,17 @@ Every count is over what the viewer may see."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
 
 from suppliers.models import Supplier
 from supplierwatch.viewers import Viewer
 
+from ..charts import TimeRange, Trend
 from ..models import Incident, Post
+from .trends import evidence_trend
 
 OPEN = Q(status__in=Incident.OPEN_STATUSES)
 
@@ -30,20 +31,22 @@ def supplier_category_breakdown(*, viewer: Viewer, supplier: Supplier) -> list[M
     )
 
 
-def supplier_complaints_per_day(
-    *, viewer: Viewer, supplier: Supplier, since: datetime
-) -> dict[date, int]:
-    """Complaints about this supplier that the viewer may read, grouped into incidents, by day."""
-    rows = (
-        Post.objects.visible_to(viewer)
-        .filter(
-            matches__supplier=supplier,
-            matches__incident__isnull=False,
-            published_at__gte=since,
-        )
-        .annotate(day=TruncDate("published_at"))
-        .order_by()
-        .values("day")
-        .annotate(n=Count("id", distinct=True))
+def supplier_complaints_trend(
+    *, viewer: Viewer, supplier: Supplier, time_range: TimeRange, now: datetime
+) -> Trend:
+    """Complaints about this supplier that the viewer may read, grouped into incidents, over the
+    range (selectors.trends: two queries)."""
+    complaints = Post.objects.visible_to(viewer).filter(
+        matches__supplier=supplier, matches__incident__isnull=False
     )
-    return {row["day"]: row["n"] for row in rows}
+    return evidence_trend(
+        complaints,
+        at="published_at",
+        time_range=time_range,
+        now=now,
+        title="Complaints",
+        unit="complaints",
+        unit_one="complaint",
+        # A post matched to the supplier twice (two aliases) is one complaint.
+        count=Count("id", distinct=True),
+    )

@@ -71,7 +71,7 @@ from .sla_policies import (
     sla_promises_save,
     work_calendar_save,
 )
-from .spikes import spikes_detect
+from .spikes import spikes_detect, spikes_detect_in
 from .training import (
     TrainingResult,
     classifier_activate,
@@ -169,5 +169,6 @@ __all__ = [
     "sla_default_policy_save",
     "sla_promises_save",
     "spikes_detect",
+    "spikes_detect_in",
     "work_calendar_save",
 ]

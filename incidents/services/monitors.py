@@ -3,11 +3,12 @@ check records jumps in their volume (incidents.signals tells the notifications).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from suppliers.models import Supplier, User
@@ -18,7 +19,6 @@ from .. import engines
 from ..inputs import clean_monitor
 from ..models import KeywordMonitor, MonitorAlert, MonitorMatch, Post, to_the_hour
 from ..signals import monitor_alerts_announce
-from ..spikes import expected_count, is_spike
 
 MAY_NOT_KEEP = "Only members of a buyer organization or a supplier's team keep keyword monitors."
 MAX_LIMIT_SUPPLIERS = 50
@@ -97,61 +97,90 @@ def monitor_matches_record(posts: Iterable[tuple[Post, Iterable[int]]]) -> int:
         for monitor_id in matcher.match(post.text, supplier_ids)
     ]
     MonitorMatch.objects.bulk_create(rows, ignore_conflicts=True)
+    spans: dict[int, tuple[datetime, datetime]] = {}
+    for row in rows:
+        first, last = spans.get(row.monitor_id, (row.published_at, row.published_at))
+        spans[row.monitor_id] = (min(first, row.published_at), max(last, row.published_at))
+    monitor_alerts_record_in(spans=spans, now=timezone.now())
     return len(rows)
 
 
 def monitor_alerts_record(*, now: datetime | None = None) -> list[int]:
-    """Record a jump on each monitor whose posts in the last hour rise above its trailing
-    baseline (the rule supplier spikes use), at most once an hour; the new alerts' ids."""
-    # Here rather than at the top: the spikes service imports the pipeline, which imports this.
-    from .spikes import BASELINE, DEFAULT_RULE, WINDOW
+    """Beat's safety net: the jumps in the windows ending at posts published in the last hour."""
+    from .spikes import WINDOW
 
     now = now or timezone.now()
-    window_start, baseline_start = now - WINDOW, now - WINDOW - BASELINE
-    counts = (
+    recent = (
         MonitorMatch.objects.filter(
-            monitor__is_active=True, published_at__gte=baseline_start, published_at__lt=now
+            monitor__is_active=True, published_at__gte=now - WINDOW, published_at__lt=now
         )
+        .order_by()
         .values("monitor_id")
-        .annotate(
-            recent=Count("id", filter=Q(published_at__gte=window_start)),
-            baseline=Count("id", filter=Q(published_at__lt=window_start)),
-        )
-        .filter(recent__gte=DEFAULT_RULE.min_count)
+        .annotate(first=Min("published_at"), last=Max("published_at"))
     )
-    recorded = []
-    for row in counts:
-        expected = expected_count(
-            baseline_count=row["baseline"],
-            baseline_hours=BASELINE.total_seconds() / 3600,
-            window_hours=WINDOW.total_seconds() / 3600,
-        )
-        if not is_spike(recent=row["recent"], expected=expected, rule=DEFAULT_RULE):
-            continue
-        alert = _record_alert(row["monitor_id"], row["recent"], expected, now, WINDOW)
-        if alert is not None:
-            recorded.append(alert.pk)
-    return recorded
+    return monitor_alerts_record_in(
+        spans={row["monitor_id"]: (row["first"], row["last"]) for row in recent}, now=now
+    )
 
 
-@transaction.atomic
+def monitor_alerts_record_in(
+    *, spans: Mapping[int, tuple[datetime, datetime]], now: datetime
+) -> list[int]:
+    """Record a jump on each monitor whose posts in an hour rise above its trailing week (the
+    rule supplier spikes use), in the windows ending at its posts' own times within `spans`
+    ({monitor id: (earliest, latest) new post}); the new alerts' ids. One alert per monitor and
+    clock hour (and none in the hour after one); only those of recent windows are told
+    (services.spikes.news_since), older ones are history on the monitor's page."""
+    # Here rather than at the top: the spikes service imports the pipeline, which imports this.
+    from .spikes import DEFAULT_RULE, WINDOW, jumps_find, news_since
+
+    if not spans:
+        return []
+    earliest = min(first for first, _ in spans.values())
+    already: dict[int, list[datetime]] = defaultdict(list)
+    for monitor_id, hour in MonitorAlert.objects.filter(
+        monitor_id__in=list(spans), hour__gte=earliest - 3 * WINDOW
+    ).values_list("monitor_id", "hour"):
+        already[monitor_id].append(hour)
+    found = jumps_find(
+        MonitorMatch.objects.filter(monitor__is_active=True),
+        key="monitor_id",
+        at="published_at",
+        spans=spans,
+        now=now,
+        already=already,
+        rule=DEFAULT_RULE,
+    )
+    recorded, news = [], []
+    for monitor_id, spiking in sorted(found.items()):
+        for jump in spiking:
+            alert = _record_alert(monitor_id, jump.recent, jump.expected, jump.end, WINDOW)
+            if alert is not None:
+                recorded.append(alert)
+                if jump.end >= news_since(now):
+                    news.append(alert)
+    monitor_alerts_announce(news)
+    return [alert.pk for alert in recorded]
+
+
 def _record_alert(
-    monitor_id: int, recent: int, expected: float, now: datetime, window: timedelta
+    monitor_id: int, recent: int, expected: float, end: datetime, window: timedelta
 ) -> MonitorAlert | None:
+    hour = to_the_hour(end)
     # A jump that goes on is told once, not at every check.
-    if MonitorAlert.objects.filter(monitor_id=monitor_id, window_end__gt=now - window).exists():
+    if MonitorAlert.objects.filter(
+        monitor_id=monitor_id, hour__gte=hour - window, hour__lte=hour
+    ).exists():
         return None
     try:
         with transaction.atomic():
-            alert = MonitorAlert.objects.create(
+            return MonitorAlert.objects.create(
                 monitor_id=monitor_id,
                 # One alert per monitor and clock hour, however many workers check at once.
-                hour=to_the_hour(now),
-                window_end=now,
+                hour=hour,
+                window_end=end,
                 count=recent,
                 expected=round(expected, 2),
             )
     except IntegrityError:
         return None
-    monitor_alerts_announce([alert])
-    return alert

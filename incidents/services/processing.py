@@ -194,7 +194,19 @@ def posts_process(*, post_ids: Sequence[int]) -> ProcessResult:
             .values_list("id", flat=True)
         )
         evaluated = [e for e in evaluated if e.post.pk in claimed]
-        return _store(evaluated)
+        result = _store(evaluated)
+    # Once the batch's incident locks are released: a spike locks its supplier, then an incident.
+    # Here rather than at the top: the spikes service raises severity with this module's help.
+    from .spikes import spikes_detect_for
+
+    spikes_detect_for(
+        (item.primary_supplier_id, item.post.published_at)
+        for item in evaluated
+        if item.classification.is_complaint
+        and item.primary_supplier_id is not None
+        and item.post.visibility != Post.Visibility.PRIVATE
+    )
+    return result
 
 
 def _store(evaluated: list[_Evaluated]) -> ProcessResult:

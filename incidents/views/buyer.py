@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -40,9 +40,11 @@ from ..presenters import (
 )
 from ..presenters.sla import SupplierPromiseView, supplier_promise_view
 from .common import (
+    RANGE_CHOICES,
     HtmxHttpRequest,
     buyer_or_operator_required,
     buyer_required,
+    chosen_range,
     incident_page,
     membership_of,
     page_of,
@@ -54,8 +56,10 @@ from .suppliers import scorecard_context
 DAILY_CHART_MAX_DAYS = 90
 # ... and at least this many days, so that a new incident's one day is not one wall-to-wall bar.
 CHART_MIN_DAYS = 14
-# The supplier page's trend covers this many weeks, the current one last.
-TREND_WEEKS = 12
+# The supplier page's trend covers this range unless the `range` parameter chooses another.
+TREND_DEFAULT_RANGE = "90d"
+# The dashboard's trend of complaints across the network, likewise.
+DASHBOARD_DEFAULT_RANGE = "30d"
 
 
 def _incident_chart(incident: Incident, per_day: dict[date, int]) -> BarChart:
@@ -73,18 +77,13 @@ def _incident_chart(incident: Incident, per_day: dict[date, int]) -> BarChart:
     return BarChart(f"Evidence per {period}", "reports and posts", points, period, "report or post")
 
 
-def _trend_start(now: datetime) -> datetime:
-    today = timezone.localdate(now)
-    first_monday = today - timedelta(days=today.weekday(), weeks=TREND_WEEKS - 1)
-    return datetime.combine(first_monday, datetime.min.time(), tzinfo=now.tzinfo)
-
-
 # --- Pages ----------------------------------------------------------------------------------------
 
 
 @buyer_required
 def buyer_home(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     now = timezone.now()
+    time_range, range_note = chosen_range(request, DASHBOARD_DEFAULT_RANGE)
     latest = selectors.incident_list(viewer=viewer).open()[:10]
     context = {
         "organization": membership_of(request).organization,
@@ -94,6 +93,9 @@ def buyer_home(request: HttpRequest, viewer: Viewer) -> HttpResponse:
         "follows": page_of(request, selectors.followed_incidents(viewer=viewer), "following", 10),
         "top_suppliers": selectors.suppliers_most_open_incidents(viewer=viewer, limit=10),
         "incidents": [incident_view(incident, viewer, now=now) for incident in latest],
+        "trend": selectors.network_complaints_trend(viewer=viewer, time_range=time_range, now=now),
+        "range_note": range_note,
+        "range_choices": RANGE_CHOICES,
     }
     return render(request, "buyer/home.html", context)
 
@@ -235,8 +237,7 @@ def supplier_detail(request: HttpRequest, viewer: Viewer, slug: str) -> HttpResp
     supplier = get_object_or_404(directory, slug=slug)
     incidents = selectors.incident_list(viewer=viewer, supplier_id=supplier.pk)
     now = timezone.now()
-    since = _trend_start(now)
-    per_day = selectors.supplier_complaints_per_day(viewer=viewer, supplier=supplier, since=since)
+    time_range, range_note = chosen_range(request, TREND_DEFAULT_RANGE)
     context = {
         "supplier": supplier,
         "open_incidents": present(
@@ -248,13 +249,11 @@ def supplier_detail(request: HttpRequest, viewer: Viewer, slug: str) -> HttpResp
             for incident in incidents.exclude(status__in=Incident.OPEN_STATUSES)[:10]
         ],
         "categories": selectors.supplier_category_breakdown(viewer=viewer, supplier=supplier),
-        "trend": BarChart(
-            "Complaints per week",
-            "complaints",
-            weekly_points(per_day, since.date(), timezone.localdate(now)),
-            period="week",
-            unit_one="complaint",
+        "trend": selectors.supplier_complaints_trend(
+            viewer=viewer, supplier=supplier, time_range=time_range, now=now
         ),
+        "range_note": range_note,
+        "range_choices": RANGE_CHOICES,
         "aliases": _aliases_by_kind(getattr(supplier, "known_aliases", [])),
         "sla_promise": _promise_of(supplier.pk),
         **scorecard_context(request, supplier),

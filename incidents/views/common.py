@@ -19,6 +19,7 @@ from django_htmx.middleware import HtmxDetails
 from supplierwatch.viewers import Viewer, viewer_of
 
 from .. import selectors
+from ..charts import RANGES, TimeRange, time_range
 from ..forms import IncidentFilterForm
 from ..presenters import answer_view, evidence_view, incident_view, reply_view
 
@@ -179,3 +180,12 @@ def incident_page(
             for reply in selectors.incident_replies(viewer=viewer, incident=incident)
         ],
     }
+
+
+def chosen_range(request: HttpRequest, default: str) -> tuple[TimeRange, str]:
+    """The `range` parameter of a trend or a dashboard (charts.RANGES), or `default` with a note
+    saying why when it names no range."""
+    return time_range(request.GET.get("range"), default)
+
+
+RANGE_CHOICES = [(r.key, r.label.removeprefix("last ").capitalize()) for r in RANGES.values()]

@@ -28,7 +28,6 @@ from supplierwatch.forms import add_refusal
 from supplierwatch.viewers import Viewer
 
 from .. import selectors, services
-from ..charts import BarChart
 from ..forms import (
     AssignForm,
     EightDForm,
@@ -43,7 +42,9 @@ from ..models import Discipline, Incident
 from ..presenters import discipline_name, incident_view, timeline_entry
 from .bulk import bulk_form
 from .common import (
+    RANGE_CHOICES,
     HtmxHttpRequest,
+    chosen_range,
     filtered_incidents,
     incident_page,
     membership_of,
@@ -57,6 +58,8 @@ from .lists import save_form
 INCIDENTS_PER_PAGE = 25
 EVIDENCE_PER_PAGE = 20
 TIMELINE_LIMIT = 100
+# The dashboard's complaints, top categories and spikes cover this range unless chosen.
+DASHBOARD_DEFAULT_RANGE = "30d"
 
 
 # --- Dashboard ----------------------------------------------------------------------------------
@@ -65,7 +68,8 @@ TIMELINE_LIMIT = 100
 @supplier_staff_required
 def portal_home(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     now = timezone.now()
-    overview = selectors.portal_overview(viewer=viewer, now=now)
+    time_range, range_note = chosen_range(request, DASHBOARD_DEFAULT_RANGE)
+    overview = selectors.portal_overview(viewer=viewer, now=now, time_range=time_range)
     context = {
         "supplier": _supplier(request),
         "overview": overview,
@@ -75,11 +79,9 @@ def portal_home(request: HttpRequest, viewer: Viewer) -> HttpResponse:
             (event, timeline_entry(event, viewer, event.incident.supplier.name))
             for event in overview.spikes
         ],
-        "chart": BarChart(
-            title=f"Complaints per day over the last {len(overview.per_day)} days",
-            unit="complaints",
-            points=[(point.day.isoformat(), point.count) for point in overview.per_day],
-        ),
+        "trend": overview.complaints,
+        "range_note": range_note,
+        "range_choices": RANGE_CHOICES,
         "now": now,
     }
     return render(request, "portal/home.html", context)

@@ -128,7 +128,7 @@ def test_timeline_hides_post_ids_and_assignees_from_buyers(api, world, carol):
     by_kind = {entry["kind"]: entry["data"] for entry in timeline}
     assert by_kind["post_added"] == {"posts": 3, "public_posts": 1}
     # A spike counts only what everyone may count (never a private report), as the pages show it.
-    assert by_kind["spike"] == {"complaints_last_hour": 9, "expected": 0.5}
+    assert by_kind["spike"] == {"complaints_last_hour": 9, "expected": 0.5, "history": False}
     assert by_kind["assigned"] == {}
     supplier_timeline = api.client("initech").get(f"/api/v1/incidents/{incident.pk}/").json()
     assigned = {e["kind"]: e["data"] for e in supplier_timeline["timeline"]}["assigned"]

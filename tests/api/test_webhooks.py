@@ -306,7 +306,12 @@ def test_payloads_carry_shared_counters_and_never_the_anonymous_reporter(world, 
     assert for_acme["data"]["incident"]["vendor_code"] in {"A-100", "A-200", None}
     spike = subscriptions["initech"].deliveries.get(event_type="incident.spike").payload
     # A spike counts only evidence everyone may count, never a private report.
-    assert spike["data"]["change"] == {"kind": "spike", "complaints_last_hour": 9, "expected": 0.5}
+    assert spike["data"]["change"] == {
+        "kind": "spike",
+        "complaints_last_hour": 9,
+        "expected": 0.5,
+        "history": False,
+    }
     post_added = subscriptions["globex"].deliveries.get(incident_event__kind="post_added").payload
     assert post_added["data"]["change"] == {"kind": "post_added", "posts": 3, "public_posts": 1}
     answer = subscriptions["globex_answers"].deliveries.filter(

@@ -662,7 +662,7 @@ def test_supplier_page_shows_open_incidents_categories_trend_and_aliases(
     assert world.private_only_incident.title not in html
     assert "@InitechParts" in html
     assert defect_category().name in html
-    assert "Complaints per week" in html
+    assert "Complaints per week, last 90 days" in html
     # Bob counts the shared report, the named one and the public post; never the private ones.
     assert "3 complaints from week of" in html
 
@@ -709,11 +709,12 @@ def _queries(client, url: str, **params) -> int:
 # reads the saved views once, for the menu beside it, and the 8D disciplines of each list of
 # incidents it shows in one query, and the organization's own reports in them in one more.
 PAGES = [
-    ("dashboard", lambda w: reverse("buyer-home"), {}, 15),
+    # With its trend of complaints: their span and their days, one query each.
+    ("dashboard", lambda w: reverse("buyer-home"), {}, 17),
     # The incident page also reads the evidence's disputes and those the buyer decides.
     ("incident", lambda w: _incident_url(w.incident), {}, 21),
-    # 18: with its SLA promise, its scorecards and its incidents' 8D (one query each).
-    ("supplier", lambda w: reverse("supplier-detail", args=[w.incident.supplier.slug]), {}, 18),
+    # 19: with its trend, SLA promise, scorecards and its incidents' 8D (one query each).
+    ("supplier", lambda w: reverse("supplier-detail", args=[w.incident.supplier.slug]), {}, 19),
     ("report form", lambda w: reverse("buyer-report"), {}, 9),
     (
         "supplier search",

@@ -6,14 +6,14 @@ Complaints are written directly (processed posts with their primary match), publ
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import count
 
 import pytest
 from django.utils import timezone
 
 from incidents import services
-from incidents.models import Incident, IncidentEvent, Post, PostMatch, Severity
+from incidents.models import Incident, IncidentEvent, Post, PostMatch, Severity, to_the_hour
 from incidents.spikes import SpikeRule
 from incidents.tasks import detect_spikes
 from suppliers.models import SupplierAlias
@@ -114,7 +114,12 @@ def test_a_burst_over_a_low_baseline_flags_the_busiest_open_incident_once(busy, 
     assert flagged == [busy.pk]
     (spike,) = spike_events()
     assert spike.incident == busy
-    assert spike.data == {"complaints_last_hour": 8, "expected": round(14 / 168, 2)}
+    # The first window (ending at a complaint's time) that crosses the line: the fifth
+    # complaint within an hour, counting the baseline's latest; the baseline is the 168 whole
+    # clock hours before the window's.
+    assert spike.data["complaints_last_hour"] == 5
+    assert spike.data["expected"] in {round(13 / 168, 2), round(14 / 168, 2)}
+    assert spike.data["hour"] == to_the_hour(now - timedelta(minutes=15)).isoformat()
     busy.refresh_from_db()
     quiet.refresh_from_db()
     assert busy.severity == Severity.HIGH
@@ -256,5 +261,131 @@ def test_a_burst_through_the_pipeline_makes_a_spike(initech, now):
 
     (incident,) = Incident.objects.filter(supplier=initech)
     assert incident.post_count == len(rows)
-    assert services.spikes_detect(now=now) == [incident.pk]
-    assert spike_events(incident).get().data["complaints_last_hour"] == 8
+    # Found as the batch was processed, when the fifth complaint of the hour crossed the line
+    # (the hour before holds one complaint of the baseline too); beat finds nothing more.
+    assert spike_events(incident).get().data["complaints_last_hour"] == 5
+    assert services.spikes_detect(now=now) == []
+    assert spike_events().count() == 1
+
+
+# --- On the evidence's own times: history and news ----------------------------------------------
+
+
+def _ingest(supplier, times: list[datetime], prefix: str) -> list[int]:
+    SupplierAlias.objects.get_or_create(
+        supplier=supplier, kind=SupplierAlias.Kind.HANDLE, text="@initech"
+    )
+    rows = [
+        {
+            "external_id": f"{prefix}-{i}",
+            "text": "@initech housings arrived cracked and out of spec, awful",
+            "author_handle": f"{prefix}{i}",
+            "published_at": at,
+        }
+        for i, at in enumerate(times)
+    ]
+    return services.posts_ingest(source="twitter", rows=rows).post_ids
+
+
+def test_an_imported_burst_of_history_is_recorded_at_its_hour_and_told_to_nobody(
+    initech, carol, django_capture_on_commit_callbacks
+):
+    from notifications.models import Notification
+    from notifications.services import events_to_generate
+
+    then = datetime(2015, 3, 12, 14, 0, tzinfo=UTC)
+    quiet_week = [then - timedelta(days=d, hours=3) for d in range(1, 7)]
+    burst_then = [then + timedelta(minutes=5 * i) for i in range(1, 9)]
+    post_ids = _ingest(initech, quiet_week + burst_then, "old")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.posts_process(post_ids=post_ids)
+
+    spike = spike_events().get()
+    assert spike.created_at == then  # its own hour, not the import's
+    assert spike.data["history"] is True
+    assert spike.data["hour"] == then.isoformat()
+    assert spike.data["complaints_last_hour"] == 5
+    assert spike.dispatched_at is not None  # no webhook for history
+    incident = spike.incident
+    assert (
+        incident.severity == incident.events.get(kind=IncidentEvent.Kind.CREATED).incident.severity
+    )
+    assert not incident.events.filter(kind=IncidentEvent.Kind.SEVERITY_CHANGED).exists()
+    assert not Notification.objects.filter(event=spike).exists()
+    assert spike.pk not in events_to_generate()
+    # Detecting again over the same evidence records nothing twice.
+    spans = {initech.pk: (burst_then[0], burst_then[-1])}
+    assert services.spikes_detect_in(spans=spans, now=timezone.now()) == []
+    assert spike_events().count() == 1
+
+
+def test_a_second_burst_of_history_an_hour_later_is_a_second_spike(initech):
+    then = datetime(2015, 3, 12, 14, 0, tzinfo=UTC)
+    first = [then + timedelta(minutes=5 * i) for i in range(1, 6)]
+    second = [then + timedelta(hours=5, minutes=5 * i) for i in range(1, 9)]
+    services.posts_process(post_ids=_ingest(initech, first + second, "old"))
+
+    hours = sorted(e.data["hour"] for e in spike_events())
+    assert hours == [then.isoformat(), (then + timedelta(hours=5)).isoformat()]
+
+
+def test_a_recent_spike_is_told_once_however_its_evidence_arrives(
+    initech, carol, now, django_capture_on_commit_callbacks
+):
+    from notifications.models import Kind, Notification
+
+    now = to_the_hour(now) - timedelta(minutes=5)  # the whole burst in one clock hour
+    with django_capture_on_commit_callbacks(execute=True):
+        services.posts_process(post_ids=_ingest(initech, burst(now, 6)[:3], "a"))
+        services.posts_process(post_ids=_ingest(initech, burst(now, 6)[3:], "b"))
+        services.posts_process(
+            post_ids=_ingest(
+                initech, [now - timedelta(minutes=1, seconds=s) for s in range(3)], "c"
+            )
+        )
+        services.spikes_detect(now=now)
+        services.spikes_detect(now=now + timedelta(minutes=20))
+
+    spike = spike_events().get()
+    assert "history" not in spike.data
+    told = Notification.objects.filter(recipient=carol, kind=Kind.SPIKE)
+    assert [n.event_id for n in told] == [spike.pk]
+    spike.incident.refresh_from_db()
+    assert spike.incident.events.filter(kind=IncidentEvent.Kind.SEVERITY_CHANGED).count() == 1
+
+
+def test_a_spike_older_than_the_news_hours_is_history(busy, now, settings):
+    settings.SW_SPIKE_NEWS_HOURS = 2
+    complaints(busy, burst(now - timedelta(hours=3), 8))
+    spans = {busy.supplier_id: (now - timedelta(hours=4), now - timedelta(hours=3))}
+
+    assert services.spikes_detect_in(spans=spans, now=now) == [busy.pk]
+    assert spike_events().get().data["history"] is True
+    busy.refresh_from_db()
+    assert busy.severity == Severity.MEDIUM
+
+
+def test_history_imported_newest_first_is_judged_again_on_its_week(initech):
+    """A burst judged before the busy week behind it had arrived is taken back once it has."""
+    then = datetime(2015, 3, 12, 14, 0, tzinfo=UTC)
+    services.posts_process(
+        post_ids=_ingest(initech, [then + timedelta(minutes=5 * i) for i in range(1, 7)], "new")
+    )
+    assert spike_events().get().data["history"] is True
+
+    busy_week = [then - timedelta(hours=2, minutes=20 * i) for i in range(3 * 24 * 5)]
+    services.posts_process(post_ids=_ingest(initech, busy_week, "older"))
+
+    assert not spike_events().exists()
+
+
+def test_news_is_never_taken_back(busy, now):
+    complaints(busy, burst(now, 8))
+    services.spikes_detect(now=now)
+    news = spike_events().get()
+    complaints(busy, baseline(now, per_hour=6))  # a busy week behind it, arrived late
+    spans = {busy.supplier_id: (now - timedelta(days=7), now - timedelta(hours=2))}
+
+    services.spikes_detect_in(spans=spans, now=now)
+
+    assert spike_events().filter(pk=news.pk).exists()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from incidents.spikes import SpikeRule, expected_count, is_spike
+from incidents.spikes import SpikeRule, expected_count, is_spike, jumps
 
 WEEK_HOURS = 7 * 24
 
@@ -74,3 +76,46 @@ def test_more_complaints_never_turn_a_spike_into_none(recent, expected):
 def test_a_higher_baseline_never_turns_none_into_a_spike(recent, expected):
     if not is_spike(recent=recent, expected=expected):
         assert not is_spike(recent=recent, expected=expected + 1)
+
+
+# --- Windows on the evidence's own times ---------------------------------------------------------
+
+_T0 = datetime(2015, 3, 12, 14, 0, tzinfo=UTC)
+_HOUR, _WEEK = timedelta(hours=1), timedelta(days=7)
+
+
+def _jumps(times, ends=None, already=(), hourly=None):
+    times = sorted(times)
+    return jumps(
+        times=times,
+        hourly=hourly or {},
+        ends=times if ends is None else ends,
+        already=already,
+        window=_HOUR,
+        baseline=_WEEK,
+    )
+
+
+def test_a_burst_is_found_where_it_crossed_the_line_at_its_own_time():
+    burst = [_T0 + timedelta(minutes=10 * i) for i in range(6)]
+    (jump,) = _jumps(burst)
+    assert jump.end == burst[4] and jump.recent == 5 and jump.expected == 0
+
+
+def test_a_burst_in_an_hour_already_spiked_or_the_next_is_not_found_again():
+    burst = [_T0 + timedelta(minutes=10 * i) for i in range(6)]
+    assert _jumps(burst, already=[_T0 - timedelta(minutes=30)]) == []
+    assert len(_jumps(burst, already=[_T0 - timedelta(hours=2)])) == 1
+
+
+def test_the_baseline_is_the_week_of_whole_hours_before_the_window():
+    burst = [_T0 + timedelta(minutes=10 * i) for i in range(6)]
+    steady = {_T0 - timedelta(hours=h): 2 for h in range(2, 170)}
+    assert _jumps(burst, hourly=steady) == []  # two an hour is the usual: six is no spike
+    long_ago = {_T0 - _WEEK - timedelta(hours=h): 2 for h in range(3, 100)}
+    assert len(_jumps(burst, hourly=long_ago)) == 1  # older than the week: not counted
+
+
+def test_only_the_windows_ending_at_the_given_ends_are_looked_at():
+    burst = [_T0 + timedelta(minutes=10 * i) for i in range(6)]
+    assert _jumps(burst, ends=burst[:3]) == []
