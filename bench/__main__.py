@@ -7,7 +7,14 @@ import os
 import platform
 from pathlib import Path
 
-from bench import bench_grouping, bench_load, bench_matching, bench_pipeline, bench_search
+from bench import (
+    bench_grouping,
+    bench_load,
+    bench_matching,
+    bench_monitors,
+    bench_pipeline,
+    bench_search,
+)
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -29,6 +36,7 @@ def machine() -> str:
 def main() -> None:
     sections = [
         bench_matching.run(),
+        bench_monitors.run(),
         bench_grouping.run(),
         bench_pipeline.run(),
         bench_search.run(),
