@@ -35,7 +35,7 @@ from .scorecards import (
     directory_suppliers,
     supplier_scorecards,
 )
-from .search import SORTS, incident_search
+from .search import SORTS, SearchResults, incident_search, paged
 from .suppliers import supplier_category_breakdown, supplier_complaints_per_day
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "INCIDENT_ORDER",
     "SORTS",
     "RuleRow",
+    "SearchResults",
     "active_category",
     "attachment_for",
     "directory_suppliers",
@@ -67,6 +68,7 @@ __all__ = [
     "monitors_of",
     "open_disputes",
     "organization_reports_with_incidents",
+    "paged",
     "portal_overview",
     "report_by_external_id",
     "report_incident_id",
