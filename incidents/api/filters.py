@@ -56,7 +56,7 @@ class YesNoField(forms.Field):
             return None  # left out (an empty value is StrictFilterSet's refusal)
         if value not in YES_NO:
             raise forms.ValidationError("Use true or false.", code="invalid")
-        return YES_NO[value]  # type: ignore[index]
+        return YES_NO[value]
 
 
 class YesNoFilter(django_filters.BooleanFilter):
