@@ -11,6 +11,7 @@ from bench import (
     bench_grouping,
     bench_load,
     bench_matching,
+    bench_monitors,
     bench_pipeline,
     bench_scale,
     bench_search,
@@ -36,6 +37,7 @@ def machine() -> str:
 def main() -> None:
     sections = [
         bench_matching.run(),
+        bench_monitors.run(),
         bench_grouping.run(),
         bench_pipeline.run(),
         bench_search.run(),

@@ -1,5 +1,10 @@
 """Incidents as CSV or XLSX (the one representation, presenters.IncidentView, in the same columns),
-streamed with bounded memory, with every cell made safe to open in a spreadsheet.
+streamed with bounded memory, with every cell made safe to open in a spreadsheet. The API's export
+and the lists' exports (buyers' and portal's) all write these columns.
+
+The 8D's progress is what every viewer of an incident may read of it (presenters.DisciplineView):
+how many of the eight disciplines are done and how many are overdue, and each discipline's done
+date; never who owns one.
 
 A cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is read as a formula by
 Excel, LibreOffice and Google Sheets (CSV injection); supplier names, titles and 8D answers come
@@ -10,7 +15,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import IO, Any
 
 from django.utils import timezone
@@ -19,7 +24,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from supplierwatch.viewers import Viewer
 
-from .models import Incident
+from .models import Discipline, Incident
 from .presenters import IncidentView, incident_view
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -50,6 +55,10 @@ COLUMNS = (
     "resolved_at",
     "acknowledge_due_at",
     "resolve_due_at",
+    "eight_d_done",
+    "eight_d_overdue",
+    # One per discipline, in order: d1_done_on ... d8_done_on.
+    *(f"{discipline}_done_on" for discipline in Discipline.values),
 )
 
 
@@ -74,6 +83,8 @@ def xlsx_cell(value: Any) -> Any:
         return value
     if isinstance(value, datetime):
         return value.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(value, date):
+        return value
     return neutralised(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
 
 
@@ -106,6 +117,9 @@ def incident_values(view: IncidentView) -> tuple[Any, ...]:
         view.resolved_at,
         view.acknowledge_due_at,
         view.resolve_due_at,
+        view.eight_d_done,
+        view.eight_d_overdue,
+        *(step.done_on for step in view.eight_d),
     )
 
 

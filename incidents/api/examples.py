@@ -178,11 +178,14 @@ CSV = OpenApiExample(
         "id,title,supplier,supplier_slug,vendor_code,category,status,severity,sku,lot,posts,"
         "public_posts,public_authors,named_reports,anonymous_reports,named_organizations,"
         "other_organizations,own_posts,first_seen_at,last_seen_at,last_activity_at,"
-        "acknowledged_at,resolved_at,acknowledge_due_at,resolve_due_at\r\n"
+        "acknowledged_at,resolved_at,acknowledge_due_at,resolve_due_at,eight_d_done,"
+        "eight_d_overdue,d1_done_on,d2_done_on,d3_done_on,d4_done_on,d5_done_on,d6_done_on,"
+        "d7_done_on,d8_done_on\r\n"
         '42,"Defect / nonconformance: Initech Components, lot L2291",Initech Components,'
         "initech,V01001,defect,acknowledged,high,,L2291,7,2,2,1,4,,2,2,"
         "2026-11-02T08:00:00+00:00,2026-11-20T16:00:00+00:00,2026-11-21T09:00:00+00:00,"
-        "2026-11-02T11:30:00+00:00,,2026-11-03T09:00:00+00:00,2026-11-09T09:00:00+00:00\r\n"
+        "2026-11-02T11:30:00+00:00,,2026-11-03T09:00:00+00:00,2026-11-09T09:00:00+00:00,"
+        "2,0,2026-11-02,2026-11-03,,,,,,\r\n"
     ),
     response_only=True,
 )

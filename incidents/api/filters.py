@@ -1,10 +1,11 @@
-"""Query parameters of the incident list and export (django-filter; invalid values answer 400)."""
+"""Query parameters of the API's lists and the export (django-filter; invalid values answer 400)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from rest_framework import serializers
 from rest_framework.filters import OrderingFilter
@@ -40,6 +41,31 @@ class StrictFilterSet(django_filters.FilterSet):
         return valid
 
 
+# A yes/no parameter's values: a boolean as the schema writes it in a query string.
+YES_NO = {"true": True, "false": False}
+
+
+class YesNoField(forms.Field):
+    """`true` or `false`, read as they were sent (django-filter's BooleanFilter reads any other
+    value as "no filter", which would answer a misspelt filter with everything)."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value: object) -> bool | None:
+        if value in (None, ""):
+            return None  # left out (an empty value is StrictFilterSet's refusal)
+        if value not in YES_NO:
+            raise forms.ValidationError("Use true or false.", code="invalid")
+        return YES_NO[value]
+
+
+class YesNoFilter(django_filters.BooleanFilter):
+    """Every yes/no filter of the API's lists: `true` or `false`, any other value a 400 naming the
+    parameter. The schema says boolean from its method's `value: bool`."""
+
+    field_class = YesNoField
+
+
 class IncidentFilter(StrictFilterSet):
     supplier = django_filters.CharFilter(
         field_name="supplier__slug", help_text="The supplier's slug."
@@ -69,14 +95,14 @@ class IncidentFilter(StrictFilterSet):
         help_text="Words of the title or of evidence your key may read (full-text search on "
         "PostgreSQL), or a lot or SKU; for buyer keys also a PO number of your own reports.",
     )
-    reported_by_us = django_filters.BooleanFilter(
+    reported_by_us = YesNoFilter(
         method="filter_reported_by_us",
         help_text="Only incidents with reports of your organization (buyer keys only).",
     )
-    followed = django_filters.BooleanFilter(
+    followed = YesNoFilter(
         method="filter_followed", help_text="Only incidents the key's user follows."
     )
-    my_suppliers = django_filters.BooleanFilter(
+    my_suppliers = YesNoFilter(
         method="filter_my_suppliers",
         help_text="Only incidents of suppliers your organization has a vendor code for.",
     )
@@ -90,7 +116,7 @@ class IncidentFilter(StrictFilterSet):
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return matching_text(queryset, viewer=viewer_of(self._user()), text=value)
 
-    def filter_reported_by_us(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+    def filter_reported_by_us(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         if not value:
             return queryset
         organization_id = viewer_of(self._user()).organization_id
@@ -98,13 +124,13 @@ class IncidentFilter(StrictFilterSet):
             return queryset.none()
         return reported_by_organization(queryset, organization_id)
 
-    def filter_followed(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+    def filter_followed(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         if not value:
             return queryset
         user_id = viewer_of(self._user()).user_id
         return queryset.none() if user_id is None else followed_by(queryset, user_id)
 
-    def filter_my_suppliers(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+    def filter_my_suppliers(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         if not value:
             return queryset
         organization_id = viewer_of(self._user()).organization_id

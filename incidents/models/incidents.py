@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import (
     Case,
@@ -26,7 +27,7 @@ from supplierwatch.viewers import viewer_of
 
 from .evidence import Category, PostMatch
 from .sla import SlaClock
-from .values import Severity, hour_of
+from .values import SearchDocument, Severity, hour_of
 
 if TYPE_CHECKING:
     from .values import Who
@@ -134,6 +135,12 @@ class Incident(SlaClock, models.Model):
     sku = models.CharField("SKU / part number", max_length=64, blank=True)
     lot = models.CharField("lot / batch", max_length=64, blank=True)
     title = models.CharField(max_length=255)
+    # The title's words, stored so that the search ranks its matches without parsing each title
+    # again (selectors.search); the database keeps it up to date. Its full-text index is
+    # PostgreSQL's only (migration 0032); elsewhere it holds nothing.
+    title_vector = models.GeneratedField(
+        expression=SearchDocument("title"), output_field=SearchVectorField(), db_persist=True
+    )
     # What grouping compares new evidence with (problems.Signature), so it never re-reads posts.
     signature = models.JSONField(default=dict, blank=True, editable=False)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.NEW)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
+from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models.functions import Trunc
 
@@ -13,6 +14,25 @@ if TYPE_CHECKING:
 
     from suppliers.models import User
     from supplierwatch.viewers import Viewer
+
+# The text search configuration of the full-text columns, indexes and queries (selectors.search):
+# they must be the same for the indexes to be used.
+SEARCH_CONFIG = "english"
+
+
+class SearchDocument(SearchVector):
+    """The words of a text column as the full-text search compares them (PostgreSQL's
+    `to_tsvector` in SEARCH_CONFIG). It also defines stored columns (Incident.title_vector): on
+    other databases, which search without full-text, such a column holds nothing."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field, config=SEARCH_CONFIG)
+
+    def as_sqlite(
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, tuple[str | int, ...]]:
+        return "NULL", ()
+
 
 # Who `visible_to` and the presenters take: a Viewer, or a person (their Viewer is used).
 Who: TypeAlias = "Viewer | User | AnonymousUser | None"

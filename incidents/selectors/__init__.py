@@ -40,7 +40,7 @@ from .scorecards import (
     directory_suppliers,
     supplier_scorecards,
 )
-from .search import SORTS, incident_search
+from .search import SORTS, SearchResults, incident_search, paged
 from .suppliers import supplier_category_breakdown, supplier_complaints_trend
 from .trends import evidence_trend
 
@@ -52,6 +52,7 @@ __all__ = [
     "INCIDENT_ORDER",
     "SORTS",
     "RuleRow",
+    "SearchResults",
     "active_category",
     "attachment_for",
     "directory_suppliers",
@@ -79,6 +80,7 @@ __all__ = [
     "network_complaints_trend",
     "open_disputes",
     "organization_reports_with_incidents",
+    "paged",
     "portal_overview",
     "report_by_external_id",
     "report_incident_id",

@@ -4,21 +4,24 @@ QuerySet), and the words of a search are looked for only in evidence the viewer 
 private report's words never find an incident for another party.
 
 On PostgreSQL the words are matched with full-text search (`websearch_to_tsquery`, which accepts
-anything typed, quotes and a leading `-` included) against expression indexes on the evidence's
-text and the incident's title (migration 0016 creates them from the same expressions as
-`text_vector`), and ranked. Elsewhere
-(SQLite) every word must appear in the same text, case-insensitively.
+anything typed, quotes and a leading `-` included) against the evidence's text (an expression
+index, migration 0026, of the same expression as `text_vector`) and the incident's stored title
+words (`Incident.title_vector` and its index, migration 0032), and ranked by the stored title
+words, so that ranking thousands of matches parses no text. Lots, SKUs and PO numbers are found
+by any part through trigram indexes. Elsewhere (SQLite) every word must appear in the same text,
+case-insensitively.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -26,11 +29,9 @@ from suppliers.models import VendorCode
 from supplierwatch.viewers import Viewer
 
 from ..models import Follow, Incident, IncidentQuerySet, Post, PostMatch
+from ..models.values import SEARCH_CONFIG, SearchDocument
 from .incidents import incident_list
 
-# The text search configuration of the indexes and the queries: they must be the same for the
-# indexes to be used.
-SEARCH_CONFIG = "english"
 # A search longer than this is cut: no sensible query is longer, and the database's work stays
 # bounded whatever is typed.
 SEARCH_MAX = 200
@@ -39,8 +40,8 @@ WORDS_MAX = 10
 
 
 def text_vector(field: str) -> SearchVector:
-    """The words of a text column, as its full-text index (migration 0016) holds them."""
-    return SearchVector(field, config=SEARCH_CONFIG)
+    """The words of a text column, as its full-text index (migration 0026) holds them."""
+    return SearchDocument(field)
 
 
 # Any QuerySet of incidents (an IncidentQuerySet, or the API filter's), kept as it came.
@@ -100,12 +101,12 @@ def matching_text(incidents: Incidents, *, viewer: Viewer, text: str) -> Inciden
     if full_text():
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
         said = readable.alias(document=text_vector("text")).filter(document=query)
-        titled = Incident.objects.alias(document=text_vector("title")).filter(document=query)
+        titled = Incident.objects.filter(title_vector=query)
         # One set of ids, each part found through its own index, that the incidents are then
         # joined to: the incident table is never scanned row by row for the words.
         found = _ids_of(by_code).union(_ids_of(titled), _matched(said), _matched(coded))
         return incidents.filter(pk__in=found).annotate(
-            search_rank=Coalesce(SearchRank(text_vector("title"), query), Value(0.0))
+            search_rank=Coalesce(SearchRank(F("title_vector"), query), Value(0.0))
         )
     words = text.split()[:WORDS_MAX]
     written = readable.filter(_words_condition("text", words))
@@ -212,3 +213,48 @@ def incident_search(
     if sort == "relevance" and not ranked:
         sort = "activity"
     return incidents.order_by(*SORTS.get(sort, SORTS["activity"]).order_by)
+
+
+class SearchResults(Sequence[Incident]):
+    """A search's incidents as a list page reads them (a Paginator takes their length, then a page),
+    in two queries whatever the number of matches. The first orders every match reading only
+    what the order needs (ids, the stored rank, the shown time), and its length is the count; the
+    second reads the page's rows by id, with everything the list shows. A common word's
+    thousands of matches are so found once, and joined to nothing, instead of being found again
+    for the count and joined row by row to the columns of a page that shows 25 of them.
+
+    The visibility is the search's own (its ids come from the `visible_to` QuerySet), and the
+    rows are read through the viewer's list again."""
+
+    def __init__(self, incidents: QuerySet[Incident], rows: QuerySet[Incident]) -> None:
+        self._incidents = incidents
+        self._rows = rows
+        self._ids: list[int] | None = None
+
+    def ids(self) -> list[int]:
+        if self._ids is None:
+            self._ids = list(self._incidents.values_list("pk", flat=True))
+        return self._ids
+
+    def __len__(self) -> int:
+        # The count a Paginator reads (Sequence.count counts one value: it uses len()).
+        return len(self.ids())
+
+    @overload
+    def __getitem__(self, key: int) -> Incident: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[Incident]: ...
+    def __getitem__(self, key: int | slice) -> Incident | list[Incident]:
+        if isinstance(key, int):
+            return self._rows.get(pk=self.ids()[key])
+        wanted = self.ids()[key]
+        found = self._rows.in_bulk(wanted)
+        return [found[pk] for pk in wanted if pk in found]
+
+
+def paged(incidents: Incidents, *, viewer: Viewer) -> Incidents | SearchResults:
+    """What a list page pages: a full-text search's incidents as SearchResults, any other list
+    as it is (ordered by an index, it reads a page without ordering every row)."""
+    if "search_rank" not in incidents.query.annotations:
+        return incidents
+    return SearchResults(incidents, incident_list(viewer=viewer))

@@ -101,7 +101,7 @@ def incident_list(request: HtmxHttpRequest, viewer: Viewer) -> HttpResponse:
     form, incidents = filtered_incidents(request, viewer, IncidentFilterForm(request.GET or None))
     now = timezone.now()
     page = present(
-        page_of(request, incidents, "page", INCIDENTS_PER_PAGE),
+        page_of(request, selectors.paged(incidents, viewer=viewer), "page", INCIDENTS_PER_PAGE),
         lambda incident: incident_view(incident, viewer, now=now),
     )
     context = {

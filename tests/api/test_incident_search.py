@@ -36,3 +36,33 @@ def test_reported_by_us_and_my_suppliers_answer_for_buyers_only(api, world):
 @pytest.mark.parametrize("query", ["q=%25", "q=_", "q=%5C", "q=%22open", "q=" + "x" * 5000])
 def test_odd_searches_answer_200(api, world, query):
     assert api.client("acme").get(f"/api/v1/incidents/?{query}").status_code == 200
+
+
+@pytest.mark.parametrize("name", ["reported_by_us", "followed", "my_suppliers"])
+@pytest.mark.parametrize("value", ["yes", "banana", "2", "1", "True", "tru"])
+@pytest.mark.parametrize("path", ["/api/v1/incidents/", "/api/v1/incidents/export/"])
+def test_a_yes_no_filter_refuses_a_value_that_is_not_true_or_false(api, world, name, value, path):
+    response = api.client("globex").get(path, {name: value})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {name: ["Use true or false."]}
+
+
+def test_a_yes_no_filter_reads_true_and_false(api, world):
+    everything = ids(api, "globex", "")
+    assert ids(api, "globex", "reported_by_us=false") == everything
+    assert ids(api, "globex", "reported_by_us=true") == {world.incidents["initech"].pk}
+    assert ids(api, "globex", "reported_by_us=true&followed=false&my_suppliers=false") == {
+        world.incidents["initech"].pk
+    }
+
+
+def test_every_yes_no_filter_of_the_api_lists_is_strict():
+    """A BooleanFilter of django-filter reads a value it does not know as "no filter"."""
+    import django_filters
+
+    from incidents.api.filters import IncidentFilter, ReportFilter, YesNoFilter
+
+    for filterset in (IncidentFilter, ReportFilter):
+        for name, declared in filterset.base_filters.items():
+            if isinstance(declared, django_filters.BooleanFilter):
+                assert isinstance(declared, YesNoFilter), name

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from incidents import services
+from incidents.exports import COLUMNS
 from incidents.models import Category, Incident, IncidentEvent, Response, Severity
 from suppliers.models import VendorCode
 from tests.factories import (
@@ -369,6 +370,13 @@ def test_export_neutralises_cells_a_spreadsheet_would_run(api, world):
         assert row["lot"].startswith("'")
         for value in row.values():
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+
+
+def test_export_has_the_lists_exports_columns_8d_progress_included(api, world):
+    response = api.client("acme").get("/api/v1/incidents/export/")
+    header = next(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert tuple(header) == COLUMNS
+    assert {"eight_d_done", "eight_d_overdue", "d1_done_on", "d8_done_on"} <= set(header)
 
 
 def test_export_applies_the_list_filters(api, world, many):

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
+from incidents import services
 from incidents.exports import COLUMNS
 from incidents.models import Post
 from tests.factories import BuyerPostFactory, IncidentFactory, PostMatchFactory, SupplierFactory
@@ -92,6 +95,63 @@ def test_the_portal_export_holds_only_the_suppliers_incidents(client, world, car
     for fmt, read in (("csv", csv_rows), ("xlsx", xlsx_rows)):
         rows = read(client.get(reverse("portal-incidents-export", args=[fmt])))
         assert [row["title"] for row in rows] == ["Cracked housings"]
+
+
+@pytest.fixture
+def eight_d(world, carol, ivy):
+    """The shared incident's 8D: D3 done yesterday (owned by Ivy), D4 overdue, D5 started."""
+    today = timezone.localdate()
+    incident = world["shared"]
+    services.eightd_update(
+        incident=incident,
+        discipline="d3",
+        actor=carol,
+        text="Quarantined",
+        owner=ivy,
+        done_on=today - timedelta(days=1),
+    )
+    services.eightd_update(
+        incident=incident, discipline="d4", actor=carol, owner=ivy, due_on=today - timedelta(days=2)
+    )
+    services.eightd_update(incident=incident, discipline="d5", actor=carol, text="New tooling")
+    return today - timedelta(days=1)
+
+
+def test_the_exports_carry_the_8d_progress_without_its_owners(client, world, eight_d, bob):
+    client.force_login(bob)
+    response = client.get(reverse("incidents-export", args=["csv"]), {"q": "cracked"})
+    text = b"".join(response.streaming_content).decode()
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert (row["eight_d_done"], row["eight_d_overdue"]) == ("1", "1")
+    assert row["d3_done_on"] == eight_d.isoformat()
+    assert all(row[f"d{n}_done_on"] == "" for n in (1, 2, 4, 5, 6, 7, 8))
+    # Who owns a discipline is the supplier's own business.
+    assert "Ivy" not in text
+    assert "ivy@initech.test" not in text
+    [cells] = xlsx_rows(client.get(reverse("incidents-export", args=["xlsx"]), {"q": "cracked"}))
+    assert (cells["eight_d_done"], cells["eight_d_overdue"]) == (1, 1)
+    # A workbook holds the done date as a date, not as text.
+    assert cells["d3_done_on"] in (eight_d, datetime.combine(eight_d, datetime.min.time()))
+    assert cells.get("d4_done_on") is None
+
+
+def test_the_portal_export_carries_the_8d_progress_too(client, world, eight_d, carol):
+    client.force_login(carol)
+    response = client.get(reverse("portal-incidents-export", args=["csv"]))
+    text = b"".join(response.streaming_content).decode()
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert (row["eight_d_done"], row["d3_done_on"]) == ("1", eight_d.isoformat())
+    assert "Ivy" not in text
+
+
+def test_an_incident_without_an_8d_exports_it_as_not_started(client, world, bob):
+    client.force_login(bob)
+    rows = csv_rows(client.get(reverse("incidents-export", args=["csv"]), {"q": "cracked"}))
+    assert (rows[0]["eight_d_done"], rows[0]["eight_d_overdue"], rows[0]["d1_done_on"]) == (
+        "0",
+        "0",
+        "",
+    )
 
 
 def test_an_unknown_format_is_a_404(client, world, bob):

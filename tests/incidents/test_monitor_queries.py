@@ -105,3 +105,54 @@ def test_a_long_query_parses_quickly():
     a parser that backtracks takes minutes here, not milliseconds)."""
     query = " ".join(f'(a{n} OR "b c{n}")' for n in range(24))
     assert len(parse_query(query).operands) == 24
+
+
+def test_a_compiled_query_agrees_with_the_query_on_every_set_of_terms():
+    """The matcher evaluates queries compiled into set operations (monitors.compiled): for every
+    subset of their terms, the same answer as reading the query (monitors.holds)."""
+    from itertools import combinations
+
+    from incidents.monitors import compiled, holds, terms_of
+
+    queries = [
+        "late",
+        "late wet",
+        "late OR wet OR torn",
+        "(late OR wet) torn",
+        "late AND NOT (wet OR torn)",
+        '("torn pallet" OR wet) AND NOT (late OR rust) dent',
+        "NOT late wet OR (torn AND NOT (rust OR NOT dent))",
+        "(late wet) OR (torn rust)",
+    ]
+    for query in queries:
+        node = parse_query(query)
+        test = compiled(node)
+        terms = sorted(terms_of(node))
+        for size in range(len(terms) + 1):
+            for found in combinations(terms, size):
+                assert test(frozenset(found)) == holds(node, frozenset(found)), (query, found)
+
+
+def test_the_matcher_finds_what_reading_each_query_finds():
+    """Monitors are candidates only for the terms they want (not those they only exclude):
+    the matcher still answers, for every text, what each query says."""
+    from itertools import combinations
+
+    from incidents.monitors import holds
+
+    queries = [
+        "late AND NOT wet",
+        "NOT late wet OR (torn AND NOT (rust OR NOT dent))",
+        "(late OR wet) torn",
+        "dent",
+    ]
+    matcher = MonitorMatcher(MonitorSpec(n, query) for n, query in enumerate(queries, start=1))
+    words = ["late", "wet", "torn", "rust", "dent"]
+    for size in range(len(words) + 1):
+        for found in combinations(words, size):
+            expected = [
+                n
+                for n, query in enumerate(queries, start=1)
+                if holds(parse_query(query), frozenset(found))
+            ]
+            assert matcher.match(" and ".join(found) or "nothing") == expected, found
