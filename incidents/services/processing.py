@@ -52,6 +52,8 @@ _PROCESSING_FIELDS = (
     "published_at",
     "organization_id",
     "author_id",
+    # Counted: distinct public authors (services/counters.py).
+    "author_handle",
     "supplier_id",
     "category_id",
     "severity",
