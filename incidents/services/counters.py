@@ -91,10 +91,11 @@ def counters_add(
     on the instances; give back those that changed, for the caller to store (COUNTER_FIELDS).
 
     The caller holds each incident locked since before it loaded it (or opened it in this
-    transaction), so the instance carries every count committed before, and the evidence read
-    here is all the incident's evidence but this batch's (whose posts are left out by id, whether
-    or not their matches are stored yet). At most three queries, whatever the incidents' size:
-    which of the batch's authors, handles and organizations each incident already counts.
+    transaction), so the instance carries every count committed before; and it calls this before
+    it stores the batch's matches (those of reprocessed posts already deleted), so the evidence
+    read here is all the incident's other evidence. At most three queries, whatever the
+    incidents' size: which of the batch's authors, handles and organizations each incident
+    already counts.
     """
     tallies: dict[int, tuple[Incident, _Tally]] = {}
     for incident in incidents:
@@ -107,10 +108,8 @@ def counters_add(
         tallies[incident.pk] = (incident, tally)
     if not tallies:
         return []
-    batch = [post.pk for posts in evidence.values() for post in posts]
     known = _already_counted(
         incident_ids=list(tallies),
-        batch_post_ids=batch,
         authors={a for _, t in tallies.values() for a in t.authors},
         handles={h for _, t in tallies.values() for h in t.handles},
         organizations={o for _, t in tallies.values() for o in t.organizations},
@@ -151,7 +150,6 @@ class _Known:
 def _already_counted(
     *,
     incident_ids: Sequence[int],
-    batch_post_ids: Sequence[int],
     authors: Collection[int],
     handles: Collection[str],
     organizations: Collection[int],
@@ -160,10 +158,8 @@ def _already_counted(
     already has. Each question starts from the batch's own names (indexed on the post), so its
     cost follows how often they report, not how much evidence the incidents hold."""
     known: dict[int, _Known] = defaultdict(_Known)
-    others = (
-        PostMatch.objects.filter(incident_id__in=incident_ids)
-        .exclude(post_id__in=batch_post_ids)
-        .exclude(post__visibility=Post.Visibility.PRIVATE)
+    others = PostMatch.objects.filter(incident_id__in=incident_ids).exclude(
+        post__visibility=Post.Visibility.PRIVATE
     )
     if authors:
         rows = others.filter(post__author_id__in=authors).values_list(

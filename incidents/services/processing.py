@@ -19,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from suppliers.models import User
-from supplierwatch.db import bulk_update_rows
+from supplierwatch.db import bulk_insert_rows, bulk_update_rows
 
 from .. import engines, grouping
 from ..classify import Classification
@@ -290,7 +290,7 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
     )
     placing.titles_update([*placed_incidents, *unplaced], also=COUNTER_FIELDS)
 
-    PostMatch.objects.bulk_create([m for item in evaluated for m in item.matches])
+    bulk_insert_rows(PostMatch, [m for item in evaluated for m in item.matches])
     monitor_matches_record(
         (item.post, [match.supplier_id for match in item.matches]) for item in evaluated
     )
