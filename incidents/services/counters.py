@@ -162,24 +162,24 @@ def _already_counted(
         post__visibility=Post.Visibility.PRIVATE
     )
     if authors:
-        rows = others.filter(post__author_id__in=authors).values_list(
+        by_author = others.filter(post__author_id__in=authors).values_list(
             "incident_id", "post__author_id"
         )
-        for incident_id, author_id in rows.distinct():
+        for incident_id, author_id in by_author.distinct():
             known[incident_id].authors.add(author_id)
     if handles:
-        rows = (
+        by_handle = (
             others.filter(post__author_handle__in=handles)
             .exclude(post__source=Post.BUYER_SOURCE)
             .values_list("incident_id", "post__author_handle")
         )
-        for incident_id, handle in rows.distinct():
+        for incident_id, handle in by_handle.distinct():
             known[incident_id].handles.add(handle)
     if organizations:
-        rows = others.filter(post__organization_id__in=organizations).values_list(
+        by_organization = others.filter(post__organization_id__in=organizations).values_list(
             "incident_id", "post__organization_id", "post__visibility"
         )
-        for incident_id, organization_id, visibility in rows.distinct():
+        for incident_id, organization_id, visibility in by_organization.distinct():
             known[incident_id].organizations.add(organization_id)
             if visibility == Post.Visibility.NAMED:
                 known[incident_id].named_organizations.add(organization_id)
@@ -274,7 +274,7 @@ def counters_drift(*, incident_ids: Iterable[int]) -> list[Drift]:
     written, nothing locked), in incident id order."""
     ids = sorted(set(incident_ids))
     counted = _recounted(ids)
-    drift = []
+    drift: list[Drift] = []
     fields = ("id", *COUNTED_FIELDS)
     for stored in Incident.objects.filter(id__in=ids).order_by("id").only(*fields):
         recounted = Incident(first_seen_at=stored.first_seen_at, last_seen_at=stored.last_seen_at)

@@ -206,7 +206,10 @@ def signatures_take_back(
             taken.setdefault(incident_id, []).append(_features(item))
     if not taken:
         return []
-    placed_ones = {group.incident.pk: group.incident for group in placed}
+    placed_ones: dict[int, Incident] = {}
+    for group in placed:
+        # The first instance of each incident, as titles_update stores.
+        placed_ones.setdefault(group.incident.pk, group.incident)
     others = sorted(set(taken) - set(placed_ones))
     loaded = list(Incident.objects.select_for_update().filter(pk__in=others).order_by("pk"))
     for incident in [*(placed_ones[i] for i in taken if i in placed_ones), *loaded]:
