@@ -248,15 +248,17 @@ def incidents_recount(
         return
     active = set(incident_ids if active_ids is None else active_ids)
     now = now or timezone.now()
-    incidents = list(
-        Incident.objects.select_for_update().filter(id__in=incident_ids).order_by("id")
-    )
-    counted = _recounted(incident_ids)
-    for incident in incidents:
-        _apply_recount(incident, counted.get(incident.pk, {}))
-        if incident.pk in active:
-            incident.last_activity_at = now
-    bulk_update_rows(Incident, incidents, COUNTER_FIELDS)
+    # Its own transaction where the caller has none: the locks must hold until the write.
+    with transaction.atomic():
+        incidents = list(
+            Incident.objects.select_for_update().filter(id__in=incident_ids).order_by("id")
+        )
+        counted = _recounted(incident_ids)
+        for incident in incidents:
+            _apply_recount(incident, counted.get(incident.pk, {}))
+            if incident.pk in active:
+                incident.last_activity_at = now
+        bulk_update_rows(Incident, incidents, COUNTER_FIELDS)
 
 
 @dataclass(frozen=True)
