@@ -7,7 +7,7 @@ import os
 import platform
 from pathlib import Path
 
-from bench import bench_grouping, bench_matching, bench_pipeline, bench_search
+from bench import bench_grouping, bench_load, bench_matching, bench_pipeline, bench_search
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -32,6 +32,7 @@ def main() -> None:
         bench_grouping.run(),
         bench_pipeline.run(),
         bench_search.run(),
+        bench_load.run(),
     ]
     text = "\n".join(
         [

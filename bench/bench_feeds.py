@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from bench.processes import celery_worker
+
 ROOT = Path(__file__).resolve().parents[1]
 # Items per RSS document: a busy forum's or search's feed.
 ITEMS_PER_FEED = 1000
@@ -87,66 +89,47 @@ def bench_feeds_end_to_end(rows: list[dict], env: dict[str, str]) -> dict:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     Feed.objects.bulk_create(
-        Feed(kind="rss", name=f"bench-feed-{n}", target=f"http://127.0.0.1:{port}/{n}.xml")
+        Feed(
+            kind="rss",
+            name=f"bench-feed-{n}",
+            source=f"bench-feed-{n}",  # bulk_create skips save(), which sets it otherwise
+            target=f"http://127.0.0.1:{port}/{n}.xml",
+        )
         for n in range(len(documents))
     )
     subprocess.run(
         ["redis-cli", "-u", env["REDIS_URL"], "flushdb"], check=False, capture_output=True
     )
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "supplierwatch",
-            "worker",
-            # Both queues, as `make run` does: the processing of posts goes to the bulk one.
-            "-Q",
-            "celery,bulk",
-            "-l",
-            "warning",
-            "--concurrency",
-            "2",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        time.sleep(4)  # the worker connects and warms up before the clock starts
-        started = time.perf_counter()
-        # What beat does: a poll task per due feed, each fetched, parsed and stored by the worker.
-        subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", QUEUE_POLLS],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        polled_feeds = Feed.objects.filter(
-            name__startswith="bench-feed-", last_success_at__isnull=False
-        )
-        deadline = time.monotonic() + 900
-        while polled_feeds.count() < len(documents):
-            if time.monotonic() > deadline:
-                raise RuntimeError("feeds still not polled after 15 minutes")
-            time.sleep(0.5)
-        polled = time.perf_counter() - started
-        pending = Post.objects.filter(source__startswith="bench-feed-", status=Post.Status.PENDING)
-        deadline = time.monotonic() + 900
-        while pending.exists():
-            if time.monotonic() > deadline:
-                raise RuntimeError("posts still pending after 15 minutes")
-            time.sleep(0.5)
-        elapsed = time.perf_counter() - started
+        with celery_worker(env):
+            started = time.perf_counter()
+            # What beat does: a poll task per due feed, each fetched, parsed and stored by the worker.
+            subprocess.run(
+                [sys.executable, "manage.py", "shell", "-c", QUEUE_POLLS],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            polled_feeds = Feed.objects.filter(
+                name__startswith="bench-feed-", last_success_at__isnull=False
+            )
+            deadline = time.monotonic() + 900
+            while polled_feeds.count() < len(documents):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("feeds still not polled after 15 minutes")
+                time.sleep(0.5)
+            polled = time.perf_counter() - started
+            pending = Post.objects.filter(
+                source__startswith="bench-feed-", status=Post.Status.PENDING
+            )
+            deadline = time.monotonic() + 900
+            while pending.exists():
+                if time.monotonic() > deadline:
+                    raise RuntimeError("posts still pending after 15 minutes")
+                time.sleep(0.5)
+            elapsed = time.perf_counter() - started
     finally:
-        worker.terminate()
-        worker.wait(timeout=60)
         server.shutdown()
         server.server_close()
     connection.close()

@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from bench.bench_feeds import ITEMS_PER_FEED, bench_feeds_end_to_end
+from bench.processes import celery_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -220,32 +221,7 @@ def bench_end_to_end(rows: list[dict], database_url: str, redis_url: str) -> dic
                 writer.writerow(
                     [row["external_id"], row["published_at"], row["author_handle"], row["text"]]
                 )
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "supplierwatch",
-                "worker",
-                # Both queues, as `make run` does: the processing of posts goes to the bulk one.
-                "-Q",
-                "celery,bulk",
-                "-l",
-                "warning",
-                "--concurrency",
-                "2",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            time.sleep(4)  # the worker connects and warms up before the clock starts
+        with celery_worker(env):
             started = time.perf_counter()
             subprocess.run(
                 [
@@ -269,9 +245,6 @@ def bench_end_to_end(rows: list[dict], database_url: str, redis_url: str) -> dic
                     raise RuntimeError("posts still pending after 15 minutes")
                 time.sleep(0.5)
             elapsed = time.perf_counter() - started
-        finally:
-            worker.terminate()
-            worker.wait(timeout=60)
         connection.close()
     processed = Post.objects.filter(source="e2e", status=Post.Status.PROCESSED).count()
     return {

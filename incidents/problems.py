@@ -41,11 +41,13 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from wordfreq import zipf_frequency
 
 from . import identifiers as ids
+from .inputs import PO_PLACEHOLDER
 
 # --- what a text says -------------------------------------------------------------------------
 
-# Mentions, hashtags of handles and links say who and where, not what the problem is.
-_NOISE = re.compile(r"(?:https?://\S+|www\.\S+|[@#]\w+|&\w+;)")
+# Mentions, hashtags of handles and links say who and where, not what the problem is; nor does
+# the stand-in for a report's PO number, which every report naming its PO carries.
+_NOISE = re.compile(rf"(?:https?://\S+|www\.\S+|[@#]\w+|&\w+;|{re.escape(PO_PLACEHOLDER)})")
 # Words every complaint uses, whatever its problem: they would make unrelated complaints look alike.
 _COMPLAINT_WORDS = frozenset(
     [

@@ -11,6 +11,7 @@ from .views import (
     eightd,
     labels,
     lists,
+    merging,
     monitors,
     portal,
     replies,
@@ -63,6 +64,8 @@ urlpatterns = [
     ),
     # Before the actions' pattern, which would take "disputes" for an action's name.
     path("portal/incidents/<int:pk>/disputes/", disputes.dispute_open, name="portal-dispute"),
+    path("portal/incidents/<int:pk>/merge/", merging.incident_merge, name="portal-merge"),
+    path("portal/incidents/<int:pk>/split/", merging.incident_split, name="portal-split"),
     path(
         "portal/incidents/<int:pk>/<slug:action>/",
         portal.incident_action,

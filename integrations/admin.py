@@ -253,7 +253,8 @@ class FeedAddForm(forms.ModelForm):
     name = forms.CharField(
         max_length=50,
         required=False,
-        help_text="The source of its posts; made from the target when left empty.",
+        help_text="Unique among the operators' feeds, or the chosen supplier's; made from the "
+        "target when left empty.",
     )
     target = forms.CharField(
         max_length=500,
@@ -291,6 +292,16 @@ class FeedChangeForm(forms.ModelForm):
         model = Feed
         fields = ["interval_seconds"]
 
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        with refusals_shown(self):
+            cleaned["interval_seconds"] = services.feed_interval_clean(
+                feed=self.instance, interval_seconds=cleaned.get("interval_seconds")
+            )
+        return cleaned
+
 
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
@@ -315,6 +326,7 @@ class FeedAdmin(admin.ModelAdmin):
     autocomplete_fields = ["supplier"]
     readonly_fields = [
         "name",
+        "source",
         "kind",
         "target",
         "supplier",

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import feedparser
+from feedparser.urls import make_safe_absolute_uri
 
 from incidents.inputs import EXTERNAL_ID_MAX, HANDLE_MAX, TEXT_MAX
 
@@ -166,6 +167,19 @@ def _struct_time(value: Any) -> datetime | None:
         return datetime(min(max(value.tm_year, 1), 9999), 12, 31, tzinfo=UTC)
 
 
+def _resolved(value: str, base_url: str) -> str:
+    """A relative id or link of an item resolved against the feed's address, as feedparser
+    resolves them when given it (its own function, so that every id stays what it was)."""
+    return make_safe_absolute_uri(base_url, value) if value and base_url else value
+
+
+def _entry_id(entry: Mapping[str, Any], base_url: str) -> str:
+    """An entry's id, an RSS guid that is a permalink resolved like a link (feedparser did so
+    when it was given the feed's address: the ids already stored stay the same)."""
+    entry_id = _string(entry.get("id"))
+    return _resolved(entry_id, base_url) if entry.get("guidislink") else entry_id
+
+
 def _absolute_http(link: str) -> str:
     """An item's address if it is an absolute http(s) one, else none: an odd link is no reason to
     lose the item."""
@@ -176,10 +190,12 @@ def parse_rss_atom(body: bytes, content_type: str = "", base_url: str = "") -> l
     """The items of an RSS or Atom document, whatever its declared encoding, their links resolved
     against `base_url` (the feed's address); FeedFormatError when it is not one (malformed XML,
     HTML, JSON)."""
-    headers = {"content-type": content_type, "content-location": base_url}
     parsed = feedparser.parse(
         body,
-        response_headers={name: value for name, value in headers.items() if value} or None,
+        # The feed's address is not given as Content-Location: feedparser would then resolve
+        # every element against it (a quarter of the time of a feed of 1,000 items), when only
+        # the items' ids and links need it (_resolved). xml:base is honoured all the same.
+        response_headers={"content-type": content_type} if content_type else None,
         # The HTML is reduced to text (html_to_text), so cleaning it first is work for nothing.
         sanitize_html=False,
         resolve_relative_uris=False,
@@ -195,13 +211,13 @@ def parse_rss_atom(body: bytes, content_type: str = "", base_url: str = "") -> l
         contents = entry.get("content") or []
         body_html = _string(contents[0].get("value")) if contents else ""
         text = _joined(title, html_to_text(body_html or _string(entry.get("summary"))))
-        link = _absolute_http(_string(entry.get("link")).strip())
+        link = _absolute_http(_resolved(_string(entry.get("link")).strip(), base_url))
         published = _struct_time(entry.get("published_parsed")) or _struct_time(
             entry.get("updated_parsed")
         )
         items.append(
             FeedItem(
-                external_id=_external_id(entry.get("id"), link, fallback=text),
+                external_id=_external_id(_entry_id(entry, base_url), link, fallback=text),
                 text=text,
                 published_at=published,
                 author_handle=_string(entry.get("author"))[:HANDLE_MAX],

@@ -33,7 +33,8 @@ class FeedForm(Form):
         label="Name",
         required=False,
         max_length=50,
-        help_text="Lower-case letters, digits, '.', '_' and '-'; made from the address when empty.",
+        help_text="Unique among your feeds. Lower-case letters, digits, '.', '_' and '-'; made "
+        "from the address when empty.",
     )
     interval_seconds = forms.IntegerField(
         label="Poll every (seconds)", required=False, min_value=1, initial=900

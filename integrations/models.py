@@ -3,13 +3,16 @@ feeds."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from incidents.inputs import SOURCE_MAX, clean_source
 from incidents.models import IncidentEvent
 from suppliers.models import Organization, Supplier
 from supplierwatch.viewers import Viewer
@@ -107,6 +110,11 @@ class WebhookSubscription(models.Model):
             "incident.disputed",
             "The supplier disputed a piece of evidence, or a dispute was decided",
         )
+        MERGED = (
+            "incident.merged",
+            "Another incident was merged into this one, or this one into another",
+        )
+        SPLIT = "incident.split", "Evidence was split out of this incident into a new one"
 
     organization = models.ForeignKey(
         Organization,
@@ -236,6 +244,14 @@ class FeedQuerySet(models.QuerySet["Feed"]):
         """The feeds we fetch ourselves: all but inbound webhooks, which are sent to us."""
         return self.exclude(kind=Feed.Kind.WEBHOOK)
 
+    def by_handle(self, handle: str) -> FeedQuerySet:
+        """The feed a command line names: `NAME` for an operator's feed, `SLUG/NAME` for a
+        supplier's (names are unique per owner only; neither a slug nor a name holds a '/')."""
+        slug, _, name = handle.rpartition("/")
+        if slug:
+            return self.filter(supplier__slug=slug, name=name)
+        return self.filter(supplier__isnull=True, name=name)
+
     def due(self, now: datetime) -> FeedQuerySet:
         """Polled feeds whose time has come, disabled ones excepted."""
         return (
@@ -249,7 +265,9 @@ class Feed(models.Model):
     """A public channel that brings in public posts by itself: an RSS or Atom URL, a Mastodon
     hashtag or search, a Bluesky search, or an inbound webhook that a tool POSTs signed items to.
 
-    Its name is the `source` of the posts it brings, so (name, item id) identifies a post.
+    Its name is unique among its owner's feeds: the operators' or one supplier's, so that two
+    suppliers may each have a feed called "news". Its `source` is unique everywhere: the `source`
+    of the posts it brings, so (source, item id) identifies a post.
     """
 
     class Kind(models.TextChoices):
@@ -263,7 +281,9 @@ class Feed(models.Model):
         FAILING = "failing", "Failing"
         DISABLED = "disabled", "Disabled"
 
-    name = models.CharField(max_length=50, unique=True, help_text="The source of its posts.")
+    name = models.CharField(max_length=50, help_text="Unique among its owner's feeds.")
+    # Set when it is first saved (source_for), and never changed: the posts stored carry it.
+    source = models.CharField(max_length=50, unique=True, help_text="The source of its posts.")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     target = models.CharField(
         max_length=500, blank=True, help_text="The feed's URL, or the search of a Bluesky feed."
@@ -312,6 +332,13 @@ class Feed(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "name"], name="feed_name_per_supplier"),
+            # NULLs are distinct in the constraint above: the operators' feeds need their own.
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(supplier__isnull=True), name="feed_name_of_operators"
+            ),
+        ]
         indexes = [
             models.Index(
                 fields=["next_poll_at"],
@@ -323,9 +350,32 @@ class Feed(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.source:
+            self.source = self.source_for(name=self.name, supplier=self.supplier)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def source_for(*, name: str, supplier: Supplier | None) -> str:
+        """The `source` of a new feed's posts: an operator's feed's name, or for a supplier's
+        feed its name after the supplier's slug (`initech-components-news`), so that each
+        supplier names its feeds as it likes. One too long to store ends in a digest of both."""
+        if supplier is None:
+            return name
+        source = f"{supplier.slug.lower()}-{name}"
+        if len(source) > SOURCE_MAX:
+            digest = hashlib.sha256(f"{supplier.pk}/{name}".encode()).hexdigest()[:8]
+            source = f"{source[: SOURCE_MAX - 9].rstrip('-._')}-{digest}"
+        return clean_source(source)
+
     @property
     def is_polled(self) -> bool:
         return self.kind != self.Kind.WEBHOOK
+
+    @property
+    def handle(self) -> str:
+        """How the command line names it (FeedQuerySet.by_handle): `NAME` or `SLUG/NAME`."""
+        return f"{self.supplier.slug}/{self.name}" if self.supplier is not None else self.name
 
 
 class FeedReceipt(models.Model):

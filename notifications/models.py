@@ -35,6 +35,8 @@ class Kind(models.TextChoices):
     # To whoever watches a keyword monitor, buyer or supplier staff.
     MONITOR_JUMP = "monitor_jump", "A jump in the posts a keyword monitor you watch finds"
     DISPUTE = "dispute", "A supplier disputing a report of your organization (you decide)"
+    # To both sides.
+    MERGED = "merged", "Incidents you work on, reported or follow merged or split"
 
 
 SUPPLIER_KINDS = (
@@ -47,9 +49,17 @@ SUPPLIER_KINDS = (
     Kind.SLA_BREACHED,
     Kind.SPIKE,
     Kind.DISPUTE_DECIDED,
+    Kind.MERGED,
     Kind.MONITOR_JUMP,
 )
-BUYER_KINDS = (Kind.ANSWER, Kind.STATUS, Kind.SUPPLIER_SPIKE, Kind.DISPUTE, Kind.MONITOR_JUMP)
+BUYER_KINDS = (
+    Kind.ANSWER,
+    Kind.STATUS,
+    Kind.SUPPLIER_SPIKE,
+    Kind.DISPUTE,
+    Kind.MERGED,
+    Kind.MONITOR_JUMP,
+)
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):

@@ -30,6 +30,14 @@ class Content:
 def _headline(
     kind: str, event: IncidentEvent, status_label: str, supplier: str, *, yours: bool
 ) -> str:
+    if kind == Kind.NEW_INCIDENT and event.kind == IncidentEvent.Kind.SPLIT_FROM:
+        return "New incident, split out, assigned to you" if yours else "New incident, split out"
+    if kind == Kind.MERGED:
+        moved: dict[str, str] = {
+            IncidentEvent.Kind.MERGED: "Merged",
+            IncidentEvent.Kind.SPLIT: "Split",
+        }
+        return moved.get(event.kind, "Split out")
     if kind == Kind.NEW_INCIDENT:
         if event.kind != IncidentEvent.Kind.CREATED:
             return "Reopened"

@@ -79,6 +79,14 @@ def notification_kinds(event: IncidentEvent) -> tuple[str | None, str | None]:
         return None, Kind.DISPUTE
     if kind in (EventKind.DISPUTE_ACCEPTED, EventKind.DISPUTE_REJECTED):
         return Kind.DISPUTE_DECIDED, None
+    if kind in (EventKind.MERGED, EventKind.SPLIT):
+        # Told on the incident the evidence stays in or went to: the merged one's followers
+        # follow it from then on (services.merging), and its reporters' evidence is in it.
+        return Kind.MERGED, Kind.MERGED
+    if kind == EventKind.SPLIT_FROM:
+        # A new incident for the team; its evidence's reporters and the followers of the
+        # incident it came from (who follow it too) hear of it.
+        return Kind.NEW_INCIDENT, Kind.MERGED
     return None, None
 
 
@@ -87,6 +95,7 @@ _ASSIGNEE_OR_TEAM = (
     Kind.BUYER_REPLY,
     Kind.RESOLUTION_REJECTED,
     Kind.DISPUTE_DECIDED,
+    Kind.MERGED,
 )
 
 

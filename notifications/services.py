@@ -20,7 +20,7 @@ from supplierwatch.errors import ApplicationError
 
 from .inputs import clean_digest_hour, clean_time_zone
 from .models import DigestSchedule, GeneratedEvent, Kind, Notification, NotificationPreference
-from .presenters import monitor_alert_content, notification_content
+from .presenters import Content, monitor_alert_content, notification_content
 from .selectors import events_recipients
 
 Delivery = NotificationPreference.Delivery
@@ -40,6 +40,49 @@ def email_wanted(preferences: Mapping[tuple[int, str], str], user: User, kind: s
     return EmailStatus.PENDING
 
 
+def _preferences(user_ids: Iterable[int]) -> dict[tuple[int, str], str]:
+    """These people's stored delivery per kind; a kind they never chose is absent."""
+    return {
+        (user_id, kind): delivery
+        for user_id, kind, delivery in NotificationPreference.objects.filter(
+            user_id__in=set(user_ids)
+        ).values_list("user_id", "kind", "delivery")
+    }
+
+
+def _notification(
+    user: User,
+    kind: str,
+    content: Content,
+    preferences: Mapping[tuple[int, str], str],
+    **subject: object,
+) -> Notification:
+    """One unsaved notification of what `content` says, about an event (`event`, `incident`) or
+    a monitor alert (`monitor_alert`), with the e-mail status the person's preference gives."""
+    status = email_wanted(preferences, user, kind)
+    return Notification(
+        recipient=user,
+        kind=kind,
+        title=content.title,
+        text=content.text,
+        url=content.url,
+        shown_at=content.shown_at,
+        shown_to_the_hour=content.shown_to_the_hour,
+        email_status=status,
+        email_error="The person has no e-mail address." if status == EmailStatus.NO_ADDRESS else "",
+        **subject,
+    )
+
+
+def _to_send(**subject: object) -> list[int]:
+    """The ids of these notifications whose e-mail is due now and not yet claimed by a sender."""
+    return list(
+        Notification.objects.filter(
+            email_status=EmailStatus.PENDING, email_claimed_at__isnull=True, **subject
+        ).values_list("pk", flat=True)
+    )
+
+
 @transaction.atomic
 def notifications_generate(*, event_ids: Iterable[int]) -> list[int]:
     """Create the notifications of these events (those not created yet); the ids of the ones
@@ -52,49 +95,30 @@ def notifications_generate(*, event_ids: Iterable[int]) -> list[int]:
     )
     recipients = events_recipients(events)
     planned = [(event, recipient) for event in events for recipient in recipients[event.pk]]
-    preferences = {
-        (user_id, kind): delivery
-        for user_id, kind, delivery in NotificationPreference.objects.filter(
-            user_id__in={recipient.user.pk for _, recipient in planned}
-        ).values_list("user_id", "kind", "delivery")
-    }
-    rows = []
-    for event, recipient in planned:
-        content = notification_content(
-            kind=recipient.kind,
-            event=event,
-            incident=event.incident,
-            viewer=recipient.user.viewer,
-            response=recipient.response,
-            reply=recipient.reply,
-        )
-        status = email_wanted(preferences, recipient.user, recipient.kind)
-        rows.append(
-            Notification(
-                recipient=recipient.user,
+    preferences = _preferences({recipient.user.pk for _, recipient in planned})
+    rows = [
+        _notification(
+            recipient.user,
+            recipient.kind,
+            notification_content(
+                kind=recipient.kind,
                 event=event,
                 incident=event.incident,
-                kind=recipient.kind,
-                title=content.title,
-                text=content.text,
-                url=content.url,
-                shown_at=content.shown_at,
-                shown_to_the_hour=content.shown_to_the_hour,
-                email_status=status,
-                email_error="The person has no e-mail address."
-                if status == EmailStatus.NO_ADDRESS
-                else "",
-            )
+                viewer=recipient.user.viewer,
+                response=recipient.response,
+                reply=recipient.reply,
+            ),
+            preferences,
+            event=event,
+            incident=event.incident,
         )
+        for event, recipient in planned
+    ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     GeneratedEvent.objects.bulk_create(
         [GeneratedEvent(event=event) for event in events], ignore_conflicts=True
     )
-    return list(
-        Notification.objects.filter(
-            event_id__in=event_ids, email_status=EmailStatus.PENDING, email_claimed_at__isnull=True
-        ).values_list("pk", flat=True)
-    )
+    return _to_send(event_id__in=event_ids)
 
 
 @transaction.atomic
@@ -113,37 +137,13 @@ def monitor_alert_notifications_generate(*, alert_ids: Iterable[int]) -> list[in
             # A watcher who has left the party no longer sees the monitor.
             if KeywordMonitor.objects.visible_to(user.viewer).filter(pk=alert.monitor_id).exists()
         ]
-        preferences = {
-            (user_id, pref_kind): delivery
-            for user_id, pref_kind, delivery in NotificationPreference.objects.filter(
-                user__in=watchers, kind=kind
-            ).values_list("user_id", "kind", "delivery")
-        }
-        for user in watchers:
-            status = email_wanted(preferences, user, kind)
-            rows.append(
-                Notification(
-                    recipient=user,
-                    monitor_alert=alert,
-                    kind=kind,
-                    title=content.title,
-                    text=content.text,
-                    url=content.url,
-                    shown_at=content.shown_at,
-                    email_status=status,
-                    email_error="The person has no e-mail address."
-                    if status == EmailStatus.NO_ADDRESS
-                    else "",
-                )
-            )
+        preferences = _preferences({user.pk for user in watchers})
+        rows.extend(
+            _notification(user, kind, content, preferences, monitor_alert=alert)
+            for user in watchers
+        )
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return list(
-        Notification.objects.filter(
-            monitor_alert_id__in=alert_ids,
-            email_status=EmailStatus.PENDING,
-            email_claimed_at__isnull=True,
-        ).values_list("pk", flat=True)
-    )
+    return _to_send(monitor_alert_id__in=alert_ids)
 
 
 def monitor_alerts_to_generate(*, limit: int = GENERATE_BATCH) -> list[int]:

@@ -9,6 +9,11 @@ from suppliers.forms import EmailAuthenticationForm
 from .health import healthz
 from .signin import ThrottledPasswordResetView
 
+# The operators' console speaks of the product, not of the framework it is built with.
+admin.site.site_header = "supplierwatch operations"
+admin.site.site_title = "supplierwatch operations"
+admin.site.index_title = "Operations"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path(

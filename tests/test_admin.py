@@ -110,6 +110,12 @@ def world(alice, bob, carol, dave, operator, acme, globex, initech, umbrella):
     scorecards_compute_current()
 
 
+def test_the_operators_console_is_named_after_the_product(admin_client_op):
+    page = admin_client_op.get(reverse("admin:index")).content.decode()
+    assert "supplierwatch operations" in page
+    assert "Django administration" not in page
+
+
 def test_every_model_of_the_product_is_registered():
     labels = set(MODEL_IDS)
     for label in (

@@ -21,7 +21,7 @@ from supplierwatch.admin import OperatorsChangeAdmin, refusals_shown
 from supplierwatch.errors import ApplicationError
 
 from .. import services
-from ..models import Category, ClassifierModel, Post, PostMatch
+from ..models import Category, ClassifierModel, Incident, Post, PostMatch
 from ..services.posts import editable_fields, post_changes_clean
 from ..services.training import DEFAULT_MIN_EXAMPLES
 from ..tasks import retrain_classifier
@@ -101,7 +101,7 @@ class PostAdmin(OperatorsChangeAdmin):
     raw_id_fields = ["supplier"]
     date_hierarchy = "published_at"
     inlines = [PostMatchInline]
-    actions = ["label_not_complaint", "label_complaint", "label_remove"]
+    actions = ["label_not_complaint", "label_complaint", "label_remove", "split_out"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # evidence arrives as reports, files, feeds and the API, never by hand
@@ -177,6 +177,34 @@ class PostAdmin(OperatorsChangeAdmin):
     )
     def label_remove(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         self._relabel(request, queryset, is_complaint=None)
+
+    @admin.action(
+        description="Split the selected evidence out of its incident", permissions=["change"]
+    )
+    def split_out(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        incidents = set(
+            PostMatch.objects.filter(post__in=queryset, incident__isnull=False).values_list(
+                "incident_id", flat=True
+            )
+        )
+        if len(incidents) != 1:
+            self.message_user(
+                request, "Select evidence of one incident to split out.", messages.ERROR
+            )
+            return
+        incident = Incident.objects.get(pk=incidents.pop())
+        try:
+            new = services.incident_split(
+                incident=incident, posts=list(queryset), actor=person(request.user)
+            )
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"Split out of #{incident.pk} into the new incident #{new.pk}.",
+            messages.SUCCESS,
+        )
 
     def _relabel(self, request: HttpRequest, queryset: QuerySet[Post], **label: Any) -> None:
         public = queryset.exclude(source=Post.BUYER_SOURCE)

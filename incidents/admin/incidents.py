@@ -87,6 +87,12 @@ class AssigneeForm(forms.Form):
         field.queryset = User.objects.assignable_at(supplier_id)
 
 
+class MergeTargetForm(forms.Form):
+    target = forms.IntegerField(
+        label="Merge into incident #", min_value=1, help_text="An incident of the same supplier."
+    )
+
+
 def _lifecycle_action(name: str, description: str, done: str) -> Callable[..., None]:
     perform = {
         Incident.Action.ACKNOWLEDGE: services.incident_acknowledge,
@@ -171,7 +177,15 @@ class IncidentAdmin(OperatorsChangeAdmin):
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
     inlines = [EightDStepInline, ResponseInline, IncidentEventInline]
-    actions = ["acknowledge", "investigate", "resolve", "close", "set_severity", "assign"]
+    actions = [
+        "acknowledge",
+        "investigate",
+        "resolve",
+        "close",
+        "set_severity",
+        "assign",
+        "merge",
+    ]
 
     acknowledge = _lifecycle_action("acknowledge", "Acknowledge", "incident(s) acknowledged")
     investigate = _lifecycle_action(
@@ -235,6 +249,28 @@ class IncidentAdmin(OperatorsChangeAdmin):
             submit="Set severity",
         )
         return ask(self, request, queryset, SeverityForm(submitted(request)), question, apply)
+
+    @admin.action(description="Merge into another incident ...", permissions=["change"])
+    def merge(self, request: HttpRequest, queryset: QuerySet[Incident]) -> TemplateResponse | None:
+        def apply(values: dict[str, Any]) -> None:
+            apply_each(
+                self,
+                request,
+                queryset,
+                lambda incident: services.incident_merge(
+                    source=incident, target_id=values["target"], actor=person(request.user)
+                ),
+                f"incident(s) merged into #{values['target']}",
+            )
+
+        question = Question(
+            action="merge",
+            title="Merge into another incident",
+            intro="All their evidence moves into the incident named (of the same supplier); their "
+            "pages lead there, and evidence that would have joined them joins it.",
+            submit="Merge",
+        )
+        return ask(self, request, queryset, MergeTargetForm(submitted(request)), question, apply)
 
     @admin.action(description="Assign to a colleague at the supplier ...", permissions=["change"])
     def assign(self, request: HttpRequest, queryset: QuerySet[Incident]) -> TemplateResponse | None:

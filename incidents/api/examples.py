@@ -327,6 +327,12 @@ CATEGORIES = OpenApiExample(
     response_only=True,
 )
 
+MERGE = OpenApiExample("Merge", value={"target": 812}, request_only=True)
+SPLIT = OpenApiExample(
+    "Split",
+    value={"evidence": ["5f0c2a9e41d7b36c8e12ab90", "9a41c0d2e7b35f18a6c4d0e2"]},
+    request_only=True,
+)
 DISPUTE = OpenApiExample(
     "Dispute",
     value={

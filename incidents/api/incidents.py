@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -42,6 +42,7 @@ from ..presenters import (
 )
 from . import examples
 from .filters import IncidentFilter, StrictOrderingFilter
+from .merging import MergeSplitActions
 from .serializers import (
     AssignSerializer,
     DisputeInputSerializer,
@@ -50,6 +51,7 @@ from .serializers import (
     EvidenceSerializer,
     IncidentDetailSerializer,
     IncidentSerializer,
+    MergedPointerSerializer,
     RejectSerializer,
     ReplyInputSerializer,
     ReplySerializer,
@@ -72,7 +74,16 @@ ORDERING = OpenApiParameter(
     description="Sort order; `-` for descending. Default: `-last_activity_at`. By the times "
     "as given (to the hour); incidents of the same hour in the order of their ids.",
 )
-SUPPLIER_ACTIONS = {"acknowledge", "investigate", "assign", "resolve", "actions", "disputes"}
+SUPPLIER_ACTIONS = {
+    "acknowledge",
+    "investigate",
+    "assign",
+    "resolve",
+    "actions",
+    "disputes",
+    "merge",
+    "split",
+}
 # What reporting organizations do (services.replies and services.disputes check that the
 # organization reported).
 BUYER_ACTIONS = {"accept", "reject", "decide_dispute"}
@@ -104,12 +115,24 @@ class EvidencePagination(ApiCursorPagination):
     ),
     retrieve=extend_schema(
         summary="Read an incident",
-        description="Counters, timeline and the answers your key may read.",
-        responses=IncidentDetailSerializer,
+        description="Counters, timeline and the answers your key may read. An incident merged "
+        "into another answers `301 Moved Permanently`, its `Location` (and `api_url`) the "
+        "incident it was merged into.",
+        responses={
+            200: IncidentDetailSerializer,
+            301: OpenApiResponse(
+                MergedPointerSerializer, description="Merged into the incident named."
+            ),
+        },
         examples=[examples.INCIDENT_DETAIL],
     ),
 )
-class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class IncidentViewSet(
+    MergeSplitActions,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = IncidentSerializer
     filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
     filterset_class = IncidentFilter
@@ -142,8 +165,29 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self.get_paginated_response(IncidentSerializer(views, many=True).data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        incident = self.get_object()
         viewer = request_viewer(request)
+        missing: Http404 | None = None
+        try:
+            incident = self.get_object()
+        except Http404 as error:
+            missing = error
+        if missing is not None or incident.is_merged:
+            # A merged incident points to the one it was merged into (as a missing one for
+            # whoever may not follow it there).
+            target = selectors.merged_incident_target(viewer=viewer, pk=int(kwargs["pk"]))
+            if target is None:
+                raise missing or Http404
+            url = incident_view(target, viewer).api_url
+            pointer = {
+                "detail": f"This incident was merged into #{target.pk}.",
+                "merged_into": target.pk,
+                "api_url": url,
+            }
+            return Response(
+                MergedPointerSerializer(pointer).data,
+                status=status.HTTP_301_MOVED_PERMANENTLY,
+                headers={"Location": url},
+            )
         detail = incident_detail_view(
             incident,
             viewer,

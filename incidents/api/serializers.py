@@ -324,6 +324,32 @@ class DisputeInputSerializer(serializers.Serializer):
     )
 
 
+class MergeInputSerializer(serializers.Serializer):
+    target = strict.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="The id of the incident of the same supplier to merge this one into.",
+    )
+
+
+class SplitInputSerializer(serializers.Serializer):
+    evidence = serializers.ListField(
+        child=strict.CharField(max_length=64),
+        min_length=1,
+        max_length=1000,
+        help_text="The `reference`s (from `GET .../posts/`) of the evidence to move into a new "
+        "incident; some evidence must stay.",
+    )
+
+
+class MergedPointerSerializer(serializers.Serializer):
+    """What the address of a merged incident answers (with a 301 to its target)."""
+
+    detail = serializers.CharField()
+    merged_into = serializers.IntegerField(help_text="The incident it was merged into.")
+    api_url = serializers.URLField(help_text="That incident's address (also in `Location`).")
+
+
 # --- the organization's own reports ---------------------------------------------------------------
 
 

@@ -368,6 +368,18 @@ ACCEPT = "accept"
 REJECT = "reject"
 
 
+class MergeForm(Form):
+    """Merge an incident into another of its supplier's: by its number (the short list of open
+    incidents fills the same field)."""
+
+    target = forms.IntegerField(
+        label="Merge into incident #",
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Its evidence moves there; this incident's page will lead there.",
+    )
+
+
 class DisputeDecisionForm(Form):
     decision = forms.ChoiceField(choices=[(ACCEPT, "Accept"), (REJECT, "Reject")])
     note = forms.CharField(required=False, max_length=inputs.NOTE_MAX)

@@ -216,6 +216,17 @@ class Post(models.Model):
     )
     labelled_at = models.DateTimeField(null=True, blank=True)
 
+    # Where a person put this evidence by merging or splitting incidents (services.merging): the
+    # pipeline places it there again when it is reprocessed, so grouping never undoes their work.
+    pinned_incident = models.ForeignKey(
+        "Incident",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
     objects = PostQuerySet.as_manager()
 
     class Meta:

@@ -184,6 +184,18 @@ class Incident(SlaClock, models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_incidents",
     )
+    # Merged into another incident of its supplier (services.incident_merge): its evidence went
+    # there, its pages redirect there, and evidence that would have joined it joins that one. Always
+    # the final target: merging a target re-points what was merged into it.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_from",
+        editable=False,
+    )
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # The supplier's structured answer (8D) is in its disciplines: EightDStep (models/eightd.py).
 
@@ -230,6 +242,10 @@ class Incident(SlaClock, models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
 
     # --- the lifecycle --------------------------------------------------------------------------
 
@@ -436,6 +452,10 @@ class IncidentEvent(models.Model):
         DISPUTE_OPENED = "dispute_opened", "Evidence disputed by the supplier"
         DISPUTE_ACCEPTED = "dispute_accepted", "Dispute accepted"
         DISPUTE_REJECTED = "dispute_rejected", "Dispute rejected"
+        MERGED = "merged", "Another incident merged into this one"
+        MERGED_INTO = "merged_into", "Merged into another incident"
+        SPLIT = "split", "Evidence split out into a new incident"
+        SPLIT_FROM = "split_from", "Split out of another incident"
 
     # Kinds about one answer (data["response_id"]): shown only to whoever may read that answer.
     ANSWER_KINDS = (Kind.RESPONSE, Kind.RESPONSE_EDITED)
@@ -443,6 +463,9 @@ class IncidentEvent(models.Model):
     SLA_KINDS = (Kind.SLA_WARNING, Kind.SLA_BREACHED)
     # Kinds about one dispute (data["dispute_id"], data["reason"]): services.disputes'.
     DISPUTE_KINDS = (Kind.DISPUTE_OPENED, Kind.DISPUTE_ACCEPTED, Kind.DISPUTE_REJECTED)
+    # Kinds about evidence moved between incidents (data["other_id"]): services.merging's.
+    MERGE_KINDS = (Kind.MERGED, Kind.MERGED_INTO)
+    SPLIT_KINDS = (Kind.SPLIT, Kind.SPLIT_FROM)
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -32,6 +32,13 @@ _DISPUTE_REASONS: dict[object, str] = {
     "not_complaint": "not a complaint",
     "not_about_us": "not about it",
 }
+# What the other incident of a merge or a split is called in the API and the webhooks.
+_OTHER_INCIDENT_KEY: dict[str, str] = {
+    Kind.MERGED: "merged_incident_id",
+    Kind.MERGED_INTO: "merged_into_id",
+    Kind.SPLIT: "new_incident_id",
+    Kind.SPLIT_FROM: "split_from_id",
+}
 # Why an incident went back to the team, by the `reason` of its assignment event.
 _BACK_BECAUSE: dict[object, str] = {"left": "left the team", "viewer": "is now a viewer"}
 
@@ -139,7 +146,23 @@ def event_sentence(event: IncidentEvent, viewer: Viewer, supplier_name: str) -> 
         return "A reporting organization answered: the SLA clock runs again, due times moved on."
     if kind in IncidentEvent.DISPUTE_KINDS:
         return _dispute_sentence(kind, data, viewer, supplier_name)
+    if kind in (*IncidentEvent.MERGE_KINDS, *IncidentEvent.SPLIT_KINDS):
+        return _moved_sentence(kind, data)
     return event.get_kind_display() + "."
+
+
+def _moved_sentence(kind: str, data: dict[str, Any]) -> str:
+    """Evidence moved by a merge or a split: how much everyone may count, never whose."""
+    other = f"#{data.get('other_id')}" if isinstance(data.get("other_id"), int) else "another"
+    posts = int(data.get("posts") or 0)
+    evidence = _plural(posts, "piece") + " of evidence"
+    if kind == Kind.MERGED:
+        return f"Incident {other} was merged into this one: its {evidence} moved here."
+    if kind == Kind.MERGED_INTO:
+        return f"Merged into incident {other}, where its {evidence} moved."
+    if kind == Kind.SPLIT:
+        return f"{evidence.capitalize()} split out into incident {other}."
+    return f"Split out of incident {other}: {evidence} moved here."
 
 
 _EIGHT_D_PARTS = {"text": "text", "due_on": "due date", "done_on": "done date"}
@@ -291,6 +314,13 @@ def event_data(event: IncidentEvent, viewer: Viewer) -> dict[str, Any]:
     if kind == Kind.SLA_RESUMED:
         # The due times as the clocks' running again moved them (shown on the incident anyway).
         return {key: data.get(key) for key in ("acknowledge_due_at", "resolve_due_at")}
+    if kind in (*IncidentEvent.MERGE_KINDS, *IncidentEvent.SPLIT_KINDS):
+        key = _OTHER_INCIDENT_KEY.get(kind, "split_from_id")
+        return {
+            key: data.get("other_id"),
+            "posts": data.get("posts", 0),
+            "public_posts": data.get("public_posts", 0),
+        }
     if kind in IncidentEvent.DISPUTE_KINDS:
         result = {key: data.get(key) for key in ("dispute_id", "reason", "evidence")}
         if kind != Kind.DISPUTE_OPENED:

@@ -147,6 +147,54 @@ def incident_evidence_by_reference(*, viewer: Viewer, incident: Incident, refere
     raise ApplicationError("No such evidence in this incident.", field="evidence")
 
 
+def incident_evidence_by_references(
+    *, viewer: Viewer, incident: Incident, references: list[str]
+) -> list[Post]:
+    """The evidence of this incident that a supplier's staff (or, by id, an operator) name; a
+    refusal naming the field when one of them names none."""
+    posts = Post.objects.visible_to(viewer).filter(matches__incident=incident)
+    wanted = {reference for reference in references if reference}
+    found = [
+        post
+        for post in posts.only("id", "source", "visibility", "organization_id")
+        if evidence_reference(post, viewer) in wanted
+        or (viewer.is_operator and str(post.pk) in wanted)
+    ]
+    if len(found) != len(wanted):
+        raise ApplicationError("No such evidence in this incident.", field="evidence")
+    return found
+
+
+def merged_incident_target(*, viewer: Viewer, pk: int) -> Incident | None:
+    """Where the incident `pk` was merged, when it was and this viewer may follow it there: the
+    target is one it may see, and so was the merged incident (it had evidence everyone counts, as
+    its merge recorded) unless the viewer is an operator. None otherwise: a missing incident."""
+    source = Incident.objects.filter(pk=pk, merged_into__isnull=False).first()
+    if source is None or source.merged_into_id is None:
+        return None
+    target = Incident.objects.visible_to(viewer).filter(pk=source.merged_into_id).first()
+    if target is None:
+        return None
+    if viewer.is_operator:
+        return target
+    shared = IncidentEvent.objects.filter(
+        incident=source, kind=IncidentEvent.Kind.MERGED_INTO, data__shared=True
+    ).exists()
+    return target if shared else None
+
+
+def merge_targets(*, viewer: Viewer, incident: Incident, limit: int = 20) -> IncidentQuerySet:
+    """The open incidents of the same supplier this one may be merged into, latest first: the
+    portal's short list beside the number field."""
+    return (
+        Incident.objects.visible_to(viewer)
+        .open()
+        .filter(supplier_id=incident.supplier_id, merged_into__isnull=True)
+        .exclude(pk=incident.pk)
+        .order_by("-last_activity_at", "-id")[:limit]
+    )
+
+
 def open_disputes(*, viewer: Viewer, incident: Incident) -> QuerySet[Dispute]:
     """The open disputes of this incident that this viewer decides, with their evidence."""
     return (

@@ -31,6 +31,7 @@ from .lifecycle import (
     incident_set_severity,
     incident_start_investigation,
 )
+from .merging import incident_merge, incident_split, may_merge
 from .monitors import (
     monitor_alerts_record,
     monitor_delete,
@@ -115,12 +116,14 @@ __all__ = [
     "incident_assign",
     "incident_close",
     "incident_follow",
+    "incident_merge",
     "incident_reject_resolution",
     "incident_reply",
     "incident_resolve",
     "incident_respond",
     "incident_response_edit",
     "incident_set_severity",
+    "incident_split",
     "incident_start_investigation",
     "incident_unfollow",
     "incidents_act_in_bulk",
@@ -132,6 +135,7 @@ __all__ = [
     "may_dispute",
     "may_manage_rules",
     "may_manage_sla",
+    "may_merge",
     "may_relabel",
     "monitor_alerts_record",
     "monitor_delete",

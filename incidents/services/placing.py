@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from suppliers.models import Organization, Supplier
 from supplierwatch.db import bulk_update_rows
 
 from .. import grouping, problems
-from ..models import Category, Incident, IncidentEvent, Post, Severity, SlaTerms
+from ..models import Category, Incident, IncidentEvent, Post, PostMatch, Severity, SlaTerms
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -85,7 +86,9 @@ def _category_is_firm(item: _Evaluated) -> bool:
     return person_said or item.classification.version == "label"
 
 
-def _lock(supplier_id: int) -> None:
+def lock_supplier(supplier_id: int) -> None:
+    """Hold the placing of this supplier's evidence until the transaction ends (merge and split
+    take it too, so no batch places evidence into an incident they are emptying)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, supplier_id])
@@ -98,8 +101,16 @@ def _candidates(
     of it, and resolved ones within the reopen window; at most `max_candidates` of each, so the
     cost stays the same however many incidents the supplier has had."""
     times = [item.post.published_at for item in items]
+    prefix = problem_prefix(supplier_id)
+    # An incident that took in a problem incident by a merge is a candidate too (whatever its own
+    # fingerprint): evidence that would have joined the merged one joins it.
+    took_in_a_problem = Exists(
+        Incident.objects.filter(merged_into=OuterRef("pk"), fingerprint__startswith=prefix)
+    )
     mine = Incident.objects.select_for_update().filter(
-        supplier_id=supplier_id, fingerprint__startswith=problem_prefix(supplier_id)
+        Q(fingerprint__startswith=prefix) | took_in_a_problem,
+        supplier_id=supplier_id,
+        merged_into__isnull=True,
     )
     open_ones = mine.filter(
         status__in=Incident.OPEN_STATUSES,
@@ -114,7 +125,7 @@ def _candidates(
 
 def problems_place(*, supplier_id: int, items: list[_Evaluated], now: datetime) -> list[Placed]:
     """Place one supplier's complaints that name no lot or SKU by what they say and when."""
-    _lock(supplier_id)
+    lock_supplier(supplier_id)
     rules_now = rules()
     incidents = _candidates(supplier_id, items, now, rules_now)
     candidates = [
@@ -189,6 +200,31 @@ def signatures_add(placed: Iterable[Placed]) -> None:
             if _shareable(item.post):
                 signature.add(_features(item))
         group.incident.signature = signature.to_json()
+
+
+def signatures_rebuild(incidents: Iterable[Incident]) -> None:
+    """Compute these incidents' signatures again from the shareable evidence they hold now (after
+    a merge or a split moved some), in one query; the caller stores them (titles_update)."""
+    incidents = list(incidents)
+    shareable = (
+        PostMatch.objects.filter(incident__in=incidents)
+        .exclude(post__visibility=Post.Visibility.PRIVATE)
+        .select_related("post")
+        .prefetch_related(
+            Prefetch("post__matches", queryset=PostMatch.objects.only("post_id", "start", "end"))
+        )
+    )
+    signatures = {incident.pk: problems.Signature() for incident in incidents}
+    for match in shareable:
+        spans = [
+            (m.start, m.end)
+            for m in match.post.matches.all()
+            if m.start is not None and m.end is not None
+        ]
+        assert match.incident_id is not None  # filtered by it
+        signatures[match.incident_id].add(problems.features(match.post.text, remove=spans))
+    for incident in incidents:
+        incident.signature = signatures[incident.pk].to_json()
 
 
 def signatures_take_back(

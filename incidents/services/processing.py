@@ -62,6 +62,7 @@ _PROCESSING_FIELDS = (
     "attempts",
     "label_is_complaint",
     "label_category_id",
+    "pinned_incident_id",
 )
 
 
@@ -212,9 +213,16 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
 
     traced: dict[tuple[int, str], list[_Evaluated]] = defaultdict(list)
     by_problem: dict[int, list[_Evaluated]] = defaultdict(list)
+    pinned = _pinned_incidents(evaluated)
+    by_pin: dict[int, list[_Evaluated]] = defaultdict(list)
     for item in evaluated:
         if item.classification.is_complaint and item.primary_supplier_id is not None:
             result.complaints += 1
+            pin = pinned.get(item.post.pk)
+            if pin is not None and pin.supplier_id == item.primary_supplier_id:
+                # Put there by a merge or a split: grouping does not undo a person's decision.
+                by_pin[pin.pk].append(item)
+                continue
             if not placing.is_traced(item):
                 by_problem[item.primary_supplier_id].append(item)
                 continue
@@ -228,7 +236,11 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
 
     # A fixed lock order (supplier; its lots and SKUs by fingerprint, then the rest of its
     # evidence) keeps concurrent workers from deadlocking.
-    placed: list[placing.Placed] = []
+    placed: list[placing.Placed] = [
+        placing.Placed(incident, None, by_pin[incident.pk])
+        for incident in {pin.pk: pin for pin in pinned.values()}.values()
+        if by_pin.get(incident.pk)
+    ]
     for supplier_id in sorted({s for s, _ in traced} | set(by_problem)):
         fingerprinted = []
         for fingerprint in sorted(f for s, f in traced if s == supplier_id):
@@ -277,10 +289,17 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
 
     # Evidence processed again was counted where it was: those incidents are recounted (below),
     # and its words leave their signatures. The others add this batch's evidence to what they hold.
+    # (Evidence put back where a merge or a split pinned it added no words again: none are taken.)
     was_in = {incident_id for _, incident_id in grouped_before}
     by_post = {item.post.pk: item for item in evaluated}
+    repinned = {item.post.pk for items in by_pin.values() for item in items}
     unplaced = placing.signatures_take_back(
-        ((by_post[post_id], incident_id) for post_id, incident_id in grouped_before), placed
+        (
+            (by_post[post_id], incident_id)
+            for post_id, incident_id in grouped_before
+            if post_id not in repinned
+        ),
+        placed,
     )
     placed_incidents = [group.incident for group in placed]
     counters_add(
@@ -358,6 +377,36 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
     return result
 
 
+def _pinned_incidents(evaluated: Sequence[_Evaluated]) -> dict[int, Incident]:
+    """The incident each pinned post of the batch was put in by a merge or a split (the one it
+    was merged into, when it was), locked for this transaction; by post id."""
+    pins = {e.post.pk: e.post.pinned_incident_id for e in evaluated if e.post.pinned_incident_id}
+    if not pins:
+        return {}
+    incidents = Incident.objects.select_for_update().in_bulk(set(pins.values()))
+    targets = {i.merged_into_id for i in incidents.values() if i.merged_into_id is not None}
+    if targets:
+        incidents |= Incident.objects.select_for_update().in_bulk(targets)
+    found: dict[int, Incident] = {}
+    for post_id, incident_id in pins.items():
+        incident = incidents.get(incident_id)
+        if incident is not None and incident.merged_into_id is not None:
+            incident = incidents.get(incident.merged_into_id)
+        if incident is not None:
+            found[post_id] = incident
+    return found
+
+
+def merged_target(incident: Incident) -> Incident:
+    """The incident this one was merged into (itself when it was not), locked. A merge keeps
+    `merged_into` on the final target; the loop is only a guard against a chain left behind."""
+    seen = {incident.pk}
+    while incident.merged_into_id is not None and incident.merged_into_id not in seen:
+        seen.add(incident.merged_into_id)
+        incident = Incident.objects.select_for_update().get(pk=incident.merged_into_id)
+    return incident
+
+
 def _incident_for(
     *, supplier_id: int, fingerprint: str, items: list[_Evaluated], now
 ) -> tuple[Incident, IncidentEvent.Kind | None]:
@@ -367,6 +416,28 @@ def _incident_for(
         .filter(supplier_id=supplier_id, fingerprint=fingerprint, status__in=Incident.OPEN_STATUSES)
         .first()
     )
+    if open_incident is None:
+        latest = (
+            Incident.objects.select_for_update()
+            .filter(supplier_id=supplier_id, fingerprint=fingerprint)
+            .order_by("-id")
+            .first()
+        )
+        if latest is not None and latest.merged_into_id is not None:
+            # The lot's incident was merged: its evidence goes where the merge sent it, while
+            # that incident is open; a resolved one reopens as a regression, as its own would.
+            target = merged_target(latest)
+            if target.is_open:
+                return target, None
+            if (
+                target.status == Incident.Status.RESOLVED
+                and target.resolved_at is not None
+                and target.resolved_at >= now - timedelta(days=settings.SW_REOPEN_WINDOW_DAYS)
+                and any(item.post.visibility != Post.Visibility.PRIVATE for item in items)
+            ):
+                target.reopen(now)
+                target.save()
+                return target, IncidentEvent.Kind.REOPENED
     last_resolved = None
     if open_incident is None:
         last_resolved = (

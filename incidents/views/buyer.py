@@ -165,7 +165,13 @@ def supplier_choices(request: HttpRequest, viewer: Viewer) -> HttpResponse:
 @buyer_or_operator_required
 @require_GET
 def incident_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
-    incident = get_object_or_404(selectors.incident_list(viewer=viewer), pk=pk)
+    incident = selectors.incident_list(viewer=viewer).filter(pk=pk).first()
+    if incident is None or incident.is_merged:
+        # A merged incident leads to the one it was merged into (as a missing one for whoever
+        # may not follow it there).
+        if (target := selectors.merged_incident_target(viewer=viewer, pk=pk)) is not None:
+            return redirect("incident-detail", pk=target.pk)
+        raise Http404("No such incident.")
     context = incident_page(request, viewer, incident, evidence_param="evidence")
     private_reports = selectors.incident_private_reports(viewer=viewer, incident=incident)
     # Whoever follows the incident has now seen what is on it.

@@ -254,6 +254,10 @@ def render_incident(
         "failed_action": failed[0] if failed else "",
         "can_act": acting,
         "can_dispute": services.may_dispute(viewer, incident),
+        "can_merge": acting and not incident.is_merged,
+        "merge_targets": selectors.merge_targets(viewer=viewer, incident=incident)
+        if acting
+        else [],
         "forms": action_forms,
         # Each discipline as the viewer sees it, with its form for those who may act.
         "eight_d": [
@@ -309,7 +313,13 @@ def eight_d_form(
 
 @supplier_staff_required
 def incident_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
-    return render_incident(request, viewer, _incident_for(viewer, pk))
+    incident = selectors.incident_list(viewer=viewer).filter(pk=pk).first()
+    if incident is None or incident.is_merged:
+        # A merged incident leads to the one it was merged into (views.buyer.incident_detail).
+        if (target := selectors.merged_incident_target(viewer=viewer, pk=pk)) is not None:
+            return redirect("portal-incident", pk=target.pk)
+        raise Http404("No such incident.")
+    return render_incident(request, viewer, incident)
 
 
 @require_POST

@@ -51,6 +51,14 @@ def event_type_for(event: IncidentEvent) -> str | None:
             return Event.REOPENED
     if event.kind in IncidentEvent.DISPUTE_KINDS:
         return Event.DISPUTED
+    if event.kind == Kind.MERGED:
+        return Event.MERGED
+    if event.kind in IncidentEvent.SPLIT_KINDS:
+        return Event.SPLIT
+    if event.kind == Kind.MERGED_INTO:
+        # Told on the target (Kind.MERGED), which every party that saw the source may see; the
+        # merged incident itself is no longer one a party reads.
+        return None
     if event.kind in (Kind.BUYER_REPLY, Kind.RESOLUTION_ACCEPTED):
         # Between one reporting organization and the supplier: not announced to every party.
         return None

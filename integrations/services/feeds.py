@@ -8,6 +8,7 @@ skipped).
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -110,11 +111,16 @@ def feed_clean(
     )
     if refusal := _destination_error(cleaned.kind, cleaned.target):
         raise ApplicationError(f"This address cannot be polled: {refusal}.", field="target")
-    if (
-        Feed.objects.filter(name=cleaned.name).exists()
-        or Post.objects.filter(source=cleaned.name).exists()
-    ):
-        # A name already used by posts would mix this feed's items with another source's.
+    # Names are unique among one owner's feeds: the operators' (supplier None), or one supplier's.
+    if Feed.objects.filter(supplier=supplier, name=cleaned.name).exists():
+        owner = f"{supplier.name} already has" if supplier else "The operators already have"
+        raise ApplicationError(
+            f"{owner} a feed named {cleaned.name!r}; choose another name.",
+            field="name",
+            code="conflict",
+        )
+    if _source_taken(Feed.source_for(name=cleaned.name, supplier=supplier)):
+        # A source already used by posts would mix this feed's items with another source's.
         raise ApplicationError(
             f"The name {cleaned.name!r} is taken; choose another.", field="name", code="conflict"
         )
@@ -126,6 +132,12 @@ def feed_clean(
             f"At most {MAX_FEEDS_PER_SUPPLIER} feeds per supplier.", code="limit_reached"
         )
     return cleaned
+
+
+def _source_taken(source: str) -> bool:
+    return (
+        Feed.objects.filter(source=source).exists() or Post.objects.filter(source=source).exists()
+    )
 
 
 @transaction.atomic
@@ -152,23 +164,30 @@ def feed_create(
     if cleaned.kind == Feed.Kind.WEBHOOK:
         secret = SECRET_START + secrets.token_urlsafe(24)
         extra = {"inbound_token": secrets.token_urlsafe(24), "secret": secret}
-    feed = Feed.objects.create(
-        kind=cleaned.kind,
-        target=cleaned.target,
-        name=cleaned.name,
-        interval_seconds=cleaned.interval_seconds,
-        supplier=supplier,
-        created_by=created_by,
-        **extra,
-    )
+    try:
+        with transaction.atomic():
+            feed = Feed.objects.create(
+                kind=cleaned.kind,
+                target=cleaned.target,
+                name=cleaned.name,
+                interval_seconds=cleaned.interval_seconds,
+                supplier=supplier,
+                created_by=created_by,
+                **extra,
+            )
+    except IntegrityError:
+        # The same name added at the same moment by someone else: checked above otherwise.
+        raise ApplicationError(
+            f"The name {cleaned.name!r} is taken; choose another.", field="name", code="conflict"
+        ) from None
     if feed.is_polled:
         _queue_poll(feed.pk)
     return CreatedFeed(feed=feed, secret=secret)
 
 
-@transaction.atomic
-def feed_update(*, feed: Feed, interval_seconds: int) -> Feed:
-    """A new poll interval (the name stays: it is the source of the posts already stored)."""
+def feed_interval_clean(*, feed: Feed, interval_seconds: Any) -> int:
+    """A new poll interval for `feed`, by the rule a new feed's is checked (the admin's change
+    form calls it, to show a refusal beside the field); ApplicationError naming the field."""
     cleaned = clean_feed(
         kind=feed.kind,
         target=feed.target or "inbound",
@@ -176,7 +195,14 @@ def feed_update(*, feed: Feed, interval_seconds: int) -> Feed:
         interval_seconds=interval_seconds,
         min_interval=settings.SW_FEED_MIN_INTERVAL_SECONDS,
     )
-    Feed.objects.filter(pk=feed.pk).update(interval_seconds=cleaned.interval_seconds)
+    return cleaned.interval_seconds
+
+
+@transaction.atomic
+def feed_update(*, feed: Feed, interval_seconds: int) -> Feed:
+    """A new poll interval (the name stays: it is the source of the posts already stored)."""
+    interval = feed_interval_clean(feed=feed, interval_seconds=interval_seconds)
+    Feed.objects.filter(pk=feed.pk).update(interval_seconds=interval)
     feed.refresh_from_db()
     return feed
 
@@ -231,9 +257,37 @@ def feeds_poll_due(*, now: datetime | None = None, limit: int = 200) -> list[int
 # --- storing items ---------------------------------------------------------------------------
 
 
+# The first key of this module's advisory locks, "SWfd"; the second is one of ADDRESS_BUCKETS.
+_LOCK_SPACE = 0x53576664
+# Addresses are locked by bucket, so that a page of 1,000 items takes at most this many locks.
+ADDRESS_BUCKETS = 64
+
+
+def _lock_addresses(urls: set[str]) -> None:
+    """On PostgreSQL, hold the addresses' locks until the transaction ends: two feeds storing the
+    same address at once would otherwise each find it unknown, and both store it. The second
+    waits for the first to commit, then finds it known. Buckets in order, so no two wait on
+    each other."""
+    if not urls or connection.vendor != "postgresql":
+        return
+    buckets = sorted(
+        {
+            int.from_bytes(hashlib.sha256(url.encode()).digest()[:4]) % ADDRESS_BUCKETS
+            for url in urls
+        }
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, bucket) FROM unnest(%s::int[]) WITH ORDINALITY "
+            "AS bucket_order(bucket, position) ORDER BY position",
+            [_LOCK_SPACE, buckets],
+        )
+
+
 def _known_addresses(urls: set[str]) -> set[str]:
     if not urls:
         return set()
+    _lock_addresses(urls)
     # `exclude(url="")` lets PostgreSQL use the partial index post_url.
     return set(Post.objects.exclude(url="").filter(url__in=urls).values_list("url", flat=True))
 
@@ -286,7 +340,7 @@ def feed_items_store(
             continue
         fresh.append(row)
         positions.append(position)
-    ingest = posts_ingest(source=feed.name, rows=fresh) if fresh else IngestResult()
+    ingest = posts_ingest(source=feed.source, rows=fresh) if fresh else IngestResult()
     rejected = sorted(refused + [(positions[index], reason) for index, reason in ingest.rejected])
     updates: dict[str, Any] = {
         "items_seen": F("items_seen") + len(rows),

@@ -113,6 +113,12 @@ MATRIX: dict[str, tuple[Call, tuple[int, ...]]] = {
     "dispute_initech": (Call("POST", "/api/v1/incidents/{initech}/disputes/",
                              {"evidence": "x", "reason": "not_complaint"}),
                                                                      (403, 403, 422, 404, 403, 403, 401, 401)),
+    # A supplier's key merges and splits its own incidents (no incident 999999, no evidence "x":
+    # 422 naming the field).
+    "merge_initech": (Call("POST", "/api/v1/incidents/{initech}/merge/", {"target": 999999}),
+                                                                     (403, 403, 422, 404, 403, 403, 401, 401)),
+    "split_initech": (Call("POST", "/api/v1/incidents/{initech}/split/", {"evidence": ["x"]}),
+                                                                     (403, 403, 422, 404, 403, 403, 401, 401)),
     # A reporting organization's key decides its disputes (there is none here: 404).
     "dispute_decide_initech": (Call("POST", "/api/v1/incidents/{initech}/disputes/999999/reject/",
                                     {"note": ""}),

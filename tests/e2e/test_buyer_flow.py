@@ -256,3 +256,20 @@ def test_screenshots_of_the_buyer_pages(
         )
         assert overflow <= 0, f"{path} is {overflow}px wider than the screen"
         screenshot(page, name)
+
+
+def test_on_a_phone_the_header_links_fold_behind_a_menu(new_page, screenshot, alice):
+    page = new_page(viewport=PHONE)
+    login(page, "alice@acme.test")
+    incidents_link = page.locator("header.top").get_by_role("link", name="Incidents", exact=True)
+    assert not incidents_link.is_visible()
+    page.get_by_text("Menu", exact=True).click()
+    assert incidents_link.is_visible()
+    screenshot(page, "phone-menu")
+    incidents_link.click()
+    page.wait_for_url(re.compile(r"/incidents/$"))
+    # On a wide screen there is no menu button: the links are all there.
+    wide = new_page()
+    login(wide, "alice@acme.test")
+    assert not wide.get_by_text("Menu", exact=True).is_visible()
+    assert wide.locator("header.top").get_by_role("link", name="Incidents", exact=True).is_visible()

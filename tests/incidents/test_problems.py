@@ -90,6 +90,13 @@ def test_a_suppliers_name_and_mentions_are_not_what_the_problem_is():
     assert found.terms == {"lost", "luggage"}
 
 
+def test_the_stand_in_for_a_po_number_is_not_what_the_problem_is():
+    # Every report that names its PO carries the stand-in: it must neither group unrelated
+    # reports nor title an incident "po number".
+    found = problems.features("Cartons crushed on [PO number], pallet torn")
+    assert found.terms == {"cartons", "crushed", "pallet", "torn"}
+
+
 def test_rare_words_weigh_more_than_common_ones():
     assert problems.term_weight("cartons") > problems.term_weight("service")
     assert problems.term_weight("the") == 0

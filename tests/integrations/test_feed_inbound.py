@@ -58,7 +58,7 @@ def test_signed_posts_are_stored_once_and_answered_202(inbound):
 
     assert answer.status_code == 202, answer.content
     assert answer.json() == {"accepted": 2, "duplicates": 0, "rejected": []}
-    assert Post.objects.filter(source="scraper").count() == 2
+    assert Post.objects.filter(source=feed.source).count() == 2
     feed.refresh_from_db()
     assert feed.items_stored == 2 and feed.last_success_at is not None
 
@@ -69,7 +69,7 @@ def test_signed_posts_are_stored_once_and_answered_202(inbound):
         signature=signature_header(secret=secret, body=body, timestamp=int(time.time()) + 1),
     )
     assert again.status_code == 202 and again.json()["duplicates"] == 2
-    assert Post.objects.filter(source="scraper").count() == 2
+    assert Post.objects.filter(source=feed.source).count() == 2
 
 
 def test_a_row_that_cannot_be_stored_is_listed_and_the_others_stored(inbound):
@@ -87,7 +87,7 @@ def test_a_row_that_cannot_be_stored_is_listed_and_the_others_stored(inbound):
 
     assert answer.status_code == 202
     assert answer.json()["rejected"] == [{"index": 1, "reason": "published_at: out of range"}]
-    assert list(Post.objects.filter(source="scraper").values_list("external_id", flat=True)) == [
+    assert list(Post.objects.filter(source=feed.source).values_list("external_id", flat=True)) == [
         "a"
     ]
 

@@ -73,7 +73,9 @@ def test_an_admin_adds_a_feed_which_is_polled_at_once(client, ivy, initech, feed
     assert answer.status_code == 302
     feed = Feed.objects.get(name="forum")
     assert feed.supplier == initech and feed.created_by == ivy
-    assert Post.objects.filter(source="forum").count() == 3
+    # A supplier's feed's posts come from its supplier's slug and its name.
+    assert feed.source == "initech-components-forum"
+    assert Post.objects.filter(source="initech-components-forum").count() == 3
     page = client.get(FEEDS).content.decode()
     assert "healthy" in page and "3 stored of 4 seen" in page
 
@@ -119,7 +121,7 @@ def test_a_disabled_feed_shows_why_and_is_cleared_by_an_admin(
 
     feed.refresh_from_db()
     assert feed.status == Feed.Status.HEALTHY
-    assert Post.objects.filter(source="forum").count() == 3
+    assert Post.objects.filter(source=feed.source).count() == 3
 
 
 @pytest.mark.django_db(transaction=True)
@@ -158,3 +160,43 @@ def test_the_admin_refuses_a_bad_feed_beside_its_field(op):
     assert answer.status_code == 200
     assert "a search of 1 to 200 characters" in answer.content.decode()
     assert not Feed.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_poll_interval_out_of_range_beside_its_field(op, settings):
+    """The change form applies the rule a new feed's interval is checked by, rather than a 500."""
+    settings.SW_FEED_MIN_INTERVAL_SECONDS = 60
+    feed = Feed.objects.create(kind="rss", target="https://ops.example/rss", name="forum")
+    change = reverse("admin:integrations_feed_change", args=[feed.pk])
+
+    refused = op.post(change, {"interval_seconds": "5"})
+
+    assert refused.status_code == 200
+    assert "expected a number from 60 to 86400" in refused.content.decode()
+    feed.refresh_from_db()
+    assert feed.interval_seconds == 900
+
+    assert op.post(change, {"interval_seconds": "120"}).status_code == 302
+    feed.refresh_from_db()
+    assert feed.interval_seconds == 120
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_operator_clears_a_disabled_feed_in_the_admin(op, feed_server, settings):
+    settings.SW_FEED_DISABLE_AFTER = 1
+    feed_server.routes["/rss"] = Answer(status=500)
+    feed = services.feed_create(kind="rss", target=feed_server.url("/rss"), name="forum").feed
+    feed.refresh_from_db()
+    assert feed.status == Feed.Status.DISABLED
+    feed_server.routes["/rss"] = fixture("rss.xml")
+
+    answer = op.post(
+        reverse("admin:integrations_feed_changelist"),
+        {"action": "clear", "_selected_action": [feed.pk]},
+    )
+
+    assert answer.status_code == 302
+    feed.refresh_from_db()
+    assert feed.status == Feed.Status.HEALTHY and feed.failure_count == 0
+    assert feed.disabled_at is None
+    assert Post.objects.filter(source=feed.source).count() == 3  # polled again at once

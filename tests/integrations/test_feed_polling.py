@@ -32,7 +32,7 @@ def poll(feed: Feed) -> services.PollResult:
 
 
 def stored(feed: Feed) -> list[str]:
-    return sorted(Post.objects.filter(source=feed.name).values_list("external_id", flat=True))
+    return sorted(Post.objects.filter(source=feed.source).values_list("external_id", flat=True))
 
 
 # --- RSS and Atom -------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ def test_posts_a_feed_brings_are_matched_classified_and_grouped_like_any_other(
     feed_server.routes["/rss"] = fixture("rss.xml")
     feed = add_feed("rss", feed_server.url("/rss"), name="forum")
 
-    post = Post.objects.get(source=feed.name, external_id="forum-101")
+    post = Post.objects.get(source=feed.source, external_id="forum-101")
     assert post.status == Post.Status.PROCESSED
     match = PostMatch.objects.get(post=post, supplier=initech)
     assert match.incident is not None
@@ -107,6 +107,31 @@ def test_an_atom_feed_and_a_feed_in_another_encoding_are_read(feed_server):
     assert Post.objects.get(source="forum-fr").text.endswith("qualité médiocre.")
 
 
+def test_an_item_stored_under_its_guid_resolved_against_the_feeds_address_is_not_stored_again(
+    feed_server,
+):
+    """Its relative guid ("fr-1") was once stored resolved against the feed's address; read as it
+    is written now, the item is still known (by its address) and not stored twice."""
+    feed_server.routes["/fr"] = Answer(status=304)
+    feed = add_feed("rss", feed_server.url("/fr"), name="forum-fr")
+    services.feed_items_store(
+        feed=feed,
+        items=[
+            {
+                "external_id": feed_server.url("/fr-1"),
+                "text": "Initech: pièces défectueuses",
+                "url": "https://forum.example.fr/t/1",
+            }
+        ],
+    )
+    feed_server.routes["/fr"] = fixture("rss_latin1.xml", "application/rss+xml")
+
+    again = poll(feed)
+
+    assert again.outcome == "ok" and again.stored == 0 and again.duplicates == 1
+    assert stored(feed) == [feed_server.url("/fr-1")]
+
+
 def test_two_feeds_carrying_the_same_address_store_it_once(feed_server):
     feed_server.routes["/a"] = fixture("rss.xml")
     feed_server.routes["/b"] = fixture("rss.xml")
@@ -117,6 +142,44 @@ def test_two_feeds_carrying_the_same_address_store_it_once(feed_server):
     assert stored(second) == []
     second.refresh_from_db()
     assert second.items_seen == 4 and second.items_stored == 0
+
+
+@pytest.mark.postgres
+def test_two_feeds_storing_the_same_address_at_once_store_it_once(monkeypatch):
+    """Two workers polling two feeds that carry one address: the second to look waits for the
+    first to commit, then finds the address known."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    first, second = add_feed("webhook", "", name="first"), add_feed("webhook", "", name="second")
+    real_known = services.feeds._known_addresses
+    looked = threading.Event()
+
+    def known_then_linger(urls):
+        found = real_known(urls)
+        if not looked.is_set():
+            looked.set()
+            time.sleep(1)  # the other store looks now, before this one commits
+        return found
+
+    monkeypatch.setattr(services.feeds, "_known_addresses", known_then_linger)
+    item = {"external_id": "1", "text": "Initech late", "url": "https://forum.example/t/1"}
+
+    def store(feed, external_id):
+        try:
+            services.feed_items_store(feed=feed, items=[{**item, "external_id": external_id}])
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=store, args=(first, "a"))
+    worker.start()
+    assert looked.wait(10)
+    services.feed_items_store(feed=second, items=[{**item, "external_id": "b"}])
+    worker.join(10)
+
+    assert Post.objects.filter(url="https://forum.example/t/1").count() == 1
 
 
 def test_a_feed_that_suddenly_repeats_every_item_under_new_ids_stores_none_twice(feed_server):
@@ -229,6 +292,74 @@ def test_a_worker_killed_mid_poll_restarts_from_the_saved_cursor_without_loss_or
     assert queried[-2:] == ["1040", "1080"]
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_poll_whose_process_is_killed_restarts_from_the_page_it_committed(feed_server):
+    """A real process (`manage.py feeds poll`) killed with SIGKILL while it waits for the second
+    page: the first page and its cursor are committed, the lease runs out, and the next poll goes
+    on from there."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.conf import settings as django_settings
+    from django.db import connection
+
+    path = "/api/v1/timelines/tag/initech"
+    feed_server.routes[path] = _paged_timeline(1000)
+    feed = add_feed("mastodon", feed_server.url("/tags/initech"), name="fosstodon-initech")
+    pages = _paged_timeline(1100)
+
+    def second_page_hangs(asked):
+        answer = pages(asked)
+        if asked.query.get("min_id") == "1040":
+            answer.delay = 30  # the worker waits for it until it is killed
+        return answer
+
+    feed_server.routes[path] = second_page_hangs
+    database = django_settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}:{database['PASSWORD']}@"
+        f"{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}",
+        "DEBUG": "1",  # loopback may be polled
+        "SW_FEED_TIMEOUT_SECONDS": "60",
+    }
+    env.pop("REDIS_URL", None)
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "feeds", "poll", feed.handle],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(a.query.get("min_id") == "1040" for a in feed_server.asked_for(path)):
+            assert time.monotonic() < deadline and worker.poll() is None, "no second page asked"
+            time.sleep(0.1)
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+    connection.close()  # a fresh look at what the killed process committed
+
+    feed.refresh_from_db()
+    assert feed.cursor == "1040" and len(stored(feed)) == 41
+    assert feed.locked_until is not None  # held by the dead process until its lease runs out
+    assert poll(feed).outcome == "skipped"
+
+    feed_server.routes[path] = pages
+    Feed.objects.filter(pk=feed.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
+    again = poll(feed)
+
+    assert again.outcome == "ok", again.error
+    assert again.stored == 60 and again.duplicates == 0
+    assert stored(feed) == sorted(str(number) for number in range(1000, 1101))
+
+
 def test_a_mastodon_search_is_polled_through_the_search_api(feed_server):
     feed_server.routes["/api/v2/search"] = fixture("mastodon_search.json")
     feed = add_feed("mastodon", feed_server.url("/search?q=initech+damaged"), name="social-search")
@@ -284,8 +415,10 @@ def test_bluesky_searches_from_the_last_polls_newest_post_following_the_cursor(
         (Answer(body=b"<html><body>Moved to our new site</body></html>"), "not an RSS or Atom"),
         (Answer(body=b"ok", delay=2.5), "timed out"),
         (Answer(endless=True), "larger than"),
+        (Answer(body=b"<rss>" + b" " * (50 * 1024 * 1024)), "larger than"),
+        (Answer(status=302, headers={"Location": "/rss"}), "too many redirects"),
     ],
-    ids=["404", "500", "malformed", "html", "timeout", "endless"],
+    ids=["404", "500", "malformed", "html", "timeout", "endless", "50MB", "redirect-loop"],
 )
 def test_a_fault_is_recorded_on_the_feed_with_backoff_and_nothing_stored_is_lost(
     feed_server, settings, answer, error
@@ -321,6 +454,34 @@ def test_too_many_requests_waits_as_long_as_the_server_says(feed_server):
     feed.refresh_from_db()
     assert feed.last_error == "HTTP 429 Too Many Requests"
     assert feed.next_poll_at >= before + timedelta(seconds=3600)
+
+
+def test_unavailable_waits_until_the_date_the_server_gives(feed_server):
+    from email.utils import format_datetime
+
+    later = timezone.now() + timedelta(hours=2)
+    feed_server.routes["/rss"] = Answer(
+        status=503, headers={"Retry-After": format_datetime(later, usegmt=True)}
+    )
+    feed = add_feed("rss", feed_server.url("/rss"), name="forum", interval_seconds=60)
+
+    feed.refresh_from_db()
+    assert feed.last_error == "HTTP 503 Service Unavailable"
+    assert feed.next_poll_at >= later - timedelta(seconds=2)
+
+
+def test_the_backoff_stops_growing_at_its_cap(feed_server, settings):
+    settings.SW_FEED_BACKOFF_MAX_SECONDS = 300
+    settings.SW_FEED_DISABLE_AFTER = 10
+    feed_server.routes["/rss"] = Answer(status=500)
+    feed = add_feed("rss", feed_server.url("/rss"), name="forum", interval_seconds=120)
+    waits = []
+    for _ in range(4):
+        feed.refresh_from_db()
+        waits.append(round((feed.next_poll_at - feed.last_error_at).total_seconds()))
+        poll(feed)
+
+    assert waits == [120, 240, 300, 300]
 
 
 def test_failures_back_off_up_to_the_cap_then_disable_the_feed_until_cleared(feed_server, settings):

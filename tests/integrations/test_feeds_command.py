@@ -39,6 +39,28 @@ def test_an_operator_adds_lists_and_polls_feeds_from_the_command_line(feed_serve
     assert feeds("poll") == "forum: 0 stored, 3 already known, 1 refused\n"
 
 
+def test_polling_from_the_command_line_prints_each_post_stored(feed_server, monkeypatch):
+    from integrations.management.commands import feeds as command
+
+    feed_server.routes["/rss"] = Answer(status=304)
+    feeds("add", "rss", feed_server.url("/rss"), "--name", "forum")
+    feed_server.routes["/rss"] = fixture("rss.xml")
+
+    assert feeds("poll", "forum").splitlines() == [
+        "forum: 3 stored, 0 already known, 1 refused",
+        "  + forum-101  https://forum.example.com/t/initech-housings-cracked/101",
+        "  + forum-102  https://forum.example.com/t/umbrella-boxes-crushed/102",
+        "  + https://forum.example.com/t/undated/103  https://forum.example.com/t/undated/103",
+    ]
+
+    monkeypatch.setattr(command, "STORED_SHOWN", 1)
+    Post.objects.all().delete()
+    assert feeds("poll", "forum").splitlines()[1:] == [
+        "  + forum-101  https://forum.example.com/t/initech-housings-cracked/101",
+        "  ... and 2 more",
+    ]
+
+
 def test_a_supplier_feed_and_an_inbound_webhook_from_the_command_line(initech):
     added = feeds("add", "webhook", "--name", "scraper", "--supplier", initech.slug)
 

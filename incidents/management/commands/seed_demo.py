@@ -131,14 +131,14 @@ ACCOUNTS = [
 ]
 
 REPORT_TEXTS = {
-    "late-delivery": "PO {po} was due {days} days ago and has still not arrived; our line is waiting for {sku}.",
+    "late-delivery": "Order {po} was due {days} days ago and has still not arrived; our line is waiting for {sku}.",
     "defect": "Incoming inspection rejected {qty} units of {sku} (lot {lot}): dimensions out of tolerance.",
     "damaged": "Pallet arrived with crushed cartons; {qty} pieces of {sku} damaged in transit.",
-    "wrong-item": "We ordered {sku} on PO {po} but received a different part number.",
+    "wrong-item": "We ordered {sku} under {po} but received a different part number.",
     "documentation": "Certificate of conformance missing for lot {lot}; the goods are on hold at receiving.",
-    "billing": "The invoice for PO {po} charges more than the agreed contract price.",
+    "billing": "The invoice for order {po} charges more than the agreed contract price.",
     "packaging": "{sku} was packed loose without dividers; {qty} parts scratched.",
-    "service": "Three e-mails to the account manager about PO {po} went unanswered.",
+    "service": "Three e-mails to the account manager about order {po} went unanswered.",
 }
 
 PUBLIC_COMPLAINTS = [
