@@ -7,7 +7,14 @@ import os
 import platform
 from pathlib import Path
 
-from bench import bench_grouping, bench_load, bench_matching, bench_pipeline, bench_search
+from bench import (
+    bench_grouping,
+    bench_load,
+    bench_matching,
+    bench_pipeline,
+    bench_scale,
+    bench_search,
+)
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -33,6 +40,7 @@ def main() -> None:
         bench_pipeline.run(),
         bench_search.run(),
         bench_load.run(),
+        bench_scale.run(),
     ]
     text = "\n".join(
         [

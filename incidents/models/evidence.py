@@ -19,6 +19,7 @@ from .. import inputs
 from .values import Severity, hour_of
 
 if TYPE_CHECKING:
+    from .incidents import Incident
     from .values import Who
 
 
@@ -80,6 +81,18 @@ class PostQuerySet(models.QuerySet["Post"]):
             )
             return self.filter(about_supplier).exclude(visibility=Post.Visibility.PRIVATE)
         return self.none()
+
+    def in_incident(self, incident: Incident, who: Who) -> PostQuerySet:
+        """The evidence of this incident whose text the viewer may read: visible_to, for one
+        incident. Evidence joins only incidents of the supplier it is matched to, so all of a
+        supplier's own incident is about that supplier and, for its staff, the visibility alone
+        decides: no per-post look for a match, which visible_to needs among all posts."""
+        viewer = viewer_of(who)
+        if viewer.is_supplier_staff and viewer.supplier_id == incident.supplier_id:
+            return self.filter(matches__incident=incident).exclude(
+                visibility=Post.Visibility.PRIVATE
+            )
+        return self.visible_to(viewer).filter(matches__incident=incident)
 
     def with_shown_time(self, who: Who) -> PostQuerySet:
         """Each post with `shown_at`: when it was published, to the hour where the viewer may not
@@ -259,6 +272,24 @@ class Post(models.Model):
                 name="post_pending_queued",
             ),
             models.Index(fields=["organization", "-published_at"], name="post_org_recent"),
+            # An organization's private and named reports, found without reading the (possibly
+            # long) evidence of an incident: the buyer's private reports in one, the
+            # organizations that reported one by name.
+            models.Index(
+                fields=["organization"],
+                condition=Q(visibility="private"),
+                name="post_org_private",
+            ),
+            models.Index(
+                fields=["organization"], condition=Q(visibility="named"), name="post_org_named"
+            ),
+            # What a long incident's evidence is ordered, counted per day and filtered by for a
+            # viewer (its times, visibility and reporter), read from the index alone.
+            models.Index(
+                fields=["id"],
+                include=["published_at", "visibility", "source", "organization", "supplier"],
+                name="post_shown",
+            ),
             models.Index(fields=["-published_at"], name="post_published"),
             # Feeds skip an item whose address another feed already brought in.
             models.Index(fields=["url"], condition=~Q(url=""), name="post_url"),
@@ -355,6 +386,8 @@ class PostMatch(models.Model):
         ]
         indexes = [
             models.Index(fields=["supplier", "-created_at"], name="match_supplier_recent"),
+            # An incident's evidence, from the index alone.
+            models.Index(fields=["incident", "post"], name="match_incident_post"),
         ]
 
     def __str__(self) -> str:

@@ -19,6 +19,7 @@ from .incidents import (
     counters_for,
     incident_detail_view,
     incident_view,
+    own_reports,
     reply_view,
 )
 from .scorecards import CriterionRow, FigureRow, ScorecardView, scorecard_view
@@ -42,6 +43,7 @@ __all__ = [
     "evidence_view",
     "incident_detail_view",
     "incident_view",
+    "own_reports",
     "person_view",
     "reply_view",
     "scorecard_view",

@@ -17,6 +17,7 @@ from ..models import (
     Discipline,
     Incident,
     IncidentEvent,
+    Post,
     Reply,
     Response,
     Severity,
@@ -52,10 +53,31 @@ class Counters:
     own_posts: int | None
 
 
+@dataclass(frozen=True)
+class OwnReports:
+    """A buyer organization's reports in one incident."""
+
+    count: int  # private ones included
+    # Whether some of them are counted for everyone (anonymous or named), so that the stored
+    # organization count includes the viewer's own organization.
+    shared: bool
+
+
+def own_reports(incident: Incident) -> OwnReports | None:
+    """The viewer's organization's reports in the incident, from `own_reports` that
+    selectors.incident_list loads for a buyer; None for anyone else."""
+    matches = getattr(incident, "own_reports", None)
+    if matches is None:
+        return None
+    return OwnReports(
+        count=len(matches),
+        shared=any(m.post_visibility != Post.Visibility.PRIVATE for m in matches),
+    )
+
+
 def counters_for(incident: Incident, viewer: Viewer) -> Counters:
     """The incident's stored counters (services.incidents_recount) as this viewer may see them.
-    For a buyer, the selectors annotate `own_post_count` and `own_shares` (whether its
-    organization has reports that everyone counts in it)."""
+    For a buyer, the selectors load its organization's own reports in it (own_reports)."""
     named_organizations = other_organizations = own_posts = None
     if viewer.is_operator:
         named_organizations = incident.named_organization_count
@@ -63,10 +85,10 @@ def counters_for(incident: Incident, viewer: Viewer) -> Counters:
     elif viewer.is_supplier_staff:
         named_organizations = incident.named_organization_count
     elif viewer.is_buyer:
-        own_posts = getattr(incident, "own_post_count", None)
-        own_shares = getattr(incident, "own_shares", None)
-        if own_shares is not None:
-            other_organizations = incident.organization_count - (1 if own_shares else 0)
+        own = own_reports(incident)
+        if own is not None:
+            own_posts = own.count
+            other_organizations = incident.organization_count - (1 if own.shared else 0)
     reports = incident.post_count - incident.public_post_count
     return Counters(
         posts=incident.post_count,
@@ -272,9 +294,8 @@ class IncidentDetailView(IncidentView):
 def incident_view(
     incident: Incident, viewer: Viewer, *, now: datetime | None = None
 ) -> IncidentView:
-    """The incident for this viewer. The selectors annotate what depends on the viewer's party
-    (`vendor_code`, `own_post_count`, `own_shares`); supplier, category and assignee are selected
-    with it."""
+    """The incident for this viewer. The selectors annotate or load what depends on the viewer's
+    party (`vendor_code`, `own_reports`); supplier, category and assignee are selected with it."""
     return IncidentView(**_incident_fields(incident, viewer, now or timezone.now()))
 
 

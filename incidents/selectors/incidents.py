@@ -10,6 +10,7 @@ from django.db.models import (
     BigIntegerField,
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -18,7 +19,7 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.functions import Cast, TruncDate
 
 from suppliers.models import Organization, VendorCode
 from supplierwatch.errors import ApplicationError
@@ -58,8 +59,8 @@ def incident_list(*, viewer: Viewer, supplier_id: int | None = None) -> Incident
     every view of it shows: supplier, category, assignee, the 8D disciplines, the times it is shown with
     (`shown_created_at`, `shown_updated_at`, `shown_last_activity_at`: to the hour for everyone
     but operators, so an order or a page boundary dates nothing more exactly than the times
-    shown), and for a buyer its own `vendor_code`, `own_post_count` and `own_shares` (whether it
-    has reports in the incident that everyone counts: presenters.counters_for)."""
+    shown), and for a buyer its own `vendor_code` and `own_reports` (its organization's matches in
+    the incident, with `post_visibility`: presenters.own_reports)."""
     incidents = (
         Incident.objects.visible_to(viewer)
         .with_shown_times(viewer)
@@ -76,13 +77,17 @@ def incident_list(*, viewer: Viewer, supplier_id: int | None = None) -> Incident
     codes = VendorCode.objects.filter(
         organization_id=organization_id, supplier_id=OuterRef("supplier_id")
     ).order_by("code")
-    own = PostMatch.objects.filter(
-        incident_id=OuterRef("pk"), post__organization_id=organization_id
+    # The organization's own reports in the listed incidents, in one query for the whole list
+    # (presenters.own_reports counts them): a count per incident would read every match of a
+    # large incident for each row.
+    own = (
+        PostMatch.objects.filter(post__organization_id=organization_id)
+        .annotate(post_visibility=F("post__visibility"))
+        .only("id", "incident_id")
+        .order_by()
     )
-    return incidents.annotate(
-        vendor_code=Subquery(codes.values("code")[:1]),
-        own_post_count=Coalesce(count_subquery(own), 0),
-        own_shares=Exists(own.exclude(post__visibility=Post.Visibility.PRIVATE)),
+    return incidents.annotate(vendor_code=Subquery(codes.values("code")[:1])).prefetch_related(
+        Prefetch("matches", queryset=own, to_attr="own_reports")
     )
 
 
@@ -118,9 +123,8 @@ def incident_evidence(*, viewer: Viewer, incident: Incident) -> QuerySet[Post]:
     organization are joined for the rows whose identity the viewer may see;
     presenters.evidence_view decides, and never shows them otherwise."""
     return (
-        Post.objects.visible_to(viewer)
+        Post.objects.in_incident(incident, viewer)
         .with_shown_time(viewer)
-        .filter(matches__incident=incident)
         .select_related(
             "category", "author", "organization", "predicted_category", "label_category"
         )
@@ -137,10 +141,22 @@ def incident_evidence(*, viewer: Viewer, incident: Incident) -> QuerySet[Post]:
     )
 
 
+def incident_evidence_ids(*, viewer: Viewer, incident: Incident) -> QuerySet[Post, int]:
+    """The ids of incident_evidence, in its order. A page of a long list is chosen from these,
+    which reads only each post's visibility and times, and only that page's posts are then loaded
+    with what the presenters show (incident_evidence filtered on the page's ids)."""
+    return (
+        Post.objects.in_incident(incident, viewer)
+        .with_shown_time(viewer)
+        .order_by(*EVIDENCE_ORDER)
+        .values_list("pk", flat=True)
+    )
+
+
 def incident_evidence_by_reference(*, viewer: Viewer, incident: Incident, reference: str) -> Post:
     """The evidence of this incident that a supplier's staff name by its reference
     (presenters.evidence_reference); a refusal naming the field when none has it."""
-    posts = Post.objects.visible_to(viewer).filter(matches__incident=incident)
+    posts = Post.objects.in_incident(incident, viewer)
     for post in posts.only("id", "source", "visibility", "organization_id"):
         if reference and evidence_reference(post, viewer) == reference:
             return post
@@ -209,8 +225,7 @@ def open_disputes(*, viewer: Viewer, incident: Incident) -> QuerySet[Dispute]:
 def incident_evidence_per_day(*, viewer: Viewer, incident: Incident) -> dict[date, int]:
     """How many posts of this incident the viewer may read, by day published (UTC)."""
     rows = (
-        Post.objects.visible_to(viewer)
-        .filter(matches__incident=incident)
+        Post.objects.in_incident(incident, viewer)
         .annotate(day=TruncDate("published_at"))
         .order_by()
         .values("day")
@@ -222,11 +237,12 @@ def incident_evidence_per_day(*, viewer: Viewer, incident: Incident) -> dict[dat
 def incident_private_reports(*, viewer: Viewer, incident: Incident) -> int:
     """Private reports in this incident that the viewer may see (their organization's; all, for
     operators). The stored counters leave them out because nobody else may count them."""
-    return (
-        Post.objects.visible_to(viewer)
-        .filter(matches__incident=incident, visibility=Post.Visibility.PRIVATE)
-        .count()
-    )
+    private = Post.objects.in_incident(incident, viewer).filter(visibility=Post.Visibility.PRIVATE)
+    if viewer.is_buyer and viewer.organization_id is not None:
+        # What visible_to already says, spelt out so that the organization's private reports
+        # are read from their index (post_org_private), not the incident's whole evidence.
+        private = private.filter(organization_id=viewer.organization_id)
+    return private.count()
 
 
 def incident_timeline(*, viewer: Viewer, incident: Incident) -> QuerySet[IncidentEvent]:
@@ -253,9 +269,7 @@ def incident_timeline(*, viewer: Viewer, incident: Incident) -> QuerySet[Inciden
 def incident_named_organizations(*, viewer: Viewer, incident: Incident) -> QuerySet[Organization]:
     """The organizations that reported this incident by name: the only ones a private answer may
     go to (anonymous reporters stay anonymous, so they are never offered)."""
-    named = Post.objects.visible_to(viewer).filter(
-        matches__incident=incident, visibility=Post.Visibility.NAMED
-    )
+    named = Post.objects.in_incident(incident, viewer).filter(visibility=Post.Visibility.NAMED)
     return Organization.objects.filter(
         Exists(named.filter(organization_id=OuterRef("pk")))
     ).order_by("name")

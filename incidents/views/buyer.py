@@ -35,6 +35,7 @@ from ..presenters import (
     dispute_mark,
     evidence_view,
     incident_view,
+    own_reports,
     timeline_entry,
 )
 from ..presenters.sla import SupplierPromiseView, supplier_promise_view
@@ -173,12 +174,11 @@ def incident_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpRespon
             return redirect("incident-detail", pk=target.pk)
         raise Http404("No such incident.")
     context = incident_page(request, viewer, incident, evidence_param="evidence")
-    private_reports = selectors.incident_private_reports(viewer=viewer, incident=incident)
+    own = own_reports(incident)
     # Whoever follows the incident has now seen what is on it.
     following = services.follow_mark_seen(user=person(request.user), incident=incident)
     context |= {
-        "reports_total": context["incident"].counters.posts + private_reports,
-        "private_reports": private_reports,
+        "reports_total": context["incident"].counters.posts + context["private_reports"],
         "chart": _incident_chart(
             incident, selectors.incident_evidence_per_day(viewer=viewer, incident=incident)
         ),
@@ -190,8 +190,8 @@ def incident_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpRespon
         ),
         "following": following,
         # A reporting organization's members answer back (views.replies): an organization with a
-        # shared report in it (`own_shares`, annotated by the selector), as services.replies says.
-        "may_answer_back": viewer.is_buyer and bool(getattr(incident, "own_shares", False)),
+        # shared report in it (presenters.own_reports), as services.replies says.
+        "may_answer_back": viewer.is_buyer and bool(own and own.shared),
         "reply_form": ReplyForm(),
         "disputes": [
             (dispute_mark(dispute, viewer), evidence_view(dispute.post, viewer))

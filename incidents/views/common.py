@@ -109,10 +109,16 @@ def page_of(
     items: Sequence[Any] | QuerySet[Any, Any],
     param: str = "page",
     per_page: int = 20,
+    *,
+    count: int | None = None,
 ) -> Page[Any]:
     """One page of `items`, chosen by the query parameter `param`; links keep the other
-    parameters (`previous_link`, `next_link`)."""
-    page: Page[Any] = Paginator(items, per_page).get_page(request.GET.get(param))
+    parameters (`previous_link`, `next_link`). `count`, when the caller knows how many items there
+    are (a stored counter), spares counting them."""
+    paginator = Paginator(items, per_page)
+    if count is not None:
+        paginator.count = count  # a cached_property, given instead of counted
+    page: Page[Any] = paginator.get_page(request.GET.get(param))
 
     def link(number: int) -> str:
         query = request.GET.copy()
@@ -139,16 +145,31 @@ def incident_page(
     evidence_per_page: int = 20,
 ) -> dict[str, Any]:
     """The context both incident pages start from: the incident as this viewer sees it
-    (`incident`), a page of the evidence the viewer may read, chosen by the query parameter
-    `evidence_param` (`evidence`), and the answers and replies the viewer may read (`answers`,
-    `replies`)."""
-    evidence = selectors.incident_evidence(viewer=viewer, incident=incident)
+    (`incident`), the private reports in it the viewer may see (`private_reports`: its
+    organization's, all of them for operators, none for a supplier's staff), a page of the
+    evidence the viewer may read, newest first, chosen by the query parameter `evidence_param`
+    (`evidence`), and the answers and replies the viewer may read (`answers`, `replies`).
+
+    However long the evidence, a page costs the same: its length is the stored counters' (the
+    shareable evidence, which the viewer may all read, and the private reports it may see), the
+    page is chosen among ids, and only its own posts are loaded."""
+    private_reports = 0
+    if not viewer.is_supplier_staff:
+        private_reports = selectors.incident_private_reports(viewer=viewer, incident=incident)
+    evidence = page_of(
+        request,
+        selectors.incident_evidence_ids(viewer=viewer, incident=incident),
+        evidence_param,
+        evidence_per_page,
+        count=incident.post_count + private_reports,
+    )
+    evidence.object_list = selectors.incident_evidence(viewer=viewer, incident=incident).filter(
+        pk__in=list(evidence.object_list)
+    )
     return {
         "incident": incident_view(incident, viewer),
-        "evidence": present(
-            page_of(request, evidence, evidence_param, evidence_per_page),
-            lambda post: evidence_view(post, viewer),
-        ),
+        "private_reports": private_reports,
+        "evidence": present(evidence, lambda post: evidence_view(post, viewer)),
         "answers": [
             answer_view(answer, viewer)
             for answer in selectors.incident_answers(viewer=viewer, incident=incident)

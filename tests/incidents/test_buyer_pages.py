@@ -707,13 +707,13 @@ def _queries(client, url: str, **params) -> int:
 
 # Every full page counts the unread notifications once, for the inbox bell in its header, and
 # reads the saved views once, for the menu beside it, and the 8D disciplines of each list of
-# incidents it shows in one query.
+# incidents it shows in one query, and the organization's own reports in them in one more.
 PAGES = [
-    ("dashboard", lambda w: reverse("buyer-home"), {}, 14),
+    ("dashboard", lambda w: reverse("buyer-home"), {}, 15),
     # The incident page also reads the evidence's disputes and those the buyer decides.
-    ("incident", lambda w: _incident_url(w.incident), {}, 20),
-    # 17: with its SLA promise, its scorecards and its incidents' 8D (one query each).
-    ("supplier", lambda w: reverse("supplier-detail", args=[w.incident.supplier.slug]), {}, 17),
+    ("incident", lambda w: _incident_url(w.incident), {}, 21),
+    # 18: with its SLA promise, its scorecards and its incidents' 8D (one query each).
+    ("supplier", lambda w: reverse("supplier-detail", args=[w.incident.supplier.slug]), {}, 18),
     ("report form", lambda w: reverse("buyer-report"), {}, 9),
     (
         "supplier search",
