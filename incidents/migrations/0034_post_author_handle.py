@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0032_merge_and_split"),
+        ("incidents", "0033_list_and_evidence_indexes"),
         ("suppliers", "0007_invitations_to_organizations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
