@@ -181,6 +181,21 @@ class Signature:
         for identifier in evidence.identifiers:
             self.identifiers[identifier] = self.identifiers.get(identifier, 0) + 1
 
+    def remove(self, evidence: Features) -> None:
+        """Take back what `add` added for this evidence (as far as the kept terms still hold it):
+        evidence grouped again must not count twice."""
+        self.posts = max(0, self.posts - 1)
+        for counts, keys in (
+            (self.terms, evidence.terms),
+            (self.identifiers, evidence.identifiers),
+        ):
+            for key in keys:
+                left = counts.get(key, 0) - 1
+                if left > 0:
+                    counts[key] = left
+                else:
+                    counts.pop(key, None)
+
     def shared_terms(self, limit: int = 3) -> list[str]:
         """The terms that describe the problem: used by at least half of its posts (by the one
         post while there is one), heaviest first."""
@@ -202,6 +217,16 @@ def _shared(counts: dict[str, int], posts: int, limit: int, *, weight) -> list[s
     return [k for k, _ in shared[:limit]]
 
 
+def words_of(names: Iterable[str]) -> frozenset[str]:
+    """The terms of these names, as a text's terms are read (each name worked out once)."""
+    return frozenset(term for name in names for term in _name_terms(name))
+
+
+@lru_cache(maxsize=50_000)
+def _name_terms(name: str) -> tuple[str, ...]:
+    return tuple(_analyse(name))
+
+
 def title(
     *,
     category: str | None,
@@ -210,18 +235,20 @@ def title(
     lot: str = "",
     sku: str = "",
     unsaid: Iterable[str] = (),
+    unsaid_words: frozenset[str] = frozenset(),
 ) -> str:
     """What the problem is, from its evidence: "Lost luggage: United — bag, lost (flight 1234)".
 
     Made only from the signature (shareable evidence) and names the caller passes (the supplier,
     the category, the lot or SKU of a lot incident), never from who reported it: names in `unsaid`
-    (organizations, the supplier itself) never appear among its words."""
+    (organizations, the supplier itself) never appear among its words, nor do `unsaid_words`
+    (the words of such names, worked out once by words_of for many titles)."""
     head = f"{category or 'Complaint'}: {supplier}"
     if lot:
         head += f", lot {lot}"
     elif sku:
         head += f", SKU {sku}"
-    left_out = {term for name in unsaid for term in _analyse(name)}
+    left_out = unsaid_words | words_of(unsaid)
     shared = signature.shared_terms(3 + len(left_out))
     words = ", ".join([term for term in shared if term not in left_out][:3])
     named = [

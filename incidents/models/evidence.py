@@ -293,6 +293,11 @@ class Post(models.Model):
             models.Index(fields=["-published_at"], name="post_published"),
             # Feeds skip an item whose address another feed already brought in.
             models.Index(fields=["url"], condition=~Q(url=""), name="post_url"),
+            # The pipeline asks whether an incident already counts a batch's public authors
+            # (services.counters_add): from the handles, not from the incident's evidence.
+            models.Index(
+                fields=["author_handle"], condition=~Q(author_handle=""), name="post_author_handle"
+            ),
         ]
 
     def __str__(self) -> str:

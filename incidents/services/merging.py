@@ -39,8 +39,9 @@ from ..models import (
 )
 from ..signals import events_announce
 from . import placing
+from .counters import incidents_recount
 from .lifecycle import require_actor
-from .processing import _Evaluated, incidents_recount, reports_brought
+from .processing import _Evaluated, reports_brought
 from .routing import incidents_route
 
 Kind = IncidentEvent.Kind
@@ -144,7 +145,7 @@ def incident_merge(*, source: Incident, target_id: int, actor: User) -> Incident
     source.save()
 
     placing.signatures_rebuild([target])
-    placing.titles_update([placing.Placed(target, None, [])])
+    placing.titles_update([target])
     incidents_recount(incident_ids=[source.pk, target.pk], now=now, active_ids=[target.pk])
     data = _moved_data(moved)
     events = [
@@ -218,7 +219,7 @@ def incident_split(*, incident: Incident, posts: Sequence[Post], actor: User) ->
     _followers_follow(incident, new)
 
     placing.signatures_rebuild([incident, new])
-    placing.titles_update([placing.Placed(incident, None, []), placing.Placed(new, None, [])])
+    placing.titles_update([incident, new])
     incidents_recount(incident_ids=[incident.pk, new.pk], now=now)
     data = _moved_data(moved)
     events = [

@@ -227,12 +227,45 @@ def signatures_rebuild(incidents: Iterable[Incident]) -> None:
         incident.signature = signatures[incident.pk].to_json()
 
 
-def titles_update(placed: Sequence[Placed]) -> None:
-    """Store each incident's signature and the title it gives (a query for each kind of name, one
-    write for all): the title follows the evidence as it grows."""
-    if not placed:
+def signatures_take_back(
+    reprocessed: Iterable[tuple[_Evaluated, int]], placed: Sequence[Placed]
+) -> list[Incident]:
+    """Evidence processed again (after a correction or an accepted dispute) was added to the
+    signature of the incident it was in (`reprocessed`: each with that incident's id) and has just
+    been added again where it is placed now: take the first addition back, so its words count once.
+    The incidents changed that this batch did not place are given back, locked, for the caller to
+    store with the others (titles_update)."""
+    taken: dict[int, list[problems.Features]] = {}
+    for item, incident_id in reprocessed:
+        # What it is now tells what it added then: a report that was private added nothing.
+        if _shareable(item.post):
+            taken.setdefault(incident_id, []).append(_features(item))
+    if not taken:
+        return []
+    placed_ones: dict[int, Incident] = {}
+    for group in placed:
+        # The first instance of each incident, as titles_update stores.
+        placed_ones.setdefault(group.incident.pk, group.incident)
+    others = sorted(set(taken) - set(placed_ones))
+    loaded = list(Incident.objects.select_for_update().filter(pk__in=others).order_by("pk"))
+    for incident in [*(placed_ones[i] for i in taken if i in placed_ones), *loaded]:
+        signature = problems.Signature.from_json(incident.signature)
+        for features in taken[incident.pk]:
+            signature.remove(features)
+        incident.signature = signature.to_json()
+    return loaded
+
+
+def titles_update(incidents: Iterable[Incident], *, also: Sequence[str] = ()) -> None:
+    """Store each incident's signature and the title it gives, and the fields named in `also`
+    (its counters), in one write for all (a query for each kind of name): the title follows the
+    evidence as it grows."""
+    one_each: dict[int, Incident] = {}
+    for incident in incidents:
+        one_each.setdefault(incident.pk, incident)
+    incidents = list(one_each.values())
+    if not incidents:
         return
-    incidents = list({group.incident.pk: group.incident for group in placed}.values())
     suppliers = dict(
         Supplier.objects.filter(pk__in={i.supplier_id for i in incidents}).values_list("pk", "name")
     )
@@ -241,18 +274,20 @@ def titles_update(placed: Sequence[Placed]) -> None:
             pk__in={i.category_id for i in incidents if i.category_id}
         ).values_list("pk", "name")
     )
-    # A report's words may name its own organization: no title repeats one.
-    organizations = list(Organization.objects.values_list("name", flat=True))
+    # A report's words may name its own organization: no title repeats one. The names are read
+    # each batch (a renamed organization counts at once); their words are worked out once each.
+    unsaid = problems.words_of(Organization.objects.values_list("name", flat=True))
     for incident in incidents:
+        supplier = suppliers.get(incident.supplier_id, "")
         incident.title = problems.title(
             category=categories.get(incident.category_id) if incident.category_id else None,
-            supplier=suppliers.get(incident.supplier_id, ""),
+            supplier=supplier,
             signature=problems.Signature.from_json(incident.signature),
             lot=incident.lot,
             sku=incident.sku,
-            unsaid=[*organizations, suppliers.get(incident.supplier_id, "")],
+            unsaid_words=unsaid | problems.words_of([supplier]),
         )
-    bulk_update_rows(Incident, incidents, ["signature", "title"])
+    bulk_update_rows(Incident, incidents, ["signature", "title", *also])
 
 
 def incident_open(

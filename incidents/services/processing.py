@@ -1,27 +1,25 @@
 """The pipeline's write side: match, classify and group pending posts into incidents.
 
 Idempotent and safe under concurrency: a batch claims its posts with SELECT ... FOR UPDATE SKIP
-LOCKED (only pending ones), locks each incident it touches, and recounts that incident's counters
-from its evidence inside the same transaction, so two workers adding evidence to one incident at
-once both end up counted exactly once.
+LOCKED (only pending ones), locks each incident it touches, and adds its evidence to that
+incident's counters inside the same transaction (services/counters.py), so two workers adding
+evidence to one incident at once both end up counted exactly once.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from suppliers.models import User
-from supplierwatch.db import bulk_update_rows
+from supplierwatch.db import bulk_insert_rows, bulk_update_rows
 
 from .. import engines, grouping
 from ..classify import Classification
@@ -35,6 +33,7 @@ from ..models import (
 )
 from ..signals import events_announce
 from . import placing
+from .counters import COUNTER_FIELDS, counters_add, incidents_recount
 from .follows import reporters_follow
 from .monitors import monitor_matches_record
 from .routing import incidents_route
@@ -53,6 +52,8 @@ _PROCESSING_FIELDS = (
     "published_at",
     "organization_id",
     "author_id",
+    # Counted: distinct public authors (services/counters.py).
+    "author_handle",
     "supplier_id",
     "category_id",
     "severity",
@@ -268,7 +269,6 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
                     supplier_id=supplier_id, items=by_problem[supplier_id], now=now
                 )
             )
-    placing.titles_update(placed)
 
     events: list[IncidentEvent] = []
     new_evidence: dict[int, list[Post]] = defaultdict(list)
@@ -299,7 +299,29 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
                     match.incident = incident
             new_evidence[incident.pk].append(item.post)
 
-    PostMatch.objects.bulk_create([m for item in evaluated for m in item.matches])
+    # Evidence processed again was counted where it was: those incidents are recounted (below),
+    # and its words leave their signatures. The others add this batch's evidence to what they hold.
+    # (Evidence put back where a merge or a split pinned it added no words again: none are taken.)
+    was_in = {incident_id for _, incident_id in grouped_before}
+    by_post = {item.post.pk: item for item in evaluated}
+    repinned = {item.post.pk for items in by_pin.values() for item in items}
+    unplaced = placing.signatures_take_back(
+        (
+            (by_post[post_id], incident_id)
+            for post_id, incident_id in grouped_before
+            if post_id not in repinned
+        ),
+        placed,
+    )
+    placed_incidents = [group.incident for group in placed]
+    counters_add(
+        incidents=[i for i in placed_incidents if i.pk not in was_in],
+        evidence=new_evidence,
+        now=now,
+    )
+    placing.titles_update([*placed_incidents, *unplaced], also=COUNTER_FIELDS)
+
+    bulk_insert_rows(PostMatch, [m for item in evaluated for m in item.matches])
     monitor_matches_record(
         (item.post, [match.supplier_id for match in item.matches]) for item in evaluated
     )
@@ -362,7 +384,7 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
             if post.author_id is not None and (post.pk, incident_id) not in grouped_before
         )
     )
-    incidents_recount(incident_ids=touched, now=now, active_ids=active)
+    incidents_recount(incident_ids=was_in, now=now, active_ids=active & was_in)
     result.incidents_touched = len(touched)
     return result
 
@@ -516,72 +538,6 @@ def incident_change_severity(
         data["by"] = by
     return IncidentEvent(
         incident=incident, kind=IncidentEvent.Kind.SEVERITY_CHANGED, actor=actor, data=data
-    )
-
-
-def incidents_recount(
-    *, incident_ids: Iterable[int], now=None, active_ids: Iterable[int] | None = None
-) -> None:
-    """Recount the counters of these incidents from their shareable evidence (one query).
-
-    `active_ids` (default: all of them) get `last_activity_at = now`: an incident that only took
-    in a private report must not look active to the parties who may not see that report.
-    """
-    incident_ids = sorted(set(incident_ids))
-    active = set(incident_ids if active_ids is None else active_ids)
-    if not incident_ids:
-        return
-    now = now or timezone.now()
-    public = ~Q(post__source=Post.BUYER_SOURCE)
-    named = Q(post__visibility=Post.Visibility.NAMED)
-    rows = (
-        PostMatch.objects.filter(incident_id__in=incident_ids)
-        .exclude(post__visibility=Post.Visibility.PRIVATE)
-        .values("incident_id")
-        .annotate(
-            posts=Count("id"),
-            public_posts=Count("id", filter=public),
-            buyers=Count("post__author", distinct=True),
-            handles=Count(
-                "post__author_handle", distinct=True, filter=public & ~Q(post__author_handle="")
-            ),
-            organizations=Count("post__organization", distinct=True),
-            named_posts=Count("id", filter=named),
-            named_organizations=Count("post__organization", distinct=True, filter=named),
-            first=Min("post__published_at"),
-            last=Max("post__published_at"),
-        )
-    )
-    counted = {row["incident_id"]: row for row in rows}
-    incidents = list(Incident.objects.filter(id__in=incident_ids))
-    for incident in incidents:
-        row: Mapping[str, Any] = counted.get(incident.pk, {})
-        incident.post_count = row.get("posts", 0)
-        incident.public_post_count = row.get("public_posts", 0)
-        incident.reporter_count = row.get("buyers", 0) + row.get("handles", 0)
-        incident.organization_count = row.get("organizations", 0)
-        incident.named_post_count = row.get("named_posts", 0)
-        incident.named_organization_count = row.get("named_organizations", 0)
-        incident.public_author_count = row.get("handles", 0)
-        incident.first_seen_at = row.get("first") or incident.first_seen_at
-        incident.last_seen_at = row.get("last") or incident.last_seen_at
-        if incident.pk in active:
-            incident.last_activity_at = now
-    bulk_update_rows(
-        Incident,
-        incidents,
-        [
-            "post_count",
-            "public_post_count",
-            "reporter_count",
-            "organization_count",
-            "named_post_count",
-            "named_organization_count",
-            "public_author_count",
-            "first_seen_at",
-            "last_seen_at",
-            "last_activity_at",
-        ],
     )
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from incidents import engines, services
 from incidents.models import Incident, IncidentEvent, Post, PostMatch
+from incidents.services.counters import counters_drift
 from suppliers.models import SupplierAlias
 from tests.factories import (
     BuyerMembershipFactory,
@@ -238,6 +239,34 @@ def test_workers_adding_lots_and_public_posts_of_one_supplier_at_once_do_not_dea
     text_ids = [p.pk for p in posts if not p.is_buyer_post]
     (incident,) = Incident.objects.filter(lot="", sku="")
     assert counters(incident) == truth(text_ids)
+
+
+def test_two_workers_adding_to_the_same_incidents_round_after_round_keep_every_counter_exact(
+    initech, defect, buyers
+):
+    """Every stored counter (named ones, public authors, first and last evidence included) equals
+    a recount after two workers added, three times over, reports and public posts whose authors,
+    handles and organizations the incidents already count, and each other's."""
+    SupplierAliasFactory(supplier=initech, kind=SupplierAlias.Kind.HANDLE, text="@initech")
+    ids = []
+    for round_ in range(3):
+        batches = []
+        for worker in ("a", "b"):
+            prefix = f"{worker}{round_}"
+            posts = buyer_posts(
+                PER_THREAD, supplier=initech, category=defect, buyers=buyers, lot=LOT, prefix=prefix
+            )
+            posts += public_posts(PER_THREAD, prefix=prefix)
+            batches.append([p.pk for p in posts])
+        run_at_once(batches)
+        ids += [pk for batch in batches for pk in batch]
+
+    assert_each_post_processed_once(ids)
+    incidents = list(Incident.objects.values_list("pk", flat=True))
+    assert len(incidents) == 2
+    assert counters_drift(incident_ids=incidents) == []
+    lot = Incident.objects.get(lot=LOT)
+    assert counters(lot) == truth(list(Post.objects.filter(lot=LOT).values_list("pk", flat=True)))
 
 
 def test_workers_adding_evidence_to_a_resolved_incident_at_once_reopen_it_once(
