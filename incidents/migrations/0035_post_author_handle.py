@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0033_list_and_evidence_indexes"),
+        ("incidents", "0034_search_title_vector"),
         ("suppliers", "0007_invitations_to_organizations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
