@@ -127,7 +127,7 @@ def monitor_alert_notifications_generate(*, alert_ids: Iterable[int]) -> list[in
     """Tell these jumps in keyword monitors' volume to each monitor's watchers who still belong
     to its party; the ids of the notifications whose e-mail is still to send."""
     alert_ids = sorted(set(alert_ids))
-    rows = []
+    rows: list[Notification] = []
     kind = Kind.MONITOR_JUMP
     alerts = MonitorAlert.objects.filter(pk__in=alert_ids).select_related("monitor")
     for alert in alerts:

@@ -98,11 +98,11 @@ def portal_overview(
 
     # Complaints are the evidence grouped into the viewer's incidents, dated when posted.
     evidence = PostMatch.objects.filter(incident__in=incidents, post__published_at__lte=now)
-    own_supplier = viewer.is_supplier_staff and viewer.supplier_id is not None
-    if own_supplier:
+    own_supplier = viewer.supplier_id if viewer.is_supplier_staff else None
+    if own_supplier is not None:
         # The supplier's own incidents' evidence is about it (as Post.objects.in_incident
         # says), so its visibility alone decides: no per-post look for a match.
-        evidence = evidence.filter(supplier_id=viewer.supplier_id).exclude(
+        evidence = evidence.filter(supplier_id=own_supplier).exclude(
             post__visibility=Post.Visibility.PRIVATE
         )
     else:
@@ -120,7 +120,7 @@ def portal_overview(
     since = timezone.make_aware(datetime.combine(start, time.min)) if start else None
     if since is not None:
         evidence = evidence.filter(post__published_at__gte=since)
-        if own_supplier:
+        if own_supplier is not None:
             # A post is matched once it is stored, after it is published (a week's grace for
             # the clocks of its source), so only the supplier's recent matches are read
             # (match_supplier_recent), not all its evidence.
