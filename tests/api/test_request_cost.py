@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from incidents.models import Post
+
 pytestmark = pytest.mark.django_db
 
 REPORT = {
@@ -44,3 +46,21 @@ def test_a_report_with_a_new_key_costs_no_purge_and_no_second_read(
             "/api/v1/posts/", REPORT, format="json", HTTP_IDEMPOTENCY_KEY="ncr-2"
         )
     assert response.status_code == 201
+
+
+def test_new_posts_are_stored_with_their_queue_stamp(api, world):
+    """One write per post: stamping it after its commit rewrote every index of the table."""
+    client = api.client("acme")
+    rows = [{"external_id": f"t-{n}", "text": f"Initech lost lot L{n} again"} for n in range(3)]
+    response = client.post(
+        "/api/v1/public-posts/", {"source": "twitter", "posts": rows}, format="json"
+    )
+    assert response.status_code == 202
+    report = client.post("/api/v1/posts/", REPORT, format="json")
+    assert report.status_code == 201
+    # The test's transaction has not committed: nothing was sent, yet every post is stamped.
+    stored = Post.objects.filter(external_id__startswith="t-") | Post.objects.filter(
+        pk=report.json()["id"]
+    )
+    assert stored.count() == 4
+    assert not stored.filter(queued_at__isnull=True).exists()
