@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from supplierwatch.api import fields as strict
+from supplierwatch.api.output import OutputSerializer
 from supplierwatch.api.permissions import IsBuyer, request_viewer
 from supplierwatch.inputs import InputError
 
@@ -40,7 +41,7 @@ from .selectors import supplier_directory
 MAX_ROWS = 1000
 
 
-class AliasSerializer(serializers.Serializer):
+class AliasSerializer(OutputSerializer):
     kind = serializers.ChoiceField(choices=SupplierAlias.Kind.choices)
     text = serializers.CharField(max_length=ALIAS_MAX)
     state = serializers.ChoiceField(
@@ -59,7 +60,7 @@ class AliasCreateSerializer(serializers.Serializer):
     text = strict.CharField(max_length=ALIAS_MAX)
 
 
-class SupplierSerializer(serializers.Serializer):
+class SupplierSerializer(OutputSerializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
     website = serializers.CharField()

@@ -115,9 +115,10 @@ class ReportViewSet(
                 category=selectors.active_category(slug=category) if category else None,
                 **data,
             )
-            return status.HTTP_201_CREATED, ReportSerializer(
-                self.get_queryset().get(pk=post.pk)
-            ).data
+            # As the list would show it, without fetching it again: a report is grouped by the
+            # pipeline once this transaction commits, so it has no incident yet (`incident`
+            # null), and its supplier, category and author are the ones just given.
+            return status.HTTP_201_CREATED, ReportSerializer(post).data
 
         result = idempotent_run(
             user=user,

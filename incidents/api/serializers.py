@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from supplierwatch import inputs as common_inputs
 from supplierwatch.api import fields as strict
+from supplierwatch.api.output import OutputSerializer
 
 from .. import inputs
 from ..models import Category, Discipline, Incident, IncidentEvent, Post, Response, Severity
@@ -36,22 +37,22 @@ class SeverityField(serializers.ChoiceField):
         return Severity.from_slug(super().to_internal_value(data)).value
 
 
-class SupplierRefSerializer(serializers.Serializer):
+class SupplierRefSerializer(OutputSerializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
 
 
-class CategoryRefSerializer(serializers.Serializer):
+class CategoryRefSerializer(OutputSerializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
 
 
-class PersonSerializer(serializers.Serializer):
+class PersonSerializer(OutputSerializer):
     name = serializers.CharField()
     email = serializers.EmailField()
 
 
-class OrganizationRefSerializer(serializers.Serializer):
+class OrganizationRefSerializer(OutputSerializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
 
@@ -65,7 +66,7 @@ class CategorySerializer(serializers.ModelSerializer):
 # --- incidents -----------------------------------------------------------------------------------
 
 
-class CountersSerializer(serializers.Serializer):
+class CountersSerializer(OutputSerializer):
     """presenters.Counters: sums for everyone; a distinct count only over reporters your key
     knows, or only over reporters hidden from it (null: not for your key)."""
 
@@ -91,7 +92,7 @@ class CountersSerializer(serializers.Serializer):
     )
 
 
-class DisciplineSerializer(serializers.Serializer):
+class DisciplineSerializer(OutputSerializer):
     """One discipline of the 8D (presenters.DisciplineView)."""
 
     discipline = serializers.ChoiceField(choices=Discipline.choices)
@@ -107,7 +108,7 @@ class DisciplineSerializer(serializers.Serializer):
     overdue = serializers.BooleanField(help_text="Not done and past its due date.")
 
 
-class IncidentSerializer(serializers.Serializer):
+class IncidentSerializer(OutputSerializer):
     """An incident (presenters.IncidentView) as the API and the webhooks show it."""
 
     id = serializers.IntegerField()
@@ -159,7 +160,7 @@ class IncidentSerializer(serializers.Serializer):
     )
 
 
-class TimelineEntrySerializer(serializers.Serializer):
+class TimelineEntrySerializer(OutputSerializer):
     """{"kind", "created_at", "data"}: data is presenters.event_data, its keys depend on `kind`."""
 
     kind = serializers.ChoiceField(choices=IncidentEvent.Kind.choices)
@@ -170,7 +171,7 @@ class TimelineEntrySerializer(serializers.Serializer):
     )
 
 
-class ResponseSerializer(serializers.Serializer):
+class ResponseSerializer(OutputSerializer):
     """An answer (presenters.AnswerView)."""
 
     id = serializers.IntegerField()
@@ -186,7 +187,7 @@ class ResponseSerializer(serializers.Serializer):
     )
 
 
-class ReplySerializer(serializers.Serializer):
+class ReplySerializer(OutputSerializer):
     """A reporting organization's reply to the supplier (presenters.ReplyView)."""
 
     id = serializers.IntegerField()
@@ -264,13 +265,13 @@ class EightDSerializer(serializers.Serializer):
 # --- evidence ------------------------------------------------------------------------------------
 
 
-class ReporterSerializer(serializers.Serializer):
+class ReporterSerializer(OutputSerializer):
     organization = OrganizationRefSerializer()
     author = PersonSerializer(allow_null=True)
     po_number = serializers.CharField()
 
 
-class DisputeMarkSerializer(serializers.Serializer):
+class DisputeMarkSerializer(OutputSerializer):
     """The supplier's dispute of a piece of evidence (presenters.DisputeMark)."""
 
     id = serializers.IntegerField()
@@ -281,7 +282,7 @@ class DisputeMarkSerializer(serializers.Serializer):
     )
 
 
-class EvidenceSerializer(serializers.Serializer):
+class EvidenceSerializer(OutputSerializer):
     """One post behind an incident (presenters.EvidenceView). `reporter` (organization, author and
     PO number, which names the customer to a supplier) is filled only for viewers the post's
     visibility reveals it to."""
@@ -353,7 +354,7 @@ class MergedPointerSerializer(serializers.Serializer):
 # --- the organization's own reports ---------------------------------------------------------------
 
 
-class ReportSerializer(serializers.Serializer):
+class ReportSerializer(OutputSerializer):
     """A report of the caller's own organization, in full."""
 
     id = serializers.IntegerField()

@@ -66,7 +66,7 @@ def posts_ingest(*, source: str, rows: Iterable[object], start_index: int = 0) -
             new_ids = _insert_copy(source, list(cleaned.values()))
         else:
             new_ids = _insert_orm(source, list(cleaned.values()))
-        posts_queue(new_ids)
+        posts_queue(new_ids, stamped=True)
     result.accepted = len(new_ids)
     result.duplicates += len(cleaned) - len(new_ids)
     result.post_ids = new_ids
@@ -83,7 +83,13 @@ def _insert_orm(source: str, rows: list[dict[str, Any]]) -> list[int]:
     now = timezone.now()
     Post.objects.bulk_create(
         [
-            Post(source=source, visibility=Post.Visibility.PUBLIC, status_changed_at=now, **row)
+            Post(
+                source=source,
+                visibility=Post.Visibility.PUBLIC,
+                status_changed_at=now,
+                queued_at=now,
+                **row,
+            )
             for row in rows
             if row["external_id"] not in existing
         ],
@@ -133,10 +139,10 @@ def _insert_copy(source: str, rows: list[dict[str, Any]]) -> list[int]:
         cursor.execute(
             f"""
             INSERT INTO {table} (source, visibility, status, status_changed_at, created_at,
-                                 attempts, error, scores, classifier_version,
+                                 queued_at, attempts, error, scores, classifier_version,
                                  po_number, sku, lot, {columns})
-            SELECT %s, 'public', 'pending', now(), now(), 0, '', '{{}}'::jsonb, '', '', '', '',
-                   {columns}
+            SELECT %s, 'public', 'pending', now(), now(), now(), 0, '', '{{}}'::jsonb, '', '', '',
+                   '', {columns}
             FROM sw_post_ingest
             ON CONFLICT (source, external_id) DO NOTHING
             RETURNING id

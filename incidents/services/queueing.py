@@ -1,7 +1,9 @@
 """Handing pending posts to the workers, and queueing again the ones a fault left behind.
 
 A post is committed before its task is sent (posts_queue), and stamped `queued_at` when it is
-handed to the broker. A broker that is away fails no request: the post stays pending without a
+handed to the broker; a new post is stored with its stamp (one write: stamping it afterwards
+rewrote the row and every index of the table, full-text included, on every ingest and report),
+and loses it if the broker cannot take it. A broker that is away fails no request: the post stays pending without a
 stamp and the sweep (posts_requeue_pending, every 30 seconds) queues it once the broker is back.
 A post handed to the broker is queued again only once its stamp is old and no batch waits in the
 bulk queue (a message lost with a restarted broker or a killed worker), never while it may still
@@ -28,8 +30,9 @@ from . import processing
 SWEEP_LIMIT = 50_000
 
 
-def posts_send(post_ids: Sequence[int]) -> int:
+def posts_send(post_ids: Sequence[int], *, stamped: bool = False) -> int:
     """Send these posts to the workers now, in batches; callers that write posts use posts_queue.
+    `stamped`: the posts were stored with `queued_at` already set (new posts).
 
     Returns how many were handed to the broker. Those it could not take (the broker is away) are
     left pending without a stamp, for the sweep.
@@ -42,9 +45,10 @@ def posts_send(post_ids: Sequence[int]) -> int:
     size = processing.BATCH_SIZE
     for start in range(0, len(ids), size):
         batch = ids[start : start + size]
-        Post.objects.filter(pk__in=batch, status=Post.Status.PENDING).update(
-            queued_at=timezone.now()
-        )
+        if not stamped:
+            Post.objects.filter(pk__in=batch, status=Post.Status.PENDING).update(
+                queued_at=timezone.now()
+            )
         if process_posts.app.conf.task_always_eager:
             # In-process mode: run retries here and never raise into the request that has
             # already committed; a post that still fails stays pending for the sweep.
@@ -65,11 +69,12 @@ def posts_send(post_ids: Sequence[int]) -> int:
     return len(ids)
 
 
-def posts_queue(post_ids: Sequence[int]) -> None:
-    """Queue processing once the posts are committed; never before, or a worker could miss them."""
+def posts_queue(post_ids: Sequence[int], *, stamped: bool = False) -> None:
+    """Queue processing once the posts are committed; never before, or a worker could miss them.
+    `stamped`: new posts, stored with `queued_at` set in this transaction (posts_send)."""
     ids = list(post_ids)
     if ids:
-        transaction.on_commit(lambda: posts_send(ids))
+        transaction.on_commit(lambda: posts_send(ids, stamped=stamped))
 
 
 def posts_requeue_pending(*, now: datetime | None = None, limit: int = SWEEP_LIMIT) -> list[int]:

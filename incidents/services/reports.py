@@ -84,6 +84,7 @@ def post_report(
         lot=report.lot,
         quantity_affected=report.quantity_affected,
         published_at=report.published_at or timezone.now(),
+        queued_at=timezone.now(),
     )
-    posts_queue([post.pk])
+    posts_queue([post.pk], stamped=True)
     return post

@@ -70,36 +70,47 @@ def idempotent_run(
     # By id: the record's user is the project's user model, which this toolkit does not import.
     user_id = user.pk
     with transaction.atomic():
-        now = timezone.now()
-        # An expired answer is forgotten: the key starts afresh.
-        IdempotencyRecord.objects.filter(
-            user_id=user_id, key=key, created_at__lt=now - _ttl()
-        ).delete()
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    user_id=user_id, key=key, request_hash=fingerprint
-                )
-        except IntegrityError:
+        record = _claim(user_id=user_id, key=key, fingerprint=fingerprint)
+        if record is None:
             existing = IdempotencyRecord.objects.get(user_id=user_id, key=key)
+            if existing.created_at < timezone.now() - _ttl():
+                # An expired answer is forgotten: the key starts afresh. (Looked at only when the
+                # key is taken, so that a new key costs no purge; the beat task forgets the rest.)
+                existing.delete()
+                record = _claim(user_id=user_id, key=key, fingerprint=fingerprint)
+                if record is None:  # a concurrent retry claimed it afresh first
+                    existing = IdempotencyRecord.objects.get(user_id=user_id, key=key)
+        if record is None:
             if existing.request_hash != fingerprint:
                 raise ApplicationError(
                     "This idempotency key was used with a different request; use a new key.",
                     field=HEADER,
                     code="idempotency_key_reused",
-                ) from None
+                )
             if existing.response_status is None:
                 raise ApplicationError(
                     "A request with this idempotency key is still being answered; retry later.",
                     field=HEADER,
                     code="idempotency_key_in_use",
-                ) from None
+                )
             return IdempotentResult(existing.response_status, existing.response_body, True)
         status, body = run()
         record.response_status = status
         record.response_body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
         record.save(update_fields=["response_status", "response_body"])
         return IdempotentResult(status, record.response_body, replayed=False)
+
+
+def _claim(*, user_id: Any, key: str, fingerprint: str) -> IdempotencyRecord | None:
+    """The key's new record, or None when the key is taken (a concurrent claim waits here until
+    the first commits or rolls back, on a database that makes it wait)."""
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(
+                user_id=user_id, key=key, request_hash=fingerprint
+            )
+    except IntegrityError:
+        return None
 
 
 def idempotency_records_purge() -> int:

@@ -1,0 +1,118 @@
+"""OutputSerializer gives DRF's JSON, field for field, whatever path each field takes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from rest_framework import serializers
+
+from supplierwatch.api.output import OutputSerializer
+
+
+@dataclass
+class Ref:
+    slug: str
+    name: str
+
+
+@dataclass
+class Row:
+    id: int
+    title: str
+    count: Any
+    flag: bool
+    at: dt.datetime | None
+    kind: str
+    ref: Ref | None
+    refs: list[Ref] = field(default_factory=list)
+    blank: str = ""
+
+    @property
+    def doubled(self) -> int:
+        return self.id * 2
+
+    def computed(self) -> str:
+        return f"computed {self.id}"
+
+
+def _fields() -> dict[str, Any]:
+    """The same declared fields for both serializers (fields are bound to one serializer)."""
+
+    class RefFields(serializers.Serializer):
+        slug = serializers.SlugField()
+        name = serializers.CharField()
+
+    return {
+        "id": serializers.IntegerField(),
+        "title": serializers.CharField(),
+        "count": serializers.IntegerField(),
+        "flag": serializers.BooleanField(),
+        "at": serializers.DateTimeField(allow_null=True),
+        "kind": serializers.ChoiceField(choices=[("a", "A"), ("b", "B")]),
+        "ref": RefFields(allow_null=True),
+        "refs": RefFields(many=True),
+        "ref_name": serializers.CharField(source="ref.name", allow_null=True),
+        "doubled": serializers.IntegerField(),
+        "computed": serializers.CharField(),
+        "missing": serializers.CharField(default="fallback"),
+        "optional": serializers.CharField(required=False),
+        "method": serializers.SerializerMethodField(),
+        "whole": serializers.CharField(source="*"),
+    }
+
+
+def _serializer(base: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    def get_method(self: serializers.Serializer, row: Any) -> str:
+        return f"method {row['id'] if isinstance(row, dict) else row.id}"
+
+    return type(f"Row{base.__name__}", (base,), {**_fields(), "get_method": get_method})
+
+
+ROWS = [
+    Row(
+        id=7,
+        title="Cracked housings",
+        count="12",  # converted as IntegerField converts it
+        flag=True,
+        at=dt.datetime(2026, 3, 4, 5, 6, 7, 890, tzinfo=dt.UTC),
+        kind="b",
+        ref=Ref("acme", "Acme"),
+        refs=[Ref("a", "A"), Ref("b", "B")],
+    ),
+    Row(id=8, title="", count=0, flag=False, at=None, kind="", ref=None),
+]
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_output_serializer_gives_drfs_json(many: bool) -> None:
+    instance: Any = ROWS if many else ROWS[0]
+    expected = _serializer(serializers.Serializer)(instance, many=many).data
+    given = _serializer(OutputSerializer)(instance, many=many).data
+
+    assert given == expected
+    first = given[0] if many else given
+    assert list(first) == list(expected[0] if many else expected)  # the same keys, in order
+    assert first["count"] == 12
+    assert first["at"] == "2026-03-04T05:06:07.000890Z"
+    assert first["computed"] == "computed 7"  # a method is called, as DRF calls it
+    assert first["missing"] == "fallback"
+    assert "optional" not in first
+
+
+def test_output_serializer_reads_mappings_as_drf_does() -> None:
+    row = {"id": 1, "title": "t", "count": 2, "flag": False, "at": None, "kind": "a"}
+    row |= {"ref": None, "refs": [], "ref_name": None, "doubled": 2, "computed": "c"}
+
+    expected = _serializer(serializers.Serializer)(row).data
+    assert _serializer(OutputSerializer)(row).data == expected
+
+
+def test_output_serializer_refuses_a_missing_required_attribute_as_drf_does() -> None:
+    class Strict(OutputSerializer):
+        absent = serializers.CharField()
+
+    with pytest.raises(AttributeError, match="absent"):
+        Strict(Ref("a", "A")).data  # noqa: B018
