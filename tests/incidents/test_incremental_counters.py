@@ -191,8 +191,9 @@ def test_a_batch_costs_the_same_queries_whatever_its_incidents_hold(
     Incident.objects.all().delete()
     large = _queries_for_a_batch(initech, defect, buyers, existing=300)
     assert small == large
-    # PostgreSQL adds its locks and the statements of COPY.
-    assert large <= (34 if connection.vendor == "postgresql" else 27)
+    # With the spike check after the batch commits (three queries). PostgreSQL adds its locks
+    # and the statements of COPY.
+    assert large <= (37 if connection.vendor == "postgresql" else 30)
 
 
 @pytest.fixture
