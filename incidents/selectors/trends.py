@@ -41,9 +41,15 @@ def evidence_trend(
     a join could repeat a row). Two queries at most."""
     today = timezone.localdate(now)
     evidence = evidence.filter(**{f"{at}__lte": now})
-    span = evidence.aggregate(first=Min(at), latest=Max(at))
-    first = timezone.localdate(span["first"]) if span["first"] else None
-    latest = timezone.localdate(span["latest"]) if span["latest"] else None
+    if time_range.days:
+        # A range needs only the latest piece (to say when all of it is older): read from the
+        # newest down, through the index on `at`, not an aggregate over all the evidence.
+        newest = evidence.order_by(f"-{at}").values_list(at, flat=True).first()
+        first, latest = None, timezone.localdate(newest) if newest else None
+    else:
+        span = evidence.aggregate(first=Min(at), latest=Max(at))
+        first = timezone.localdate(span["first"]) if span["first"] else None
+        latest = timezone.localdate(span["latest"]) if span["latest"] else None
     start = time_range.start(today) or first or today
     bucket = time_range.bucket if time_range.days else all_time_bucket(start, today)
     start = bucket_start(start, bucket)
