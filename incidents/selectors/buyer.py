@@ -24,7 +24,7 @@ from ..models import (
     hour_of,
 )
 from .incidents import count_subquery
-from .trends import evidence_trend
+from .trends import complaints_trend
 
 
 def organization_reports(*, viewer: Viewer) -> QuerySet[Post]:
@@ -145,13 +145,4 @@ def network_complaints_trend(*, viewer: Viewer, time_range: TimeRange, now: date
     complaints = Post.objects.visible_to(viewer).filter(
         matches__is_primary=True, matches__incident__isnull=False
     )
-    return evidence_trend(
-        complaints,
-        at="published_at",
-        time_range=time_range,
-        now=now,
-        title="Complaints",
-        unit="complaints",
-        unit_one="complaint",
-        count=Count("id", distinct=True),
-    )
+    return complaints_trend(complaints, time_range=time_range, now=now)

@@ -14,7 +14,7 @@ from supplierwatch.viewers import Viewer
 
 from ..charts import TimeRange, Trend
 from ..models import Incident, Post
-from .trends import evidence_trend
+from .trends import complaints_trend
 
 OPEN = Q(status__in=Incident.OPEN_STATUSES)
 
@@ -39,14 +39,4 @@ def supplier_complaints_trend(
     complaints = Post.objects.visible_to(viewer).filter(
         matches__supplier=supplier, matches__incident__isnull=False
     )
-    return evidence_trend(
-        complaints,
-        at="published_at",
-        time_range=time_range,
-        now=now,
-        title="Complaints",
-        unit="complaints",
-        unit_one="complaint",
-        # A post matched to the supplier twice (two aliases) is one complaint.
-        count=Count("id", distinct=True),
-    )
+    return complaints_trend(complaints, time_range=time_range, now=now)

@@ -75,3 +75,18 @@ def evidence_trend(
         unit=unit,
         unit_one=unit_one,
     )
+
+
+def complaints_trend(complaints: QuerySet[Any], *, time_range: TimeRange, now: datetime) -> Trend:
+    """Posts, each one complaint however many of its matches the query joins, per bucket of
+    their publication time: the trend of a supplier's page and of the buyer dashboard."""
+    return evidence_trend(
+        complaints,
+        at="published_at",
+        time_range=time_range,
+        now=now,
+        title="Complaints",
+        unit="complaints",
+        unit_one="complaint",
+        count=Count("id", distinct=True),
+    )
