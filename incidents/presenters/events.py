@@ -318,7 +318,7 @@ def event_data(event: IncidentEvent, viewer: Viewer) -> dict[str, Any]:
         # The due times as the clocks' running again moved them (shown on the incident anyway).
         return {key: data.get(key) for key in ("acknowledge_due_at", "resolve_due_at")}
     if kind in (*IncidentEvent.MERGE_KINDS, *IncidentEvent.SPLIT_KINDS):
-        key = _OTHER_INCIDENT_KEY.get(kind, "split_from_id")
+        key = _OTHER_INCIDENT_KEY[kind]
         return {
             key: data.get("other_id"),
             "posts": data.get("posts", 0),

@@ -186,7 +186,7 @@ def merged_incident_target(*, viewer: Viewer, pk: int) -> Incident | None:
     target is one it may see, and so was the merged incident (it had evidence everyone counts, as
     its merge recorded) unless the viewer is an operator. None otherwise: a missing incident."""
     source = Incident.objects.filter(pk=pk, merged_into__isnull=False).first()
-    if source is None or source.merged_into_id is None:
+    if source is None or source.merged_into_id is None:  # the filter says; the type does not
         return None
     target = Incident.objects.visible_to(viewer).filter(pk=source.merged_into_id).first()
     if target is None:

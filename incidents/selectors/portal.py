@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from supplierwatch.viewers import Viewer
 
-from ..charts import RANGES, TimeRange, Trend
+from ..charts import TimeRange, Trend
 from ..models import (
     Incident,
     IncidentEvent,
@@ -24,9 +24,6 @@ from ..models import (
 )
 from .incidents import INCIDENT_ORDER
 from .trends import evidence_trend
-
-# The dashboard's range unless the page's `range` parameter chooses another.
-DEFAULT_RANGE = RANGES["30d"]
 
 # How much earlier than its post's publication time a match may be stored: a source's clock
 # ahead of ours. Beyond it a post dated in the future is left out of the dashboard's chart.
@@ -60,7 +57,7 @@ class PortalOverview:
 
 
 def portal_overview(
-    *, viewer: Viewer, now: datetime | None = None, time_range: TimeRange = DEFAULT_RANGE
+    *, viewer: Viewer, time_range: TimeRange, now: datetime | None = None
 ) -> PortalOverview:
     """The portal dashboard in eight queries, whatever the number of incidents and posts:
     complaints, top categories and spikes over `time_range`."""

@@ -45,6 +45,7 @@ from .common import (
     buyer_or_operator_required,
     buyer_required,
     chosen_range,
+    incident_or_target,
     incident_page,
     membership_of,
     page_of,
@@ -168,13 +169,9 @@ def supplier_choices(request: HttpRequest, viewer: Viewer) -> HttpResponse:
 @buyer_or_operator_required
 @require_GET
 def incident_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
-    incident = selectors.incident_list(viewer=viewer).filter(pk=pk).first()
-    if incident is None or incident.is_merged:
-        # A merged incident leads to the one it was merged into (as a missing one for whoever
-        # may not follow it there).
-        if (target := selectors.merged_incident_target(viewer=viewer, pk=pk)) is not None:
-            return redirect("incident-detail", pk=target.pk)
-        raise Http404("No such incident.")
+    incident = incident_or_target(viewer, pk, "incident-detail")
+    if isinstance(incident, HttpResponse):
+        return incident
     context = incident_page(request, viewer, incident, evidence_param="evidence")
     own = own_reports(incident)
     # Whoever follows the incident has now seen what is on it.

@@ -137,6 +137,17 @@ def present(page: Page, show: Callable[[Any], Row]) -> Page:
     return page
 
 
+def incident_or_target(viewer: Viewer, pk: int, url_name: str) -> Incident | HttpResponse:
+    """The incident `pk` as the viewer's list shows it; for a merged one, a redirect to the
+    incident it was merged into (as a missing one for whoever may not follow it there)."""
+    incident = selectors.incident_list(viewer=viewer).filter(pk=pk).first()
+    if incident is not None and not incident.is_merged:
+        return incident
+    if (target := selectors.merged_incident_target(viewer=viewer, pk=pk)) is not None:
+        return redirect(url_name, pk=target.pk)
+    raise Http404("No such incident.")
+
+
 def incident_page(
     request: HttpRequest,
     viewer: Viewer,

@@ -46,6 +46,7 @@ from .common import (
     HtmxHttpRequest,
     chosen_range,
     filtered_incidents,
+    incident_or_target,
     incident_page,
     membership_of,
     page_of,
@@ -315,12 +316,9 @@ def eight_d_form(
 
 @supplier_staff_required
 def incident_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
-    incident = selectors.incident_list(viewer=viewer).filter(pk=pk).first()
-    if incident is None or incident.is_merged:
-        # A merged incident leads to the one it was merged into (views.buyer.incident_detail).
-        if (target := selectors.merged_incident_target(viewer=viewer, pk=pk)) is not None:
-            return redirect("portal-incident", pk=target.pk)
-        raise Http404("No such incident.")
+    incident = incident_or_target(viewer, pk, "portal-incident")
+    if isinstance(incident, HttpResponse):
+        return incident
     return render_incident(request, viewer, incident)
 
 

@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents import inputs, services
+from incidents.charts import RANGES
 from incidents.models import (
     Attachment,
     Category,
@@ -894,7 +895,7 @@ def test_overview_selector_costs_eight_queries(
     # Both lists' 8D disciplines, which every view of an incident shows, in one; the complaints'
     # span and their days in one grouped query each.
     with django_assert_num_queries(8):
-        overview = portal_overview(viewer=carol.viewer)
+        overview = portal_overview(viewer=carol.viewer, time_range=RANGES["30d"])
         [row.open for row in overview.by_severity]
         [(i.category, i.assignee) for i in overview.most_severe + overview.overdue]
         [e.incident.title for e in overview.spikes]
