@@ -11,11 +11,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from incidents.models import IncidentEvent, KeywordMonitor, MonitorAlert
-from incidents.services.spikes import news_since
 from suppliers.models import User
 from supplierwatch.errors import ApplicationError
 
@@ -153,8 +152,9 @@ def monitor_alerts_to_generate(*, limit: int = GENERATE_BATCH) -> list[int]:
     told = Notification.objects.filter(monitor_alert=OuterRef("pk"))
     return list(
         MonitorAlert.objects.filter(created_at__gte=since, monitor__watchers__isnull=False)
-        # A jump found in imported history is on the monitor's page, never news.
-        .filter(window_end__gte=news_since(timezone.now()))
+        # A jump found in imported history is on the monitor's page, never news: judged as when
+        # it was recorded (services.monitors), however late the sweep runs.
+        .filter(window_end__gte=F("created_at") - timedelta(hours=settings.SW_SPIKE_NEWS_HOURS))
         .exclude(Exists(told))
         .order_by("id")
         .values_list("pk", flat=True)

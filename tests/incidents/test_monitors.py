@@ -18,6 +18,7 @@ from django.utils import timezone
 from incidents import services
 from incidents.models import KeywordMonitor, MonitorAlert, MonitorMatch, Post
 from notifications.models import Kind, Notification
+from notifications.services import monitor_alerts_to_generate
 from suppliers.models import Membership, SupplierAlias
 from supplierwatch.errors import ApplicationError
 from tests.factories import (
@@ -267,3 +268,30 @@ def test_the_monitor_pages_cost_the_same_for_many_monitors_and_posts(
     monitor = KeywordMonitor.objects.first()
     with django_assert_max_num_queries(16):
         client.get(reverse("monitor-detail", args=[monitor.pk]))
+
+
+def test_the_sweep_judges_a_jump_as_news_as_it_was_when_recorded(alice):
+    monitor = services.monitor_save(actor=alice, name="Dents", query="dented")
+    now = timezone.now()
+
+    def alert(window_ended_before_recording: timedelta, recorded_ago: timedelta) -> MonitorAlert:
+        recorded = now - recorded_ago
+        end = recorded - window_ended_before_recording
+        made = MonitorAlert.objects.create(
+            monitor=monitor,
+            hour=end.replace(minute=0, second=0, microsecond=0),
+            window_end=end,
+            count=9,
+            expected=1.0,
+        )
+        MonitorAlert.objects.filter(pk=made.pk).update(created_at=recorded)
+        return made
+
+    # News when recorded (its window had ended 20 hours before), its notification lost, and the
+    # sweep runs 6 hours later: still told.
+    news = alert(timedelta(hours=20), timedelta(hours=6))
+    # History when recorded (30 hours): never told, however soon the sweep runs.
+    history = alert(timedelta(hours=30), timedelta(minutes=1))
+    found = monitor_alerts_to_generate()
+    assert news.pk in found
+    assert history.pk not in found
