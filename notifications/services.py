@@ -129,15 +129,25 @@ def monitor_alert_notifications_generate(*, alert_ids: Iterable[int]) -> list[in
     rows: list[Notification] = []
     kind = Kind.MONITOR_JUMP
     alerts = MonitorAlert.objects.filter(pk__in=alert_ids).select_related("monitor")
-    for alert in alerts:
+    told = [
+        (
+            alert,
+            [
+                user
+                for user in alert.monitor.watchers.filter(is_active=True).select_related(
+                    "membership"
+                )
+                # A watcher who has left the party no longer sees the monitor.
+                if KeywordMonitor.objects.visible_to(user.viewer)
+                .filter(pk=alert.monitor_id)
+                .exists()
+            ],
+        )
+        for alert in alerts
+    ]
+    preferences = _preferences({user.pk for _, watchers in told for user in watchers})
+    for alert, watchers in told:
         content = monitor_alert_content(alert)
-        watchers = [
-            user
-            for user in alert.monitor.watchers.filter(is_active=True).select_related("membership")
-            # A watcher who has left the party no longer sees the monitor.
-            if KeywordMonitor.objects.visible_to(user.viewer).filter(pk=alert.monitor_id).exists()
-        ]
-        preferences = _preferences({user.pk for user in watchers})
         rows.extend(
             _notification(user, kind, content, preferences, monitor_alert=alert)
             for user in watchers
