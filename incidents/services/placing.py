@@ -124,8 +124,8 @@ def _candidates(
 
 
 def problems_place(*, supplier_id: int, items: list[_Evaluated], now: datetime) -> list[Placed]:
-    """Place one supplier's complaints that name no lot or SKU by what they say and when."""
-    lock_supplier(supplier_id)
+    """Place one supplier's complaints that name no lot or SKU by what they say and when. The
+    caller holds the supplier's lock (lock_supplier), taken before any incident row."""
     rules_now = rules()
     incidents = _candidates(supplier_id, items, now, rules_now)
     candidates = [

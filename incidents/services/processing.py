@@ -225,6 +225,16 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
 
     traced: dict[tuple[int, str], list[_Evaluated]] = defaultdict(list)
     by_problem: dict[int, list[_Evaluated]] = defaultdict(list)
+    # The suppliers' placing locks before any incident row, in the order a merge or a split takes
+    # them (services.merging), so neither can wait on the other in a cycle.
+    for supplier_id in sorted(
+        {
+            item.primary_supplier_id
+            for item in evaluated
+            if item.classification.is_complaint and item.primary_supplier_id is not None
+        }
+    ):
+        placing.lock_supplier(supplier_id)
     pinned = _pinned_incidents(evaluated)
     by_pin: dict[int, list[_Evaluated]] = defaultdict(list)
     for item in evaluated:
