@@ -1,8 +1,8 @@
 """Which incident each complaint of a batch joins: incidents/problems.py adapted to the models.
 
-Buyer reports naming a lot or SKU keep their fingerprint (processing._incident_for); this module
-places everything else by what it says and when, opens the incidents that evidence needs, and keeps
-every incident's signature and title up to date with its evidence.
+Buyer reports naming a lot or SKU keep their fingerprint (traced_place); everything else is placed
+by what it says and when (problems_place). This module opens the incidents that evidence needs, and
+keeps every incident's signature and title up to date with its evidence.
 
 Concurrency: the placing of one supplier's complaints holds a transaction-level advisory lock on
 that supplier (PostgreSQL; SQLite serialises writers anyway), so two workers never open two
@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from suppliers.models import Organization, Supplier
@@ -121,6 +121,58 @@ def _candidates(
         status=Incident.Status.RESOLVED, resolved_at__gte=now - rules.reopen_window
     ).order_by("-resolved_at", "-id")[: rules.max_candidates]
     return [*open_ones, *resolved]
+
+
+def traced_place(
+    *, supplier_id: int, fingerprint: str, items: list[_Evaluated], now: datetime
+) -> tuple[Incident, IncidentEvent.Kind | None]:
+    """The incident of a lot's or SKU's evidence (is_traced), locked for this transaction, and
+    CREATED or REOPENED when this evidence opens it."""
+    mine = Incident.objects.select_for_update().filter(
+        supplier_id=supplier_id, fingerprint=fingerprint
+    )
+    open_incident = mine.filter(status__in=Incident.OPEN_STATUSES).first()
+    last_resolved = None
+    if open_incident is None:
+        latest = mine.order_by("-id").first()
+        if latest is not None and latest.merged_into_id is not None:
+            # The lot's incident was merged: its evidence joins the merge's target, or reopens it
+            # as a regression, as it would its own (a merge keeps `merged_into` on the last target).
+            target = Incident.objects.select_for_update().get(pk=latest.merged_into_id)
+            open_incident = target if target.is_open else None
+            last_resolved = target if target.status == Incident.Status.RESOLVED else None
+        else:
+            last_resolved = (
+                mine.filter(status=Incident.Status.RESOLVED).order_by("-resolved_at").first()
+            )
+    decision = grouping.decide(
+        open_incident_id=open_incident.pk if open_incident else None,
+        last_resolved_id=last_resolved.pk if last_resolved else None,
+        last_resolved_at=last_resolved.resolved_at if last_resolved else None,
+        now=now,
+        reopen_window=rules().reopen_window,
+    )
+    if decision.action is grouping.Action.JOIN:
+        assert open_incident is not None  # decided from its id
+        return open_incident, None
+    if decision.action is grouping.Action.REOPEN and not any(_shareable(i.post) for i in items):
+        # Reopening would tell everyone about a private report; it opens an incident of its
+        # own instead, which only its organization sees until shareable evidence joins it.
+        decision = grouping.Decision(grouping.Action.OPEN)
+    try:
+        # A savepoint: if another worker opened this fingerprint meanwhile, the unique
+        # constraint refuses ours and we join theirs instead.
+        with transaction.atomic():
+            if decision.action is grouping.Action.REOPEN:
+                assert last_resolved is not None  # decided from its id
+                last_resolved.reopen(now)
+                last_resolved.save()
+                return last_resolved, IncidentEvent.Kind.REOPENED
+            return incident_open(
+                supplier_id=supplier_id, fingerprint=fingerprint, sample=items[0], now=now
+            ), IncidentEvent.Kind.CREATED
+    except IntegrityError:
+        return mine.get(status__in=Incident.OPEN_STATUSES), None
 
 
 def problems_place(*, supplier_id: int, items: list[_Evaluated], now: datetime) -> list[Placed]:

@@ -12,10 +12,8 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from suppliers.models import User
@@ -267,7 +265,7 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
         fingerprinted = []
         for fingerprint in sorted(f for s, f in traced if s == supplier_id):
             items = traced[(supplier_id, fingerprint)]
-            incident, opened = _incident_for(
+            incident, opened = placing.traced_place(
                 supplier_id=supplier_id, fingerprint=fingerprint, items=items, now=now
             )
             fingerprinted.append(placing.Placed(incident, opened, items))
@@ -417,92 +415,6 @@ def _pinned_incidents(evaluated: Sequence[_Evaluated]) -> dict[int, Incident]:
         if incident is not None:
             found[post_id] = incident
     return found
-
-
-def merged_target(incident: Incident) -> Incident:
-    """The incident this one was merged into (itself when it was not), locked. A merge keeps
-    `merged_into` on the final target; the loop is only a guard against a chain left behind."""
-    seen = {incident.pk}
-    while incident.merged_into_id is not None and incident.merged_into_id not in seen:
-        seen.add(incident.merged_into_id)
-        incident = Incident.objects.select_for_update().get(pk=incident.merged_into_id)
-    return incident
-
-
-def _incident_for(
-    *, supplier_id: int, fingerprint: str, items: list[_Evaluated], now
-) -> tuple[Incident, IncidentEvent.Kind | None]:
-    """The incident of a lot's or SKU's evidence (placing.is_traced), locked for this transaction."""
-    open_incident = (
-        Incident.objects.select_for_update()
-        .filter(supplier_id=supplier_id, fingerprint=fingerprint, status__in=Incident.OPEN_STATUSES)
-        .first()
-    )
-    if open_incident is None:
-        latest = (
-            Incident.objects.select_for_update()
-            .filter(supplier_id=supplier_id, fingerprint=fingerprint)
-            .order_by("-id")
-            .first()
-        )
-        if latest is not None and latest.merged_into_id is not None:
-            # The lot's incident was merged: its evidence goes where the merge sent it, while
-            # that incident is open; a resolved one reopens as a regression, as its own would.
-            target = merged_target(latest)
-            if target.is_open:
-                return target, None
-            if (
-                target.status == Incident.Status.RESOLVED
-                and target.resolved_at is not None
-                and target.resolved_at >= now - timedelta(days=settings.SW_REOPEN_WINDOW_DAYS)
-                and any(item.post.visibility != Post.Visibility.PRIVATE for item in items)
-            ):
-                target.reopen(now)
-                target.save()
-                return target, IncidentEvent.Kind.REOPENED
-    last_resolved = None
-    if open_incident is None:
-        last_resolved = (
-            Incident.objects.select_for_update()
-            .filter(
-                supplier_id=supplier_id, fingerprint=fingerprint, status=Incident.Status.RESOLVED
-            )
-            .order_by("-resolved_at")
-            .first()
-        )
-    decision = grouping.decide(
-        open_incident_id=open_incident.pk if open_incident else None,
-        last_resolved_id=last_resolved.pk if last_resolved else None,
-        last_resolved_at=last_resolved.resolved_at if last_resolved else None,
-        now=now,
-        reopen_window=timedelta(days=settings.SW_REOPEN_WINDOW_DAYS),
-    )
-    if decision.action is grouping.Action.JOIN:
-        assert open_incident is not None  # decided from its id
-        return open_incident, None
-    if decision.action is grouping.Action.REOPEN and all(
-        item.post.visibility == Post.Visibility.PRIVATE for item in items
-    ):
-        # Reopening would tell everyone about a private report; it opens an incident of its
-        # own instead, which only its organization sees until shareable evidence joins it.
-        decision = grouping.Decision(grouping.Action.OPEN)
-    try:
-        # A savepoint: if another worker opened this fingerprint meanwhile, the unique
-        # constraint refuses ours and we join theirs instead.
-        with transaction.atomic():
-            if decision.action is grouping.Action.REOPEN:
-                assert last_resolved is not None  # decided from its id
-                last_resolved.reopen(now)
-                last_resolved.save()
-                return last_resolved, IncidentEvent.Kind.REOPENED
-            return placing.incident_open(
-                supplier_id=supplier_id, fingerprint=fingerprint, sample=items[0], now=now
-            ), IncidentEvent.Kind.CREATED
-    except IntegrityError:
-        incident = Incident.objects.select_for_update().get(
-            supplier_id=supplier_id, fingerprint=fingerprint, status__in=Incident.OPEN_STATUSES
-        )
-        return incident, None
 
 
 def reports_brought(posts: Iterable[Post]) -> dict[str, int | None]:

@@ -143,6 +143,25 @@ def test_new_evidence_for_a_merged_incident_lands_on_its_target(
     assert not Incident.objects.filter(fingerprint=source.fingerprint).exclude(pk=source.pk)
 
 
+def test_a_lot_merged_into_a_resolved_incident_reopens_it_as_a_regression(
+    two, carol, alice, report, on_commit
+):
+    first, second = two
+    source, target = incident_of(first), incident_of(second)
+    on_commit(services.incident_merge, source=source, target_id=target.pk, actor=carol)
+    services.incident_resolve(incident=target, actor=carol)
+
+    again = report(alice, "L42")
+
+    target.refresh_from_db()
+    assert incident_of(again) == target and target.is_open
+    assert IncidentEvent.objects.filter(incident=target, kind="reopened").exists()
+    # A private report alone would tell everyone of itself by reopening: it opens its own.
+    services.incident_resolve(incident=target, actor=carol)
+    private = report(alice, "L42", visibility=Post.Visibility.PRIVATE)
+    assert incident_of(private) not in (target, source)
+
+
 def test_merging_a_target_takes_what_was_merged_into_it_along(alice, bob, carol, report, on_commit):
     a, b, c = report(alice, "L1"), report(bob, "L2"), report(bob, "L3")
     first, second, third = incident_of(a), incident_of(b), incident_of(c)
