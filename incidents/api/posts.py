@@ -136,7 +136,8 @@ class ReportViewSet(
 
 @extend_schema(
     summary="Ingest public posts in bulk",
-    description="Buyer keys (write scope). Up to 1,000 posts from one feed (`source`); posts "
+    description="Buyer keys (write scope). Up to 1,000 posts from one feed (`source`: not "
+    "the name of a feed this site polls itself, which is refused with 422); posts "
     "already known by (source, external_id) count as duplicates. Answered 202: the accepted "
     "posts are queued for matching, classifying and grouping. A row that cannot be used is "
     "listed in `rejected` with its index and the reason (the field at fault first), and the "
@@ -156,7 +157,9 @@ class PublicPostIngestView(generics.GenericAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = services.posts_ingest(
-            source=serializer.validated_data["source"], rows=serializer.validated_data["posts"]
+            source=serializer.validated_data["source"],
+            rows=serializer.validated_data["posts"],
+            from_outside=True,
         )
         body = {
             "accepted": result.accepted,

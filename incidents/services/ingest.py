@@ -8,7 +8,7 @@ bulk insert does the same job.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,16 @@ from .queueing import posts_queue
 
 _COLUMNS = ("external_id", "text", "published_at", "author_handle", "url")
 
+# Checks that say a source belongs to a part of this site (each feed's posts carry its own
+# source), registered by the app that owns such sources: posts sent from outside may not be stored
+# under one, or they could pose as the feed's posts and take its items' ids first.
+_OWNED_SOURCES: list[Callable[[str], bool]] = []
+
+
+def sources_owned_by(check: Callable[[str], bool]) -> None:
+    """Register a check that a source is owned here (see posts_ingest's `from_outside`)."""
+    _OWNED_SOURCES.append(check)
+
 
 @dataclass
 class IngestResult:
@@ -33,15 +43,20 @@ class IngestResult:
     post_ids: list[int] = field(default_factory=list)
 
 
-def posts_ingest(*, source: str, rows: Iterable[object], start_index: int = 0) -> IngestResult:
+def posts_ingest(
+    *, source: str, rows: Iterable[object], start_index: int = 0, from_outside: bool = False
+) -> IngestResult:
     """Store the valid rows as pending public posts; report each bad row by its index, with the
     field at fault (incidents.inputs.clean_public_post), and store the others. A `source` that
     is no feed's name is refused as a whole (InputError).
 
     `start_index` numbers the rows of this call, so a caller feeding a file in chunks reports
-    positions in the whole file.
+    positions in the whole file. `from_outside`: sent through the API, so a source that one of
+    this site's feeds owns is refused too.
     """
     source = clean_source(source)
+    if from_outside and any(owned(source) for owned in _OWNED_SOURCES):
+        raise InputError("source", "belongs to one of this site's feeds; choose another name")
     result = IngestResult()
     cleaned: dict[str, dict[str, Any]] = {}
     now = timezone.now()

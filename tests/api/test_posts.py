@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from incidents import services
 from incidents.models import Post
 from supplierwatch.api.idempotency import idempotency_records_purge
 from supplierwatch.api.models import IdempotencyRecord
@@ -321,3 +322,18 @@ def test_the_source_must_be_a_feed_name(api, world, source, status):
     response = ingest(api.client("acme"), [{"external_id": "1", "text": "x"}], source=source)
     assert response.status_code == status
     assert "source" in response.json()["error"]["fields"]
+
+
+def test_posts_sent_from_outside_may_not_pose_as_a_feeds_posts(api, world):
+    from integrations.models import Feed
+
+    feed = Feed.objects.create(kind="rss", target="https://news.example/feed.xml", name="news")
+    rows = [{"external_id": "https://news.example/1", "text": "Umbrella recalls its cartons"}]
+
+    response = ingest(api.client("acme"), rows, source=feed.source)
+
+    assert response.status_code == 422
+    assert "source" in response.json()["error"]["fields"]
+    assert not Post.objects.filter(source=feed.source).exists()
+    # The feed itself stores its items under its source.
+    assert services.posts_ingest(source=feed.source, rows=rows).accepted == 1
