@@ -22,7 +22,11 @@ depends on the candidates near its time (at most `max_candidates`), never on the
 incidents.
 
 Only shareable evidence (public posts and reports that are not private) adds to a signature, and
-titles are made only from signatures, so nothing a viewer may not read reaches a title.
+titles are made only from signatures, so nothing a viewer may not read reaches a title. The one
+exception is an incident that only one organization's private reports opened (its `owner`): only
+that organization sees it, so their words make its signature, and its later private reports join
+it. Shareable evidence of the same problem folds it into a shared incident (Placement.absorbs),
+never the other way round: nothing that others see of an incident may date from a private report.
 """
 
 from __future__ import annotations
@@ -294,6 +298,10 @@ class Candidate:
     last_at: datetime
     # Set for a resolved incident: when it was resolved (it reopens only within the window).
     resolved_at: datetime | None = None
+    # The organization whose private reports are all of its evidence (None: it holds shareable
+    # evidence), and the candidate that shareable evidence of its problem folded it into.
+    owner: Hashable | None = None
+    absorbed_into: int | None = None
 
 
 @dataclass(frozen=True)
@@ -305,6 +313,8 @@ class Evidence:
     # Shareable evidence adds to the signature and may reopen a resolved incident; a private
     # report may join an open incident, but must change nothing its other viewers see.
     shareable: bool = True
+    # The organization of a private report: it joins incidents of that organization's own.
+    owner: Hashable | None = None
     # A category a person gave (a buyer's report, a correction) is no hint but a fact: such
     # evidence joins only incidents of that category.
     firm_category: bool = False
@@ -321,6 +331,8 @@ class Placement:
     key: Hashable
     candidate: int  # index into Grouper.candidates
     action: Action
+    # A candidate of private reports that this evidence folds into its own (Candidate.owner).
+    absorbs: int | None = None
 
 
 class Grouper:
@@ -345,6 +357,7 @@ class Grouper:
         self._last = np.zeros(rows)
         self._resolved = np.zeros(rows, dtype=bool)
         self._reopenable = np.zeros(rows, dtype=bool)
+        self._private = np.zeros(rows, dtype=bool)  # Candidate.owner is set
         self._gap = rules.quiet_gap.total_seconds()
         self._close = rules.close_time.total_seconds()
         latest = sorted(candidates, key=lambda c: c.last_at, reverse=True)
@@ -377,7 +390,15 @@ class Grouper:
         if row >= self._matrix.shape[0]:
             grow = self._matrix.shape[0]
             self._matrix = np.pad(self._matrix, ((0, grow), (0, 0)))
-            for name in ("_norms2", "_category", "_first", "_last", "_resolved", "_reopenable"):
+            for name in (
+                "_norms2",
+                "_category",
+                "_first",
+                "_last",
+                "_resolved",
+                "_reopenable",
+                "_private",
+            ):
                 setattr(self, name, np.pad(getattr(self, name), (0, grow)))
         self.candidates.append(candidate)
         self._category[row] = self._categories.setdefault(candidate.category, len(self._categories))
@@ -388,6 +409,7 @@ class Grouper:
         self._reopenable[row] = resolved and (
             self.now - candidate.resolved_at <= self.rules.reopen_window  # type: ignore[operator]
         )
+        self._private[row] = candidate.owner is not None
         self._add_terms(row, candidate.signature.terms)
         return row
 
@@ -401,6 +423,10 @@ class Grouper:
         resolved = self._resolved[:count]
         near = (at - self._last[:count] <= self._gap) & (self._first[:count] - at <= self._gap)
         allowed = np.where(resolved, self._reopenable[:count] & evidence.shareable, near)
+        if not evidence.shareable:
+            # A private report joins no other organization's private reports.
+            theirs = [c.owner is not None and c.owner != evidence.owner for c in self.candidates]
+            allowed &= ~np.array(theirs, dtype=bool)
         return np.flatnonzero(allowed)[-self.rules.max_candidates :]
 
     def scores(self, evidence: Evidence, rows: np.ndarray, at: float) -> np.ndarray:
@@ -445,25 +471,46 @@ class Grouper:
         at = evidence.at.timestamp()
         rows = self._eligible(evidence, at)
         scores = self.scores(evidence, rows, at) if len(rows) else np.zeros(0)
-        if len(rows) and scores.max() >= self.rules.threshold:
-            row = int(rows[int(scores.argmax())])
+        alike = scores >= self.rules.threshold
+        absorbs = None
+        if evidence.shareable:
+            # An incident of one organization's private reports about this problem is folded into
+            # the shared incident of the problem: the best other one alike enough, or a new one.
+            private = self._private[rows]
+            absorbs = _best(rows, scores, alike & private)
+            alike &= ~private
+        row = _best(rows, scores, alike)
+        if row is not None:
             candidate = self.candidates[row]
             action = Action.JOIN if candidate.resolved_at is None else Action.REOPEN
             candidate.resolved_at = None
             self._resolved[row] = self._reopenable[row] = False
         else:
+            owner = None if evidence.shareable else evidence.owner
             row = self._add_candidate(
-                Candidate(None, evidence.category, Signature(), evidence.at, evidence.at)
+                Candidate(
+                    None, evidence.category, Signature(), evidence.at, evidence.at, None, owner
+                )
             )
             candidate, action = self.candidates[row], Action.OPEN
-        if evidence.shareable:
+        if absorbs is not None:
+            self.candidates[absorbs].absorbed_into = row
+            # Resolved and not reopenable: no later evidence is placed there.
+            self._resolved[absorbs], self._reopenable[absorbs] = True, False
+        if evidence.shareable or candidate.owner is not None:
             candidate.signature.add(evidence.features)
             self._add_terms(row, evidence.features.terms)
         candidate.first_at = min(candidate.first_at, evidence.at)
         candidate.last_at = max(candidate.last_at, evidence.at)
         self._first[row] = candidate.first_at.timestamp()
         self._last[row] = candidate.last_at.timestamp()
-        return Placement(evidence.key, row, action)
+        return Placement(evidence.key, row, action, absorbs)
+
+
+def _best(rows: np.ndarray, scores: np.ndarray, among: np.ndarray) -> int | None:
+    """The row of the highest score among those chosen (the first of equals), if any."""
+    chosen = np.flatnonzero(among)
+    return int(rows[chosen[int(np.argmax(scores[chosen]))]]) if len(chosen) else None
 
 
 def _identifier_score(found: frozenset[str], candidate: Candidate) -> float:

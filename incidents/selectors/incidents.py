@@ -184,7 +184,8 @@ def incident_evidence_by_references(
 def merged_incident_target(*, viewer: Viewer, pk: int) -> Incident | None:
     """Where the incident `pk` was merged, when it was and this viewer may follow it there: the
     target is one it may see, and so was the merged incident (it had evidence everyone counts, as
-    its merge recorded) unless the viewer is an operator. None otherwise: a missing incident."""
+    its merge recorded, or it was the viewer's organization's private reports, which the pipeline
+    folded into it) unless the viewer is an operator. None otherwise: a missing incident."""
     source = Incident.objects.filter(pk=pk, merged_into__isnull=False).first()
     if source is None or source.merged_into_id is None:  # the filter says; the type does not
         return None
@@ -193,10 +194,11 @@ def merged_incident_target(*, viewer: Viewer, pk: int) -> Incident | None:
         return None
     if viewer.is_operator:
         return target
-    shared = IncidentEvent.objects.filter(
-        incident=source, kind=IncidentEvent.Kind.MERGED_INTO, data__shared=True
-    ).exists()
-    return target if shared else None
+    seen = Q(data__shared=True)
+    if viewer.is_buyer:
+        seen |= Q(data__shared=False, data__report_organization=viewer.organization_id)
+    merged = IncidentEvent.objects.filter(incident=source, kind=IncidentEvent.Kind.MERGED_INTO)
+    return target if merged.filter(seen).exists() else None
 
 
 def merge_targets(*, viewer: Viewer, incident: Incident, limit: int = 20) -> IncidentQuerySet:

@@ -59,3 +59,15 @@ def reporters_follow(*, reports: Iterable[tuple[int, int]]) -> None:
         ],
         ignore_conflicts=True,
     )
+
+
+def followers_follow(source: Incident, target: Incident) -> None:
+    """Whoever follows the source follows the target too (a merge, a split): it is where its
+    news will be."""
+    Follow.objects.bulk_create(
+        [
+            Follow(user_id=user_id, incident=target)
+            for user_id in Follow.objects.filter(incident=source).values_list("user_id", flat=True)
+        ],
+        ignore_conflicts=True,
+    )

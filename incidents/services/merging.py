@@ -29,17 +29,15 @@ from supplierwatch.viewers import viewer_of
 from ..classify import Classification
 from ..models import (
     Dispute,
-    Follow,
     Incident,
     IncidentEvent,
     Post,
     PostMatch,
-    Reply,
-    Response,
 )
 from ..signals import events_announce
 from . import placing
 from .counters import incidents_recount
+from .follows import followers_follow
 from .lifecycle import require_actor
 from .processing import _Evaluated, reports_brought
 from .routing import incidents_route
@@ -76,17 +74,6 @@ def _moved_data(posts: Sequence[Post]) -> dict[str, object]:
     }
 
 
-def _followers_follow(source: Incident, target: Incident) -> None:
-    """Whoever follows the source follows the target too: it is where its news will be."""
-    Follow.objects.bulk_create(
-        [
-            Follow(user_id=user_id, incident=target)
-            for user_id in Follow.objects.filter(incident=source).values_list("user_id", flat=True)
-        ],
-        ignore_conflicts=True,
-    )
-
-
 def _record(incident: Incident, kind: str, actor: User, **data: object) -> IncidentEvent:
     return IncidentEvent.objects.create(incident=incident, kind=kind, actor=actor, data=data)
 
@@ -119,30 +106,8 @@ def incident_merge(*, source: Incident, target_id: int, actor: User) -> Incident
             field="target",
         )
     now = timezone.now()
-    moved = list(Post.objects.filter(matches__incident=source).order_by("pk"))
     shared_before = source.post_count > 0
-    PostMatch.objects.filter(incident=source).update(incident=target)
-    # Sticky: reprocessing puts the evidence back where this merge put it.
-    Post.objects.filter(pk__in=[post.pk for post in moved]).update(pinned_incident=target)
-    Post.objects.filter(pinned_incident=source).update(pinned_incident=target)
-    # What was merged into the source points at the target itself: no chains to follow.
-    Incident.objects.filter(merged_into=source).update(merged_into=target)
-    Dispute.objects.filter(incident=source).update(incident=target)
-    # The supplier's answers and the reporting buyers' replies are about the same problem: they
-    # are read where its evidence is (their own rules of who reads them go along).
-    Response.objects.filter(incident=source).update(incident=target)
-    Reply.objects.filter(incident=source).update(incident=target)
-    _followers_follow(source, target)
-
-    source.merged_into = target
-    source.merged_at = now
-    if source.status != Incident.Status.CLOSED:
-        # Nothing more is due on it: its evidence and its promises are the target's now.
-        source.status = Incident.Status.CLOSED
-        source.closed_at = now
-    source.sla_paused_at = None
-    source.last_activity_at = now
-    source.save()
+    moved = placing.incident_fold(source, target, now=now)
 
     placing.signatures_rebuild([target])
     placing.titles_update([target])
@@ -216,7 +181,7 @@ def incident_split(*, incident: Incident, posts: Sequence[Post], actor: User) ->
     PostMatch.objects.filter(incident=incident, post_id__in=chosen).update(incident=new)
     Post.objects.filter(pk__in=chosen).update(pinned_incident=new)
     Dispute.objects.filter(incident=incident, post_id__in=chosen).update(incident=new)
-    _followers_follow(incident, new)
+    followers_follow(incident, new)
 
     placing.signatures_rebuild([incident, new])
     placing.titles_update([incident, new])

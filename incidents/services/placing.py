@@ -21,13 +21,26 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q
 
 from suppliers.models import Organization, Supplier
 from supplierwatch.db import bulk_update_rows
 
 from .. import grouping, problems
-from ..models import Category, Incident, IncidentEvent, Post, PostMatch, Severity, SlaTerms
+from ..models import (
+    Category,
+    Dispute,
+    Incident,
+    IncidentEvent,
+    Post,
+    PostMatch,
+    Reply,
+    Response,
+    Severity,
+    SlaTerms,
+)
+from ..signals import events_announce
+from .follows import followers_follow
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -175,11 +188,34 @@ def traced_place(
         return mine.get(status__in=Incident.OPEN_STATUSES), None
 
 
+def _owners(incidents: Sequence[Incident]) -> dict[int, int]:
+    """The incidents among these whose evidence is all private reports of one organization (none
+    shareable: their counters are zero), with that organization: by incident id."""
+    unshared = [incident.pk for incident in incidents if not incident.post_count]
+    if not unshared:
+        return {}
+    rows = (
+        PostMatch.objects.filter(incident_id__in=unshared)
+        .values("incident_id")
+        .annotate(
+            organizations=Count("post__organization_id", distinct=True),
+            organization=Min("post__organization_id"),
+            shared=Count("id", filter=~Q(post__visibility=Post.Visibility.PRIVATE)),
+        )
+    )
+    return {
+        row["incident_id"]: row["organization"]
+        for row in rows
+        if row["organizations"] == 1 and not row["shared"]
+    }
+
+
 def problems_place(*, supplier_id: int, items: list[_Evaluated], now: datetime) -> list[Placed]:
     """Place one supplier's complaints that name no lot or SKU by what they say and when. The
     caller holds the supplier's lock (lock_supplier), taken before any incident row."""
     rules_now = rules()
     incidents = _candidates(supplier_id, items, now, rules_now)
+    owners = _owners(incidents)
     candidates = [
         problems.Candidate(
             incident_id=incident.pk,
@@ -190,6 +226,7 @@ def problems_place(*, supplier_id: int, items: list[_Evaluated], now: datetime) 
             resolved_at=incident.resolved_at
             if incident.status == Incident.Status.RESOLVED
             else None,
+            owner=owners.get(incident.pk),
         )
         for incident in incidents
     ]
@@ -202,6 +239,7 @@ def problems_place(*, supplier_id: int, items: list[_Evaluated], now: datetime) 
             features=_features(item),
             shareable=_shareable(item.post),
             firm_category=_category_is_firm(item),
+            owner=None if _shareable(item.post) else item.post.organization_id,
         )
         for item in items
     ]
@@ -210,37 +248,95 @@ def problems_place(*, supplier_id: int, items: list[_Evaluated], now: datetime) 
     placed: dict[int, Placed] = {}
     # A burst of new problems asks for the supplier's SLA once per severity, not per incident.
     terms: dict[int, SlaTerms] = {}
+    # First what each row's own evidence opens, reopens or joins; a row folded into another
+    # (Placement.absorbs) opens nothing: its evidence goes where it was folded.
     for placement in placements:
-        item = by_key[placement.key]
-        target = placed.get(placement.candidate)
-        if target is None:
-            candidate = after[placement.candidate]
-            if placement.action is problems.Action.OPEN:
-                incident = incident_open(
-                    supplier_id=supplier_id,
-                    fingerprint=problem_prefix(supplier_id) + uuid.uuid4().hex,
-                    sample=item,
-                    now=now,
-                    save=False,
-                    terms=terms,
-                )
-                opened: IncidentEvent.Kind | None = IncidentEvent.Kind.CREATED
-            else:
-                assert candidate.incident_id is not None  # only new candidates are opened
-                incident = known[candidate.incident_id]
-                opened = None
-                if placement.action is problems.Action.REOPEN:
-                    incident.reopen(now)
-                    incident.save()
-                    opened = IncidentEvent.Kind.REOPENED
-            incident.signature = candidate.signature.to_json()
-            target = placed[placement.candidate] = Placed(incident, opened, [])
-        target.items.append(item)
+        candidate = after[placement.candidate]
+        if placement.candidate in placed or candidate.absorbed_into is not None:
+            continue
+        if placement.action is problems.Action.OPEN:
+            incident = incident_open(
+                supplier_id=supplier_id,
+                fingerprint=problem_prefix(supplier_id) + uuid.uuid4().hex,
+                sample=by_key[placement.key],
+                now=now,
+                save=False,
+                terms=terms,
+            )
+            opened: IncidentEvent.Kind | None = IncidentEvent.Kind.CREATED
+        else:
+            assert candidate.incident_id is not None  # only new candidates are opened
+            incident = known[candidate.incident_id]
+            opened = None
+            if placement.action is problems.Action.REOPEN:
+                incident.reopen(now)
+                incident.save()
+                opened = IncidentEvent.Kind.REOPENED
+        incident.signature = candidate.signature.to_json()
+        placed[placement.candidate] = Placed(incident, opened, [])
+    for placement in placements:
+        folded_into = after[placement.candidate].absorbed_into
+        row = placement.candidate if folded_into is None else folded_into
+        placed[row].items.append(by_key[placement.key])
     # A burst of new problems is one INSERT, not one per incident.
     Incident.objects.bulk_create(
         [group.incident for group in placed.values() if group.incident.pk is None]
     )
+    folded = [
+        (known[candidate.incident_id], placed[candidate.absorbed_into].incident, candidate.owner)
+        for candidate in after
+        if candidate.absorbed_into is not None and candidate.incident_id is not None
+    ]
+    # Only the organization whose reports they are sees such an incident: its timeline says
+    # where they went (they count in full for it; its pages redirect there for it alone:
+    # selectors.merged_incident_target), and nothing is said on the shared one.
+    events_announce(
+        IncidentEvent.objects.bulk_create(
+            IncidentEvent(
+                incident=private,
+                kind=IncidentEvent.Kind.MERGED_INTO,
+                data={
+                    "other_id": shared.pk,
+                    "by": "pipeline",
+                    "shared": False,
+                    "posts": len(incident_fold(private, shared, now=now)),
+                    "report_organization": owner,
+                },
+            )
+            for private, shared, owner in folded
+        )
+    )
     return list(placed.values())
+
+
+def incident_fold(source: Incident, target: Incident, *, now: datetime) -> list[Post]:
+    """Move everything of `source` into `target` (of the same supplier, both locked) and leave
+    the source behind, closed, as a pointer to it: its evidence (sticky: reprocessing puts it back
+    there), disputes, answers, replies and followers. The posts moved. The caller records the events
+    and recounts (a merge, or the pipeline folding an incident of private reports into a shared one).
+    """
+    moved = list(Post.objects.filter(matches__incident=source).order_by("pk"))
+    PostMatch.objects.filter(incident=source).update(incident=target)
+    Post.objects.filter(pk__in=[post.pk for post in moved]).update(pinned_incident=target)
+    Post.objects.filter(pinned_incident=source).update(pinned_incident=target)
+    # What was merged into the source points at the target itself: no chains to follow.
+    Incident.objects.filter(merged_into=source).update(merged_into=target)
+    Dispute.objects.filter(incident=source).update(incident=target)
+    # The supplier's answers and the reporting buyers' replies are about the same problem: they
+    # are read where its evidence is (their own rules of who reads them go along).
+    Response.objects.filter(incident=source).update(incident=target)
+    Reply.objects.filter(incident=source).update(incident=target)
+    followers_follow(source, target)
+    source.merged_into = target
+    source.merged_at = now
+    if source.status != Incident.Status.CLOSED:
+        # Nothing more is due on it: its evidence and its promises are the target's now.
+        source.status = Incident.Status.CLOSED
+        source.closed_at = now
+    source.sla_paused_at = None
+    source.last_activity_at = now
+    source.save()
+    return moved
 
 
 def signatures_add(placed: Iterable[Placed]) -> None:

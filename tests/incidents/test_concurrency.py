@@ -180,10 +180,11 @@ def test_workers_adding_reports_and_public_posts_at_once_count_each_exactly_once
     run_at_once([ids[i::THREADS] for i in range(THREADS)])
 
     assert_each_post_processed_once(ids)
-    # A private report never lends its words to an incident's signature, so one placed before any
-    # shared evidence of its problem (whichever thread comes first) may sit in an incident of its
-    # own, which counts nothing. All the shared evidence is in one incident, counted once.
-    (incident,) = Incident.objects.filter(post_count__gt=0)
+    # Whichever thread comes first: a private report placed before any shared evidence of its
+    # problem opens an incident of its own, which the shared evidence folds in. All the evidence
+    # ends in one incident, counted once.
+    (incident,) = Incident.objects.filter(merged_into__isnull=True)
+    assert set(PostMatch.objects.values_list("incident_id", flat=True)) == {incident.pk}
     assert counters(incident) == truth(ids)
     assert incident.public_post_count == half
 

@@ -9,12 +9,14 @@ from itertools import count
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from incidents import services
 from incidents.models import Incident, IncidentEvent, Post, PostMatch, Severity
+from incidents.services.counters import incidents_recount
 from suppliers.models import SupplierAlias
-from tests.factories import SupplierAliasFactory, defect_category
+from tests.factories import SupplierAliasFactory, SupplierMembershipFactory, defect_category
 
 pytestmark = pytest.mark.django_db
 
@@ -167,21 +169,67 @@ def test_a_report_without_lot_or_sku_is_grouped_with_public_posts_of_its_problem
     assert incidents_of([*posts, report]) == incidents_of(posts)
 
 
-def test_a_title_never_takes_words_from_a_private_report(
-    django_capture_on_commit_callbacks, alice, initech
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        report = services.post_report(
-            author=alice,
-            supplier=initech,
-            text="Acme plant Zanzibar: housings cracked, out of spec",
-            category=defect_category(),
+def private_report(on_commit, author, supplier, text: str) -> Post:
+    with on_commit(execute=True):
+        return services.post_report(
+            author=author,
+            supplier=supplier,
+            text=text,
+            category=None,
             lot="",
             visibility=Post.Visibility.PRIVATE,
         )
+
+
+def test_a_private_reports_words_title_only_its_own_organizations_incident(
+    django_capture_on_commit_callbacks, alice, bob, initech
+):
+    text = "Acme plant Zanzibar: housings cracked, out of spec"
+    report = private_report(django_capture_on_commit_callbacks, alice, initech, text)
     incident = Incident.objects.get(pk=incidents_of([report]).pop())
-    assert "zanzibar" not in incident.title.lower()
-    assert incident.signature["posts"] == 0
+    # Only Acme sees it (it counts nothing for anyone else), and its title says what Acme wrote.
+    assert "housings" in incident.title and incident.post_count == 0
+    assert not Incident.objects.visible_to(bob).filter(pk=incident.pk).exists()
+    assert not Incident.objects.visible_to(initech_staff(initech)).filter(pk=incident.pk).exists()
+
+
+def initech_staff(initech):
+    return SupplierMembershipFactory(supplier=initech).user
+
+
+def test_shared_evidence_of_a_private_reports_problem_takes_the_report_in_and_nothing_of_it_shows(
+    django_capture_on_commit_callbacks, publish_at, alice, bob, umbrella, client
+):
+    text = "Cartons from Umbrella arrived crushed at our Zanzibar plant, pallets damaged"
+    report = private_report(django_capture_on_commit_callbacks, alice, umbrella, text)
+    (private_id,) = incidents_of([report])
+    services.incident_follow(user=alice, incident=Incident.objects.get(pk=private_id))
+
+    posts = publish_at(CRUSHED_CARTONS[:4], start=timezone.now() - timedelta(minutes=50))
+
+    (shared_id,) = incidents_of(posts)
+    assert incidents_of([report]) == {shared_id} != {private_id}
+    shared, folded = Incident.objects.get(pk=shared_id), Incident.objects.get(pk=private_id)
+    assert folded.merged_into_id == shared_id and folded.status == Incident.Status.CLOSED
+    # What everyone sees of the shared incident comes from the shared evidence only.
+    assert "zanzibar" not in shared.title.lower() and shared.signature["posts"] == 4
+    assert shared.post_count == 4 and shared.first_seen_at == posts[0].published_at
+    assert shared.created_at > folded.created_at
+    assert not shared.events.filter(kind__in=["merged", "merged_into"]).exists()
+    assert not Post.objects.visible_to(bob).filter(pk=report.pk).exists()
+    # Acme's timeline of its report's incident says where it went; Acme now follows that one.
+    event = folded.events.get(kind="merged_into")
+    assert event.data["other_id"] == shared_id and event.data["posts"] == 1
+    assert shared.follows.filter(user=alice).exists()
+    # Its page takes Acme to the shared incident; for anyone else it never existed.
+    path = reverse("incident-detail", kwargs={"pk": private_id})
+    client.force_login(alice)
+    assert client.get(path)["Location"] == reverse("incident-detail", kwargs={"pk": shared_id})
+    client.force_login(bob)
+    assert client.get(path).status_code == 404
+    incidents_recount(incident_ids=[shared_id, private_id])
+    assert Incident.objects.get(pk=shared_id).post_count == 4
+    assert Incident.objects.get(pk=private_id).post_count == 0
 
 
 def test_a_title_never_names_the_reporting_organization(

@@ -11,6 +11,7 @@ from incidents import identifiers, problems
 from incidents.problems import Action, Candidate, Evidence, Rules, Signature
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=30)
 _keys = count()
 
 CRUSHED = [
@@ -30,14 +31,21 @@ INVOICES = [
 ]
 
 
-def complaint(text: str, *, at: datetime = NOW, category: str | None = None, shareable=True):
+def complaint(
+    text: str, *, at: datetime = NOW, category: str | None = None, shareable=True, owner=None
+):
     return Evidence(
         key=next(_keys),
         at=at,
         category=category,
         features=problems.features(text),
         shareable=shareable,
+        owner=owner,
     )
+
+
+def private(text: str, owner: str, *, at: datetime = NOW):
+    return complaint(text, at=at, category="damaged", shareable=False, owner=owner)
 
 
 def incidents_of(placements) -> list[int]:
@@ -207,12 +215,81 @@ def test_another_problem_does_not_reopen_a_resolved_incident():
     assert placements[0].action is Action.OPEN
 
 
-def test_a_private_report_never_reopens_and_never_adds_to_the_signature():
-    placements, candidates = problems.group(
-        [complaint(CRUSHED[4], category="damaged", shareable=False)], [resolved(3)], now=NOW
-    )
+def test_a_private_report_never_reopens_and_its_words_sign_only_its_organizations_incident():
+    placements, candidates = problems.group([private(CRUSHED[4], "acme")], [resolved(3)], now=NOW)
     assert placements[0].action is Action.OPEN
-    assert candidates[placements[0].candidate].signature == Signature()
+    opened = candidates[placements[0].candidate]
+    assert opened.owner == "acme" and "crushed" in opened.signature.terms
+
+
+def test_a_private_report_joins_shared_evidence_without_adding_to_its_signature():
+    placements, candidates = problems.group(
+        [complaint(CRUSHED[0], category="damaged"), private(CRUSHED[4], "acme", at=LATER)],
+        [],
+        now=NOW,
+    )
+    assert incidents_of(placements) == [0, 0]
+    assert candidates[0].owner is None and candidates[0].signature.posts == 1
+
+
+def test_private_reports_join_their_own_organizations_incident_and_no_other():
+    placements, candidates = problems.group(
+        [
+            private(CRUSHED[0], "acme"),
+            private(CRUSHED[1], "acme", at=LATER),
+            private(CRUSHED[2], "globex", at=LATER),
+        ],
+        [],
+        now=NOW,
+    )
+    assert incidents_of(placements) == [0, 0, 1]
+    assert [c.owner for c in candidates] == ["acme", "globex"]
+
+
+def test_shared_evidence_of_the_problem_folds_a_private_reports_incident_into_a_new_one():
+    placements, candidates = problems.group(
+        [private(CRUSHED[0], "acme"), complaint(CRUSHED[1], category="damaged", at=LATER)],
+        [],
+        now=NOW,
+    )
+    first, second = placements
+    assert second.action is Action.OPEN and second.absorbs == first.candidate
+    assert candidates[first.candidate].absorbed_into == second.candidate
+    shared = candidates[second.candidate]
+    # Nothing of the private report reaches what everyone sees: the signature is the tweet's.
+    assert shared.owner is None and shared.signature.posts == 1
+    assert shared.first_at == LATER
+
+
+def test_shared_evidence_joins_the_shared_incident_of_its_problem_and_folds_the_private_one():
+    stored_private = Candidate(
+        7, "damaged", _signed(CRUSHED[0]), NOW - timedelta(hours=2), NOW, owner="acme"
+    )
+    stored_shared = Candidate(8, "damaged", _signed(CRUSHED[2]), NOW - timedelta(hours=3), NOW)
+    placements, candidates = problems.group(
+        [complaint(CRUSHED[1], category="damaged", at=LATER)],
+        [stored_private, stored_shared],
+        now=NOW,
+    )
+    (placement,) = placements
+    assert candidates[placement.candidate].incident_id == 8
+    assert placement.action is Action.JOIN
+    assert candidates[placement.absorbs].incident_id == 7
+
+
+def test_an_unrelated_complaint_folds_no_private_report():
+    placements, candidates = problems.group(
+        [private(CRUSHED[0], "acme"), complaint(INVOICES[0], category="billing", at=LATER)],
+        [],
+        now=NOW,
+    )
+    assert placements[1].absorbs is None and candidates[0].absorbed_into is None
+
+
+def _signed(text: str) -> Signature:
+    signature = Signature()
+    signature.add(problems.features(text))
+    return signature
 
 
 def test_candidates_are_bounded_whatever_the_suppliers_history():
