@@ -231,6 +231,17 @@ def _name_terms(name: str) -> tuple[str, ...]:
     return tuple(_analyse(name))
 
 
+# Words that say how people feel or when, not what went wrong: they help grouping but not a title.
+_SAYS_NOTHING = frozenset(
+    """terrible awful horrible horrendous unacceptable disappointed disappointing annoyed angry
+    frustrated frustrating worst bad poor ridiculous useless pathetic disgusting shameful fail failed
+    failing fails joke seriously really literally totally absolutely ago today yesterday tonight
+    tomorrow morning week weeks month months day days hour hours minutes time times again still wait
+    waiting waited update updates please thanks thank help customer customers people guys anyone
+    """.split()  # noqa: SIM905 (words read best as words)
+)
+
+
 def title(
     *,
     category: str | None,
@@ -238,21 +249,21 @@ def title(
     signature: Signature,
     lot: str = "",
     sku: str = "",
-    unsaid: Iterable[str] = (),
     unsaid_words: frozenset[str] = frozenset(),
 ) -> str:
     """What the problem is, from its evidence: "Lost luggage: United — bag, lost (flight 1234)".
 
-    Made only from the signature (shareable evidence) and names the caller passes (the supplier,
-    the category, the lot or SKU of a lot incident), never from who reported it: names in `unsaid`
-    (organizations, the supplier itself) never appear among its words, nor do `unsaid_words`
-    (the words of such names, worked out once by words_of for many titles)."""
+    Made only from the signature (shareable evidence, or its organization's own private reports
+    for an incident of nothing else) and names the caller passes (the supplier, the category, the
+    lot or SKU of a lot incident), never from who reported it: the words of names in
+    `unsaid_words` (organizations, the supplier itself: words_of, worked out once for many titles)
+    never appear among its words, nor do words that say only how people feel or when."""
     head = f"{category or 'Complaint'}: {supplier}"
     if lot:
         head += f", lot {lot}"
     elif sku:
         head += f", SKU {sku}"
-    left_out = unsaid_words | words_of(unsaid)
+    left_out = unsaid_words | _SAYS_NOTHING
     shared = signature.shared_terms(3 + len(left_out))
     words = ", ".join([term for term in shared if term not in left_out][:3])
     named = [

@@ -355,7 +355,10 @@ def test_a_title_never_names_what_it_is_told_to_leave_unsaid():
     signature = Signature()
     signature.add(problems.features("Globex line stopped: housings cracked"))
     title = problems.title(
-        category="Defect", supplier="Initech", signature=signature, unsaid=["Globex Corp"]
+        category="Defect",
+        supplier="Initech",
+        signature=signature,
+        unsaid_words=problems.words_of(["Globex Corp"]),
     )
     assert "globex" not in title.lower()
     assert "cracked" in title
@@ -379,3 +382,11 @@ def test_a_guessed_category_is_only_a_hint():
     guessed = complaint(CRUSHED[0], category="packaging")
     places = incidents_of(problems.group([first, guessed], [], now=NOW)[0])
     assert places[0] == places[1]
+
+
+def test_a_title_says_what_went_wrong_not_how_people_feel_or_when():
+    signature = Signature()
+    for text in ("cartons crushed again, terrible", "terrible: crushed cartons again today"):
+        signature.add(problems.features(text))
+    title = problems.title(category="Damaged", supplier="Umbrella", signature=signature)
+    assert title == "Damaged: Umbrella — cartons, crushed"
