@@ -34,13 +34,15 @@ def complaints_trend(days: ComplaintDayQuerySet, *, time_range: TimeRange, now: 
     ComplaintDay.objects.countable_by) per bucket over `time_range` up to today. Two queries
     at most."""
     today = timezone.localdate(now)
-    days = days.filter(day__lte=today, n__gt=0)
+    days = days.filter(day__lte=today)
+    # A day whose complaints all left keeps its row, at 0: no complaint dates from it.
+    counted = days.filter(n__gt=0)
     if time_range.days:
         # A range needs only the latest day (to say when all of it is older): read from the
         # newest down through the index on the day, not an aggregate over every day.
-        first, latest = None, days.order_by("-day").values_list("day", flat=True).first()
+        first, latest = None, counted.order_by("-day").values_list("day", flat=True).first()
     else:
-        span = days.aggregate(first=Min("day"), latest=Max("day"))
+        span = counted.aggregate(first=Min("day"), latest=Max("day"))
         first, latest = span["first"], span["latest"]
     start = time_range.start(today) or first or today
     bucket = time_range.bucket if time_range.days else all_time_bucket(start, today)

@@ -257,3 +257,27 @@ def test_recount_incidents_checks_and_rebuilds_the_daily_counts(world, capsys):
     call_command("recount_incidents", "--check")
     assert "0 drifted daily complaint counts" in capsys.readouterr().out
     assert complaint_days_drift() == []
+
+
+def test_a_day_whose_complaints_all_left_dates_no_complaint(on_commit, alice, operator, umbrella):
+    old = on_commit(
+        services.post_report,
+        author=alice,
+        supplier=umbrella,
+        text="Lot U9 cartons crushed",
+        lot="U9",
+        published_at=ago(40),
+    )
+    week = RANGES["7d"]
+    trend = selectors.supplier_complaints_trend(
+        viewer=alice.viewer, supplier=umbrella, time_range=week, now=NOW
+    )
+    assert trend.latest == timezone.localdate(ago(40))
+
+    services.posts_delete(posts=[old], actor=operator)
+
+    assert ComplaintDay.objects.get(supplier=umbrella).n == 0
+    trend = selectors.supplier_complaints_trend(
+        viewer=alice.viewer, supplier=umbrella, time_range=week, now=NOW
+    )
+    assert trend.latest is None and trend.chart.total == 0
