@@ -13,7 +13,7 @@ supplierwatch_bench_scale), and never touches the configured database. Tasks run
    with their matches, spread over about 200 suppliers and one incident per 50 posts, one incident
    of about 24,000 posts (the supplier's largest from step 1, so new tweets keep joining it), 2% buyer
    reports (private, anonymous, named) from five organizations; the counters recounted by
-   ``incidents_recount``.
+   ``incidents_recount``, the complaints counted per day rebuilt by ``complaint_days_rebuild``.
 4. Every page and list again (p95 of 30 requests each, Django's test client), the database's size,
    and processing a second batch of the same tweets (new ids, so they join the grown incidents).
 """
@@ -164,6 +164,7 @@ def seed(size: int, who: dict[str, Any], big: int, tweets: list[dict]) -> None:
     from django.utils import timezone
 
     from incidents.models import Category, Follow, Incident, Post
+    from incidents.services.complaint_days import complaint_days_rebuild
     from incidents.services.processing import incidents_recount
     from suppliers.models import Supplier
 
@@ -261,6 +262,8 @@ def seed(size: int, who: dict[str, Any], big: int, tweets: list[dict]) -> None:
     ids = [big, *(pk for pk, _, _ in targets)]
     for start in range(0, len(ids), 2000):
         incidents_recount(incident_ids=ids[start : start + 2000], active_ids=[])
+    # The complaints counted per day, by the repair that `recount_incidents` runs.
+    complaint_days_rebuild()
     # The seeded incidents' own times are their evidence's: activity is its latest post.
     Incident.objects.filter(fingerprint__startswith="bench:").update(
         created_at=F("first_seen_at"),

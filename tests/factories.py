@@ -17,6 +17,7 @@ from incidents.models import (
     RoutingRule,
     Severity,
 )
+from incidents.services.complaint_days import complaint_days_add, complaint_key
 from suppliers.models import Membership, Organization, Supplier, SupplierAlias, User, VendorCode
 
 PASSWORD = "pw"
@@ -173,6 +174,22 @@ class PostMatchFactory(DjangoModelFactory):
     confidence = 1.0
     is_primary = True
     incident = None
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        match = super()._create(model_class, *args, **kwargs)
+        if match.is_primary and match.incident_id is not None:
+            # A grouped complaint counts by day, as the pipeline counts it when it groups one.
+            post = match.post
+            key = complaint_key(
+                published_at=post.published_at,
+                supplier_id=match.supplier_id,
+                category_id=post.predicted_category_id,
+                visibility=post.visibility,
+                organization_id=post.organization_id,
+            )
+            complaint_days_add({key: 1})
+        return match
 
 
 class IncidentFactory(DjangoModelFactory):

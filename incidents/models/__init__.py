@@ -23,6 +23,7 @@ from .incidents import (
 )
 from .monitors import KeywordMonitor, KeywordMonitorQuerySet, MonitorAlert, MonitorMatch
 from .replies import Reply, ReplyQuerySet
+from .rollups import ComplaintDay, ComplaintDayQuerySet
 from .routing import RoutingRule
 from .saved import SavedView, SavedViewQuerySet
 from .scorecards import Scorecard, ScoringCriterion, Standing
@@ -45,6 +46,8 @@ __all__ = [
     "Attachment",
     "Category",
     "ClassifierModel",
+    "ComplaintDay",
+    "ComplaintDayQuerySet",
     "Discipline",
     "Dispute",
     "DisputeQuerySet",

@@ -42,7 +42,7 @@ from .scorecards import (
 )
 from .search import SORTS, SearchResults, incident_search, paged
 from .suppliers import supplier_category_breakdown, supplier_complaints_trend
-from .trends import evidence_trend
+from .trends import complaints_trend
 
 __all__ = [
     "EVIDENCE_ORDER",
@@ -55,8 +55,8 @@ __all__ = [
     "SearchResults",
     "active_category",
     "attachment_for",
+    "complaints_trend",
     "directory_suppliers",
-    "evidence_trend",
     "followed_incidents",
     "incident_answers",
     "incident_evidence",

@@ -15,6 +15,7 @@ from supplierwatch.viewers import Viewer
 from ..charts import TimeRange, Trend
 from ..models import (
     Attachment,
+    ComplaintDay,
     Follow,
     Incident,
     IncidentEvent,
@@ -142,7 +143,5 @@ def attachment_for(*, viewer: Viewer, key: uuid.UUID) -> Attachment | None:
 def network_complaints_trend(*, viewer: Viewer, time_range: TimeRange, now: datetime) -> Trend:
     """Complaints about any supplier that the viewer may count, grouped into incidents, over the
     range (selectors.trends: two queries): the buyer dashboard's trend."""
-    complaints = Post.objects.visible_to(viewer).filter(
-        matches__is_primary=True, matches__incident__isnull=False
-    )
-    return complaints_trend(complaints, time_range=time_range, now=now)
+    days = ComplaintDay.objects.countable_by(viewer)
+    return complaints_trend(days, time_range=time_range, now=now)

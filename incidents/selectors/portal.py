@@ -5,29 +5,24 @@ visibility table lets them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from supplierwatch.viewers import Viewer
 
 from ..charts import TimeRange, Trend
 from ..models import (
+    ComplaintDay,
     Incident,
     IncidentEvent,
-    Post,
-    PostMatch,
     Severity,
     overdue_condition,
     prefetch_eight_d,
 )
 from .incidents import INCIDENT_ORDER
-from .trends import evidence_trend
-
-# How much earlier than its post's publication time a match may be stored: a source's clock
-# ahead of ours. Beyond it a post dated in the future is left out of the dashboard's chart.
-MATCHED_BEFORE_PUBLISHED = timedelta(days=7)
+from .trends import complaints_trend
 
 
 @dataclass(frozen=True)
@@ -93,41 +88,24 @@ def portal_overview(
     # What every view of an incident shows, for both lists in one query.
     prefetch_eight_d(most_severe + overdue)
 
-    # Complaints are the evidence grouped into the viewer's incidents, dated when posted.
-    evidence = PostMatch.objects.filter(incident__in=incidents, post__published_at__lte=now)
-    own_supplier = viewer.supplier_id if viewer.is_supplier_staff else None
-    if own_supplier is not None:
-        # The supplier's own incidents' evidence is about it (as Post.objects.in_incident
-        # says), so its visibility alone decides: no per-post look for a match.
-        evidence = evidence.filter(supplier_id=own_supplier).exclude(
-            post__visibility=Post.Visibility.PRIVATE
-        )
-    else:
-        evidence = evidence.filter(post__in=Post.objects.visible_to(viewer))
-    complaints = evidence_trend(
-        evidence,
-        at="post__published_at",
-        time_range=time_range,
-        now=now,
-        title="Complaints",
-        unit="complaints",
-        unit_one="complaint",
-    )
-    start = time_range.start(timezone.localdate(now))
-    since = timezone.make_aware(datetime.combine(start, time.min)) if start else None
-    if since is not None:
-        evidence = evidence.filter(post__published_at__gte=since)
-        if own_supplier is not None:
-            # A post is matched once it is stored, after it is published (a week's grace for
-            # the clocks of its source), so only the supplier's recent matches are read
-            # (match_supplier_recent), not all its evidence.
-            evidence = evidence.filter(created_at__gte=since - MATCHED_BEFORE_PUBLISHED)
+    # Complaints are the evidence grouped into incidents, dated when posted, counted per day.
+    days = ComplaintDay.objects.countable_by(viewer)
+    complaints = complaints_trend(days, time_range=time_range, now=now)
+    today = timezone.localdate(now)
+    start = time_range.start(today)
+    in_range = days.filter(day__lte=today)
+    if start is not None:
+        in_range = in_range.filter(day__gte=start)
+    # Each complaint in its own category (Post.predicted_category: the buyer's choice or the
+    # classifier's), whichever incident it was grouped, merged or split into.
     top_categories = [
-        (row["incident__category__name"] or "Uncategorised", row["n"])
-        for row in evidence.values("incident__category__name")
-        .annotate(n=Count("id"))
-        .order_by("-n", "incident__category__name")[:5]
+        (row["category__name"] or "Uncategorised", row["total"])
+        for row in in_range.values("category__name")
+        .annotate(total=Sum("n"))
+        .filter(total__gt=0)
+        .order_by("-total", "category__name")[:5]
     ]
+    since = timezone.make_aware(datetime.combine(start, time.min)) if start else None
     # Spikes are dated when they happened (history at its own hour: services.spikes).
     spikes_in_range = IncidentEvent.objects.filter(
         kind=IncidentEvent.Kind.SPIKE, incident__in=incidents, created_at__lte=now

@@ -13,7 +13,7 @@ from suppliers.models import Supplier
 from supplierwatch.viewers import Viewer
 
 from ..charts import TimeRange, Trend
-from ..models import Incident, Post
+from ..models import ComplaintDay, Incident
 from .trends import complaints_trend
 
 OPEN = Q(status__in=Incident.OPEN_STATUSES)
@@ -34,9 +34,7 @@ def supplier_category_breakdown(*, viewer: Viewer, supplier: Supplier) -> list[M
 def supplier_complaints_trend(
     *, viewer: Viewer, supplier: Supplier, time_range: TimeRange, now: datetime
 ) -> Trend:
-    """Complaints about this supplier that the viewer may read, grouped into incidents, over the
-    range (selectors.trends: two queries)."""
-    complaints = Post.objects.visible_to(viewer).filter(
-        matches__supplier=supplier, matches__incident__isnull=False
-    )
-    return complaints_trend(complaints, time_range=time_range, now=now)
+    """Complaints about this supplier that the viewer may count, grouped into incidents, over
+    the range (selectors.trends: two queries)."""
+    days = ComplaintDay.objects.countable_by(viewer).filter(supplier=supplier)
+    return complaints_trend(days, time_range=time_range, now=now)

@@ -1,19 +1,23 @@
-"""Trends over a chosen range (charts.TimeRange): evidence counted per day, week or month in the
-database, one grouped query, whatever the range, plus one for the span of all the evidence (the
-first piece sets where "all time" starts, the latest is said when it is older than the range)."""
+"""Trends over a chosen range (charts.TimeRange): complaints per day, week or month, read from
+the complaints counted per day (models.ComplaintDay), so a chart costs what its days cost, not
+what its posts do: one grouped query, whatever the range, plus one for the span of the counted
+days (the first sets where "all time" starts, the latest is said when it is older than the range).
+
+Counted by day, a complaint dated later today than `now` (a source's clock ahead of ours) is in
+today's bar already; one dated after today is in none until its day comes."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
-from django.db.models import Count, DateField, Max, Min, QuerySet
-from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+from django.db.models import DateField, F, Max, Min, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from ..charts import TimeRange, Trend, all_time_bucket, trend
+from ..models import ComplaintDayQuerySet
 
-TRUNCATE = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+TRUNCATE = {"week": TruncWeek, "month": TruncMonth}
 
 
 def bucket_start(day: date, bucket: str) -> date:
@@ -25,45 +29,38 @@ def bucket_start(day: date, bucket: str) -> date:
     return day
 
 
-def evidence_trend(
-    evidence: QuerySet[Any],
-    *,
-    at: str,
-    time_range: TimeRange,
-    now: datetime,
-    title: str,
-    unit: str,
-    unit_one: str,
-    count: Any = None,
-) -> Trend:
-    """`evidence` (already limited to what the viewer may count) per bucket of `at`, its date,
-    over `time_range` up to now. `count` is the aggregate to count with (Count("id") unless
-    a join could repeat a row). Two queries at most."""
+def complaints_trend(days: ComplaintDayQuerySet, *, time_range: TimeRange, now: datetime) -> Trend:
+    """The complaints of `days` (daily counts already limited to what the viewer may count:
+    ComplaintDay.objects.countable_by) per bucket over `time_range` up to today. Two queries
+    at most."""
     today = timezone.localdate(now)
-    evidence = evidence.filter(**{f"{at}__lte": now})
+    days = days.filter(day__lte=today)
+    # A day whose complaints all left keeps its row, at 0: no complaint dates from it.
+    counted = days.filter(n__gt=0)
     if time_range.days:
-        # A range needs only the latest piece (to say when all of it is older): read from the
-        # newest down, through the index on `at`, not an aggregate over all the evidence.
-        newest = evidence.order_by(f"-{at}").values_list(at, flat=True).first()
-        first, latest = None, timezone.localdate(newest) if newest else None
+        # A range needs only the latest day (to say when all of it is older): read from the
+        # newest down through the index on the day, not an aggregate over every day.
+        first, latest = None, counted.order_by("-day").values_list("day", flat=True).first()
     else:
-        span = evidence.aggregate(first=Min(at), latest=Max(at))
-        first = timezone.localdate(span["first"]) if span["first"] else None
-        latest = timezone.localdate(span["latest"]) if span["latest"] else None
+        span = counted.aggregate(first=Min("day"), latest=Max("day"))
+        first, latest = span["first"], span["latest"]
     start = time_range.start(today) or first or today
     bucket = time_range.bucket if time_range.days else all_time_bucket(start, today)
     start = bucket_start(start, bucket)
     counts: dict[date, int] = {}
     if latest is not None and latest >= start:
-        since = timezone.make_aware(datetime.combine(start, time.min))
         rows = (
-            evidence.filter(**{f"{at}__gte": since})
-            .annotate(bucket=TRUNCATE[bucket](at, output_field=DateField()))
+            days.filter(day__gte=start)
+            .annotate(
+                bucket=F("day")
+                if bucket == "day"
+                else TRUNCATE[bucket]("day", output_field=DateField())
+            )
             .order_by()
             .values("bucket")
-            .annotate(n=count if count is not None else Count("id"))
+            .annotate(total=Sum("n"))
         )
-        counts = {row["bucket"]: row["n"] for row in rows}
+        counts = {row["bucket"]: row["total"] for row in rows}
     return trend(
         counts,
         time_range=time_range,
@@ -71,22 +68,7 @@ def evidence_trend(
         start=start,
         today=today,
         latest=latest,
-        title=title,
-        unit=unit,
-        unit_one=unit_one,
-    )
-
-
-def complaints_trend(complaints: QuerySet[Any], *, time_range: TimeRange, now: datetime) -> Trend:
-    """Posts, each one complaint however many of its matches the query joins, per bucket of
-    their publication time: the trend of a supplier's page and of the buyer dashboard."""
-    return evidence_trend(
-        complaints,
-        at="published_at",
-        time_range=time_range,
-        now=now,
         title="Complaints",
         unit="complaints",
         unit_one="complaint",
-        count=Count("id", distinct=True),
     )

@@ -17,6 +17,7 @@ from supplierwatch.viewers import viewer_of
 
 from ..inputs import clean_public_post, clean_report
 from ..models import Category, Post, PostMatch
+from .complaint_days import complaint_days_add, grouped_complaints
 from .processing import incidents_recount
 from .queueing import posts_queue
 
@@ -99,12 +100,16 @@ def post_update(*, post: Post, actor: User, **changes: Any) -> Post:
     }
     if not cleaned:
         return locked
+    # Its grouped evidence stays until it is processed again: counted by day as it now reads.
+    daily = grouped_complaints([locked.pk])
     for name, value in cleaned.items():
         setattr(locked, name, value)
     locked.status = Post.Status.PENDING
     locked.status_changed_at = timezone.now()
     locked.save()
+    daily.subtract(grouped_complaints([locked.pk]))
     incidents_recount(incident_ids=_incidents_of([locked.pk]), active_ids=())
+    complaint_days_add({key: -n for key, n in daily.items()})
     posts_queue([locked.pk])
     return locked
 
@@ -115,6 +120,8 @@ def posts_delete(*, posts: Iterable[Post], actor: User) -> int:
     _require_operator(actor)
     ids = [post.pk for post in posts]
     incident_ids = _incidents_of(ids)
+    daily = grouped_complaints(ids)
     _, deleted = Post.objects.filter(pk__in=ids).delete()
     incidents_recount(incident_ids=incident_ids, active_ids=())
+    complaint_days_add({key: -n for key, n in daily.items()})
     return deleted.get(Post._meta.label, 0)

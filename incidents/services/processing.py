@@ -9,7 +9,7 @@ evidence to one incident at once both end up counted exactly once.
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -31,6 +31,7 @@ from ..models import (
 )
 from ..signals import events_announce
 from . import placing
+from .complaint_days import Key, complaint_days_add, complaint_key, grouped_evidence
 from .counters import COUNTER_FIELDS, counters_add, incidents_recount
 from .follows import reporters_follow
 from .monitors import monitor_matches_record
@@ -212,12 +213,12 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
     now = timezone.now()
     result = ProcessResult(processed=len(evaluated))
     post_ids = [e.post.pk for e in evaluated]
-    # Re-processing a post (after a correction) first takes back what it contributed before.
-    grouped_before = set(
-        PostMatch.objects.filter(post_id__in=post_ids, incident__isnull=False).values_list(
-            "post_id", "incident_id"
-        )
-    )
+    # Re-processing a post (after a correction) first takes back what it contributed before,
+    # to its incidents and to the daily counts (written at the end, with what it brings now).
+    evidence_before = grouped_evidence(post_ids)
+    grouped_before = {(post_id, incident_id) for post_id, incident_id, _ in evidence_before}
+    daily: Counter[Key] = Counter()
+    daily.subtract(key for _, _, key in evidence_before if key is not None)
     touched: set[int] = {incident_id for _, incident_id in grouped_before}
     PostMatch.objects.filter(post_id__in=post_ids).delete()
 
@@ -305,6 +306,16 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
             for match in item.matches:
                 if match.is_primary:
                     match.incident = incident
+                    post = item.post
+                    daily[
+                        complaint_key(
+                            published_at=post.published_at,
+                            supplier_id=match.supplier_id,
+                            category_id=item.category_id,
+                            visibility=post.visibility,
+                            organization_id=post.organization_id,
+                        )
+                    ] += 1
             new_evidence[incident.pk].append(item.post)
 
     # Evidence processed again was counted where it was: those incidents are recounted (below),
@@ -393,6 +404,8 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
         )
     )
     incidents_recount(incident_ids=was_in, now=now, active_ids=active & was_in)
+    # Last, after every incident lock this batch takes (services.complaint_days).
+    complaint_days_add(daily)
     result.incidents_touched = len(touched)
     return result
 

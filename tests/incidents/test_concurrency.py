@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from incidents import engines, services
 from incidents.models import Incident, IncidentEvent, Post, PostMatch
+from incidents.services.complaint_days import complaint_days_drift
 from incidents.services.counters import counters_drift
 from suppliers.models import SupplierAlias
 from tests.factories import (
@@ -269,6 +270,7 @@ def test_two_workers_adding_to_the_same_incidents_round_after_round_keep_every_c
     incidents = list(Incident.objects.values_list("pk", flat=True))
     assert len(incidents) == 2
     assert counters_drift(incident_ids=incidents) == []
+    assert complaint_days_drift() == []
     lot = Incident.objects.get(lot=LOT)
     assert counters(lot) == truth(list(Post.objects.filter(lot=LOT).values_list("pk", flat=True)))
 

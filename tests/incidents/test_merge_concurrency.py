@@ -10,6 +10,7 @@ from django.db import connection
 
 from incidents import engines, services
 from incidents.models import Incident, PostMatch
+from incidents.services.complaint_days import complaint_days_drift
 
 from .test_concurrency import buyer_posts, buyers, counters, defect, truth
 
@@ -78,5 +79,6 @@ def test_a_merge_during_processing_leaves_every_report_in_the_target_once(
     assert set(PostMatch.objects.values_list("incident_id", flat=True)) == {target.pk}
     target.refresh_from_db()
     assert counters(target) == truth(everything)
+    assert complaint_days_drift() == []
     source.refresh_from_db()
     assert source.merged_into_id == target.pk and source.post_count == 0

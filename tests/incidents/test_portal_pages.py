@@ -86,6 +86,7 @@ def open_incident(supplier, **fields) -> Incident:
 def add_report(incident: Incident, organization, *, author=None, **fields) -> Post:
     """A buyer report grouped into the incident, as the pipeline would leave it."""
     fields.setdefault("visibility", Post.Visibility.ANONYMOUS)
+    fields.setdefault("predicted_category", incident.category)
     if author is not None:
         fields["author"] = author
     post = BuyerPostFactory(
@@ -100,6 +101,7 @@ def add_report(incident: Incident, organization, *, author=None, **fields) -> Po
 
 
 def add_public_post(incident: Incident, **fields) -> Post:
+    fields.setdefault("predicted_category", incident.category)
     post = PublicPostFactory(status=Post.Status.PROCESSED, is_complaint=True, **fields)
     PostMatchFactory(post=post, supplier=incident.supplier, incident=incident)
     return post

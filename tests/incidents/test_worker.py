@@ -12,6 +12,7 @@ import pytest
 
 from incidents import services
 from incidents.models import Incident, Post, PostMatch
+from incidents.services.complaint_days import complaint_days_drift
 from incidents.tasks import sweep_pending_posts
 from suppliers.models import SupplierAlias
 from supplierwatch import queues
@@ -105,6 +106,7 @@ def test_a_real_worker_processes_everything_and_loses_nothing_when_killed(
 
     every = first + second + third
     assert_all_processed_once_and_grouped(supplier, every)
+    assert complaint_days_drift() == []
     incident.refresh_from_db()
     assert (
         incident.post_count

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from incidents.services.complaint_days import complaint_days_check
 from incidents.services.counters import incidents_counters_check
 
 HELP = """\
 Recount every incident's counters (posts, public posts, named posts, reporters, organizations,
 named organizations, public authors, first and last evidence) from its evidence and compare them
-with the stored ones, which the pipeline keeps by adding each batch. Each difference is listed;
-the drifted incidents are then recounted and stored. With --check nothing is written, and the
+with the stored ones, which the pipeline keeps by adding each batch; the same for the complaints
+counted per day that the dashboards chart. Each difference is listed; the drifted incidents are
+then recounted and stored, and the daily counts rebuilt. With --check nothing is written, and the
 command fails (exit status 1) when any counter drifted. Safe to run while workers process posts.
 """
 
@@ -35,11 +37,20 @@ class Command(BaseCommand):
                 f"incident #{drift.incident_id}: {drift.field} stored {drift.stored}, "
                 f"counted {drift.counted}"
             )
+        days = complaint_days_check(repair=not check)
+        for day in days.drift:
+            when, supplier_id, category_id, private_to = day.key
+            self.stdout.write(
+                f"complaints of {when} (supplier #{supplier_id}, category {category_id}, "
+                f"private to {private_to}): stored {day.stored}, counted {day.counted}"
+            )
         drifted = len({drift.incident_id for drift in result.drift})
         summary = f"{result.incidents} incidents checked, {drifted} with drifted counters"
+        daily = f"{len(days.drift)} drifted daily complaint counts"
         if check:
-            if drifted:
-                raise CommandError(summary + "; run without --check to repair them.")
-            self.stdout.write(summary + ".")
+            if drifted or days.drift:
+                raise CommandError(f"{summary}; {daily}; run without --check to repair them.")
+            self.stdout.write(f"{summary}; {daily}.")
             return
-        self.stdout.write(summary + f", {result.repaired} recounted.")
+        rebuilt = ", rebuilt" if days.repaired else ""
+        self.stdout.write(f"{summary}, {result.repaired} recounted; {daily}{rebuilt}.")
