@@ -59,7 +59,7 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
             assert organization_id is not None  # a buyer always has their organization
             own_evidence = Exists(
                 PostMatch.objects.filter(
-                    incident=OuterRef("pk"), post__organization_id=organization_id
+                    incident=OuterRef("pk"), post_organization_id=organization_id
                 )
             )
             return self.filter(Q(post_count__gt=0) | own_evidence)
