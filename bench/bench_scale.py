@@ -211,7 +211,8 @@ def seed(size: int, who: dict[str, Any], big: int, tweets: list[dict]) -> None:
         "organization_id, predicted_category_id, supplier_id"
     )
     match_columns = (
-        "id, matched_text, confidence, is_primary, created_at, incident_id, post_id, supplier_id"
+        "id, matched_text, confidence, is_primary, created_at, incident_id, post_id, supplier_id, "
+        "post_published_at, post_visibility, post_organization_id"
     )
     visibilities = ["private", "anonymous", "named"]
     big_share = min(BIG_INCIDENT_POSTS, size // 2) / size
@@ -246,7 +247,11 @@ def seed(size: int, who: dict[str, Any], big: int, tweets: list[dict]) -> None:
                         published, 1, "", True, 0.9, "{}", "", None, None, None, category, None,
                     )  # fmt: skip
                 copy.write_row(row)
-                matches.append((match_id, "", 1.0, True, published, incident, post_id, supplier))
+                # The match copies its post's time, visibility and organization (POST_COPIES).
+                copied = (published, row[4], row[23])
+                matches.append(
+                    (match_id, "", 1.0, True, published, incident, post_id, supplier, *copied)
+                )
         with cursor.cursor.copy(f"COPY incidents_postmatch ({match_columns}) FROM STDIN") as copy:
             for match in matches:
                 copy.write_row(match)

@@ -66,7 +66,7 @@ def _fill() -> object:
             for n in block
         )
         PostMatch.objects.bulk_create(
-            PostMatch(post=post, supplier=supplier, incident=incident)
+            PostMatch(post=post, supplier=supplier, incident=incident, **PostMatch.copies_of(post))
             for post, incident in zip(posts, incidents, strict=True)
         )
         log(f"search: {start + 10_000:,} incidents")

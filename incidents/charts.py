@@ -71,11 +71,13 @@ class BarChart:
         """The text alternative: what a person would read off the chart."""
         if not self.total:
             return f"No {self.unit} from {self.first_label} to {self.last_label}."
-        peak_label = next(label for label, value in self.points if value == self.max_value)
-        unit = self.unit_one if self.total == 1 and self.unit_one else self.unit
+        # Once, not for each bar looked at: a chart of years has hundreds of them.
+        peak, total = self.max_value, self.total
+        peak_label = next(label for label, value in self.points if value == peak)
+        unit = self.unit_one if total == 1 and self.unit_one else self.unit
         return (
-            f"{self.total} {unit} from {self.first_label} to {self.last_label}; "
-            f"the most in one {self.period}: {self.max_value} ({peak_label})."
+            f"{total} {unit} from {self.first_label} to {self.last_label}; "
+            f"the most in one {self.period}: {peak} ({peak_label})."
         )
 
 

@@ -174,6 +174,10 @@ class PostMatchFactory(DjangoModelFactory):
     confidence = 1.0
     is_primary = True
     incident = None
+    # Copies of its post's (PostMatch.POST_COPIES), as processing stores them.
+    post_published_at = factory.LazyAttribute(lambda o: o.post.published_at)
+    post_visibility = factory.LazyAttribute(lambda o: o.post.visibility)
+    post_organization_id = factory.LazyAttribute(lambda o: o.post.organization_id)
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):

@@ -259,3 +259,46 @@ def test_the_five_free_text_fields_of_the_8d_move_into_their_disciplines_and_bac
         "Next 5 lots inspected: no crack.",
     )
     assert Old.objects.get(pk=partly.pk).root_cause == "Unknown yet."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_matches_stored_before_get_their_posts_time_visibility_and_organization(acme, initech):
+    """An incident's pages and chart read them off the matches: every match stored before gets
+    its post's, the report's organization and the public post's none."""
+    from datetime import UTC, datetime
+
+    before = ("incidents", "0036_complaint_days")
+    _migrate(before)
+    try:
+        apps = MigrationExecutor(connection).loader.project_state(before).apps
+        OldPost = apps.get_model("incidents", "Post")
+        OldMatch = apps.get_model("incidents", "PostMatch")
+        reported = datetime(2026, 11, 2, 8, 20, 13, tzinfo=UTC)
+        posted = datetime(2026, 11, 3, 17, 5, tzinfo=UTC)
+        report = OldPost.objects.create(
+            source="buyer",
+            external_id="r1",
+            text="Cracked housings",
+            visibility="named",
+            published_at=reported,
+            organization_id=acme.pk,
+            supplier_id=initech.pk,
+        )
+        tweet = OldPost.objects.create(
+            source="twitter",
+            external_id="t1",
+            text="Initech again",
+            visibility="public",
+            published_at=posted,
+        )
+        for post in (report, tweet):
+            OldMatch.objects.create(post=post, supplier_id=initech.pk, is_primary=True)
+    finally:
+        _migrate(("incidents", "0037_matches_copy_their_posts_time_and_visibility"))
+    from incidents.models import PostMatch
+
+    copies = {
+        m.post.external_id: (m.post_published_at, m.post_visibility, m.post_organization_id)
+        for m in PostMatch.objects.select_related("post")
+    }
+    assert copies == {"r1": (reported, "named", acme.pk), "t1": (posted, "public", None)}

@@ -168,6 +168,17 @@ class ColleagueChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return obj.display_name
 
+    def offer(self, colleagues: QuerySet[User], offered: list[User] | None) -> None:
+        """Choose among `colleagues` (what a sent choice is checked against), showing `offered`
+        when the page has read them already (once for all its forms): otherwise each rendering
+        of the field would read them again."""
+        self.queryset = colleagues
+        if offered is not None:
+            self.choices = [
+                ("", self.empty_label),
+                *((user.pk, self.label_from_instance(user)) for user in offered),
+            ]
+
 
 class ColleaguesChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: User) -> str:
@@ -191,11 +202,13 @@ class AssignForm(Form):
         },
     )
 
-    def __init__(self, *args, colleagues: QuerySet[User], **kwargs) -> None:
+    def __init__(
+        self, *args, colleagues: QuerySet[User], offered: list[User] | None = None, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["assignee"]
         assert isinstance(field, ColleagueChoiceField)
-        field.queryset = colleagues
+        field.offer(colleagues, offered)
 
 
 class RespondForm(Form):
@@ -278,13 +291,7 @@ class EightDForm(Form):
         super().__init__(*args, **kwargs)
         field = self.fields["owner"]
         assert isinstance(field, ColleagueChoiceField)
-        field.queryset = colleagues  # what a sent choice is checked against
-        if offered is not None:
-            # The options, read once for the page's eight forms.
-            field.choices = [
-                ("", field.empty_label),
-                *((user.pk, field.label_from_instance(user)) for user in offered),
-            ]
+        field.offer(colleagues, offered)
 
 
 class SeverityForm(Form):

@@ -59,7 +59,7 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
             assert organization_id is not None  # a buyer always has their organization
             own_evidence = Exists(
                 PostMatch.objects.filter(
-                    incident=OuterRef("pk"), post__organization_id=organization_id
+                    incident=OuterRef("pk"), post_organization_id=organization_id
                 )
             )
             return self.filter(Q(post_count__gt=0) | own_evidence)
@@ -229,6 +229,12 @@ class Incident(SlaClock, models.Model):
             models.Index(fields=["status", "-last_activity_at"], name="incident_status_recent"),
             models.Index(fields=["supplier", "fingerprint", "-resolved_at"], name="incident_fp"),
             models.Index(fields=["supplier", "-last_seen_at"], name="incident_supplier_seen"),
+            # A supplier's open incidents, latest first (the portal's short list to merge into).
+            models.Index(
+                fields=["supplier", "-last_activity_at", "-id"],
+                condition=Q(status__in=list(OPEN_STATUSES)),
+                name="incident_supplier_open",
+            ),
             # On PostgreSQL, migration 0032 adds two indexes of the incident lists' order
             # (selectors.INCIDENT_ORDER: the latest activity to the hour, hour_of), one for every
             # incident and one per supplier, so that a page is read from an index rather than

@@ -10,7 +10,6 @@ from django.db.models import (
     BigIntegerField,
     Count,
     Exists,
-    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -78,12 +77,11 @@ def incident_list(*, viewer: Viewer, supplier_id: int | None = None) -> Incident
         organization_id=organization_id, supplier_id=OuterRef("supplier_id")
     ).order_by("code")
     # The organization's own reports in the listed incidents, in one query for the whole list
-    # (presenters.own_reports counts them): a count per incident would read every match of a
-    # large incident for each row.
+    # (presenters.own_reports counts them), read from the index of each incident's reporters
+    # (match_incident_reporter): never the whole evidence of a large incident.
     own = (
-        PostMatch.objects.filter(post__organization_id=organization_id)
-        .annotate(post_visibility=F("post__visibility"))
-        .only("id", "incident_id")
+        PostMatch.objects.filter(post_organization_id=organization_id)
+        .only("id", "incident_id", "post_visibility")
         .order_by()
     )
     return incidents.annotate(vendor_code=Subquery(codes.values("code")[:1])).prefetch_related(
@@ -144,11 +142,12 @@ def incident_evidence(*, viewer: Viewer, incident: Incident) -> QuerySet[Post]:
 def incident_evidence_ids(*, viewer: Viewer, incident: Incident) -> QuerySet[Post, int]:
     """The ids of incident_evidence, in its order. A page of a long list is chosen from these,
     which reads only each post's visibility and times, and only that page's posts are then loaded
-    with what the presenters show (incident_evidence filtered on the page's ids)."""
+    with what the presenters show (incident_evidence filtered on the page's ids). The page is read
+    from the index of the incident's evidence by hour (PostQuerySet.in_shown_order)."""
     return (
         Post.objects.in_incident(incident, viewer)
         .with_shown_time(viewer)
-        .order_by(*EVIDENCE_ORDER)
+        .in_shown_order()
         .values_list("pk", flat=True)
     )
 
@@ -225,13 +224,14 @@ def open_disputes(*, viewer: Viewer, incident: Incident) -> QuerySet[Dispute]:
 
 
 def incident_evidence_per_day(*, viewer: Viewer, incident: Incident) -> dict[date, int]:
-    """How many posts of this incident the viewer may read, by day published (UTC)."""
+    """How many posts of this incident the viewer may read, by day published (UTC): counted
+    from their matches' copies of their time and visibility, in the index alone."""
     rows = (
-        Post.objects.in_incident(incident, viewer)
-        .annotate(day=TruncDate("published_at"))
+        PostMatch.objects.in_incident(incident, viewer)
+        .annotate(day=TruncDate("post_published_at"))
         .order_by()
         .values("day")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
     )
     return {row["day"]: row["n"] for row in rows}
 
@@ -239,11 +239,13 @@ def incident_evidence_per_day(*, viewer: Viewer, incident: Incident) -> dict[dat
 def incident_private_reports(*, viewer: Viewer, incident: Incident) -> int:
     """Private reports in this incident that the viewer may see (their organization's; all, for
     operators). The stored counters leave them out because nobody else may count them."""
-    private = Post.objects.in_incident(incident, viewer).filter(visibility=Post.Visibility.PRIVATE)
+    private = PostMatch.objects.in_incident(incident, viewer).filter(
+        post_visibility=Post.Visibility.PRIVATE
+    )
     if viewer.is_buyer and viewer.organization_id is not None:
-        # What visible_to already says, spelt out so that the organization's private reports
-        # are read from their index (post_org_private), not the incident's whole evidence.
-        private = private.filter(organization_id=viewer.organization_id)
+        # What in_incident already says, spelt out so that the organization's private reports
+        # are read from the index of the incident's reporters, not its whole evidence.
+        private = private.filter(post_organization_id=viewer.organization_id)
     return private.count()
 
 
@@ -271,9 +273,13 @@ def incident_timeline(*, viewer: Viewer, incident: Incident) -> QuerySet[Inciden
 def incident_named_organizations(*, viewer: Viewer, incident: Incident) -> QuerySet[Organization]:
     """The organizations that reported this incident by name: the only ones a private answer may
     go to (anonymous reporters stay anonymous, so they are never offered)."""
-    named = Post.objects.in_incident(incident, viewer).filter(visibility=Post.Visibility.NAMED)
+    # Read from the index of the incident's reporters (their matches' copies), organization by
+    # organization, however long the incident's evidence.
+    named = PostMatch.objects.in_incident(incident, viewer).filter(
+        post_visibility=Post.Visibility.NAMED
+    )
     return Organization.objects.filter(
-        Exists(named.filter(organization_id=OuterRef("pk")))
+        Exists(named.filter(post_organization_id=OuterRef("pk")))
     ).order_by("name")
 
 

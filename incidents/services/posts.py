@@ -108,6 +108,9 @@ def post_update(*, post: Post, actor: User, **changes: Any) -> Post:
     locked.status_changed_at = timezone.now()
     locked.save()
     daily.subtract(grouped_complaints([locked.pk]))
+    # Its evidence lists read its time and visibility off its matches: a report made private
+    # leaves them now, not when it is processed again.
+    PostMatch.objects.filter(post=locked).update(**PostMatch.copies_of(locked))
     incidents_recount(incident_ids=_incidents_of([locked.pk]), active_ids=())
     complaint_days_add({key: -n for key, n in daily.items()})
     posts_queue([locked.pk])

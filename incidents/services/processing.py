@@ -95,7 +95,13 @@ def _evaluate(posts: list[Post]) -> list[_Evaluated]:
             # The buyer said whom and what it is about; the text only fills a missing category.
             assert post.supplier_id is not None  # a buyer's report names its supplier
             matches = [
-                PostMatch(post=post, supplier_id=post.supplier_id, is_primary=True, confidence=1.0)
+                PostMatch(
+                    post=post,
+                    supplier_id=post.supplier_id,
+                    is_primary=True,
+                    confidence=1.0,
+                    **PostMatch.copies_of(post),
+                )
             ]
             classification = Classification(
                 is_complaint=True,
@@ -126,6 +132,7 @@ def _evaluate(posts: list[Post]) -> list[_Evaluated]:
                     end=m.end,
                     confidence=m.confidence,
                     is_primary=m.is_primary,
+                    **PostMatch.copies_of(post),
                 )
                 for m in found
             ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import template
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from supplierwatch.viewers import Viewer, viewer_of
 
@@ -51,3 +53,15 @@ def _categories(context: template.Context) -> list[Category]:
     if _CATEGORIES not in shared:
         shared[_CATEGORIES] = list(Category.objects.active())
     return cast("list[Category]", shared[_CATEGORIES])
+
+
+@register.simple_tag
+def category_options(categories: list[Category], selected_id: int | None) -> SafeString:
+    """The label form's category options, the chosen one selected, written in one pass: the
+    portal shows a form for each public post of a page, each offering every category."""
+    selected = mark_safe(" selected")
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((c.pk, selected if c.pk == selected_id else "", c.name) for c in categories),
+    )

@@ -194,10 +194,13 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-def _form_kwargs(name: str, viewer: Viewer, incident: Incident) -> dict[str, Any]:
+def _form_kwargs(
+    name: str, viewer: Viewer, incident: Incident, offered: list[User] | None = None
+) -> dict[str, Any]:
     if name == A.ASSIGN:
         return {
             "colleagues": User.objects.assignable_at(incident.supplier_id),
+            "offered": offered,
             "initial": {"assignee": incident.assignee_id},
         }
     if name == A.RESPOND:
@@ -208,8 +211,14 @@ def _form_kwargs(name: str, viewer: Viewer, incident: Incident) -> dict[str, Any
     return {}
 
 
-def _build_form(name: str, viewer: Viewer, incident: Incident, data: Any = None) -> forms.Form:
-    kwargs = _form_kwargs(name, viewer, incident)
+def _build_form(
+    name: str,
+    viewer: Viewer,
+    incident: Incident,
+    data: Any = None,
+    offered: list[User] | None = None,
+) -> forms.Form:
+    kwargs = _form_kwargs(name, viewer, incident, offered)
     if data is not None:
         kwargs.pop("initial", None)
         return ACTIONS[name].form_class(data, **kwargs)
@@ -239,14 +248,16 @@ def render_incident(
     action_forms: dict[str, forms.Form] = {}
     eight_d_forms: dict[str, forms.Form] = {}
     if acting:
+        # The colleagues the assignment and the 8D's owners offer, read once for all the forms.
+        offered = list(User.objects.assignable_at(incident.supplier_id))
         for name in incident.allowed_actions():
             if name == A.RECORD_8D:
-                eight_d_forms = _eight_d_forms(incident, failed)
+                eight_d_forms = _eight_d_forms(incident, failed, offered)
                 continue
             if failed and failed[0] == name:
                 action_forms[name] = failed[1]
             else:
-                action_forms[name] = _build_form(name, viewer, incident)
+                action_forms[name] = _build_form(name, viewer, incident, offered=offered)
         if failed and failed[0] in ACTIONS and failed[0] not in action_forms:
             action_forms[failed[0]] = failed[1]
     # The latest events (the selector's order: newest first), shown oldest first.
@@ -273,11 +284,10 @@ def render_incident(
 
 
 def _eight_d_forms(
-    incident: Incident, failed: tuple[str, forms.Form] | None
+    incident: Incident, failed: tuple[str, forms.Form] | None, offered: list[User]
 ) -> dict[str, forms.Form]:
     """A form for each of the eight disciplines (the one that failed as it was typed), offering
-    the colleagues who may own one, read once for all eight."""
-    offered = list(User.objects.assignable_at(incident.supplier_id))
+    the colleagues who may own one (`offered`: read once for the page)."""
     result: dict[str, forms.Form] = {}
     for discipline in Discipline.values:
         if failed and failed[0] == f"8d-{discipline}":

@@ -940,3 +940,32 @@ def test_the_page_offers_exactly_the_actions_that_change_the_incident(
         else:
             changed = incident.events.exists()
         assert offered == changed, (status, action, offered, changed)
+
+
+def test_a_public_posts_label_form_offers_every_category_in_use_its_correction_chosen(
+    client, carol, initech
+):
+    """Each public post of the page has its own category choice, the corrected one selected."""
+    incident = IncidentFactory(supplier=initech, post_count=2, public_post_count=2)
+    damaged = CategoryFactory(slug="crushed", name="Crushed <in transit>")
+    CategoryFactory(slug="retired", name="Retired", is_active=False)
+    corrected = PublicPostFactory(label_is_complaint=True, label_category=damaged)
+    plain = PublicPostFactory()
+    for post in (corrected, plain):
+        PostMatchFactory(post=post, supplier=initech, incident=incident)
+    client.force_login(carol)
+
+    html = client.get(incident_url(incident)).content.decode()
+
+    forms = {
+        post.pk: html[html.index(f'id="label-{post.pk}"') :].split("</select>")[0]
+        for post in (corrected, plain)
+    }
+    option = f'<option value="{damaged.pk}"{{}}>Crushed &lt;in transit&gt;</option>'
+    assert option.format(" selected") in forms[corrected.pk]
+    assert option.format("") in forms[plain.pk]
+    for form in forms.values():
+        assert (
+            "Retired" not in form
+            and form.count("<option") == 1 + Category.objects.filter(is_active=True).count()
+        )

@@ -50,7 +50,7 @@ def _fill(size: int) -> None:
         for n in range(size)
     )
     PostMatch.objects.bulk_create(
-        PostMatch(post=post, supplier=supplier, incident=incident)
+        PostMatch(post=post, supplier=supplier, incident=incident, **PostMatch.copies_of(post))
         for post, incident in zip(posts, incidents, strict=True)
     )
     with connection.cursor() as cursor:

@@ -60,6 +60,7 @@ def complaints(
             supplier=incident.supplier,
             is_primary=True,
             incident=incident if is_complaint else None,
+            **PostMatch.copies_of(post),
         )
         for post in posts
     )
