@@ -29,6 +29,10 @@ class Row:
     ref: Ref | None
     refs: list[Ref] = field(default_factory=list)
     blank: str = ""
+    on: dt.date | None = None
+    # Another zone's time, and a naive one: shown in the current zone, as DRF shows them.
+    elsewhere: dt.datetime | None = None
+    checked: Any = None
 
     @property
     def doubled(self) -> int:
@@ -52,6 +56,9 @@ def _fields() -> dict[str, Any]:
         "flag": serializers.BooleanField(),
         "at": serializers.DateTimeField(allow_null=True),
         "kind": serializers.ChoiceField(choices=[("a", "A"), ("b", "B")]),
+        "on": serializers.DateField(allow_null=True),
+        "elsewhere": serializers.DateTimeField(allow_null=True),
+        "checked": serializers.BooleanField(allow_null=True),
         "ref": RefFields(allow_null=True),
         "refs": RefFields(many=True),
         "ref_name": serializers.CharField(source="ref.name", allow_null=True),
@@ -81,8 +88,22 @@ ROWS = [
         kind="b",
         ref=Ref("acme", "Acme"),
         refs=[Ref("a", "A"), Ref("b", "B")],
+        on=dt.date(2026, 3, 4),
+        elsewhere=dt.datetime(2026, 3, 4, 7, 6, 7, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        checked="yes",  # converted as BooleanField converts it
     ),
     Row(id=8, title="", count=0, flag=False, at=None, kind="", ref=None),
+    Row(
+        id=9,
+        title="t",
+        count=1,
+        flag=False,
+        at=dt.datetime(2026, 3, 4, 5, 6, 7),
+        kind="c",  # not a choice: given as it is
+        ref=None,
+        on=dt.datetime(2026, 3, 4, 5, 6, 7).date(),
+        checked=0,
+    ),
 ]
 
 
@@ -97,6 +118,9 @@ def test_output_serializer_gives_drfs_json(many: bool) -> None:
     assert list(first) == list(expected[0] if many else expected)  # the same keys, in order
     assert first["count"] == 12
     assert first["at"] == "2026-03-04T05:06:07.000890Z"
+    assert first["elsewhere"] == "2026-03-04T05:06:07Z"
+    assert first["on"] == "2026-03-04"
+    assert first["checked"] is True
     assert first["computed"] == "computed 7"  # a method is called, as DRF calls it
     assert first["missing"] == "fallback"
     assert "optional" not in first
