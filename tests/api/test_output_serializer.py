@@ -140,3 +140,42 @@ def test_output_serializer_refuses_a_missing_required_attribute_as_drf_does() ->
 
     with pytest.raises(AttributeError, match="absent"):
         Strict(Ref("a", "A")).data  # noqa: B018
+
+
+@dataclass(frozen=True)
+class Step:
+    """A frozen view that several rows share, as a page's 8D disciplines never started are."""
+
+    reads: list[str]
+    name: str
+
+    @property
+    def label(self) -> str:
+        self.reads.append(self.name)
+        return self.name.title()
+
+
+def test_a_frozen_view_shared_by_rows_is_written_once_and_each_row_gets_its_own_json() -> None:
+    class StepSerializer(OutputSerializer):
+        name = serializers.CharField()
+        label = serializers.CharField()
+
+    class RowSerializer(OutputSerializer):
+        id = serializers.IntegerField()
+        steps = StepSerializer(many=True)
+
+    reads: list[str] = []
+    shared = Step(reads, "team")
+    rows = [{"id": 1, "steps": [shared]}, {"id": 2, "steps": [shared, Step(reads, "root")]}]
+
+    data = RowSerializer(
+        [type("R", (), row)() for row in rows],  # attribute access, as the presenters' views
+        many=True,
+    ).data
+
+    assert [[step["label"] for step in row["steps"]] for row in data] == [
+        ["Team"],
+        ["Team", "Root"],
+    ]
+    assert reads == ["team", "root"]  # the shared view's JSON is written once
+    assert data[0]["steps"][0] is not data[1]["steps"][0]  # a copy for each row
