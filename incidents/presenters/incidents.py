@@ -21,6 +21,7 @@ from ..models import (
     Reply,
     Response,
     Severity,
+    recorded_steps,
     to_the_hour,
 )
 from .events import discipline_name, event_data, event_time
@@ -146,8 +147,8 @@ class DisciplineView:
 
 def disciplines_for(incident: Incident, viewer: Viewer, today: date) -> list[DisciplineView]:
     """The eight disciplines in order, those never recorded as not started. Reads
-    `incident.eight_d_steps.all()`, which the selectors prefetch with their owners."""
-    steps = incident.eight_d_steps.all()
+    recorded_steps(incident), which the selectors prefetch with their owners."""
+    steps = recorded_steps(incident)
     if not steps:
         return list(_NOT_STARTED.values())
     recorded = {step.discipline: step for step in steps}
