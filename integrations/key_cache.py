@@ -3,9 +3,9 @@
 Every API request authenticates its key: a query over the key, its service user and the user's
 party, some milliseconds of a request that may take twenty. A key used again within the window is
 taken from here instead. The window is what a change to a key takes to reach every process: a key
-revoked (or its user deactivated, or its party changed) elsewhere still authenticates for at most
-that many seconds in a process that saw it just before. Revoking it in this process forgets it at
-once (services.keys.api_key_revoke). Entries are found by the SHA-256 of the whole key, as the
+revoked (or its user deactivated, or its scopes or party changed) elsewhere still acts as before
+for at most that many seconds in a process that saw it just before. Revoking it in this process
+forgets it at once (services.keys.api_key_revoke). Entries are found by the SHA-256 of the whole key, as the
 database finds the row, so a wrong key is never answered from here; only keys that authenticated
 are kept.
 """
