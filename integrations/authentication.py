@@ -8,6 +8,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
+from . import key_cache
 from .models import ApiKey
 from .services.keys import api_key_touch, hash_key, split_key
 
@@ -33,18 +34,25 @@ class ApiKeyAuthentication(BaseAuthentication):
         parsed = split_key(key)
         if parsed is None:
             raise exceptions.AuthenticationFailed("Invalid API key.")
-        api_key = (
-            ApiKey.objects.select_related(
-                "user__membership__organization", "user__membership__supplier"
+        hashed = hash_key(key)
+        api_key = key_cache.cached_key(hashed)
+        if api_key is None:
+            api_key = (
+                ApiKey.objects.select_related(
+                    "user__membership__organization", "user__membership__supplier"
+                )
+                .filter(prefix=parsed[0])
+                .first()
             )
-            .filter(prefix=parsed[0])
-            .first()
-        )
-        if api_key is None or not hmac.compare_digest(api_key.hashed_key, hash_key(key)):
-            raise exceptions.AuthenticationFailed("Invalid API key.")
-        if api_key.revoked_at is not None or not api_key.user.is_active:
-            raise exceptions.AuthenticationFailed("This API key has been revoked.")
+            if api_key is None or not hmac.compare_digest(api_key.hashed_key, hashed):
+                raise exceptions.AuthenticationFailed("Invalid API key.")
+            if api_key.revoked_at is not None or not api_key.user.is_active:
+                raise exceptions.AuthenticationFailed("This API key has been revoked.")
+            key_cache.remember_key(api_key)
+        used = api_key.last_used_at
         api_key_touch(api_key=api_key)
+        if api_key.last_used_at != used:
+            key_cache.note_use(api_key)
         return api_key.user, api_key
 
     def authenticate_header(self, request: Request) -> str:

@@ -474,6 +474,10 @@ SW_DEMO_PASSWORD = env.str("SW_DEMO_PASSWORD", default="supplierwatch")
 # --- API and webhooks ----------------------------------------------------------------------
 # Requests per API key (DRF rate syntax, e.g. 600/min); beyond it 429 with Retry-After.
 SW_API_RATE = env.str("SW_API_RATE", default="600/min")
+# How long a process goes on accepting an API key it authenticated without reading it again
+# (integrations/key_cache.py): a key revoked in another process stops working within this
+# many seconds. 0: every request reads its key.
+SW_API_KEY_CACHE_SECONDS = env.float("SW_API_KEY_CACHE_SECONDS", default=5)
 # How long an Idempotency-Key's answer is replayed.
 SW_IDEMPOTENCY_TTL_HOURS = env.int("SW_IDEMPOTENCY_TTL_HOURS", default=24)
 # Calls to addresses others choose (webhook receivers, feeds) refuse loopback and private networks

@@ -33,3 +33,7 @@ SW_WEBHOOKS_REQUIRE_HTTPS = False
 # Password-reset counters live in the cache, which outlives a test (and Redis outlives the run):
 # out of the way here; the tests of the limits set their own, on addresses and clients of their own.
 SW_PASSWORD_RESETS_PER_ADDRESS = SW_PASSWORD_RESETS_PER_CLIENT = 1000
+
+# Tests change keys, their users and parties between requests and expect the next request to see
+# it: each request reads its key. tests/api/test_key_cache.py switches the cache on.
+SW_API_KEY_CACHE_SECONDS = 0

@@ -1,7 +1,14 @@
 """What: evidence (posts), what it names (matches), how it is grouped (incidents) and answered."""
 
 from .disputes import Dispute, DisputeQuerySet
-from .eightd import FORMER_FIELDS, Discipline, EightDStep, discipline_overdue, prefetch_eight_d
+from .eightd import (
+    FORMER_FIELDS,
+    Discipline,
+    EightDStep,
+    discipline_overdue,
+    prefetch_eight_d,
+    recorded_steps,
+)
 from .evidence import (
     Attachment,
     Category,
@@ -84,6 +91,7 @@ __all__ = [
     "identity_hidden_condition",
     "overdue_condition",
     "prefetch_eight_d",
+    "recorded_steps",
     "sla_promises",
     "sla_terms",
     "to_the_hour",

@@ -21,6 +21,7 @@ from ..models import (
     Reply,
     Response,
     Severity,
+    recorded_steps,
     to_the_hour,
 )
 from .events import discipline_name, event_data, event_time
@@ -146,26 +147,49 @@ class DisciplineView:
 
 def disciplines_for(incident: Incident, viewer: Viewer, today: date) -> list[DisciplineView]:
     """The eight disciplines in order, those never recorded as not started. Reads
-    `incident.eight_d_steps.all()`, which the selectors prefetch with their owners."""
-    recorded = {step.discipline: step for step in incident.eight_d_steps.all()}
+    recorded_steps(incident), which the selectors prefetch with their owners."""
+    steps = recorded_steps(incident)
+    if not steps:
+        return list(_NOT_STARTED.values())
+    recorded = {step.discipline: step for step in steps}
     shows_owner = viewer.sees_supplier_side
     views = []
-    for value, label in Discipline.choices:
+    for value, not_started in _NOT_STARTED.items():
         step = recorded.get(value)
-        owner = step.owner if step else None
+        if step is None:
+            views.append(not_started)
+            continue
+        owner = step.owner
         views.append(
             DisciplineView(
                 discipline=value,
-                label=label,
-                text=step.text if step else "",
+                label=not_started.label,
+                text=step.text,
                 owner=person_view(owner) if owner and shows_owner else None,
                 owned=owner is not None,
-                due_on=step.due_on if step else None,
-                done_on=step.done_on if step else None,
-                overdue=step.is_overdue(today) if step else False,
+                due_on=step.due_on,
+                done_on=step.done_on,
+                overdue=step.is_overdue(today),
             )
         )
     return views
+
+
+# A discipline never recorded looks the same in every incident and to every viewer: a list of
+# incidents shares these (the views are frozen).
+_NOT_STARTED = {
+    value: DisciplineView(
+        discipline=value,
+        label=label,
+        text="",
+        owner=None,
+        owned=False,
+        due_on=None,
+        done_on=None,
+        overdue=False,
+    )
+    for value, label in Discipline.choices
+}
 
 
 class DuePromise(NamedTuple):

@@ -38,7 +38,7 @@ from ..forms import (
     SeverityForm,
 )
 from ..inputs import PORTAL_LIST
-from ..models import Discipline, Incident
+from ..models import Discipline, Incident, recorded_steps
 from ..presenters import discipline_name, incident_view, timeline_entry
 from .bulk import bulk_form
 from .common import (
@@ -304,8 +304,8 @@ def eight_d_form(
     data: Any = None,
     offered: list[User] | None = None,
 ) -> EightDForm:
-    """The form of one discipline, filled in with what is recorded (incident.eight_d_steps, which
-    the selectors prefetch); its fields' ids are the discipline's own, as the page shows eight."""
+    """The form of one discipline, filled in with what is recorded (recorded_steps, which the
+    selectors prefetch); its fields' ids are the discipline's own, as the page shows eight."""
     kwargs: dict[str, Any] = {
         "colleagues": User.objects.assignable_at(incident.supplier_id),
         "offered": offered,
@@ -313,7 +313,7 @@ def eight_d_form(
     }
     if data is not None:
         return EightDForm(data, **kwargs)
-    step = next((s for s in incident.eight_d_steps.all() if s.discipline == discipline), None)
+    step = next((s for s in recorded_steps(incident) if s.discipline == discipline), None)
     if step is not None:
         kwargs["initial"] = {
             "text": step.text,

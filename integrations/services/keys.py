@@ -14,6 +14,7 @@ from django.utils import timezone
 from suppliers.models import Membership, Organization, Supplier, User
 from supplierwatch.errors import ApplicationError
 
+from .. import key_cache
 from ..models import ApiKey
 
 KEY_START = "sw_live_"
@@ -120,6 +121,10 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
         User.objects.filter(pk=api_key.user_id).update(is_active=False)
+    # This process stops accepting it now (and again once committed, in case a request read the
+    # key meanwhile); the others within SW_API_KEY_CACHE_SECONDS.
+    key_cache.forget_key(api_key)
+    transaction.on_commit(lambda: key_cache.forget_key(api_key))
     return api_key
 
 
