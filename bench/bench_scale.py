@@ -289,6 +289,11 @@ def measure_pages(who: dict[str, Any], big: int) -> dict[str, float]:
     """p95 in ms of each page and list, over REQUESTS requests after WARMUP."""
     from django.test import Client
 
+    from supplierwatch import freeze_loaded_objects
+
+    # As a web process does once it has loaded the application (supplierwatch/wsgi.py).
+    freeze_loaded_objects()
+
     clients = {
         "staff": Client(HTTP_HOST="localhost"),
         "buyer": Client(HTTP_HOST="localhost"),

@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supplierwatch.settings")
 
@@ -22,3 +22,10 @@ def _refuse_to_work_without_secret_key(**kwargs) -> None:
         require_secret_key()
     except ImproperlyConfigured as exc:
         raise SystemExit(f"supplierwatch worker: {exc}") from exc
+
+
+@worker_process_init.connect
+def _freeze_loaded_objects(**kwargs) -> None:
+    from supplierwatch import freeze_loaded_objects
+
+    freeze_loaded_objects()

@@ -2,8 +2,9 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-from supplierwatch import require_secret_key
+from supplierwatch import freeze_loaded_objects, require_secret_key
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supplierwatch.settings")
 application = get_wsgi_application()
 require_secret_key()
+freeze_loaded_objects()

@@ -6,6 +6,7 @@ Each case loads supplierwatch.settings in a fresh interpreter with exactly the g
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -175,3 +176,22 @@ def test_beat_keeps_its_schedule_under_var_dir(tmp_path):
 def test_spikes_are_looked_for_every_minute_unless_configured(tmp_path):
     assert settings_with(VAR_DIR=str(tmp_path))["SPIKE_CHECK"] == 60.0
     assert settings_with(VAR_DIR=str(tmp_path), SW_SPIKE_CHECK_SECONDS="15")["SPIKE_CHECK"] == 15.0
+
+
+def test_a_web_process_keeps_the_loaded_application_out_of_full_collections():
+    """supplierwatch/wsgi.py loads every view and freezes what is loaded (gc.freeze), so the
+    garbage collector's full collections walk only what requests leave behind."""
+    script = (
+        "import gc, sys; import supplierwatch.wsgi; "
+        "print(gc.get_freeze_count(), 'incidents.views.buyer' in sys.modules)"
+    )
+    env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "supplierwatch.settings"}
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert int(out[0]) > 100_000 and out[1] == "True"
