@@ -42,17 +42,6 @@ def ago(days: int, hours: int = 1) -> datetime:
 
 
 @pytest.fixture
-def on_commit(django_capture_on_commit_callbacks):
-    """Run a write and what it queues on commit (the pipeline), as a request would."""
-
-    def _run(write, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return write(**kwargs)
-
-    return _run
-
-
-@pytest.fixture
 def world(on_commit, alice, bob, carol, dave, operator, initech, umbrella):
     """Public posts and anonymous, named and private reports of three organizations about two
     suppliers over several days; then a label correction, an accepted dispute, a merge, a

@@ -44,17 +44,6 @@ def publish(django_capture_on_commit_callbacks, handles):
 
 
 @pytest.fixture
-def on_commit(django_capture_on_commit_callbacks):
-    """Run a write and what it queues on commit (reprocessing), as a request would."""
-
-    def _run(write, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return write(**kwargs)
-
-    return _run
-
-
-@pytest.fixture
 def report(alice, initech, on_commit) -> Post:
     """Acme's anonymous report about Initech, grouped into an incident."""
     return on_commit(

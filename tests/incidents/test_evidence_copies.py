@@ -17,15 +17,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def on_commit(django_capture_on_commit_callbacks):
-    def _run(write, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return write(**kwargs)
-
-    return _run
-
-
-@pytest.fixture
 def report(initech, on_commit):
     def _report(author, lot: str, **extra) -> Post:
         text = extra.pop("text", "The brackets arrived cracked")

@@ -38,17 +38,6 @@ COUNTERS = (
 
 
 @pytest.fixture
-def on_commit(django_capture_on_commit_callbacks):
-    """Run a write and what it queues on commit (processing, notifications), as a request would."""
-
-    def _run(write, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return write(**kwargs)
-
-    return _run
-
-
-@pytest.fixture
 def report(initech, on_commit):
     def _report(author, lot: str, text: str = "The brackets arrived cracked", **extra) -> Post:
         return on_commit(
