@@ -198,9 +198,10 @@ def _owners(incidents: Sequence[Incident]) -> dict[int, int]:
         PostMatch.objects.filter(incident_id__in=unshared)
         .values("incident_id")
         .annotate(
-            organizations=Count("post__organization_id", distinct=True),
-            organization=Min("post__organization_id"),
-            shared=Count("id", filter=~Q(post__visibility=Post.Visibility.PRIVATE)),
+            # Read off the matches' copies of their posts (PostMatch.POST_COPIES): no join.
+            organizations=Count("post_organization_id", distinct=True),
+            organization=Min("post_organization_id"),
+            shared=Count("id", filter=~Q(post_visibility=Post.Visibility.PRIVATE)),
         )
     )
     return {
