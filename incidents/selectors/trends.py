@@ -31,24 +31,22 @@ def bucket_start(day: date, bucket: str) -> date:
 
 def complaints_trend(days: ComplaintDayQuerySet, *, time_range: TimeRange, now: datetime) -> Trend:
     """The complaints of `days` (daily counts already limited to what the viewer may count:
-    ComplaintDay.objects.countable_by) per bucket over `time_range` up to today. Two queries
-    at most."""
+    ComplaintDay.objects.countable_by) per bucket over `time_range` up to today. One query for
+    a range that holds complaints; two otherwise (the span of all time, or the latest day, said
+    when the whole range is older)."""
     today = timezone.localdate(now)
     days = days.filter(day__lte=today)
     # A day whose complaints all left keeps its row, at 0: no complaint dates from it.
     counted = days.filter(n__gt=0)
-    if time_range.days:
-        # A range needs only the latest day (to say when all of it is older): read from the
-        # newest down through the index on the day, not an aggregate over every day.
-        first, latest = None, counted.order_by("-day").values_list("day", flat=True).first()
-    else:
+    first = latest = None
+    if not time_range.days:
         span = counted.aggregate(first=Min("day"), latest=Max("day"))
         first, latest = span["first"], span["latest"]
     start = time_range.start(today) or first or today
     bucket = time_range.bucket if time_range.days else all_time_bucket(start, today)
     start = bucket_start(start, bucket)
     counts: dict[date, int] = {}
-    if latest is not None and latest >= start:
+    if time_range.days or latest is not None:
         rows = (
             days.filter(day__gte=start)
             .annotate(
@@ -61,6 +59,10 @@ def complaints_trend(days: ComplaintDayQuerySet, *, time_range: TimeRange, now: 
             .annotate(total=Sum("n"))
         )
         counts = {row["bucket"]: row["total"] for row in rows}
+    if time_range.days and not any(counts.values()):
+        # Nothing in the range: the latest day, to say when all of it is older. Read from the
+        # newest down through the index on the day, not an aggregate over every day.
+        latest = counted.order_by("-day").values_list("day", flat=True).first()
     return trend(
         counts,
         time_range=time_range,

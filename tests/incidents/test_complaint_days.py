@@ -208,7 +208,7 @@ def test_the_dashboards_read_the_daily_counts_not_the_posts(world, carol, bob):
         selectors.portal_overview(viewer=carol.viewer, time_range=RANGES["30d"], now=NOW)
         selectors.network_complaints_trend(viewer=bob.viewer, time_range=RANGES["30d"], now=NOW)
     counting = [q["sql"] for q in queries.captured_queries if "incidents_complaintday" in q["sql"]]
-    assert len(counting) == 5  # the portal's chart (2) and top categories, the buyer's chart (2)
+    assert len(counting) == 3  # the portal's chart and top categories, the buyer's chart
     assert not any("incidents_post" in sql for sql in counting)
 
 
