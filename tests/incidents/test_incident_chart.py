@@ -58,3 +58,16 @@ def test_a_chart_draws_a_bar_for_each_period_with_evidence_and_a_row_for_every_p
         "<title>2026-11-01: 2</title></rect>"
     ) in html
     assert "<tr><td>2026-11-01</td><td>2</td></tr><tr><td>2026-11-02</td><td>0</td></tr>" in html
+
+
+def test_a_chart_escapes_its_labels_in_bars_and_rows():
+    from django.template.loader import render_to_string
+
+    from incidents.charts import BarChart
+
+    chart = BarChart("Evidence", "reports", [("<b>week</b> & co", 1)])
+    html = render_to_string("incidents/_bar_chart.html", {"chart": chart, "chart_id": "c"})
+
+    assert "<b>week" not in html
+    assert "<title>&lt;b&gt;week&lt;/b&gt; &amp; co: 1</title>" in html
+    assert "<tr><td>&lt;b&gt;week&lt;/b&gt; &amp; co</td><td>1</td></tr>" in html
