@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 
-from django.db.models import Case, Count, F, OuterRef, Prefetch, QuerySet, When
+from django.db.models import Case, Count, F, Min, OuterRef, Prefetch, QuerySet, When
 from django.db.models.functions import Coalesce
 
 from supplierwatch.viewers import Viewer
@@ -101,13 +101,19 @@ def followed_incidents(*, viewer: Viewer) -> QuerySet[Follow]:
 
 
 def suppliers_most_open_incidents(*, viewer: Viewer, limit: int = 10) -> list[Mapping[str, object]]:
-    """Suppliers by how many open incidents this viewer may see: [{supplier name, slug, open}]."""
+    """Suppliers by how many open incidents this viewer may see: [{supplier name, slug, open}].
+    Grouped by the supplier alone, in the order of its index (incident_supplier_open_count), and
+    its name and slug taken once per group."""
     return list(
         Incident.objects.visible_to(viewer)
         .open()
         .order_by()
-        .values("supplier_id", "supplier__name", "supplier__slug")
-        .annotate(open=Count("id"))
+        .values("supplier_id")
+        .annotate(
+            open=Count("id"),
+            supplier__name=Min("supplier__name"),
+            supplier__slug=Min("supplier__slug"),
+        )
         .order_by("-open", "supplier__name")[:limit]
     )
 
