@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from suppliers.models import Supplier, User, person
 from supplierwatch.errors import ApplicationError
@@ -245,14 +245,13 @@ def render_incident(
         request, viewer, incident, evidence_param="page", evidence_per_page=EVIDENCE_PER_PAGE
     )
     acting = viewer.may_act_for(incident.supplier_id)
+    allowed = incident.allowed_actions() if acting else []
     action_forms: dict[str, forms.Form] = {}
-    eight_d_forms: dict[str, forms.Form] = {}
     if acting:
-        # The colleagues the assignment and the 8D's owners offer, read once for all the forms.
+        # The colleagues the assignment offers, read once for all the forms.
         offered = list(User.objects.assignable_at(incident.supplier_id))
-        for name in incident.allowed_actions():
+        for name in allowed:
             if name == A.RECORD_8D:
-                eight_d_forms = _eight_d_forms(incident, failed, offered)
                 continue
             if failed and failed[0] == name:
                 action_forms[name] = failed[1]
@@ -273,28 +272,17 @@ def render_incident(
         if acting
         else [],
         "forms": action_forms,
-        # Each discipline as the viewer sees it, with its form for those who may act.
+        # Each discipline as the viewer sees it. Its form is fetched when opened
+        # (incident_eight_d), but for the one just refused, shown as it was typed.
         "eight_d": [
-            (step, eight_d_forms.get(step.discipline)) for step in context["incident"].eight_d
+            (step, failed[1] if failed and failed[0] == f"8d-{step.discipline}" else None)
+            for step in context["incident"].eight_d
         ],
+        "eight_d_editable": A.RECORD_8D in allowed,
         "timeline": [timeline_entry(e, viewer, supplier_name) for e in reversed(latest)],
         "timeline_truncated": len(latest) == TIMELINE_LIMIT,
     }
     return render(request, "portal/incident_detail.html", context, status=status)
-
-
-def _eight_d_forms(
-    incident: Incident, failed: tuple[str, forms.Form] | None, offered: list[User]
-) -> dict[str, forms.Form]:
-    """A form for each of the eight disciplines (the one that failed as it was typed), offering
-    the colleagues who may own one (`offered`: read once for the page)."""
-    result: dict[str, forms.Form] = {}
-    for discipline in Discipline.values:
-        if failed and failed[0] == f"8d-{discipline}":
-            result[discipline] = failed[1]
-        else:
-            result[discipline] = eight_d_form(incident, discipline, offered=offered)
-    return result
 
 
 def eight_d_form(
@@ -355,18 +343,29 @@ def incident_action(request: HttpRequest, viewer: Viewer, pk: int, action: str) 
     return render_incident(request, viewer, incident, failed=(action, form), status=400)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @supplier_staff_or_404
 def incident_eight_d(
-    request: HttpRequest, viewer: Viewer, pk: int, discipline: str
+    request: HtmxHttpRequest, viewer: Viewer, pk: int, discipline: str
 ) -> HttpResponse:
-    """Save one discipline of the 8D (services.eightd_update); on a refusal, the incident page
-    again with what was typed beside the error."""
+    """One discipline of the 8D. GET: its form, filled in with what is recorded (the incident
+    page fetches it when its editor is opened; without JavaScript, a page of its own). POST:
+    save it (services.eightd_update); on a refusal, the incident page again with what was typed
+    beside the error."""
     if discipline not in Discipline.values:
         raise Http404("No such discipline.")
     incident = _incident_for(viewer, pk)
     if not viewer.may_act_for(incident.supplier_id):
         raise PermissionDenied("Viewers can read the 8D but not change it.")
+    if request.method == "GET":
+        template = "portal/_eight_d_form.html" if request.htmx else "portal/eight_d_edit.html"
+        context = {
+            "incident": incident_view(incident, viewer),
+            "discipline": discipline,
+            "name": discipline_name(discipline),
+            "form": eight_d_form(incident, discipline),
+        }
+        return render(request, template, context)
     form = eight_d_form(incident, discipline, data=request.POST)
     if form.is_valid():
         try:

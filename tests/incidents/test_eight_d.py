@@ -231,7 +231,16 @@ def portal_url(incident: Incident, discipline: str = "") -> str:
 def test_a_responder_edits_a_discipline_from_the_incident_page(client, incident, carol, ivy):
     client.force_login(carol)
     page = client.get(portal_url(incident))
-    assert set(page.context["eight_d"][0][1].fields) == {"text", "owner", "due_on", "done_on"}
+    assert page.context["eight_d_editable"]
+    # The page links each discipline's form, which it fetches when its editor is opened.
+    assert f'hx-get="{portal_url(incident, "d3")}"' in page.content.decode()
+    fragment = client.get(portal_url(incident, "d3"), HTTP_HX_REQUEST="true")
+    assert set(fragment.context["form"].fields) == {"text", "owner", "due_on", "done_on"}
+    html = fragment.content.decode()
+    assert 'id="form-8d-d3"' in html and "Ivy Ingram" in html and "<html" not in html
+    # Without JavaScript, the link opens the same form on a page of its own.
+    html = client.get(portal_url(incident, "d3")).content.decode()
+    assert "<html" in html and 'id="form-8d-d3"' in html and "D3 Containment" in html
     response = client.post(
         portal_url(incident, "d3"),
         {"text": "Lot L-88 quarantined.", "owner": ivy.pk, "due_on": "", "done_on": ""},
@@ -249,6 +258,8 @@ def test_a_viewer_reads_the_8d_and_is_refused_an_edit(client, incident, carol, v
     page = client.get(portal_url(incident))
     assert "Held." in page.content.decode()
     assert all(form is None for _, form in page.context["eight_d"])
+    assert not page.context["eight_d_editable"] and "Edit D3" not in page.content.decode()
+    assert client.get(portal_url(incident, "d3")).status_code == 403
     assert client.post(portal_url(incident, "d3"), {"text": "Changed"}).status_code == 403
     assert step(incident, "d3").text == "Held."
 
@@ -259,6 +270,7 @@ def test_another_supplier_and_a_buyer_get_a_404_from_the_portal_route(
     for outsider in (dave, alice):
         client.force_login(outsider)
         assert client.post(portal_url(incident, "d3"), {"text": "x"}).status_code == 404
+        assert client.get(portal_url(incident, "d3")).status_code == 404
         assert client.get(f"/portal/incidents/{incident.pk}/8d/").status_code == 404
     assert not EightDStep.objects.exists()
 
