@@ -235,18 +235,15 @@ class Incident(SlaClock, models.Model):
                 condition=Q(status__in=list(OPEN_STATUSES)),
                 name="incident_supplier_open",
             ),
-            # Open incidents counted per supplier from the index alone: the counters and the id
-            # are what visible_to asks of each (selectors.suppliers_most_open_incidents).
+            # Open incidents counted per supplier from the index (visible_to reads counters, id).
             models.Index(
                 fields=["supplier", "post_count", "id"],
                 condition=Q(status__in=list(OPEN_STATUSES)),
                 name="incident_supplier_open_count",
             ),
-            # On PostgreSQL, migration 0032 adds two indexes of the incident lists' order
-            # (selectors.INCIDENT_ORDER: the latest activity to the hour, hour_of), one for every
-            # incident and one per supplier, so that a page is read from an index rather than
-            # sorted from all incidents. They are not declared here: a migration cannot name
-            # hour_of's time zone.
+            # Migration 0032 adds, on PostgreSQL, two indexes of the lists' order (INCIDENT_ORDER:
+            # the latest activity to the hour), for every incident and per supplier. They are not
+            # declared here: a migration cannot name hour_of's time zone.
         ]
 
     def __str__(self) -> str:
