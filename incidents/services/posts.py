@@ -79,7 +79,8 @@ def _require_operator(actor: User) -> None:
         raise ApplicationError("Only operators correct evidence by hand.", code="forbidden")
 
 
-def _incidents_of(post_ids: Iterable[int]) -> set[int]:
+def incidents_of(post_ids: Iterable[int]) -> set[int]:
+    """The incidents these posts are grouped into."""
     return set(
         PostMatch.objects.filter(post_id__in=list(post_ids), incident__isnull=False).values_list(
             "incident_id", flat=True
@@ -111,7 +112,7 @@ def post_update(*, post: Post, actor: User, **changes: Any) -> Post:
     # Its evidence lists read its time and visibility off its matches: a report made private
     # leaves them now, not when it is processed again.
     PostMatch.objects.filter(post=locked).update(**PostMatch.copies_of(locked))
-    incidents_recount(incident_ids=_incidents_of([locked.pk]), active_ids=())
+    incidents_recount(incident_ids=incidents_of([locked.pk]), active_ids=())
     complaint_days_add({key: -n for key, n in daily.items()})
     posts_queue([locked.pk])
     return locked
@@ -122,7 +123,7 @@ def posts_delete(*, posts: Iterable[Post], actor: User) -> int:
     """Delete evidence (spam, a duplicate); the incidents it was in are recounted."""
     _require_operator(actor)
     ids = [post.pk for post in posts]
-    incident_ids = _incidents_of(ids)
+    incident_ids = incidents_of(ids)
     daily = grouped_complaints(ids)
     _, deleted = Post.objects.filter(pk__in=ids).delete()
     incidents_recount(incident_ids=incident_ids, active_ids=())

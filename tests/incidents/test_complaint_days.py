@@ -22,6 +22,7 @@ from incidents import selectors, services
 from incidents.charts import RANGES
 from incidents.models import ComplaintDay, Incident, Post, PostMatch
 from incidents.services.complaint_days import complaint_days_drift, complaint_days_rebuild
+from incidents.services.counters import counters_drift
 from suppliers.models import SupplierAlias
 from tests.factories import (
     BuyerMembershipFactory,
@@ -270,3 +271,30 @@ def test_a_day_whose_complaints_all_left_dates_no_complaint(on_commit, alice, op
         viewer=alice.viewer, supplier=umbrella, time_range=week, now=NOW
     )
     assert trend.latest is None and trend.chart.total == 0
+
+
+def _counts_equal_a_recount() -> None:
+    assert complaint_days_drift() == []
+    assert counters_drift(incident_ids=Incident.objects.values_list("pk", flat=True)) == []
+
+
+def test_deleting_an_organization_takes_its_reports_out_of_every_count(world, acme):
+    # Acme's shared and private reports are counted in incidents and by day.
+    assert Post.objects.filter(organization=acme, matches__incident__isnull=False).exists()
+    pk = acme.pk
+    acme.delete()
+    assert not Post.objects.filter(organization_id=pk).exists()
+    _counts_equal_a_recount()
+
+
+def test_deleting_a_category_leaves_its_complaints_uncategorised_in_the_daily_counts(world):
+    category = ComplaintDay.objects.exclude(n=0).exclude(category=None).first().category
+    total = sum(ComplaintDay.objects.values_list("n", flat=True))
+    # Buyers' choices and incidents protect a category; here it is left only to complaints.
+    Post.objects.filter(category=category).update(category=None)
+    Incident.objects.filter(category=category).update(category=None)
+    pk = category.pk
+    category.delete()
+    assert not ComplaintDay.objects.filter(category_id=pk).exists()
+    assert sum(ComplaintDay.objects.values_list("n", flat=True)) == total
+    _counts_equal_a_recount()
