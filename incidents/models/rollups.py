@@ -40,8 +40,8 @@ class ComplaintDay(models.Model):
 
     day = models.DateField()
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="+")
-    # No constraint: a deleted category leaves its count where it was (named "Uncategorised",
-    # as the complaints it loses its name on) until the next rebuild.
+    # No constraint: when a category is deleted its rows join the uncategorised ones
+    # (services.deletions), as its complaints lose it.
     category = models.ForeignKey(
         "Category",
         null=True,
