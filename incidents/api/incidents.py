@@ -97,7 +97,7 @@ UNPROCESSABLE = OpenApiResponse(
 
 class EvidencePagination(ApiCursorPagination):
     # selectors.incident_evidence's order. A cursor holds the first field's value of a page's
-    # last post: the time it is shown with, never a hidden exact one.
+    # last post: the hour of its time, never a hidden exact one.
     # CursorPagination takes a tuple; the base's "-id" has mypy infer `str` for all subclasses.
     ordering = selectors.EVIDENCE_ORDER
 

@@ -89,10 +89,13 @@ class PostQuerySet(models.QuerySet["Post"]):
 
     def in_shown_order(self) -> PostQuerySet:
         """with_shown_time's posts of one incident (in_incident), newest first by `shown_at`, then
-        by id. The hour of each post's time (copied onto its match) comes first: it is the
-        hour of `shown_at` too, so the order is the same, and it lets a page of a long incident be
-        read from the index of that hour (migration 0036) rather than sorted from all of it."""
-        return self.order_by(hour_of("matches__post_published_at").desc(), "-shown_at", "-id")
+        by id, each with `shown_hour`: the hour of its time (copied onto its match), which is
+        the hour of `shown_at` too. Ordered by that hour first, the order is the same, and a
+        page of a long incident is read from the index of that hour (migration 0037) rather
+        than sorted from all of it; a cursor of the API holds that hour."""
+        return self.annotate(shown_hour=hour_of("matches__post_published_at")).order_by(
+            "-shown_hour", "-shown_at", "-id"
+        )
 
     def with_shown_time(self, who: Who) -> PostQuerySet:
         """Each post with `shown_at`: when it was published, to the hour where the viewer may not

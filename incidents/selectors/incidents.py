@@ -110,7 +110,7 @@ def incident_replies(*, viewer: Viewer, incident: Incident) -> QuerySet[Reply]:
 
 
 # The evidence lists' and the timelines' order: newest first by the time each row is shown with.
-EVIDENCE_ORDER = ("-shown_at", "-id")
+EVIDENCE_ORDER = ("-shown_hour", "-shown_at", "-id")  # PostQuerySet.in_shown_order
 TIMELINE_ORDER = ("-shown_at", "-id")
 
 
@@ -135,7 +135,7 @@ def incident_evidence(*, viewer: Viewer, incident: Incident) -> QuerySet[Post]:
                 to_attr="shown_disputes",
             ),
         )
-        .order_by(*EVIDENCE_ORDER)
+        .in_shown_order()
     )
 
 
