@@ -94,7 +94,7 @@ class PostQuerySet(models.QuerySet["Post"]):
         page of a long incident is read from the index of that hour (migration 0037) rather
         than sorted from all of it; a cursor of the API holds that hour."""
         return self.annotate(shown_hour=hour_of("matches__post_published_at")).order_by(
-            "-shown_hour", "-shown_at", "-id"
+            F("shown_hour").desc(), F("shown_at").desc(), "-id"
         )
 
     def with_shown_time(self, who: Who) -> PostQuerySet:
