@@ -3,12 +3,9 @@
 Plain data in (AliasSpec, SupplierSpec), plain data out (Match), no Django. Build a Matcher once
 per alias set and reuse it: a match costs time linear in the post, however many aliases there are.
 
-Normalisation: HTML entities decoded, then NFKC and casefold, for posts and aliases alike. Where
-that changes lengths ("ß" -> "ss", "&amp;" -> "&"), the post is normalised piece by piece (an
-entity, a character with the marks that join it, a run that folds one to one) and each piece
-records where it lay in the original; a hit's span runs from the start of the piece holding its
-first character to the end of the piece holding its last, so spans always cover whole original
-characters. Posts that fold one to one (ASCII without "&", most emoji) keep their offsets as is.
+Normalisation (normalising.py): HTML entities decoded, then NFKC and casefold, for posts and
+aliases alike. A hit's span runs from the start of the original piece holding its first character
+to the end of the piece holding its last, so spans always cover whole original characters.
 
 Word boundaries: the characters either side of a hit must not be letters, digits, marks or "_"
 ("delta" is not in "deltas", "@united" not in "@unitedstates"), nor may a hit follow an apostrophe
@@ -29,10 +26,7 @@ the post; else the one with the first strong (unambiguous) mention; else the fir
 from __future__ import annotations
 
 import gc
-import html
 import re
-import unicodedata
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,6 +36,8 @@ from typing import NamedTuple, Protocol, TypeAlias
 import ahocorasick
 from wordfreq import get_frequency_dict, zipf_frequency
 from wordfreq.tokens import tokenize
+
+from .normalising import IS_WORD_CHAR, Offsets, normalise, normalise_with_offsets
 
 KINDS = ("handle", "hashtag", "domain", "name", "alias", "product")
 
@@ -58,9 +54,6 @@ _AMBIGUOUS_CONFIDENCE = 0.6
 _AMBIGUOUS_AT_SENTENCE_START_CONFIDENCE = 0.5
 _NAME_LIKE = frozenset({"name", "alias", "product"})
 
-# Characters whose properties are remembered; the rest are worked out each time (bounds memory
-# against posts in every script there is).
-_CHARS_REMEMBERED = 20_000
 _MATCHES_REMEMBERED = 4096
 # A hit after one of these needs a second look: "@" starts a handle, an apostrophe may sit
 # inside a word ("O'Hare").
@@ -68,8 +61,6 @@ _GUARDED_PREFIXES = frozenset("@'\u2019")
 # What may stand between a sentence boundary and the word that opens the sentence.
 _SENTENCE_OPENERS = frozenset(" \t\r\"'([{#\u201c\u2018\u00ab")
 _SENTENCE_ENDS = frozenset(".!?\n")
-# The same pattern html.unescape uses, so decoding entity by entity equals decoding the whole.
-_ENTITY = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
 _LEADING_HANDLES = re.compile(r"(?:[\s.\"'(\u201c\u2018]*+@\w++[:,;]?+)++")
 _WORD = re.compile(r"\w+")
 _DOMAIN_PREFIX = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?")
@@ -127,147 +118,6 @@ class _Automaton(Protocol):
     def make_automaton(self) -> None: ...
 
     def iter(self, string: str, /) -> Iterator[tuple[int, _Payload]]: ...
-
-
-@lru_cache(maxsize=8192)
-def _fold(piece: str) -> str:
-    # NFKC again after casefold: folding can produce sequences that NFKC composes differently.
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", piece).casefold())
-
-
-def _is_mark(char: str) -> bool:
-    return unicodedata.category(char)[0] == "M"
-
-
-def _joins_previous(char: str) -> bool:
-    """Whether NFKC may merge ``char`` into the character before it ("e" + U+0301 -> "é")."""
-    # Judged on the compatibility decomposition: a half-width sound mark or a compatibility
-    # jamo becomes a combining mark or a conjoining jamo.
-    first = unicodedata.normalize("NFKD", char)[0]
-    return _is_mark(first) or "\u1160" <= first <= "\u11ff"  # or a Hangul vowel or final jamo
-
-
-class _CharTable(dict[str, bool]):
-    """A property of characters, computed once for each character met (up to a bound)."""
-
-    def __init__(self, test: Callable[[str], bool]) -> None:
-        super().__init__()
-        self._test = test
-
-    def __missing__(self, char: str) -> bool:
-        value = self._test(char)
-        if len(self) < _CHARS_REMEMBERED:
-            self[char] = value
-        return value
-
-
-# Whether a character belongs to a word (letter, digit, mark or "_"): a boundary check is one
-# dict lookup, in every script.
-# Whether a (normalised) character continues a word: a hit beside one is inside a longer word.
-IS_WORD_CHAR = _CharTable(lambda char: char.isalnum() or char == "_" or _is_mark(char))
-_JOINS_PREVIOUS = _CharTable(_joins_previous)
-_unescape = lru_cache(maxsize=1024)(html.unescape)
-
-
-def _fold_aligned(segment: str) -> str | None:
-    """The folded segment when folding maps every character to exactly one, else None."""
-    if not unicodedata.is_normalized("NFKC", segment):
-        return None
-    folded = segment.casefold()
-    # casefold never deletes a character, so equal lengths mean one character for one.
-    if len(folded) != len(segment) or not unicodedata.is_normalized("NFKC", folded):
-        return None
-    return folded
-
-
-class _Offsets:
-    """A normalised text built piece by piece, with where each piece lay in the original.
-
-    In an aligned piece characters correspond one to one; otherwise (an entity, a character
-    with its marks) each normalised character maps to the whole original piece.
-    """
-
-    __slots__ = ("_length", "_norm_starts", "_parts", "_pieces")
-
-    def __init__(self) -> None:
-        self._parts: list[str] = []
-        self._norm_starts: list[int] = []
-        self._pieces: list[tuple[int, int, int, bool]] = []
-        self._length = 0
-
-    def add(self, folded: str, begin: int, end: int, aligned: bool) -> None:
-        if folded:
-            self._parts.append(folded)
-            self._norm_starts.append(self._length)
-            self._pieces.append((self._length, begin, end, aligned))
-            self._length += len(folded)
-
-    def text(self) -> str:
-        return "".join(self._parts)
-
-    def original_start(self, index: int) -> int:
-        norm_start, begin, _, aligned = self._pieces[bisect_right(self._norm_starts, index) - 1]
-        return begin + index - norm_start if aligned else begin
-
-    def original_end(self, index: int) -> int:
-        """The original offset just past normalised character ``index - 1``."""
-        norm_start, begin, end, aligned = self._pieces[
-            bisect_right(self._norm_starts, index - 1) - 1
-        ]
-        return begin + index - norm_start if aligned else end
-
-
-def _fold_segment(offsets: _Offsets, text: str, begin: int, finish: int) -> None:
-    segment = text[begin:finish]
-    folded = segment.lower() if segment.isascii() else _fold_aligned(segment)
-    if folded is not None:
-        offsets.add(folded, begin, finish, aligned=True)
-        return
-    # Rare (a ligature, an accent written as a combining mark): one cluster at a time.
-    cluster_start = begin
-    while cluster_start < finish:
-        cluster_end = cluster_start + 1
-        while cluster_end < finish and _JOINS_PREVIOUS[text[cluster_end]]:
-            cluster_end += 1
-        offsets.add(_fold(text[cluster_start:cluster_end]), cluster_start, cluster_end, False)
-        cluster_start = cluster_end
-
-
-def _normalise(text: str) -> tuple[str, _Offsets | None]:
-    """The normalised text, and where its characters came from (None: at the same offsets)."""
-    offsets = None
-    if "&" in text:
-        # Entity by entity, as html.unescape scans: each "&" that starts an entity.
-        position = 0
-        found = text.find("&")
-        while found >= 0:
-            entity = _ENTITY.match(text, found)
-            decoded = _unescape(entity.group()) if entity else None
-            if entity is None or decoded == entity.group():
-                found = text.find("&", found + 1)
-                continue
-            if offsets is None:
-                offsets = _Offsets()
-            _fold_segment(offsets, text, position, found)
-            position = entity.end()
-            offsets.add(_fold(decoded), found, position, aligned=False)
-            found = text.find("&", position)
-        if offsets is not None:
-            _fold_segment(offsets, text, position, len(text))
-            return offsets.text(), offsets
-    if text.isascii():
-        return text.lower(), None
-    folded = _fold_aligned(text)
-    if folded is not None:
-        return folded, None
-    offsets = _Offsets()
-    _fold_segment(offsets, text, 0, len(text))
-    return offsets.text(), offsets
-
-
-def normalise(text: str) -> str:
-    """``text`` as the matcher compares it: entities decoded, NFKC, casefolded."""
-    return _normalise(text)[0]
 
 
 @lru_cache(maxsize=1)
@@ -405,7 +255,7 @@ class Matcher:
         if text.isascii() and "&" not in text:
             norm, offsets = text.lower(), None
         else:
-            norm, offsets = _normalise(text)
+            norm, offsets = normalise_with_offsets(text)
         is_word = IS_WORD_CHAR
         length = len(norm)
         hits: list[_Hit] = []
@@ -438,7 +288,7 @@ class Matcher:
         self,
         text: str,
         norm: str,
-        offsets: _Offsets | None,
+        offsets: Offsets | None,
         hits: list[_Hit],
     ) -> list[Match]:
         # The automaton reports hits by end, longest first among equal ends. Reversed and sorted

@@ -25,7 +25,7 @@ from typing import TypeAlias
 import ahocorasick
 import pyparsing as pp
 
-from .matching import IS_WORD_CHAR, normalise
+from .normalising import IS_WORD_CHAR, normalise
 
 MAX_QUERY_LENGTH = 1000
 MAX_TERMS = 50

@@ -22,8 +22,8 @@ from incidents.matching import (
     Matcher,
     SupplierSpec,
     is_common_word,
-    normalise,
 )
+from incidents.normalising import normalise
 from tests.helpers import SHARED_DATA, require
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
