@@ -104,8 +104,9 @@ class _Alias(NamedTuple):
     name_like: bool
 
 
-# What the automaton holds for a key: its length, whether it may follow "@", and its aliases.
-_Payload: TypeAlias = tuple[int, bool, tuple[_Alias, ...]]
+# What the automaton holds for a key: its length, whether it may follow "@", its aliases, and
+# the key itself when it is also a term to find (Matcher's ``terms``), else None.
+_Payload: TypeAlias = tuple[int, bool, tuple[_Alias, ...], str | None]
 # A hit: normalised start, end, and the aliases of the key found there.
 _Hit: TypeAlias = tuple[int, int, tuple[_Alias, ...]]
 
@@ -177,13 +178,17 @@ def _make_alias(spec: AliasSpec, key: str, shared: bool) -> _Alias:
 
 
 class Matcher:
-    """Every supplier alias in one automaton; ``match`` finds the suppliers a text names."""
+    """Every supplier alias in one automaton; ``match`` finds the suppliers a text names.
+
+    ``terms`` (normalised words and phrases, e.g. the keyword monitors' ones) share the automaton:
+    ``search`` also tells which of them a text contains as whole words, in the same pass."""
 
     def __init__(
         self,
         aliases: Iterable[AliasSpec],
         suppliers: Iterable[SupplierSpec] = (),
         version: int = 0,
+        terms: Iterable[str] = (),
     ) -> None:
         self.version = version
         # A build allocates a few objects per alias and frees almost none; the collector's
@@ -191,12 +196,14 @@ class Matcher:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self._build(aliases, suppliers)
+            self._build(aliases, suppliers, frozenset(filter(None, terms)))
         finally:
             if collecting:
                 gc.enable()
 
-    def _build(self, aliases: Iterable[AliasSpec], suppliers: Iterable[SupplierSpec]) -> None:
+    def _build(
+        self, aliases: Iterable[AliasSpec], suppliers: Iterable[SupplierSpec], terms: frozenset[str]
+    ) -> None:
         self._context: dict[int, frozenset[str]] = {}
         # Suppliers of one trade share their context words: fold each list once, keep one set.
         folded_contexts: dict[tuple[str, ...], frozenset[str]] = {}
@@ -221,7 +228,8 @@ class Matcher:
         for key, first in by_key.items():
             if key not in repeated:
                 alias = _make_alias(first, key, shared=False)
-                payloads.append((key, (len(key), not alias.name_like, (alias,))))
+                term = key if key in terms else None
+                payloads.append((key, (len(key), not alias.name_like, (alias,), term)))
                 continue
             # A canonical order (any total one) makes the payload independent of input order.
             specs = sorted(set(repeated[key]), key=repr)
@@ -234,7 +242,9 @@ class Matcher:
                     best[spec.supplier_id] = alias
             # Payloads are small tuples the hot loop unpacks: no lookups per hit.
             after_at = not all(alias.name_like for alias in best.values())
-            payloads.append((key, (len(key), after_at, tuple(best.values()))))
+            term = key if key in terms else None
+            payloads.append((key, (len(key), after_at, tuple(best.values()), term)))
+        payloads.extend((term, (len(term), False, (), term)) for term in terms - by_key.keys())
         # Adding the keys in one tight loop keeps the trie's nodes close together in memory,
         # which makes every search faster.
         self._automaton: _Automaton = ahocorasick.Automaton()
@@ -252,6 +262,10 @@ class Matcher:
 
     def match(self, text: str) -> list[Match]:
         """The suppliers ``text`` names, one Match each: the primary first, then by position."""
+        return self.search(text)[0]
+
+    def search(self, text: str) -> tuple[list[Match], list[str]]:
+        """What ``match`` finds, and the terms ``text`` contains (as often as it does)."""
         if text.isascii() and "&" not in text:
             norm, offsets = text.lower(), None
         else:
@@ -259,30 +273,40 @@ class Matcher:
         is_word = IS_WORD_CHAR
         length = len(norm)
         hits: list[_Hit] = []
-        for last, (key_length, after_at, aliases) in self._iter(norm):
+        terms: list[str] = []
+        for last, (key_length, after_at, aliases, term) in self._iter(norm):
             start = last - key_length + 1
             if start:
                 before = norm[start - 1]
                 if is_word[before]:
                     continue
-                if before in _GUARDED_PREFIXES and (
-                    (before == "@" and not after_at)
-                    or (before != "@" and start > 1 and is_word[norm[start - 2]])
-                ):
-                    continue
             end = last + 1
             if end < length and is_word[norm[end]]:
                 continue
+            if term is not None:
+                # A whole word is all a term asks for; what follows is about names.
+                terms.append(term)
+                if not aliases:
+                    continue
+            if (
+                start
+                and before in _GUARDED_PREFIXES
+                and (
+                    (before == "@" and not after_at)
+                    or (before != "@" and start > 1 and is_word[norm[start - 2]])
+                )
+            ):
+                continue
             hits.append((start, end, aliases))
         if not hits:
-            return []
+            return [], terms
         if len(hits) == 1 and len(hits[0][2]) == 1 and not hits[0][2][0].ambiguous:
             # Most posts name one supplier once, plainly: nothing to weigh.
             start, end, (alias,) = hits[0]
             if offsets is not None:
                 start, end = offsets.original_start(start), offsets.original_end(end)
-            return [self._match(alias, start, end, alias.confidence, True)]
-        return self._weigh(text, norm, offsets, hits)
+            return [self._match(alias, start, end, alias.confidence, True)], terms
+        return self._weigh(text, norm, offsets, hits), terms
 
     def _weigh(
         self,
