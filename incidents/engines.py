@@ -1,8 +1,9 @@
-"""The matcher and classifier each process keeps in memory, rebuilt only when their inputs change.
+"""The matchers and classifier each process keeps in memory, rebuilt only when their inputs change.
 
-This module adapts the pure cores (matching.py, classify.py, learning.py) to the database: it
-reads aliases, categories and the active trained model, builds the core objects once per process,
-and checks a cheap version on each batch.
+This module adapts the pure cores (matching.py, monitors.py, classify.py, learning.py) to the
+database: it reads aliases, keyword monitors, categories and the active trained model, builds the
+core objects once per process, and checks a cheap version on each batch. The supplier matcher
+holds the monitors' terms too, so a change to either rebuilds it.
 """
 
 from __future__ import annotations

@@ -227,7 +227,8 @@ class _Alternative(NamedTuple):
 
     excludes: frozenset[str]
     query: Node | None
-    monitors: tuple[int, ...]  # on any post
+    # Sets rather than tuples: a set takes them in with their hashes, twice as fast.
+    monitors: frozenset[int]  # on any post
     limited: tuple[tuple[int, frozenset[int]], ...]  # on posts naming one of these suppliers
 
 
@@ -237,7 +238,7 @@ class _Group(NamedTuple):
 
     wants: frozenset[str]
     excludes: frozenset[str] | None  # None: a query of the group must be read whole
-    monitors: tuple[int, ...]
+    monitors: frozenset[int]
     limited: tuple[tuple[int, frozenset[int]], ...]
     alternatives: tuple[_Alternative, ...]
 
@@ -287,7 +288,7 @@ class MonitorMatcher:
                 _Alternative(
                     excludes,
                     query,
-                    tuple(spec.id for spec in specs if not spec.supplier_ids),
+                    frozenset(spec.id for spec in specs if not spec.supplier_ids),
                     tuple((spec.id, spec.supplier_ids) for spec in specs if spec.supplier_ids),
                 )
                 for (excludes, query), specs in grouped[wants].items()
@@ -296,7 +297,7 @@ class MonitorMatcher:
             group = _Group(
                 wants,
                 None if wide else frozenset().union(*(a.excludes for a in alternatives)),
-                tuple(sorted({m for alternative in alternatives for m in alternative.monitors})),
+                frozenset().union(*(alternative.monitors for alternative in alternatives)),
                 tuple(dict.fromkeys(pair for a in alternatives for pair in a.limited)),
                 tuple(alternatives),
             )
