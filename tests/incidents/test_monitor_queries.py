@@ -23,6 +23,8 @@ from incidents.monitors import (
     holds,
     parse_query,
 )
+from incidents.normalising import IS_WORD_CHAR, normalise
+from tests.helpers import SHARED_DATA, require
 
 
 def test_words_side_by_side_must_all_appear():
@@ -226,3 +228,48 @@ def test_the_monitors_satisfied_are_those_whose_query_holds_for_any_queries(moni
             }
             text = " and ".join(found) or "nothing"
             assert matcher.satisfied(searcher.search(text)[1], named) == expected, found
+
+
+def _contains(norm: str, term: str) -> bool:
+    """Whether `term` stands in the normalised text as a whole word: a plain string search."""
+    start = norm.find(term)
+    while start >= 0:
+        end = start + len(term)
+        if not (start and IS_WORD_CHAR[norm[start - 1]]) and not (
+            end < len(norm) and IS_WORD_CHAR[norm[end]]
+        ):
+            return True
+        start = norm.find(term, start + 1)
+    return False
+
+
+@pytest.mark.slow
+def test_real_tweets_satisfy_the_bench_s_monitors_whose_query_holds():
+    """bench_monitors' 1,000 monitors and 1,000 supplier aliases over the real tweets, matched as
+    the pipeline matches a post (one search, then the monitors its terms satisfy): each tweet
+    satisfies the monitors whose query holds for the terms it contains, found here by a plain
+    string search rather than the automaton, and whose supplier limit the suppliers it names meet."""
+    path = SHARED_DATA / "airline-tweets-dev.csv"
+    require(path.is_file(), f"needs the airline tweets at {path}")
+    from bench.bench_matching import alias_set, load_tweets
+    from bench.bench_monitors import ingest_matching, monitor_queries
+
+    aliases, suppliers = alias_set(1_000)
+    specs = monitor_queries(1_000, sorted({supplier.id for supplier in suppliers}))
+    monitors = MonitorMatcher(specs)
+    match = ingest_matching(Matcher(aliases, suppliers, terms=monitors.terms), monitors)
+    suppliers_of = Matcher(aliases, suppliers).match
+    queries = [(spec.id, parse_query(spec.query), spec.supplier_ids) for spec in specs]
+    satisfying = 0
+    for text in load_tweets():
+        norm = normalise(text)
+        present = frozenset(term for term in monitors.terms if _contains(norm, term))
+        named = {m.supplier_id for m in suppliers_of(text)}
+        expected = {
+            monitor_id
+            for monitor_id, node, limit in queries
+            if present and holds(node, present) and (not limit or limit & named)
+        }
+        assert match(text) == expected, text
+        satisfying += bool(expected)
+    assert satisfying > 3_000
