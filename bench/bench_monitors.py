@@ -141,7 +141,7 @@ def run(texts_limit: int | None = None) -> str:
         hits = [both(text) for text in tweets]
         finding = len({monitor_id for found in hits for monitor_id in found})
         notes.append(
-            f"{count:,} monitors: {monitor_matcher.size:,} distinct terms; {finding:,} of the "
+            f"{count:,} monitors: {len(monitor_matcher.terms):,} distinct terms; {finding:,} of the "
             f"monitors find at least one of the {len(tweets):,} tweets; "
             f"{sum(1 for found in hits if found):,} tweets satisfy at least one; "
             f"e.g. `{monitors[0].query}`, `{monitors[5].query}`."

@@ -19,6 +19,10 @@ when written as a proper noun (upper-case first letter in the original) within C
 of one of its supplier's context words; at the start of a sentence, where a capital proves little,
 with a lower confidence. A supplier also named by a strong alias is matched by that mention.
 
+Terms: other words and phrases (the keyword monitors') may share the automaton, so that one pass
+over a post (``search``) finds them with the suppliers. A term needs only to stand as a whole word;
+the rules about "@", apostrophes, overlaps and ambiguity are about names.
+
 Primary: the supplier addressed first, i.e. the first supplier handle among the @handles opening
 the post; else the one with the first strong (unambiguous) mention; else the first mention.
 """

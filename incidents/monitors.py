@@ -281,7 +281,6 @@ class MonitorMatcher:
             for wants, excludes, query in keys:
                 grouped.setdefault(wants, {}).setdefault((excludes, query), []).append(monitor)
         self.terms = frozenset(terms)
-        self.size = len(self.terms)
         self._filed: dict[str, _Filed] = {}
         for wants in grouped:
             alternatives = [
