@@ -1,8 +1,9 @@
-"""The matcher and classifier each process keeps in memory, rebuilt only when their inputs change.
+"""The matchers and classifier each process keeps in memory, rebuilt only when their inputs change.
 
-This module adapts the pure cores (matching.py, classify.py, learning.py) to the database: it
-reads aliases, categories and the active trained model, builds the core objects once per process,
-and checks a cheap version on each batch.
+This module adapts the pure cores (matching.py, monitors.py, classify.py, learning.py) to the
+database: it reads aliases, keyword monitors, categories and the active trained model, builds the
+core objects once per process, and checks a cheap version on each batch. The supplier matcher
+holds the monitors' terms too, so a change to either rebuilds it.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_matcher: tuple[str, Matcher] | None = None
+# (alias version, the monitor matcher whose terms it holds, the supplier matcher)
+_matcher: tuple[str, MonitorMatcher, Matcher] | None = None
 _classifier: tuple[tuple, Classifier] | None = None
 # (active version, its loaded model or None when it could not be loaded)
 _learned: tuple[str, LearnedClassifier | None] | None = None
 
 
-def build_matcher(version: str = "") -> Matcher:
+def build_matcher(terms: frozenset[str] = frozenset()) -> Matcher:
     # Active aliases only: a buyer organization's proposal waits for an operator's approval.
     rows = SupplierAlias.objects.active().values_list(
         "id", "supplier_id", "text", "kind", "is_ambiguous"
@@ -52,17 +54,25 @@ def build_matcher(version: str = "") -> Matcher:
         SupplierSpec(id=supplier_id, context_words=tuple(words or ()))
         for supplier_id, words in Supplier.objects.values_list("id", "context_words")
     ]
-    return Matcher(aliases, suppliers)
+    return Matcher(aliases, suppliers, terms=terms)
+
+
+def get_matchers() -> tuple[Matcher, MonitorMatcher]:
+    """The process's supplier matcher, whose automaton also holds every active keyword monitor's
+    terms, and the monitor matcher that reads the monitors off the terms it finds: built together,
+    rebuilt when an alias, a supplier or a monitor has changed."""
+    global _matcher
+    monitors = _get_monitor_matcher()
+    version = alias_version()
+    with _lock:
+        if _matcher is None or _matcher[0] != version or _matcher[1] is not monitors:
+            _matcher = (version, monitors, build_matcher(monitors.terms))
+        return _matcher[2], monitors
 
 
 def get_matcher() -> Matcher:
-    """The process's matcher, rebuilt when any alias or supplier has changed since it was built."""
-    global _matcher
-    version = alias_version()
-    with _lock:
-        if _matcher is None or _matcher[0] != version:
-            _matcher = (version, build_matcher(version))
-        return _matcher[1]
+    """The process's supplier matcher (get_matchers)."""
+    return get_matchers()[0]
 
 
 def get_lexicon_classifier() -> Classifier:
@@ -137,7 +147,7 @@ def _monitor_version() -> tuple:
     return (found["n"], found["changed"])
 
 
-def get_monitor_matcher() -> MonitorMatcher:
+def _get_monitor_matcher() -> MonitorMatcher:
     """The process's keyword-monitor matcher, rebuilt when a monitor has changed."""
     global _monitor_matcher
     version = _monitor_version()

@@ -3,12 +3,9 @@
 Plain data in (AliasSpec, SupplierSpec), plain data out (Match), no Django. Build a Matcher once
 per alias set and reuse it: a match costs time linear in the post, however many aliases there are.
 
-Normalisation: HTML entities decoded, then NFKC and casefold, for posts and aliases alike. Where
-that changes lengths ("ß" -> "ss", "&amp;" -> "&"), the post is normalised piece by piece (an
-entity, a character with the marks that join it, a run that folds one to one) and each piece
-records where it lay in the original; a hit's span runs from the start of the piece holding its
-first character to the end of the piece holding its last, so spans always cover whole original
-characters. Posts that fold one to one (ASCII without "&", most emoji) keep their offsets as is.
+Normalisation (normalising.py): HTML entities decoded, then NFKC and casefold, for posts and
+aliases alike. A hit's span runs from the start of the original piece holding its first character
+to the end of the piece holding its last, so spans always cover whole original characters.
 
 Word boundaries: the characters either side of a hit must not be letters, digits, marks or "_"
 ("delta" is not in "deltas", "@united" not in "@unitedstates"), nor may a hit follow an apostrophe
@@ -22,6 +19,10 @@ when written as a proper noun (upper-case first letter in the original) within C
 of one of its supplier's context words; at the start of a sentence, where a capital proves little,
 with a lower confidence. A supplier also named by a strong alias is matched by that mention.
 
+Terms: other words and phrases (the keyword monitors') may share the automaton, so that one pass
+over a post (``search``) finds them with the suppliers. A term needs only to stand as a whole word;
+the rules about "@", apostrophes, overlaps and ambiguity are about names.
+
 Primary: the supplier addressed first, i.e. the first supplier handle among the @handles opening
 the post; else the one with the first strong (unambiguous) mention; else the first mention.
 """
@@ -29,10 +30,7 @@ the post; else the one with the first strong (unambiguous) mention; else the fir
 from __future__ import annotations
 
 import gc
-import html
 import re
-import unicodedata
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,6 +40,8 @@ from typing import NamedTuple, Protocol, TypeAlias
 import ahocorasick
 from wordfreq import get_frequency_dict, zipf_frequency
 from wordfreq.tokens import tokenize
+
+from .normalising import IS_WORD_CHAR, Offsets, normalise, normalise_with_offsets
 
 KINDS = ("handle", "hashtag", "domain", "name", "alias", "product")
 
@@ -58,9 +58,6 @@ _AMBIGUOUS_CONFIDENCE = 0.6
 _AMBIGUOUS_AT_SENTENCE_START_CONFIDENCE = 0.5
 _NAME_LIKE = frozenset({"name", "alias", "product"})
 
-# Characters whose properties are remembered; the rest are worked out each time (bounds memory
-# against posts in every script there is).
-_CHARS_REMEMBERED = 20_000
 _MATCHES_REMEMBERED = 4096
 # A hit after one of these needs a second look: "@" starts a handle, an apostrophe may sit
 # inside a word ("O'Hare").
@@ -68,8 +65,6 @@ _GUARDED_PREFIXES = frozenset("@'\u2019")
 # What may stand between a sentence boundary and the word that opens the sentence.
 _SENTENCE_OPENERS = frozenset(" \t\r\"'([{#\u201c\u2018\u00ab")
 _SENTENCE_ENDS = frozenset(".!?\n")
-# The same pattern html.unescape uses, so decoding entity by entity equals decoding the whole.
-_ENTITY = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
 _LEADING_HANDLES = re.compile(r"(?:[\s.\"'(\u201c\u2018]*+@\w++[:,;]?+)++")
 _WORD = re.compile(r"\w+")
 _DOMAIN_PREFIX = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?")
@@ -113,8 +108,9 @@ class _Alias(NamedTuple):
     name_like: bool
 
 
-# What the automaton holds for a key: its length, whether it may follow "@", and its aliases.
-_Payload: TypeAlias = tuple[int, bool, tuple[_Alias, ...]]
+# What the automaton holds for a key: its length, whether it may follow "@", its aliases, and
+# the key itself when it is also a term to find (Matcher's ``terms``), else None.
+_Payload: TypeAlias = tuple[int, bool, tuple[_Alias, ...], str | None]
 # A hit: normalised start, end, and the aliases of the key found there.
 _Hit: TypeAlias = tuple[int, int, tuple[_Alias, ...]]
 
@@ -127,147 +123,6 @@ class _Automaton(Protocol):
     def make_automaton(self) -> None: ...
 
     def iter(self, string: str, /) -> Iterator[tuple[int, _Payload]]: ...
-
-
-@lru_cache(maxsize=8192)
-def _fold(piece: str) -> str:
-    # NFKC again after casefold: folding can produce sequences that NFKC composes differently.
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", piece).casefold())
-
-
-def _is_mark(char: str) -> bool:
-    return unicodedata.category(char)[0] == "M"
-
-
-def _joins_previous(char: str) -> bool:
-    """Whether NFKC may merge ``char`` into the character before it ("e" + U+0301 -> "é")."""
-    # Judged on the compatibility decomposition: a half-width sound mark or a compatibility
-    # jamo becomes a combining mark or a conjoining jamo.
-    first = unicodedata.normalize("NFKD", char)[0]
-    return _is_mark(first) or "\u1160" <= first <= "\u11ff"  # or a Hangul vowel or final jamo
-
-
-class _CharTable(dict[str, bool]):
-    """A property of characters, computed once for each character met (up to a bound)."""
-
-    def __init__(self, test: Callable[[str], bool]) -> None:
-        super().__init__()
-        self._test = test
-
-    def __missing__(self, char: str) -> bool:
-        value = self._test(char)
-        if len(self) < _CHARS_REMEMBERED:
-            self[char] = value
-        return value
-
-
-# Whether a character belongs to a word (letter, digit, mark or "_"): a boundary check is one
-# dict lookup, in every script.
-# Whether a (normalised) character continues a word: a hit beside one is inside a longer word.
-IS_WORD_CHAR = _CharTable(lambda char: char.isalnum() or char == "_" or _is_mark(char))
-_JOINS_PREVIOUS = _CharTable(_joins_previous)
-_unescape = lru_cache(maxsize=1024)(html.unescape)
-
-
-def _fold_aligned(segment: str) -> str | None:
-    """The folded segment when folding maps every character to exactly one, else None."""
-    if not unicodedata.is_normalized("NFKC", segment):
-        return None
-    folded = segment.casefold()
-    # casefold never deletes a character, so equal lengths mean one character for one.
-    if len(folded) != len(segment) or not unicodedata.is_normalized("NFKC", folded):
-        return None
-    return folded
-
-
-class _Offsets:
-    """A normalised text built piece by piece, with where each piece lay in the original.
-
-    In an aligned piece characters correspond one to one; otherwise (an entity, a character
-    with its marks) each normalised character maps to the whole original piece.
-    """
-
-    __slots__ = ("_length", "_norm_starts", "_parts", "_pieces")
-
-    def __init__(self) -> None:
-        self._parts: list[str] = []
-        self._norm_starts: list[int] = []
-        self._pieces: list[tuple[int, int, int, bool]] = []
-        self._length = 0
-
-    def add(self, folded: str, begin: int, end: int, aligned: bool) -> None:
-        if folded:
-            self._parts.append(folded)
-            self._norm_starts.append(self._length)
-            self._pieces.append((self._length, begin, end, aligned))
-            self._length += len(folded)
-
-    def text(self) -> str:
-        return "".join(self._parts)
-
-    def original_start(self, index: int) -> int:
-        norm_start, begin, _, aligned = self._pieces[bisect_right(self._norm_starts, index) - 1]
-        return begin + index - norm_start if aligned else begin
-
-    def original_end(self, index: int) -> int:
-        """The original offset just past normalised character ``index - 1``."""
-        norm_start, begin, end, aligned = self._pieces[
-            bisect_right(self._norm_starts, index - 1) - 1
-        ]
-        return begin + index - norm_start if aligned else end
-
-
-def _fold_segment(offsets: _Offsets, text: str, begin: int, finish: int) -> None:
-    segment = text[begin:finish]
-    folded = segment.lower() if segment.isascii() else _fold_aligned(segment)
-    if folded is not None:
-        offsets.add(folded, begin, finish, aligned=True)
-        return
-    # Rare (a ligature, an accent written as a combining mark): one cluster at a time.
-    cluster_start = begin
-    while cluster_start < finish:
-        cluster_end = cluster_start + 1
-        while cluster_end < finish and _JOINS_PREVIOUS[text[cluster_end]]:
-            cluster_end += 1
-        offsets.add(_fold(text[cluster_start:cluster_end]), cluster_start, cluster_end, False)
-        cluster_start = cluster_end
-
-
-def _normalise(text: str) -> tuple[str, _Offsets | None]:
-    """The normalised text, and where its characters came from (None: at the same offsets)."""
-    offsets = None
-    if "&" in text:
-        # Entity by entity, as html.unescape scans: each "&" that starts an entity.
-        position = 0
-        found = text.find("&")
-        while found >= 0:
-            entity = _ENTITY.match(text, found)
-            decoded = _unescape(entity.group()) if entity else None
-            if entity is None or decoded == entity.group():
-                found = text.find("&", found + 1)
-                continue
-            if offsets is None:
-                offsets = _Offsets()
-            _fold_segment(offsets, text, position, found)
-            position = entity.end()
-            offsets.add(_fold(decoded), found, position, aligned=False)
-            found = text.find("&", position)
-        if offsets is not None:
-            _fold_segment(offsets, text, position, len(text))
-            return offsets.text(), offsets
-    if text.isascii():
-        return text.lower(), None
-    folded = _fold_aligned(text)
-    if folded is not None:
-        return folded, None
-    offsets = _Offsets()
-    _fold_segment(offsets, text, 0, len(text))
-    return offsets.text(), offsets
-
-
-def normalise(text: str) -> str:
-    """``text`` as the matcher compares it: entities decoded, NFKC, casefolded."""
-    return _normalise(text)[0]
 
 
 @lru_cache(maxsize=1)
@@ -327,13 +182,17 @@ def _make_alias(spec: AliasSpec, key: str, shared: bool) -> _Alias:
 
 
 class Matcher:
-    """Every supplier alias in one automaton; ``match`` finds the suppliers a text names."""
+    """Every supplier alias in one automaton; ``match`` finds the suppliers a text names.
+
+    ``terms`` (normalised words and phrases, e.g. the keyword monitors' ones) share the automaton:
+    ``search`` also tells which of them a text contains as whole words, in the same pass."""
 
     def __init__(
         self,
         aliases: Iterable[AliasSpec],
         suppliers: Iterable[SupplierSpec] = (),
         version: int = 0,
+        terms: Iterable[str] = (),
     ) -> None:
         self.version = version
         # A build allocates a few objects per alias and frees almost none; the collector's
@@ -341,12 +200,14 @@ class Matcher:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self._build(aliases, suppliers)
+            self._build(aliases, suppliers, frozenset(filter(None, terms)))
         finally:
             if collecting:
                 gc.enable()
 
-    def _build(self, aliases: Iterable[AliasSpec], suppliers: Iterable[SupplierSpec]) -> None:
+    def _build(
+        self, aliases: Iterable[AliasSpec], suppliers: Iterable[SupplierSpec], terms: frozenset[str]
+    ) -> None:
         self._context: dict[int, frozenset[str]] = {}
         # Suppliers of one trade share their context words: fold each list once, keep one set.
         folded_contexts: dict[tuple[str, ...], frozenset[str]] = {}
@@ -371,7 +232,8 @@ class Matcher:
         for key, first in by_key.items():
             if key not in repeated:
                 alias = _make_alias(first, key, shared=False)
-                payloads.append((key, (len(key), not alias.name_like, (alias,))))
+                term = key if key in terms else None
+                payloads.append((key, (len(key), not alias.name_like, (alias,), term)))
                 continue
             # A canonical order (any total one) makes the payload independent of input order.
             specs = sorted(set(repeated[key]), key=repr)
@@ -384,7 +246,9 @@ class Matcher:
                     best[spec.supplier_id] = alias
             # Payloads are small tuples the hot loop unpacks: no lookups per hit.
             after_at = not all(alias.name_like for alias in best.values())
-            payloads.append((key, (len(key), after_at, tuple(best.values()))))
+            term = key if key in terms else None
+            payloads.append((key, (len(key), after_at, tuple(best.values()), term)))
+        payloads.extend((term, (len(term), False, (), term)) for term in terms - by_key.keys())
         # Adding the keys in one tight loop keeps the trie's nodes close together in memory,
         # which makes every search faster.
         self._automaton: _Automaton = ahocorasick.Automaton()
@@ -402,43 +266,57 @@ class Matcher:
 
     def match(self, text: str) -> list[Match]:
         """The suppliers ``text`` names, one Match each: the primary first, then by position."""
+        return self.search(text)[0]
+
+    def search(self, text: str) -> tuple[list[Match], list[str]]:
+        """What ``match`` finds, and the terms ``text`` contains (as often as it does)."""
         if text.isascii() and "&" not in text:
             norm, offsets = text.lower(), None
         else:
-            norm, offsets = _normalise(text)
+            norm, offsets = normalise_with_offsets(text)
         is_word = IS_WORD_CHAR
         length = len(norm)
         hits: list[_Hit] = []
-        for last, (key_length, after_at, aliases) in self._iter(norm):
+        terms: list[str] = []
+        for last, (key_length, after_at, aliases, term) in self._iter(norm):
             start = last - key_length + 1
             if start:
                 before = norm[start - 1]
                 if is_word[before]:
                     continue
-                if before in _GUARDED_PREFIXES and (
-                    (before == "@" and not after_at)
-                    or (before != "@" and start > 1 and is_word[norm[start - 2]])
-                ):
-                    continue
             end = last + 1
             if end < length and is_word[norm[end]]:
                 continue
+            if term is not None:
+                # A whole word is all a term asks for; what follows is about names.
+                terms.append(term)
+                if not aliases:
+                    continue
+            if (
+                start
+                and before in _GUARDED_PREFIXES
+                and (
+                    (before == "@" and not after_at)
+                    or (before != "@" and start > 1 and is_word[norm[start - 2]])
+                )
+            ):
+                continue
             hits.append((start, end, aliases))
         if not hits:
-            return []
+            return [], terms
         if len(hits) == 1 and len(hits[0][2]) == 1 and not hits[0][2][0].ambiguous:
             # Most posts name one supplier once, plainly: nothing to weigh.
             start, end, (alias,) = hits[0]
             if offsets is not None:
                 start, end = offsets.original_start(start), offsets.original_end(end)
-            return [self._match(alias, start, end, alias.confidence, True)]
-        return self._weigh(text, norm, offsets, hits)
+            return [self._match(alias, start, end, alias.confidence, True)], terms
+        return self._weigh(text, norm, offsets, hits), terms
 
     def _weigh(
         self,
         text: str,
         norm: str,
-        offsets: _Offsets | None,
+        offsets: Offsets | None,
         hits: list[_Hit],
     ) -> list[Match]:
         # The automaton reports hits by end, longest first among equal ends. Reversed and sorted

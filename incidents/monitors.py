@@ -6,26 +6,28 @@ words side by side must all appear (`crushed cartons` is `crushed AND cartons`).
 the supplier matcher compares aliases (matching.normalise: entities decoded, NFKC, casefolded) and
 as whole words ("late" is not in "latest").
 
-Matching costs what supplier matching costs: every monitor's terms sit in one Aho-Corasick
-automaton, a post is scanned once, and only the monitors whose terms it contains evaluate their
-boolean query (compiled once into set operations), on the set of terms found
-(bench/bench_monitors.py measures it). The number of monitors does not slow a post that names
-none of their terms.
+Matching costs what supplier matching costs, and happens in the same pass: every monitor's terms
+sit in the supplier matcher's automaton (``Matcher(terms=MonitorMatcher.terms)``), whose
+``search`` gives the terms a post contains along with the suppliers it names; ``satisfied`` then
+reads the monitors off those terms. Each query is expanded once, when the matcher is built, into
+the alternatives that make it hold (``clauses_of``: terms that must all be found, terms that must
+not be), identical alternatives of different monitors merged; a post looks up only the
+alternatives whose terms it contains, so a monitor that one found term satisfies outright (a word,
+a list of ORs) costs nothing more, and the number of monitors does not slow a post that names none
+of their terms (bench/bench_monitors.py measures it).
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
-import ahocorasick
 import pyparsing as pp
 
-from .matching import IS_WORD_CHAR, normalise
+from .matching import Matcher
+from .normalising import normalise
 
 MAX_QUERY_LENGTH = 1000
 MAX_TERMS = 50
@@ -122,29 +124,41 @@ def holds(node: Node, found: frozenset[str] | set[str]) -> bool:
     return any(holds(operand, found) for operand in node.operands)
 
 
-# A query compiled for matching: whether a text containing exactly these terms satisfies it.
-Test: TypeAlias = Callable[[AbstractSet[str]], bool]
+# One way a query holds: every term of the first set found and none of the second.
+Clause: TypeAlias = tuple[frozenset[str], frozenset[str]]
+# Alternatives past this many are not worth expanding: such a query is read whole (holds) instead.
+MAX_CLAUSES = 32
 
 
-def compiled(node: Node) -> Test:
-    """`holds` for one query, built once: terms side by side or alternatives become one set
-    operation (C speed), so that a post that many monitors' terms appear in is checked against
-    each of them in a few operations rather than by walking its query's tree."""
+def clauses_of(node: Node, negated: bool = False) -> list[Clause] | None:
+    """The ways the query (or its negation) holds, as alternatives (its disjunctive normal form,
+    without alternatives that want and exclude one term); None if there are more than
+    MAX_CLAUSES. Every alternative of a query that parse_query accepts wants a term: one that
+    wanted none would hold for a text without any of its terms."""
     if isinstance(node, Term):
-        text = node.text
-        return lambda found: text in found
+        term = frozenset({node.text})
+        return [(frozenset(), term)] if negated else [(term, frozenset())]
     if isinstance(node, Not):
-        operand = compiled(node.operand)
-        return lambda found: not operand(found)
-    terms = frozenset(o.text for o in node.operands if isinstance(o, Term))
-    others = tuple(compiled(o) for o in node.operands if not isinstance(o, Term))
-    if isinstance(node, All):
-        if not others:
-            return terms.issubset
-        return lambda found: terms.issubset(found) and all(test(found) for test in others)
-    if not others:
-        return lambda found: not terms.isdisjoint(found)
-    return lambda found: not terms.isdisjoint(found) or any(test(found) for test in others)
+        return clauses_of(node.operand, not negated)
+    parts = [clauses_of(operand, negated) for operand in node.operands]
+    if any(part is None for part in parts):
+        return None
+    alternatives: list[Clause] = []
+    if isinstance(node, Any) != negated:  # OR, or NOT over AND: any one of them
+        alternatives = [clause for part in parts for clause in part or ()]
+    else:  # AND, or NOT over OR: one of each at once
+        alternatives = [(frozenset(), frozenset())]
+        for part in parts:
+            alternatives = [
+                (wants | more_wants, excludes | more_excludes)
+                for wants, excludes in alternatives
+                for more_wants, more_excludes in part or ()
+                if wants.isdisjoint(more_excludes) and excludes.isdisjoint(more_wants)
+            ]
+            if len(alternatives) > MAX_CLAUSES:
+                return None
+    unique = list(dict.fromkeys(alternatives))
+    return unique if len(unique) <= MAX_CLAUSES else None
 
 
 def parse_query(query: str) -> Node:
@@ -207,54 +221,149 @@ class MonitorSpec:
     supplier_ids: frozenset[int] = frozenset()
 
 
+class _Alternative(NamedTuple):
+    """One alternative of some monitors' queries: its wanted terms found (_Group.wants), none of
+    ``excludes``, or, for a query too wide to expand (MAX_CLAUSES), ``query`` read whole."""
+
+    excludes: frozenset[str]
+    query: Node | None
+    # Sets rather than tuples: a set takes them in with their hashes, twice as fast.
+    monitors: frozenset[int]  # on any post
+    limited: tuple[tuple[int, frozenset[int]], ...]  # on posts naming one of these suppliers
+
+
+class _Group(NamedTuple):
+    """The alternatives that want the same terms, and what they find when the post contains none
+    of the terms they exclude (most posts): all their monitors, without reading them one by one."""
+
+    wants: frozenset[str]
+    excludes: frozenset[str] | None  # None: a query of the group must be read whole
+    monitors: frozenset[int]
+    limited: tuple[tuple[int, frozenset[int]], ...]
+    alternatives: tuple[_Alternative, ...]
+
+
+class _Filed(NamedTuple):
+    """The groups looked at when a term is found."""
+
+    alone: _Group | None  # the group that wants only this term
+    # The groups that want this term and one other (later in order), by that other term.
+    partners: dict[str, _Group]
+    # Groups of more terms, each filed under one of them (the one with the fewest so far).
+    wider: list[_Group]
+
+
 class MonitorMatcher:
-    """Every monitor's terms in one automaton; ``match`` gives the monitors a post satisfies.
+    """Every monitor's query expanded into alternatives; ``satisfied`` gives the monitors that the
+    terms found in a post (``terms``, searched for by the supplier matcher) satisfy.
 
     A monitor whose query no longer parses (saved before a rule changed) is left out rather than
     stopping the others."""
 
     def __init__(self, monitors: Iterable[MonitorSpec]) -> None:
-        self._queries: dict[int, tuple[Test, frozenset[int]]] = {}
-        by_term: dict[str, list[int]] = defaultdict(list)
+        grouped: dict[frozenset[str], dict[tuple[frozenset[str], Node | None], list[MonitorSpec]]]
+        grouped = {}
+        terms: set[str] = set()
         for monitor in monitors:
             try:
                 node = parse_query(monitor.query)
             except QueryError:
                 continue
-            self._queries[monitor.id] = (compiled(node), monitor.supplier_ids)
-            wanted = wanted_terms(node)
-            for term in terms_of(node):
-                # A term only excluded is looked for, but makes no monitor a candidate.
-                by_term[term].extend([monitor.id] if term in wanted else [])
-        self._automaton = ahocorasick.Automaton()
-        for term, monitor_ids in by_term.items():
-            self._automaton.add_word(term, (len(term), term, tuple(monitor_ids)))
-        self.size = len(by_term)
-        if self.size:
-            self._automaton.make_automaton()
+            # Excluded terms are looked for too: finding one can undo a monitor.
+            terms |= terms_of(node)
+            clauses = clauses_of(node)
+            keys: list[tuple[frozenset[str], frozenset[str], Node | None]]
+            if clauses is None:
+                # Read whole when any term it wants is found: only those can make it hold.
+                keys = [(frozenset({term}), frozenset(), node) for term in wanted_terms(node)]
+            else:
+                keys = [(wants, excludes, None) for wants, excludes in clauses]
+            for wants, excludes, query in keys:
+                grouped.setdefault(wants, {}).setdefault((excludes, query), []).append(monitor)
+        self.terms = frozenset(terms)
+        self._filed: dict[str, _Filed] = {}
+        for wants in grouped:
+            alternatives = [
+                _Alternative(
+                    excludes,
+                    query,
+                    frozenset(spec.id for spec in specs if not spec.supplier_ids),
+                    tuple((spec.id, spec.supplier_ids) for spec in specs if spec.supplier_ids),
+                )
+                for (excludes, query), specs in grouped[wants].items()
+            ]
+            wide = any(alternative.query is not None for alternative in alternatives)
+            group = _Group(
+                wants,
+                None if wide else frozenset().union(*(a.excludes for a in alternatives)),
+                frozenset().union(*(alternative.monitors for alternative in alternatives)),
+                tuple(dict.fromkeys(pair for a in alternatives for pair in a.limited)),
+                tuple(alternatives),
+            )
+            ordered = sorted(wants)
+            if len(ordered) == 1:
+                self._filed[ordered[0]] = self._file(ordered[0])._replace(alone=group)
+            elif len(ordered) == 2:
+                self._file(ordered[0]).partners[ordered[1]] = group
+            else:
+                min((self._file(term) for term in ordered), key=_wider_count).wider.append(group)
+        self._scanner: Matcher | None = None
+
+    def _file(self, term: str) -> _Filed:
+        filed = self._filed.get(term)
+        if filed is None:
+            filed = self._filed[term] = _Filed(None, {}, [])
+        return filed
+
+    def satisfied(self, terms: Collection[str], supplier_ids: Iterable[int] = ()) -> set[int]:
+        """The ids of the monitors that a post containing exactly ``terms`` satisfies, among those
+        limited to none of or to one of ``supplier_ids`` (the suppliers the post names)."""
+        if not terms:
+            return set()
+        found = frozenset(terms)
+        several = len(found) > 1
+        groups: list[_Group] = []
+        for term in found:
+            filed = self._filed.get(term)
+            if filed is None:
+                continue
+            alone, partners, wider = filed
+            if alone is not None:
+                groups.append(alone)
+            if partners and several:
+                # Whichever is shorter: a post with many terms costs no more than the pairs.
+                if len(partners) < len(found):
+                    groups += [group for other, group in partners.items() if other in found]
+                else:
+                    groups += [group for other in found if (group := partners.get(other))]
+            if wider and several:
+                groups += [group for group in wider if group.wants <= found]
+        matched: set[int] = set()
+        limited: list[tuple[int, frozenset[int]]] = []
+        for _, excluded, all_monitors, all_limited, alternatives in groups:
+            if excluded is not None and excluded.isdisjoint(found):
+                matched.update(all_monitors)
+                if all_limited:
+                    limited += all_limited
+                continue
+            for excludes, query, monitors, limits in alternatives:
+                if excludes.isdisjoint(found) and (query is None or holds(query, found)):
+                    matched.update(monitors)
+                    limited += limits
+        if limited:
+            named = frozenset(supplier_ids)
+            for monitor_id, limit in limited:
+                if not limit.isdisjoint(named):
+                    matched.add(monitor_id)
+        return matched
 
     def match(self, text: str, supplier_ids: Iterable[int] = ()) -> list[int]:
-        """The ids of the monitors whose query `text` satisfies, among those limited to none of
-        or to one of `supplier_ids` (the suppliers the post names)."""
-        if not self.size:
-            return []
-        norm = normalise(text)
-        length = len(norm)
-        found: set[str] = set()
-        candidates: set[int] = set()
-        for last, (key_length, term, monitor_ids) in self._automaton.iter(norm):
-            start, end = last - key_length + 1, last + 1
-            if start and IS_WORD_CHAR[norm[start - 1]]:
-                continue
-            if end < length and IS_WORD_CHAR[norm[end]]:
-                continue
-            found.add(term)
-            candidates.update(monitor_ids)
-        named = frozenset(supplier_ids)
-        matched = []
-        for monitor_id in candidates:
-            test, limit = self._queries[monitor_id]
-            if (not limit or not limit.isdisjoint(named)) and test(found):
-                matched.append(monitor_id)
-        matched.sort()
-        return matched
+        """``satisfied`` for the terms of ``text``, searched for on their own (the pipeline finds
+        them in the same pass as the suppliers)."""
+        if self._scanner is None:
+            self._scanner = Matcher((), terms=self.terms)
+        return sorted(self.satisfied(self._scanner.search(text)[1], supplier_ids))
+
+
+def _wider_count(filed: _Filed) -> int:
+    return len(filed.wider)

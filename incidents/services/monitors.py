@@ -15,7 +15,6 @@ from suppliers.models import Supplier, User
 from supplierwatch.errors import ApplicationError
 from supplierwatch.viewers import Viewer, viewer_of
 
-from .. import engines
 from ..inputs import clean_monitor
 from ..models import KeywordMonitor, MonitorAlert, MonitorMatch, Post, to_the_hour
 from ..signals import monitor_alerts_announce
@@ -84,17 +83,13 @@ def monitor_watch(*, actor: User, monitor: KeywordMonitor, watching: bool) -> No
 
 
 def monitor_matches_record(posts: Iterable[tuple[Post, Iterable[int]]]) -> int:
-    """Record which monitors each processed public post satisfies, given the suppliers it names.
-    Called by the pipeline inside its transaction; safe to repeat for a reprocessed post."""
-    matcher = engines.get_monitor_matcher()
-    if not matcher.size:
-        return 0
+    """Record the monitors each processed post satisfies (found by the pipeline as it matches the
+    post: engines.get_matchers). Called by the pipeline inside its transaction; safe to repeat
+    for a reprocessed post."""
     rows = [
         MonitorMatch(monitor_id=monitor_id, post=post, published_at=post.published_at)
-        for post, supplier_ids in posts
-        # Buyers' reports are evidence for their supplier, never keyword hits for others.
-        if not post.is_buyer_post
-        for monitor_id in matcher.match(post.text, supplier_ids)
+        for post, monitor_ids in posts
+        for monitor_id in monitor_ids
     ]
     MonitorMatch.objects.bulk_create(rows, ignore_conflicts=True)
     spans: dict[int, tuple[datetime, datetime]] = {}

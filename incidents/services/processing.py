@@ -80,11 +80,13 @@ class _Evaluated:
     classification: Classification
     category_id: int | None
     primary_supplier_id: int | None
+    # The keyword monitors it satisfies.
+    monitor_ids: set[int] = dataclasses.field(default_factory=set)
 
 
 def _evaluate(posts: list[Post]) -> list[_Evaluated]:
     """Match and classify, outside any transaction: this is the CPU-bound part."""
-    matcher = engines.get_matcher()
+    matcher, monitors = engines.get_matchers()
     classifier = engines.get_classifier()
     # One call for the whole batch: a learned model is many times faster on a batch than per text.
     predictions = classifier.classify_many([post.text for post in posts])
@@ -120,8 +122,12 @@ def _evaluate(posts: list[Post]) -> list[_Evaluated]:
                     scores=predicted.scores,
                 )
             primary: int | None = post.supplier_id
+            # Buyers' reports are evidence for their supplier, never keyword hits for others.
+            monitor_ids: set[int] = set()
         else:
-            found = _without(matcher.match(post.text), away.get(post.pk, set()))
+            # One pass finds the suppliers the post names and the monitors' terms it contains.
+            found, terms = matcher.search(post.text)
+            found = _without(found, away.get(post.pk, set()))
             matches = [
                 PostMatch(
                     post=post,
@@ -138,8 +144,11 @@ def _evaluate(posts: list[Post]) -> list[_Evaluated]:
             ]
             classification = _with_label(post, predicted)
             primary = next((m.supplier_id for m in found if m.is_primary), None)
+            monitor_ids = monitors.satisfied(terms, [m.supplier_id for m in found])
         evaluated.append(
-            _Evaluated(post, matches, classification, classification.category_id, primary)
+            _Evaluated(
+                post, matches, classification, classification.category_id, primary, monitor_ids
+            )
         )
     return evaluated
 
@@ -348,9 +357,7 @@ def _store(evaluated: list[_Evaluated]) -> ProcessResult:
     placing.titles_update([*placed_incidents, *unplaced], also=COUNTER_FIELDS)
 
     bulk_insert_rows(PostMatch, [m for item in evaluated for m in item.matches])
-    monitor_matches_record(
-        (item.post, [match.supplier_id for match in item.matches]) for item in evaluated
-    )
+    monitor_matches_record((item.post, item.monitor_ids) for item in evaluated)
     for item in evaluated:
         post, classification = item.post, item.classification
         post.status = Post.Status.PROCESSED

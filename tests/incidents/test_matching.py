@@ -22,8 +22,8 @@ from incidents.matching import (
     Matcher,
     SupplierSpec,
     is_common_word,
-    normalise,
 )
+from incidents.normalising import normalise
 from tests.helpers import SHARED_DATA, require
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -452,6 +452,34 @@ def test_a_handle_between_spaces_is_found_where_it_was_written(prefix, suffix):
     spans = [text[m.start : m.end] for m in MATCHER.match(text) if m.supplier_id == JETBLUE]
     assert spans
     assert normalise(spans[0]) == "@jetblue"
+
+
+# Other terms in the same pass (the keyword monitors' words and phrases)
+
+TERMS = frozenset({"late", "lost bag", "united", "@jetblue", "southwest", "hare"})
+WITH_TERMS = Matcher(AIRLINE_ALIASES, AIRLINE_SUPPLIERS, terms=TERMS)
+
+
+def test_a_search_finds_the_suppliers_and_the_terms_in_one_pass():
+    matches, terms = WITH_TERMS.search("@JetBlue LATE again, lost bag. Latest: united we stand")
+    assert [m.supplier_id for m in matches] == [JETBLUE]
+    assert sorted(terms) == ["@jetblue", "late", "lost bag", "united"]
+
+
+def test_a_term_counts_as_a_whole_word_where_a_name_would_not():
+    """After "@" (another account) or an apostrophe inside a word, a name is no mention of its
+    supplier; the word is still written there."""
+    assert WITH_TERMS.search("@Southwest said O'Hare") == ([], ["southwest", "hare"])
+    assert WITH_TERMS.search("Latest unitedly") == ([], [])
+
+
+def test_a_matcher_of_terms_alone_finds_them():
+    assert Matcher([], terms=["late", ""]).search("late, so late") == ([], ["late", "late"])
+
+
+@given(st.text() | posts)
+def test_terms_change_no_supplier_match(text):
+    assert WITH_TERMS.match(text) == MATCHER.match(text)
 
 
 # The real tweets

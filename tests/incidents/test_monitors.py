@@ -140,6 +140,19 @@ def test_a_changed_query_applies_to_the_next_posts(alice, publish):
     assert found(monitor) == [later.pk]
 
 
+def test_monitors_find_posts_in_the_pass_that_matches_suppliers_after_aliases_change(
+    alice, publish, initech
+):
+    """The supplier matcher also looks for the monitors' words: a matcher rebuilt for a new alias
+    still looks for them, and a word that is also an alias serves both."""
+    monitor = watch(alice, "initech OR cartons")
+    before = publish("@initech cartons torn")
+    SupplierAliasFactory(supplier=initech, kind=SupplierAlias.Kind.NAME, text="Initech")
+    after = publish("Initech lost the order")
+    assert found(monitor) == sorted([before.pk, after.pk])
+    assert list(after.matches.values_list("supplier_id", flat=True)) == [initech.pk]
+
+
 # --- Jumps in volume ------------------------------------------------------------------------------
 
 

@@ -596,14 +596,14 @@ def test_a_post_that_makes_classifying_raise_is_failed_while_its_batch_is_proces
 def test_a_post_that_makes_matching_raise_is_failed_while_its_batch_is_processed(
     publish, monkeypatch
 ):
-    real_match = Matcher.match
+    real_search = Matcher.search
 
-    def match(self, text):
+    def search(self, text):
         if "POISON" in text:
             raise ValueError("the matcher choked")
-        return real_match(self, text)
+        return real_search(self, text)
 
-    monkeypatch.setattr(Matcher, "match", match)
+    monkeypatch.setattr(Matcher, "search", search)
 
     posts = publish("@initech POISON", "@initech the housings arrived cracked, terrible.")
 
