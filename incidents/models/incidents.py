@@ -241,8 +241,8 @@ class Incident(SlaClock, models.Model):
                 condition=Q(status__in=list(OPEN_STATUSES)),
                 name="incident_supplier_open_count",
             ),
-            # Migration 0032 adds, on PostgreSQL, two indexes of the lists' order (INCIDENT_ORDER:
-            # the latest activity to the hour), for every incident and per supplier. They are not
+            # Migrations 0033 and 0040 add, on PostgreSQL, indexes of the lists' order (the latest
+            # activity to the hour: INCIDENT_ORDER) and of the portal home's lists. They are not
             # declared here: a migration cannot name hour_of's time zone.
         ]
 

@@ -54,7 +54,8 @@ class PortalOverview:
 def portal_overview(
     *, viewer: Viewer, time_range: TimeRange, now: datetime | None = None
 ) -> PortalOverview:
-    """The portal dashboard in eight queries, whatever the number of incidents and posts:
+    """The portal dashboard in seven queries (eight for a range without complaints), whatever
+    the number of incidents and posts:
     complaints, top categories and spikes over `time_range`."""
     now = now or timezone.now()
     incidents = Incident.objects.visible_to(viewer)
