@@ -9,6 +9,7 @@ which refuses what cannot be stored (a date in the year 9999, a text too long, a
 from __future__ import annotations
 
 import calendar
+import codecs
 import hashlib
 import json
 import re
@@ -16,6 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.message import Message
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -230,9 +232,23 @@ def parse_rss_atom(body: bytes, content_type: str = "", base_url: str = "") -> l
 # --- JSON pages --------------------------------------------------------------------------------
 
 
-def _json(body: bytes) -> Any:
+def _declared_charset(content_type: str) -> str:
+    """The charset a Content-Type names, if Python knows it; "" otherwise."""
+    message = Message()
+    message["Content-Type"] = content_type
+    charset = message.get_content_charset() or ""
     try:
-        return json.loads(body)
+        return codecs.lookup(charset).name if charset else ""
+    except LookupError:
+        return ""
+
+
+def _json(body: bytes, content_type: str = "") -> Any:
+    """A JSON answer in the charset its Content-Type declares, or else in UTF-8 (or the UTF-16 or
+    32 its first bytes show), as JSON is written."""
+    try:
+        charset = _declared_charset(content_type)
+        return json.loads(body.decode(charset) if charset else body)
     except (UnicodeDecodeError, RecursionError, ValueError) as error:
         raise FeedFormatError(f"malformed JSON: {error}") from None
 
@@ -279,10 +295,10 @@ def mastodon_target(target: str) -> MastodonTarget:
     raise ValueError("expected https://instance/tags/TAG or https://instance/search?q=WORDS")
 
 
-def parse_mastodon(body: bytes, *, cursor: str = "") -> Page:
+def parse_mastodon(body: bytes, content_type: str = "", *, cursor: str = "") -> Page:
     """A timeline page (a list of statuses) or a search answer ({"statuses": [...]}); the next
     cursor is the newest id seen, or None when the page moved nothing forward."""
-    data = _json(body)
+    data = _json(body, content_type)
     statuses = data.get("statuses") if isinstance(data, Mapping) else data
     if not isinstance(statuses, list):
         raise FeedFormatError("expected a list of statuses")
@@ -325,9 +341,9 @@ def bluesky_request(
     return f"{appview.rstrip('/')}/xrpc/app.bsky.feed.searchPosts", params
 
 
-def parse_bluesky(body: bytes) -> Page:
+def parse_bluesky(body: bytes, content_type: str = "") -> Page:
     """A searchPosts answer: its posts, the cursor of the next (older) page, the newest index time."""
-    data = _json(body)
+    data = _json(body, content_type)
     posts = data.get("posts") if isinstance(data, Mapping) else None
     if not isinstance(posts, list):
         raise FeedFormatError("expected an object with a list of posts")
