@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from html.parser import HTMLParser
 from typing import Any
@@ -329,13 +329,32 @@ def parse_mastodon(body: bytes, content_type: str = "", *, cursor: str = "") -> 
     return Page(items=items, next_cursor=newest if moved else None)
 
 
+# A search sorts posts by the earlier of their author's clock (createdAt) and their index time, so
+# a post indexed just after a poll may sort before that poll's newest post. Each search asks again
+# from this long before it: the posts already stored are skipped, the late ones found.
+BLUESKY_OVERLAP = timedelta(minutes=5)
+
+
+def _before(moment: str, by: timedelta) -> str:
+    """An ISO 8601 time `by` earlier, in the AppView's form; as it is when unreadable."""
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        return moment
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    earlier = (parsed - by).astimezone(UTC)
+    return earlier.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def bluesky_request(
     *, appview: str, query: str, since: str, page_cursor: str, limit: int = BLUESKY_PAGE
 ) -> tuple[str, dict[str, str]]:
-    """app.bsky.feed.searchPosts, newest first, from `since` on (the last poll's newest post)."""
+    """app.bsky.feed.searchPosts, newest first, from a little before `since` on (the last poll's
+    newest post; BLUESKY_OVERLAP)."""
     params = {"q": query, "sort": "latest", "limit": str(limit)}
     if since:
-        params["since"] = since
+        params["since"] = _before(since, BLUESKY_OVERLAP)
     if page_cursor:
         params["cursor"] = page_cursor
     return f"{appview.rstrip('/')}/xrpc/app.bsky.feed.searchPosts", params
