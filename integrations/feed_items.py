@@ -244,11 +244,11 @@ def _declared_charset(content_type: str) -> str:
 
 
 def _json(body: bytes, content_type: str = "") -> Any:
-    """A JSON answer in the charset its Content-Type declares, or else in UTF-8 (or the UTF-16 or
-    32 its first bytes show), as JSON is written."""
+    """A JSON answer in the charset its Content-Type declares (a byte order mark aside), or else
+    in UTF-8 (or the UTF-16 or 32 its first bytes show), as JSON is written."""
     try:
         charset = _declared_charset(content_type)
-        return json.loads(body.decode(charset) if charset else body)
+        return json.loads(body.decode(charset).removeprefix("\ufeff") if charset else body)
     except (UnicodeDecodeError, RecursionError, ValueError) as error:
         raise FeedFormatError(f"malformed JSON: {error}") from None
 

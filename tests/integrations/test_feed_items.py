@@ -126,6 +126,24 @@ def test_a_mastodon_search_answer_is_read_like_a_timeline():
     assert [item.text for item in page.items] == ["Initech Components sent damaged goods"]
 
 
+@pytest.mark.parametrize(
+    ("encoding", "content_type"),
+    [
+        ("utf-8-sig", "application/json; charset=utf-8"),
+        ("utf-8-sig", "application/json"),
+        ("utf-16", "application/json; charset=UTF-16"),
+        ("latin-1", "application/json; charset=ISO-8859-1"),
+        ("utf-8", "application/json; charset=no-such-charset"),
+    ],
+)
+def test_a_json_page_is_read_in_the_charset_it_declares_byte_order_mark_or_not(
+    encoding, content_type
+):
+    body = '[{"id": "1", "content": "<p>pièces défectueuses</p>"}]'.encode(encoding)
+    (item,) = parse_mastodon(body, content_type).items
+    assert item.text == "pièces défectueuses"
+
+
 @pytest.mark.parametrize("body", [b"{not json", b'{"statuses": 3}', b"[1, 2]", b"\xff\xfe\xfa"])
 def test_malformed_mastodon_answers_are_refused(body):
     with pytest.raises(FeedFormatError):
