@@ -9,13 +9,15 @@ which refuses what cannot be stored (a date in the year 9999, a text too long, a
 from __future__ import annotations
 
 import calendar
+import codecs
 import hashlib
 import json
 import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.message import Message
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -230,9 +232,23 @@ def parse_rss_atom(body: bytes, content_type: str = "", base_url: str = "") -> l
 # --- JSON pages --------------------------------------------------------------------------------
 
 
-def _json(body: bytes) -> Any:
+def _declared_charset(content_type: str) -> str:
+    """The charset a Content-Type names, if Python knows it; "" otherwise."""
+    message = Message()
+    message["Content-Type"] = content_type
+    charset = message.get_content_charset() or ""
     try:
-        return json.loads(body)
+        return codecs.lookup(charset).name if charset else ""
+    except LookupError:
+        return ""
+
+
+def _json(body: bytes, content_type: str = "") -> Any:
+    """A JSON answer in the charset its Content-Type declares (a byte order mark aside), or else
+    in UTF-8 (or the UTF-16 or 32 its first bytes show), as JSON is written."""
+    try:
+        charset = _declared_charset(content_type)
+        return json.loads(body.decode(charset).removeprefix("\ufeff") if charset else body)
     except (UnicodeDecodeError, RecursionError, ValueError) as error:
         raise FeedFormatError(f"malformed JSON: {error}") from None
 
@@ -279,10 +295,10 @@ def mastodon_target(target: str) -> MastodonTarget:
     raise ValueError("expected https://instance/tags/TAG or https://instance/search?q=WORDS")
 
 
-def parse_mastodon(body: bytes, *, cursor: str = "") -> Page:
+def parse_mastodon(body: bytes, content_type: str = "", *, cursor: str = "") -> Page:
     """A timeline page (a list of statuses) or a search answer ({"statuses": [...]}); the next
     cursor is the newest id seen, or None when the page moved nothing forward."""
-    data = _json(body)
+    data = _json(body, content_type)
     statuses = data.get("statuses") if isinstance(data, Mapping) else data
     if not isinstance(statuses, list):
         raise FeedFormatError("expected a list of statuses")
@@ -313,21 +329,40 @@ def parse_mastodon(body: bytes, *, cursor: str = "") -> Page:
     return Page(items=items, next_cursor=newest if moved else None)
 
 
+# A search sorts posts by the earlier of their author's clock (createdAt) and their index time, so
+# a post indexed just after a poll may sort before that poll's newest post. Each search asks again
+# from this long before it: the posts already stored are skipped, the late ones found.
+BLUESKY_OVERLAP = timedelta(minutes=5)
+
+
+def _before(moment: str, by: timedelta) -> str:
+    """An ISO 8601 time `by` earlier, in the AppView's form; as it is when unreadable."""
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        return moment
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    earlier = (parsed - by).astimezone(UTC)
+    return earlier.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def bluesky_request(
     *, appview: str, query: str, since: str, page_cursor: str, limit: int = BLUESKY_PAGE
 ) -> tuple[str, dict[str, str]]:
-    """app.bsky.feed.searchPosts, newest first, from `since` on (the last poll's newest post)."""
+    """app.bsky.feed.searchPosts, newest first, from a little before `since` on (the last poll's
+    newest post; BLUESKY_OVERLAP)."""
     params = {"q": query, "sort": "latest", "limit": str(limit)}
     if since:
-        params["since"] = since
+        params["since"] = _before(since, BLUESKY_OVERLAP)
     if page_cursor:
         params["cursor"] = page_cursor
     return f"{appview.rstrip('/')}/xrpc/app.bsky.feed.searchPosts", params
 
 
-def parse_bluesky(body: bytes) -> Page:
+def parse_bluesky(body: bytes, content_type: str = "") -> Page:
     """A searchPosts answer: its posts, the cursor of the next (older) page, the newest index time."""
-    data = _json(body)
+    data = _json(body, content_type)
     posts = data.get("posts") if isinstance(data, Mapping) else None
     if not isinstance(posts, list):
         raise FeedFormatError("expected an object with a list of posts")

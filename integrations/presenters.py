@@ -24,15 +24,20 @@ class FeedView:
 
 def feed_view(feed: Feed) -> FeedView:
     Status = Feed.Status
+    last_success = (
+        f"Last success {feed.last_success_at:%Y-%m-%d %H:%M} UTC."
+        if feed.last_success_at
+        else "No poll has succeeded yet."
+    )
     if feed.status == Status.DISABLED:
         health = "disabled"
         summary = (
             f"Stopped after {feed.failure_count} failed polls in a row: {feed.last_error}. "
-            "Clear it once the problem is fixed."
+            f"{last_success} Clear it once the problem is fixed."
         )
     elif feed.status == Status.FAILING:
         health = "failing"
-        summary = f"The last poll failed: {feed.last_error}."
+        summary = f"The last poll failed: {feed.last_error}. {last_success}"
         if feed.next_poll_at:
             summary += f" Next try {feed.next_poll_at:%Y-%m-%d %H:%M} UTC."
     elif feed.last_success_at is None:
@@ -40,7 +45,7 @@ def feed_view(feed: Feed) -> FeedView:
         summary = "Waiting for its first post." if not feed.is_polled else "Not polled yet."
     else:
         health = "healthy"
-        summary = f"Last success {feed.last_success_at:%Y-%m-%d %H:%M} UTC."
+        summary = last_success
     if feed.last_rejection:
         summary += f" Last item refused: {feed.last_rejection}."
     inbound = (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -28,6 +29,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.helpers import Network, require
+from tests.integrations.feedserver import FeedServer
 
 # Property tests check properties, not speed (that is `make bench`'s): no deadline per example,
 # which a busy machine would turn into failures that say nothing about the code.
@@ -157,6 +159,13 @@ def network(monkeypatch) -> Network:
 
 
 # --- Redis away (tests/outage.py) -------------------------------------------------------------
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """The sites the feeds of a test poll, on loopback (tests/integrations/feedserver.py)."""
+    with FeedServer() as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

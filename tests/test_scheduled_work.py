@@ -1,5 +1,6 @@
 """Scheduled work without Redis: the worker with beat that `make run` starts (Procfile.dev), over
-the filesystem broker, runs what the web side queues and the periodic tasks, on a SQLite file.
+the filesystem broker, runs what the web side queues and the periodic tasks (feeds polled
+included), on a SQLite file.
 
 Each side is a process of its own with the product's settings, as under `make run`; the test reads
 the database file to see what the worker did. Needs no server, so CI runs it as it is.
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integrations.feedserver import fixture
 from tests.workers import wait_until
 
 pytestmark = pytest.mark.slow
@@ -57,6 +59,19 @@ burst = services.posts_ingest(
 )
 print(json.dumps({"report": report.pk, "burst": burst.post_ids, "supplier": initech.pk}))
 """
+
+# An operator's RSS feed, due now and never polled: only beat's periodic poll of the due feeds
+# reaches it (feed_create would queue its first poll at once).
+FEED_SIDE = """
+import os
+import django
+django.setup()
+from integrations.models import Feed
+Feed.objects.create(kind="rss", name="forum", target=os.environ["FEED_URL"])
+"""
+FEED_POSTS_PROCESSED = (
+    "SELECT count(*) FROM incidents_post WHERE source = 'forum' AND status = 'processed'"
+)
 
 
 class ServerlessWorker:
@@ -123,7 +138,7 @@ def query(database: Path, sql: str, *params: object) -> list[tuple]:
         return db.execute(sql, params).fetchall()
 
 
-def test_without_redis_the_make_run_worker_runs_queued_and_scheduled_tasks(tmp_path):
+def test_without_redis_the_make_run_worker_runs_queued_and_scheduled_tasks(tmp_path, feed_server):
     env = serverless_env(tmp_path)
     database = tmp_path / "supplierwatch.sqlite3"
     run = {"cwd": ROOT, "env": env, "capture_output": True, "text": True, "timeout": 300}
@@ -132,6 +147,12 @@ def test_without_redis_the_make_run_worker_runs_queued_and_scheduled_tasks(tmp_p
     web = subprocess.run([sys.executable, "-c", WEB_SIDE], **run)
     assert web.returncode == 0, web.stderr[-3000:]
     stored = json.loads(web.stdout.strip().splitlines()[-1])
+    feed_server.routes["/rss"] = fixture("rss.xml")
+    added = subprocess.run(
+        [sys.executable, "-c", FEED_SIDE],
+        **{**run, "env": {**env, "FEED_URL": feed_server.url("/rss")}},
+    )
+    assert added.returncode == 0, added.stderr[-3000:]
     post_ids = [stored["report"], *stored["burst"]]
     placeholders = ",".join("?" * len(post_ids))
 
@@ -172,5 +193,16 @@ def test_without_redis_the_make_run_worker_runs_queued_and_scheduled_tasks(tmp_p
             "beat to send its periodic spike check",
             worker,
         )
+        # Beat polls the feeds that are due: the feed's posts are stored and processed.
+        wait_until(
+            lambda: query(database, FEED_POSTS_PROCESSED) == [(3,)],
+            90,
+            "beat to poll the due feed and its posts to be processed",
+            worker,
+        )
+        assert "Scheduler: Sending due task poll-due-feeds" in worker.output()
+        assert feed_server.asked_for("/rss")
+        ((last_success,),) = query(database, "SELECT last_success_at FROM integrations_feed")
+        assert last_success is not None
     finally:
         worker.stop()

@@ -8,7 +8,6 @@ skipped).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -257,31 +256,20 @@ def feeds_poll_due(*, now: datetime | None = None, limit: int = 200) -> list[int
 # --- storing items ---------------------------------------------------------------------------
 
 
-# The first key of this module's advisory locks, "SWfd"; the second is one of ADDRESS_BUCKETS.
-_LOCK_SPACE = 0x53576664
-# Addresses are locked by bucket, so that a page of 1,000 items takes at most this many locks.
-ADDRESS_BUCKETS = 64
+# The key of the one advisory lock that feed stores take on PostgreSQL: "SWfd".
+_ADDRESS_LOCK = 0x53576664
 
 
 def _lock_addresses(urls: set[str]) -> None:
-    """On PostgreSQL, hold the addresses' locks until the transaction ends: two feeds storing the
-    same address at once would otherwise each find it unknown, and both store it. The second
-    waits for the first to commit, then finds it known. Buckets in order, so no two wait on
-    each other."""
+    """On PostgreSQL, hold the feeds' address lock until the transaction ends: two feeds storing
+    the same address at once would otherwise each find it unknown, and both store it. The second
+    waits for the first to commit, then finds it known. One lock for every address: a page of
+    items names hundreds of addresses, which locks by address (or by bucket of addresses) would
+    take nearly all of anyway, and a single lock cannot deadlock."""
     if not urls or connection.vendor != "postgresql":
         return
-    buckets = sorted(
-        {
-            int.from_bytes(hashlib.sha256(url.encode()).digest()[:4]) % ADDRESS_BUCKETS
-            for url in urls
-        }
-    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, bucket) FROM unnest(%s::int[]) WITH ORDINALITY "
-            "AS bucket_order(bucket, position) ORDER BY position",
-            [_LOCK_SPACE, buckets],
-        )
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADDRESS_LOCK])
 
 
 def _known_addresses(urls: set[str]) -> set[str]:

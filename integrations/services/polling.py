@@ -127,7 +127,10 @@ def _batches(feed: Feed, client: httpx.Client) -> Iterator[_Batch]:
         cursor = feed.cursor
         for _ in range(settings.SW_FEED_MAX_PAGES):
             url, params = target.request(cursor=cursor)
-            page = parse_mastodon(_get(client, url, params=params).body, cursor=cursor)
+            answer = _get(client, url, params=params)
+            page = parse_mastodon(
+                answer.body, answer.headers.get("Content-Type", ""), cursor=cursor
+            )
             yield _Batch(page.items, cursor=page.next_cursor)
             # The first poll takes the latest page only (no backfill); a short page is the last.
             if not cursor or page.next_cursor is None or len(page.items) < MASTODON_PAGE:
@@ -146,7 +149,8 @@ def _batches(feed: Feed, client: httpx.Client) -> Iterator[_Batch]:
                 since=since,
                 page_cursor=page_cursor,
             )
-            page = parse_bluesky(_get(client, url, params=params).body)
+            answer = _get(client, url, params=params)
+            page = parse_bluesky(answer.body, answer.headers.get("Content-Type", ""))
             yield _Batch(page.items)
             newest = max(newest, page.newest or "")
             if not since or not page.next_cursor:

@@ -12,7 +12,7 @@ from suppliers.models import SupplierAlias
 from tests.factories import CategoryFactory, SupplierAliasFactory
 from tests.integrations.feedserver import FeedServer, fixture
 
-from .conftest import login
+from .conftest import DESKTOP, PHONE, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -40,6 +40,13 @@ def test_a_supplier_admin_adds_a_feed_polls_it_and_sees_its_posts_in_incidents(
         assert "3 stored of 4 seen" in row.inner_text()
         assert "Last item refused" in row.inner_text()  # the item dated in the year 9999
         screenshot(page, "portal-feeds")
+        # On a phone the feed's address breaks, so that its buttons stay in view.
+        page.set_viewport_size(PHONE)
+        table = page.locator(".table-wrap", has_text="quality-forum")
+        assert table.evaluate("wrap => wrap.scrollWidth - wrap.clientWidth") <= 0
+        assert row.get_by_role("button", name=re.compile("Poll now")).is_visible()
+        screenshot(page, "portal-feeds-phone")
+        page.set_viewport_size(DESKTOP)
 
         row.get_by_role("button", name=re.compile("Poll now")).click()
         page.get_by_text("Feed “quality-forum” is being polled.").wait_for()

@@ -2,15 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integrations.feedserver import FeedServer
-
-
-@pytest.fixture
-def feed_server():
-    """The sites the feeds of a test poll, on loopback."""
-    with FeedServer() as server:
-        yield server
-
 
 @pytest.fixture(autouse=True)
 def _quick_feeds(settings):

@@ -232,3 +232,46 @@ def test_a_refused_signature_says_how_to_authenticate(inbound):
     answer = post(feed, payload(), signature=None)
     assert answer.status_code == 401
     assert answer["WWW-Authenticate"].startswith("Supplierwatch-Signature")
+
+
+def _snippet(language: str) -> str:
+    """docs/feeds.md's sender's snippet in `language`, as it is printed."""
+    import re
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "feeds.md").read_text()
+    section = docs.split("### Signing as a sender", 1)[1]
+    return re.search(rf"```{language}\n(.*?)```", section, re.S).group(1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_senders_python_snippet_in_the_docs_is_accepted(live_server, initech):
+    created = services.feed_create(kind="webhook", target="", name="scraper", supplier=initech)
+    namespace: dict = {}
+    exec(compile(_snippet("python"), "docs/feeds.md", "exec"), namespace)
+    namespace["URL"] = live_server.url + url(created.feed)
+    namespace["SECRET"] = created.secret
+
+    answer = namespace["send"]([{"external_id": "doc-1", "text": "Initech sent cracked housings"}])
+
+    assert answer == {"accepted": 1, "duplicates": 0, "rejected": []}
+    assert Post.objects.filter(source=created.feed.source, external_id="doc-1").exists()
+    namespace["SECRET"] = "fdsec_not-the-secret"
+    with pytest.raises(Exception, match="401"):
+        namespace["send"]([{"external_id": "doc-2", "text": "Initech late"}])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_senders_shell_snippet_in_the_docs_is_accepted(live_server, initech):
+    import os
+    import subprocess
+
+    created = services.feed_create(kind="webhook", target="", name="scraper", supplier=initech)
+    env = {**os.environ, "URL": live_server.url + url(created.feed), "SECRET": created.secret}
+
+    sent = subprocess.run(
+        ["bash", "-c", _snippet("sh")], env=env, capture_output=True, text=True, timeout=30
+    )
+
+    assert json.loads(sent.stdout) == {"accepted": 1, "duplicates": 0, "rejected": []}, sent
+    assert Post.objects.filter(source=created.feed.source, external_id="1").exists()

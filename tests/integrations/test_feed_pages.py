@@ -114,6 +114,7 @@ def test_a_disabled_feed_shows_why_and_is_cleared_by_an_admin(
 
     page = client.get(FEEDS).content.decode()
     assert "disabled" in page and "HTTP 500 Internal Server Error" in page
+    assert "No poll has succeeded yet." in page
     assert "Poll now" not in page
 
     feed_server.routes["/rss"] = fixture("rss.xml")
@@ -122,6 +123,22 @@ def test_a_disabled_feed_shows_why_and_is_cleared_by_an_admin(
     feed.refresh_from_db()
     assert feed.status == Feed.Status.HEALTHY
     assert Post.objects.filter(source=feed.source).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_feed_says_when_it_last_worked(client, ivy, initech, feed_server):
+    feed_server.routes["/rss"] = [fixture("rss.xml"), Answer(status=503)]
+    feed = services.feed_create(
+        kind="rss", target=feed_server.url("/rss"), name="forum", supplier=initech
+    ).feed
+    services.feed_poll(feed_id=feed.pk)
+    feed.refresh_from_db()
+    client.force_login(ivy)
+
+    row = client.get(FEEDS).content.decode().split(f'id="feed-{feed.pk}"')[1].split("</tr>")[0]
+
+    assert "failing" in row and "HTTP 503 Service Unavailable" in row
+    assert f"Last success {feed.last_success_at:%Y-%m-%d %H:%M} UTC." in row
 
 
 @pytest.mark.django_db(transaction=True)

@@ -394,7 +394,7 @@ def test_bluesky_searches_from_the_last_polls_newest_post_following_the_cursor(
         "q": "initech components",
         "sort": "latest",
         "limit": "50",
-        "since": "2026-11-30T10:03:01.000Z",
+        "since": "2026-11-30T09:58:01.000Z",  # five minutes before: posts indexed late
     }
     assert asked[2].query["cursor"] == "page-2"
     assert again.stored == 1 and again.duplicates == 2
