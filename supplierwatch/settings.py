@@ -481,10 +481,8 @@ SW_API_KEY_CACHE_SECONDS = env.float("SW_API_KEY_CACHE_SECONDS", default=5)
 # How long an Idempotency-Key's answer is replayed.
 SW_IDEMPOTENCY_TTL_HOURS = env.int("SW_IDEMPOTENCY_TTL_HOURS", default=24)
 # Calls to addresses others choose (webhook receivers, feeds) refuse loopback and private networks
-# (SSRF) unless this is on: development only. SW_WEBHOOKS_ALLOW_PRIVATE is its former name.
-SW_OUTBOUND_ALLOW_PRIVATE = env_bool(
-    "SW_OUTBOUND_ALLOW_PRIVATE", env_bool("SW_WEBHOOKS_ALLOW_PRIVATE", DEBUG)
-)
+# (SSRF) unless this one setting is on: development only, where it is on unless set off.
+SW_OUTBOUND_ALLOW_PRIVATE = env_bool("SW_OUTBOUND_ALLOW_PRIVATE", DEBUG)
 SW_WEBHOOKS_REQUIRE_HTTPS = env_bool("SW_WEBHOOKS_REQUIRE_HTTPS", not DEBUG)
 SW_WEBHOOK_TIMEOUT_SECONDS = env.float("SW_WEBHOOK_TIMEOUT_SECONDS", default=5)
 SW_WEBHOOK_MAX_ATTEMPTS = env.int("SW_WEBHOOK_MAX_ATTEMPTS", default=8)
