@@ -86,9 +86,9 @@ class _Tally:
 
 def counters_add(
     *, incidents: Iterable[Incident], evidence: Mapping[int, Sequence[Post]], now: datetime
-) -> list[Incident]:
+) -> None:
     """Add each incident's new evidence of this batch (`evidence`: by incident id) to its counters,
-    on the instances; give back those that changed, for the caller to store (COUNTER_FIELDS).
+    on the instances, for the caller to store (COUNTER_FIELDS).
 
     The caller holds each incident locked since before it loaded it (or opened it in this
     transaction), so the instance carries every count committed before; and it calls this before
@@ -107,14 +107,13 @@ def counters_add(
             tally.add(post)
         tallies[incident.pk] = (incident, tally)
     if not tallies:
-        return []
+        return
     known = _already_counted(
         incident_ids=list(tallies),
         authors={a for _, t in tallies.values() for a in t.authors},
         handles={h for _, t in tallies.values() for h in t.handles},
         organizations={o for _, t in tallies.values() for o in t.organizations},
     )
-    changed = []
     for incident, tally in tallies.values():
         seen = known.get(incident.pk, _Known())
         authors = len(tally.authors - seen.authors)
@@ -135,8 +134,6 @@ def counters_add(
             tally.named_organizations - seen.named_organizations
         )
         incident.last_activity_at = now
-        changed.append(incident)
-    return changed
 
 
 @dataclass
