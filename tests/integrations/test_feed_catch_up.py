@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from incidents.models import Post
 from integrations import services
 from integrations.models import Feed
+from integrations.presenters import feed_view
 from tests.integrations.feedserver import Answer, Asked
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -109,6 +112,11 @@ def test_a_search_with_eight_pages_between_two_polls_stores_them_all_over_the_ne
     assert feed.cursor == _time(30)  # not moved until the search is read back to it
     assert feed.catch_up_cursor == "250" and feed.catch_up_newest == _time(430)
     assert feed.next_poll_at <= before + timedelta(seconds=61)  # soon, not after 900 s
+    assert "Catching up" in feed_view(feed).summary
+    assert feed_view(feed).health == "healthy"
+    listed = StringIO()
+    call_command("feeds", "list", stdout=listed)
+    assert "healthy, catching up" in listed.getvalue()
 
     appview.add(20)  # more keep coming meanwhile: posts 431 to 450 push the pages down
     second = services.feed_poll(feed_id=feed.pk)
@@ -119,6 +127,7 @@ def test_a_search_with_eight_pages_between_two_polls_stores_them_all_over_the_ne
     feed.refresh_from_db()
     assert feed.cursor == _time(430) and not feed.is_catching_up
     assert feed.next_poll_at >= timezone.now() + timedelta(seconds=800)
+    assert "Catching up" not in feed_view(feed).summary
 
     third = services.feed_poll(feed_id=feed.pk)
 
