@@ -341,6 +341,8 @@ class FeedAdmin(admin.ModelAdmin):
         "disabled_at",
         "next_poll_at",
         "cursor",
+        "catch_up_cursor",
+        "catch_up_newest",
         "etag",
         "last_modified",
         "items_seen",

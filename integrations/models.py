@@ -304,6 +304,11 @@ class Feed(models.Model):
 
     # Where the next poll starts, written in the transaction that stores the items before it.
     cursor = models.CharField(max_length=500, blank=True)
+    # A Bluesky search that brought more pages than one poll reads: the page cursor its next poll
+    # goes on from (towards `cursor`, the mark it reads back to), and the newest index time read
+    # since it began, the mark it moves to once it is done. Both "" when not catching up.
+    catch_up_cursor = models.CharField(max_length=500, blank=True)
+    catch_up_newest = models.CharField(max_length=40, blank=True)
     etag = models.CharField(max_length=500, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)
 
@@ -371,6 +376,10 @@ class Feed(models.Model):
     @property
     def is_polled(self) -> bool:
         return self.kind != self.Kind.WEBHOOK
+
+    @property
+    def is_catching_up(self) -> bool:
+        return bool(self.catch_up_cursor)
 
     @property
     def handle(self) -> str:

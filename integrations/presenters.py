@@ -46,6 +46,11 @@ def feed_view(feed: Feed) -> FeedView:
     else:
         health = "healthy"
         summary = last_success
+    if feed.is_catching_up and feed.status != Status.DISABLED:
+        summary += (
+            " Catching up: more posts came in than one poll reads; the older ones are read at"
+            " the next polls, which come sooner until it is done."
+        )
     if feed.last_rejection:
         summary += f" Last item refused: {feed.last_rejection}."
     inbound = (

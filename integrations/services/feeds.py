@@ -300,10 +300,15 @@ def feed_items_store(
     cursor: str | None = None,
     etag: str | None = None,
     last_modified: str | None = None,
+    catch_up_cursor: str | None = None,
+    catch_up_newest: str | None = None,
+    note: str | None = None,
 ) -> FeedStoreResult:
     """Store a page of a feed's items as public posts (through posts_ingest, the one validation
     of a public post), skipping addresses already stored, and move the feed's cursor in the same
-    transaction. `items` are FeedItems or raw rows (an inbound webhook's).
+    transaction (and a Bluesky search's catch-up with it; `note`, what happened to the poll
+    besides, is kept as the feed's last error). `items` are FeedItems or raw rows (an inbound
+    webhook's).
 
     A supplier's feed brings posts about that supplier only: an item that names another supplier
     is refused, so that no supplier can put complaints about a competitor into its incidents."""
@@ -348,6 +353,12 @@ def feed_items_store(
         updates["etag"] = etag[:500]
     if last_modified is not None:
         updates["last_modified"] = last_modified[:100]
+    if catch_up_cursor is not None:
+        updates["catch_up_cursor"] = catch_up_cursor
+    if catch_up_newest is not None:
+        updates["catch_up_newest"] = catch_up_newest
+    if note is not None:
+        updates.update(last_error=note[:ERROR_MAX], last_error_at=timezone.now())
     Feed.objects.filter(pk=feed.pk).update(**updates)
     return FeedStoreResult(
         seen=len(rows), ingest=ingest, duplicates=ingest.duplicates + skipped, rejected=rejected

@@ -44,10 +44,14 @@ USER_AGENT = "supplierwatch-feeds/1"
 
 
 class FeedFetchError(Exception):
-    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: int | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+        # The HTTP status of an answer that was not a success; None when there was no answer.
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,9 @@ class _Batch:
     cursor: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    catch_up_cursor: str | None = None
+    catch_up_newest: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,9 @@ def _get(
                         response.headers.get("Retry-After"), now=timezone.now()
                     )
                 reason = httpx.codes.get_reason_phrase(code)
-                raise FeedFetchError(f"HTTP {code} {reason}".strip(), retry_after=retry_after)
+                raise FeedFetchError(
+                    f"HTTP {code} {reason}".strip(), retry_after=retry_after, status=code
+                )
             body = read_limited(
                 response, max_bytes=settings.SW_FEED_MAX_BYTES, max_seconds=seconds * 3
             )
@@ -137,27 +146,50 @@ def _batches(feed: Feed, client: httpx.Client) -> Iterator[_Batch]:
                 break
             cursor = page.next_cursor
     elif feed.kind == Feed.Kind.BLUESKY:
-        # searchPosts pages go from the newest back: the poll's high-water mark (the newest
-        # post's index time, the next poll's `since`) is saved only once every page is stored,
-        # so a poll cut short is read again from the previous mark (duplicates are skipped).
-        since = feed.cursor
-        newest, page_cursor = since, ""
-        for _ in range(settings.SW_FEED_MAX_PAGES):
-            url, params = bluesky_request(
-                appview=settings.SW_BLUESKY_APPVIEW_URL,
-                query=feed.target,
-                since=since,
-                page_cursor=page_cursor,
-            )
+        yield from _bluesky_batches(feed, client)
+
+
+def _bluesky_batches(feed: Feed, client: httpx.Client) -> Iterator[_Batch]:
+    """searchPosts pages go from the newest back to the feed's mark (`cursor`: the newest index
+    time of the last search read to its end, the `since` of the next). Each page is stored with
+    the page cursor after it and the newest time read since the search began (the catch-up), so
+    a poll that stops at the page limit, or whose worker is killed, goes on at the next poll from
+    the page it reached, back to the same mark; the mark moves only once that last page is
+    stored. The first poll takes the latest page only."""
+    since = feed.cursor
+    page_cursor = feed.catch_up_cursor
+    newest = max(since, feed.catch_up_newest)
+    for _ in range(settings.SW_FEED_MAX_PAGES):
+        url, params = bluesky_request(
+            appview=settings.SW_BLUESKY_APPVIEW_URL,
+            query=feed.target,
+            since=since,
+            page_cursor=page_cursor,
+        )
+        try:
             answer = _get(client, url, params=params)
-            page = parse_bluesky(answer.body, answer.headers.get("Content-Type", ""))
-            yield _Batch(page.items)
-            newest = max(newest, page.newest or "")
-            if not since or not page.next_cursor:
-                break
+        except FeedFetchError as error:
+            if error.status != 400 or not page_cursor:
+                raise
+            # A page cursor refused (expired, or too deep): the posts older than the pages read
+            # cannot be reached. Go back to polling from the newest read, saying what was left.
+            yield _Batch(
+                [],
+                cursor=newest,
+                catch_up_cursor="",
+                catch_up_newest="",
+                note=f"Catching up stopped: the search refused its next page ({error.message}); "
+                f"posts older than those read, back to {since}, may be missing.",
+            )
+            return
+        page = parse_bluesky(answer.body, answer.headers.get("Content-Type", ""))
+        newest = max(newest, page.newest or "")
+        if since and page.next_cursor:
+            yield _Batch(page.items, catch_up_cursor=page.next_cursor, catch_up_newest=newest)
             page_cursor = page.next_cursor
-        if newest != since:
-            yield _Batch([], cursor=newest)
+        else:
+            yield _Batch(page.items, cursor=newest, catch_up_cursor="", catch_up_newest="")
+            return
 
 
 def feed_poll(*, feed_id: int, now: datetime | None = None) -> PollResult:
@@ -181,6 +213,7 @@ def feed_poll(*, feed_id: int, now: datetime | None = None) -> PollResult:
         return PollResult("skipped")
     feed = Feed.objects.get(pk=feed_id)
     result = PollResult("ok")
+    catching_up = feed.is_catching_up
     try:
         with guarded_client(
             allow_private=settings.SW_OUTBOUND_ALLOW_PRIVATE,
@@ -197,8 +230,13 @@ def feed_poll(*, feed_id: int, now: datetime | None = None) -> PollResult:
                         cursor=batch.cursor,
                         etag=batch.etag,
                         last_modified=batch.last_modified,
+                        catch_up_cursor=batch.catch_up_cursor,
+                        catch_up_newest=batch.catch_up_newest,
+                        note=batch.note,
                     )
                 )
+                if batch.catch_up_cursor is not None:
+                    catching_up = bool(batch.catch_up_cursor)
     except FeedFetchError as error:
         return _failed(feed, result, error.message, retry_after=error.retry_after)
     except (FeedFormatError, ValueError) as error:
@@ -210,11 +248,15 @@ def feed_poll(*, feed_id: int, now: datetime | None = None) -> PollResult:
         logger.exception("polling feed %s failed", feed.name)
         return _failed(feed, result, f"internal error: {type(error).__name__}")
     finished = timezone.now()
+    # A search catching up is polled again soon, not after its interval.
+    interval = feed.interval_seconds
+    if catching_up:
+        interval = min(interval, settings.SW_FEED_MIN_INTERVAL_SECONDS)
     Feed.objects.filter(pk=feed.pk).update(
         status=Feed.Status.HEALTHY,
         failure_count=0,
         last_success_at=finished,
-        next_poll_at=finished + timedelta(seconds=feed.interval_seconds),
+        next_poll_at=finished + timedelta(seconds=interval),
         locked_until=None,
     )
     return result

@@ -145,6 +145,8 @@ def _line(feed: Feed) -> str:
     state = feed.get_status_display().lower()
     if feed.status != Feed.Status.HEALTHY and feed.last_error:
         state += f" ({feed.last_error})"
+    if feed.is_catching_up:
+        state += ", catching up"
     last = feed.last_success_at.strftime("%Y-%m-%d %H:%M UTC") if feed.last_success_at else "never"
     return (
         f"{feed.handle}  {feed.kind}  {feed.target or '(inbound)'}  every {feed.interval_seconds}s  "
