@@ -377,6 +377,8 @@ def measure(database_url: str, redis_url: str) -> dict:
         "gthread",
         "--threads",
         str(WEB_THREADS),
+        "--keep-alive",
+        "0",
     ]
     with (
         celery_worker(env, concurrency=WORKER_CONCURRENCY),
