@@ -155,7 +155,11 @@ class SavedViewForm(Form):
 def _start_of(day, *, plus_days: int = 0) -> datetime | None:
     if day is None:
         return None
-    return timezone.make_aware(datetime.combine(day + timedelta(days=plus_days), time.min))
+    try:
+        day += timedelta(days=plus_days)
+    except OverflowError:  # after the last day there is (9999-12-31): no bound
+        return None
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 # --- the portal's bulk actions ----------------------------------------------------------------
