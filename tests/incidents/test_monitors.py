@@ -249,6 +249,17 @@ def test_a_malformed_query_is_explained_on_the_page_and_not_saved(client, alice,
     assert not KeywordMonitor.objects.exists()
 
 
+@pytest.mark.parametrize("supplier", ["9" * 25, "0", "abc"])
+def test_a_supplier_that_is_no_row_is_refused_beside_its_field(client, alice, supplier):
+    client.force_login(alice)
+    response = client.post(
+        reverse("monitors"), {"name": "Odd", "query": "cartons", "suppliers": [supplier]}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["suppliers"]
+    assert not KeywordMonitor.objects.exists()
+
+
 def test_adding_a_monitor_leads_to_its_page(client, alice):
     client.force_login(alice)
     response = client.post(reverse("monitors"), {"name": "Cartons", "query": "cartons"})
