@@ -17,6 +17,7 @@ SECTIONS = [
     "bench_grouping",
     "bench_pipeline",
     "bench_search",
+    "bench_exports",
     "bench_load",
     "bench_scale",
 ]

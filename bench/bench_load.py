@@ -25,7 +25,8 @@ An error is any answer but 2xx, or no answer (a timeout, a refused connection). 
 (SW_API_RATE, 600/min per key by default) is raised for the run to RATE: the benchmark measures
 the server, not the limiter, which still counts every request in Redis as in production; a 429
 would count as an error. The server runs as production does (DEBUG off, PostgreSQL, Redis,
-gunicorn's sync workers: ``SW_BENCH_WEB_WORKERS``, default 3 as the image's WEB_CONCURRENCY),
+gunicorn's threaded workers as the image runs them: ``SW_BENCH_WEB_WORKERS``, default 3 as the
+image's WEB_CONCURRENCY, of ``SW_BENCH_WEB_THREADS`` threads, default 4 as its WEB_THREADS),
 behind a TLS proxy that it trusts (X-Forwarded-Proto: https). The clients run on the same machine,
 in one process (httpx, asyncio), and take their share of its cores. gunicorn and the worker are
 stopped (their whole process groups) however the run ends, Ctrl-C and SIGTERM included
@@ -70,6 +71,7 @@ TRIVIAL_SECONDS = int(os.environ.get("SW_BENCH_TRIVIAL_SECONDS", "10"))
 ALONE_SECONDS = int(os.environ.get("SW_BENCH_ALONE_SECONDS", "20"))
 CLIENTS = 50
 WEB_WORKERS = int(os.environ.get("SW_BENCH_WEB_WORKERS", "3"))
+WEB_THREADS = int(os.environ.get("SW_BENCH_WEB_THREADS", "4"))
 WORKER_CONCURRENCY = 2
 BUYERS = 5
 SEED_POSTS = 2000
@@ -371,6 +373,12 @@ def measure(database_url: str, redis_url: str) -> dict:
         f"127.0.0.1:{port}",
         "--workers",
         str(WEB_WORKERS),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(WEB_THREADS),
+        "--keep-alive",
+        "0",
     ]
     with (
         celery_worker(env, concurrency=WORKER_CONCURRENCY),
@@ -456,7 +464,8 @@ def report(result: dict) -> str:
     lines = [
         "## The load run: 50 API clients against gunicorn and a Celery worker",
         "",
-        f"PostgreSQL, Redis, gunicorn ({WEB_WORKERS} sync workers, DEBUG off) and a Celery worker "
+        f"PostgreSQL, Redis, gunicorn ({WEB_WORKERS} workers of {WEB_THREADS} threads, DEBUG off) "
+        "and a Celery worker "
         f"(prefork, concurrency {WORKER_CONCURRENCY}) on this machine, and the {CLIENTS} clients "
         "too (httpx, asyncio, one process), each sending its next request once the last is "
         f"answered. Before the clock: {result['suppliers']} suppliers, {BUYERS} buyer "

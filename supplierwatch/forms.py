@@ -14,6 +14,35 @@ def add_refusal(form: forms.BaseForm, error: ApplicationError, field: str | None
     form.add_error(name if name in form.fields else None, error.message)
 
 
+# The largest id a row may have (a BigAutoField's): a larger one is no row's, and a query that
+# names it fails in SQLite ("Python int too large") before it could find nothing.
+ID_MAX = 2**63 - 1
+
+
+def is_row_id(value: Any) -> bool:
+    """Whether `value` (as submitted) is a number a row's id could be."""
+    try:
+        return 1 <= int(value) <= ID_MAX
+    except (TypeError, ValueError):
+        return False
+
+
+class RowsChoiceField(forms.ModelMultipleChoiceField):
+    """Several rows chosen by their ids: an id no row could have is refused as any unknown
+    choice, before the query that would fail on it."""
+
+    def clean(self, value: Any) -> Any:
+        if self.to_field_name is None and isinstance(value, list | tuple):
+            for pk in value:
+                if not is_row_id(pk):
+                    raise forms.ValidationError(
+                        self.error_messages["invalid_choice"],
+                        code="invalid_choice",
+                        params={"value": pk},
+                    )
+        return super().clean(value)
+
+
 class Form(forms.Form):
     """A page form. Its labels carry no trailing colon: they sit on their own line above the
     field, or beside a checkbox."""

@@ -14,7 +14,7 @@ from django.utils import timezone
 from suppliers.models import Supplier, User
 from suppliers.selectors import supplier_resolve
 from supplierwatch.errors import ApplicationError
-from supplierwatch.forms import Form
+from supplierwatch.forms import Form, is_row_id
 
 from .. import inputs
 from ..models import Category, Incident, Severity
@@ -155,7 +155,11 @@ class SavedViewForm(Form):
 def _start_of(day, *, plus_days: int = 0) -> datetime | None:
     if day is None:
         return None
-    return timezone.make_aware(datetime.combine(day + timedelta(days=plus_days), time.min))
+    try:
+        day += timedelta(days=plus_days)
+    except OverflowError:  # after the last day there is (9999-12-31): no bound
+        return None
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 # --- the portal's bulk actions ----------------------------------------------------------------
@@ -168,10 +172,9 @@ class IncidentIdsField(forms.Field):
 
     def to_python(self, value: Any) -> list[int]:
         values = value if isinstance(value, list | tuple) else [value] if value else []
-        try:
-            return [int(item) for item in values]
-        except (TypeError, ValueError) as error:
-            raise forms.ValidationError("Select incidents from the list.") from error
+        if not all(is_row_id(item) for item in values):
+            raise forms.ValidationError("Select incidents from the list.")
+        return [int(item) for item in values]
 
 
 BULK_ACTION_CHOICES = [

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from suppliers.models import Organization, Supplier, User
 from suppliers.selectors import supplier_resolve
 from supplierwatch.errors import ApplicationError
-from supplierwatch.forms import Form, add_refusal
+from supplierwatch.forms import ID_MAX, Form, RowsChoiceField, add_refusal
 
 from .. import inputs
 from ..models import Category, Post, RoutingRule, Severity
@@ -180,7 +180,7 @@ class ColleagueChoiceField(forms.ModelChoiceField):
             ]
 
 
-class ColleaguesChoiceField(forms.ModelMultipleChoiceField):
+class ColleaguesChoiceField(RowsChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return obj.display_name
 
@@ -382,7 +382,7 @@ class MergeForm(Form):
     target = forms.IntegerField(
         label="Merge into incident #",
         min_value=1,
-        max_value=2**63 - 1,
+        max_value=ID_MAX,
         help_text="Its evidence moves there; this incident's page will lead there.",
     )
 
@@ -460,7 +460,7 @@ class MonitorForm(Form):
             'OR, NOT and parentheses, e.g. "crushed cartons" OR dented NOT test.'
         ),
     )
-    suppliers = forms.ModelMultipleChoiceField(
+    suppliers = RowsChoiceField(
         label="Only posts about",
         queryset=Supplier.objects.order_by("name"),
         required=False,

@@ -3,7 +3,7 @@ period (services.scorecards_compute writes them; incidents.scoring does the arit
 
 from __future__ import annotations
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from suppliers.models import Supplier
@@ -49,7 +49,10 @@ class Standing(models.Model):
 
     name = models.CharField(max_length=40, unique=True)
     min_score = models.FloatField(
-        unique=True, help_text="The lowest score (0 to 100) with this standing."
+        unique=True,
+        # A score is 0..100: a threshold outside it is a standing no supplier could ever have.
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="The lowest score (0 to 100) with this standing.",
     )
 
     class Meta:

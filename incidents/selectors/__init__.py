@@ -34,6 +34,7 @@ from .portal import portal_overview
 from .routing import RuleRow, routing_rules
 from .saved import list_of, saved_views_for
 from .scorecards import (
+    DIRECTORY_SORTS,
     HEADLINE_PERIOD,
     HISTORY_DEFAULT,
     HISTORY_MAX,
@@ -45,6 +46,7 @@ from .suppliers import supplier_category_breakdown, supplier_complaints_trend
 from .trends import complaints_trend
 
 __all__ = [
+    "DIRECTORY_SORTS",
     "EVIDENCE_ORDER",
     "HEADLINE_PERIOD",
     "HISTORY_DEFAULT",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -253,6 +254,9 @@ def supplier_detail(request: HttpRequest, viewer: Viewer, slug: str) -> HttpResp
         "range_choices": RANGE_CHOICES,
         "aliases": _aliases_by_kind(getattr(supplier, "known_aliases", [])),
         "sla_promise": _promise_of(supplier.pk),
+        # The incident list's filters of the page's two lists, for their links and exports.
+        "open_filters": urlencode({"supplier": supplier.name, "status": "open"}),
+        "all_filters": urlencode({"supplier": supplier.name}),
         **scorecard_context(request, supplier),
         # Operators see exact activity times, as "N minutes ago" from now.
         "now": now,

@@ -53,11 +53,14 @@ def scorecard_context(request: HttpRequest, supplier: Supplier) -> dict[str, Any
 def supplier_directory(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:QUERY_MAX]
     mine = viewer.is_buyer and request.GET.get("mine") == "1"
+    sort = request.GET.get("sort", "")
+    if sort not in selectors.DIRECTORY_SORTS:
+        sort = "name"
     today = timezone.now().date()
     error = ""
     try:
         suppliers = selectors.directory_suppliers(
-            viewer=viewer, query=query, mine=mine, today=today
+            viewer=viewer, query=query, mine=mine, sort=sort, today=today
         )
     except InputError as refusal:
         error = refusal.reason
@@ -67,6 +70,8 @@ def supplier_directory(request: HttpRequest, viewer: Viewer) -> HttpResponse:
         "suppliers": page_of(request, suppliers, "page", SUPPLIERS_PER_PAGE),
         "query": query,
         "mine": mine,
+        "sort": sort,
+        "sorts": [(key, choice.label) for key, choice in selectors.DIRECTORY_SORTS.items()],
         "error": error,
         "period_label": scoring.period_label(selectors.HEADLINE_PERIOD, period_start),
         "previous_label": scoring.period_label(

@@ -99,6 +99,8 @@ def test_a_buyer_cannot_act_in_bulk(client, alice, incidents):
     [
         ([], "acknowledge", {}, "Select at least one incident."),
         (["x"], "acknowledge", {}, "Select incidents from the list."),
+        (["9" * 25], "acknowledge", {}, "Select incidents from the list."),
+        (["0"], "close", {}, "Select incidents from the list."),
         ([1], "explode", {}, "Select a valid choice"),
         ([1], "severity", {}, "Choose the severity to set."),
         ([1], "assign", {"assignee": "999999"}, "Choose a responder or admin"),

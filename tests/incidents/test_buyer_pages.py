@@ -722,6 +722,16 @@ PAGES = [
         {"supplier_query": "initech"},
         8,
     ),
+    # The buyers' filters but the search (tests/incidents/test_search.py counts a search's
+    # page): the header's, the count, the page and its incidents' 8D.
+    (
+        "incident list",
+        lambda w: reverse("incidents"),
+        {"status": "open", "reported_by_us": "on", "my_suppliers": "on", "sort": "severity"},
+        8,
+    ),
+    # Ranked by score: the header's, the count, the page, its aliases and vendor codes.
+    ("directory", lambda w: reverse("supplier-directory"), {"sort": "worst"}, 10),
 ]
 
 

@@ -4,7 +4,9 @@ visibility, the API export's columns and no cell a spreadsheet would run."""
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -174,6 +176,41 @@ def test_the_lists_offer_both_exports_with_their_filters(client, world, bob, car
     client.force_login(carol)
     page = client.get(reverse("portal-incidents")).content.decode()
     assert reverse("portal-incidents-export", args=["xlsx"]) in page
+
+
+def _export_hrefs(page: str, url_name: str) -> list[str]:
+    """The export links of a page to this export (both formats), unescaped."""
+    prefix = reverse(url_name, args=["csv"]).removesuffix("csv/")
+    return [html.unescape(href) for href in re.findall(rf'href="({re.escape(prefix)}[^"]+)"', page)]
+
+
+@pytest.mark.parametrize(
+    ("persona", "page_url", "url_name", "expected"),
+    [
+        # The supplier page: its open incidents, then every incident about it.
+        ("alice", "/suppliers/initech-components/", "incidents-export", ["shared", "private"]),
+        # The buyer dashboard's latest open incidents: every open incident.
+        ("bob", "/buyer/", "incidents-export", ["formula", "shared"]),
+        # The portal dashboard's overdue and open incidents.
+        ("carol", "/portal/", "portal-incidents-export", ["shared"]),
+    ],
+)
+def test_the_lists_of_the_dashboards_and_supplier_pages_export_what_they_list(
+    request, client, world, persona, page_url, url_name, expected
+):
+    world["shared"].status = "acknowledged"
+    world["shared"].save()
+    client.force_login(request.getfixturevalue(persona))
+    page = client.get(page_url).content.decode()
+    hrefs = _export_hrefs(page, url_name)
+    assert hrefs, f"no export of {page_url}"
+    for href in hrefs:
+        response = client.get(href)
+        rows = csv_rows(response) if "/csv/" in href else xlsx_rows(response)
+        assert {int(row["id"]) for row in rows} <= {world[name].pk for name in expected}
+    open_export = next(href for href in hrefs if "status=open" in href and "/csv/" in href)
+    exported = [int(row["id"]) for row in csv_rows(client.get(open_export))]
+    assert sorted(exported) == sorted(world[name].pk for name in expected)
 
 
 def test_an_export_costs_a_fixed_number_of_queries(

@@ -232,6 +232,34 @@ def test_adding_a_monitor_with_a_bad_query_shows_why(client, alice):
     assert not KeywordMonitor.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ('"crushed cartons', "quotation mark is not closed"),
+        ("NOT late", "not only exclude"),
+        (" OR ".join(f"w{n}" for n in range(10_000)), "at most"),
+        ("x" * 5000, "at most"),
+    ],
+)
+def test_a_malformed_query_is_explained_on_the_page_and_not_saved(client, alice, query, reason):
+    client.force_login(alice)
+    response = client.post(reverse("monitors"), {"name": "Odd", "query": query})
+    assert response.status_code == 400
+    assert reason in response.content.decode()
+    assert not KeywordMonitor.objects.exists()
+
+
+@pytest.mark.parametrize("supplier", ["9" * 25, "0", "abc"])
+def test_a_supplier_that_is_no_row_is_refused_beside_its_field(client, alice, supplier):
+    client.force_login(alice)
+    response = client.post(
+        reverse("monitors"), {"name": "Odd", "query": "cartons", "suppliers": [supplier]}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["suppliers"]
+    assert not KeywordMonitor.objects.exists()
+
+
 def test_adding_a_monitor_leads_to_its_page(client, alice):
     client.force_login(alice)
     response = client.post(reverse("monitors"), {"name": "Cartons", "query": "cartons"})

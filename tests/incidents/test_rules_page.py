@@ -114,6 +114,14 @@ def test_the_form_offers_no_viewer_and_refuses_one_naming_the_field(admin_client
     assert not RoutingRule.objects.exists()
 
 
+@pytest.mark.parametrize("assignee", ["9" * 25, "0", "-3"])
+def test_a_colleague_who_could_be_no_row_is_refused_naming_the_field(admin_client, assignee):
+    response = admin_client.post(RULES, {"name": "R", "assignees": [assignee]})
+    assert response.status_code == 400
+    assert response.context["form"].errors["assignees"]
+    assert not RoutingRule.objects.exists()
+
+
 def test_an_admin_edits_a_rule(admin_client, ivy, initech, carol):
     rule = add_rule(ivy, initech, carol)
     page = admin_client.get(f"{RULES}{rule.pk}/")

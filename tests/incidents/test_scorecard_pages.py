@@ -261,3 +261,60 @@ def test_operators_see_every_supplier_in_the_directory_without_vendor_codes(
     assert _names(response) == ["Initech Components", "Umbrella Packaging"]
     assert "Our vendor codes" not in response.content.decode()
     assert _names(client.get(DIRECTORY, {"q": "V-100"})) == []  # codes are the buyers' own
+
+
+def _ranked_world(umbrella):
+    """Three suppliers this month: Umbrella scored 40, a newcomer 80, Initech (the world's) scored
+    as computed; last month Umbrella scored 70 and the newcomer 60."""
+    today = timezone.now().date()
+    this_month = scoring.period_start("month", today)
+    last_month = scoring.period_before("month", this_month)
+    newcomer = SupplierFactory(name="Acorn Fasteners")
+    for supplier, period_start, score in (
+        (umbrella, this_month, 40.0),
+        (umbrella, last_month, 70.0),
+        (newcomer, this_month, 80.0),
+        (newcomer, last_month, 60.0),
+    ):
+        Scorecard.objects.update_or_create(
+            supplier=supplier,
+            period="month",
+            period_start=period_start,
+            defaults={"score": score, "standing": "Fair", "computed_at": timezone.now()},
+        )
+    return Scorecard.objects.get(supplier__slug="initech-components", period_start=this_month)
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("", ["Acorn Fasteners", "Initech Components", "Umbrella Packaging"]),
+        ("best", "by score, highest first"),
+        ("worst", "by score, lowest first"),
+        ("fallen", ["Umbrella Packaging", "Acorn Fasteners", "Initech Components"]),
+        ("open", ["Initech Components", "Umbrella Packaging", "Acorn Fasteners"]),
+        ("nonsense", ["Acorn Fasteners", "Initech Components", "Umbrella Packaging"]),
+    ],
+)
+def test_the_directory_ranks_suppliers_by_score_change_or_open_incidents(
+    client, world, alice, umbrella, sort, expected
+):
+    initech = _ranked_world(umbrella)
+    scores = {"Acorn Fasteners": 80.0, "Umbrella Packaging": 40.0}
+    scores["Initech Components"] = initech.score
+    if expected == "by score, highest first":
+        expected = sorted(scores, key=lambda name: -scores[name])
+    elif expected == "by score, lowest first":
+        expected = sorted(scores, key=lambda name: scores[name])
+    client.force_login(alice)
+    response = client.get(DIRECTORY, {"sort": sort})
+    assert response.status_code == 200
+    assert _names(response) == expected
+
+
+def test_the_directory_shows_each_scores_change_since_last_period(client, world, alice, umbrella):
+    _ranked_world(umbrella)
+    client.force_login(alice)
+    html = client.get(DIRECTORY).content.decode()
+    assert re.search(r'class="score-change down"[^>]*>▼ -30\.0<', html)
+    assert re.search(r'class="score-change up"[^>]*>▲ \+20\.0<', html)

@@ -311,3 +311,25 @@ def test_beat_runs_the_scorecard_task_hourly(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["compute-scorecards"]
     assert entry["task"] == compute_scorecards.name
     assert entry["schedule"].hour == set(range(24))
+
+
+@pytest.mark.parametrize(
+    ("threshold", "refused"), [(-1, True), (100.5, True), (1, False), (100, False)]
+)
+def test_a_standings_threshold_is_a_score_from_0_to_100(db, client, operator, threshold, refused):
+    from django.urls import reverse
+
+    good = Standing.objects.get(name="Good")
+    client.force_login(operator)
+    response = client.post(
+        reverse("admin:incidents_standing_change", args=[good.pk]),
+        {"name": "Good", "min_score": threshold},
+    )
+    good.refresh_from_db()
+    if refused:
+        assert response.status_code == 200
+        assert "errorlist" in response.content.decode()
+        assert good.min_score == 75
+    else:
+        assert response.status_code == 302
+        assert good.min_score == threshold

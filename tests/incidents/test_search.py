@@ -219,6 +219,24 @@ def test_any_search_answers_with_a_page(client, world, alice, query):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("url_name", "persona"),
+    [("incidents", "alice"), ("portal-incidents", "carol"), ("incidents-export", "alice")],
+)
+@pytest.mark.parametrize(
+    "dates", [{"seen_to": "9999-12-31"}, {"seen_from": "0001-01-01", "seen_to": "9999-12-31"}]
+)
+def test_the_first_and_last_days_there_are_bound_nothing(
+    request, client, world, url_name, persona, dates
+):
+    client.force_login(request.getfixturevalue(persona))
+    url = reverse(url_name, args=["csv"]) if url_name.endswith("export") else reverse(url_name)
+    response = client.get(url, dates)
+    assert response.status_code == 200
+    if url_name == "incidents":
+        assert response.context["page"].paginator.count == 3
+
+
 def test_percent_and_underscore_are_searched_as_themselves(client, world, alice):
     assert found(client, alice, q="%") == []
     assert found(client, alice, q="_") == []

@@ -127,3 +127,28 @@ def test_another_organizations_vendor_code_is_a_404(client, ada, globex):
     client.force_login(ada)
     assert client.post(reverse("buyer-vendor-code-remove", args=[code.pk])).status_code == 404
     assert VendorCode.objects.filter(pk=code.pk).exists()
+
+
+# --- fixed query counts --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url_name", ["buyer-team", "buyer-vendor-codes"])
+def test_the_buyer_admin_pages_cost_the_same_for_few_or_many_rows(
+    client, ada, acme, url_name, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import VendorCodeFactory
+
+    client.force_login(ada)
+    client.get(reverse(url_name))
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse(url_name)).status_code == 200
+    for n in range(20):
+        BuyerMembershipFactory(organization=acme)
+        Invitation.objects.create(organization=acme, email=f"invited{n}@acme.test", role="member")
+        VendorCodeFactory(organization=acme, supplier=SupplierFactory(), code=f"V-{n:03}")
+    with django_assert_max_num_queries(len(few)):
+        page = client.get(reverse(url_name)).content.decode()
+    assert "invited19@acme.test" in page or "V-019" in page
