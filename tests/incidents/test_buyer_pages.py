@@ -191,6 +191,17 @@ def test_dashboard_never_shows_another_organizations_reports(client, world, bob)
     assert "Your organization has not reported a problem yet" in html
 
 
+def test_an_organization_s_reports_are_those_of_it_its_members_may_read(world, alice, bob):
+    from incidents.selectors.buyer import organization_reports
+
+    for user in (alice, bob):
+        viewer = user.viewer
+        readable = Post.objects.visible_to(viewer).filter(organization_id=viewer.organization_id)
+        assert set(organization_reports(viewer=viewer)) == set(readable)
+    # Private ones included: Acme's private reports are Alice's to read.
+    assert organization_reports(viewer=alice.viewer).filter(visibility="private").exists()
+
+
 def test_dashboard_top_suppliers_count_only_incidents_the_viewer_may_see(client, world, alice, bob):
     client.force_login(bob)
     html = client.get(reverse("buyer-home")).content.decode()
