@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from .errors import ApplicationError
+from .inputs import ID_MAX
 
 
 def add_refusal(form: forms.BaseForm, error: ApplicationError, field: str | None = None) -> None:
@@ -12,11 +13,6 @@ def add_refusal(form: forms.BaseForm, error: ApplicationError, field: str | None
     above the form when the form has no such field."""
     name = field if field is not None else error.field
     form.add_error(name if name in form.fields else None, error.message)
-
-
-# The largest id a row may have (a BigAutoField's): a larger one is no row's, and a query that
-# names it fails in SQLite ("Python int too large") before it could find nothing.
-ID_MAX = 2**63 - 1
 
 
 def is_row_id(value: Any) -> bool:

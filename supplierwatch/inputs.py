@@ -28,6 +28,10 @@ _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 FIRST_YEAR = 1970
 LAST_YEAR = 2200
 
+# The largest id a row may have (a BigAutoField's): a larger one is no row's, and a query that
+# names it fails in SQLite ("Python int too large") before it could find nothing.
+ID_MAX = 2**63 - 1
+
 
 class InputError(ApplicationError):
     """One value that cannot be stored, with the input's name. `str()` is "field: reason", as a

@@ -328,7 +328,7 @@ class DisputeInputSerializer(serializers.Serializer):
 class MergeInputSerializer(serializers.Serializer):
     target = strict.IntegerField(
         min_value=1,
-        max_value=2**63 - 1,
+        max_value=common_inputs.ID_MAX,
         help_text="The id of the incident of the same supplier to merge this one into.",
     )
 

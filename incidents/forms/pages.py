@@ -13,7 +13,8 @@ from django.db.models import QuerySet
 from suppliers.models import Organization, Supplier, User
 from suppliers.selectors import supplier_resolve
 from supplierwatch.errors import ApplicationError
-from supplierwatch.forms import ID_MAX, Form, RowsChoiceField, add_refusal
+from supplierwatch.forms import Form, RowsChoiceField, add_refusal
+from supplierwatch.inputs import ID_MAX
 
 from .. import inputs
 from ..models import Category, Post, RoutingRule, Severity
